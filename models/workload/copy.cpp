@@ -1,0 +1,93 @@
+// `copy`: one agent (a core or a DMA engine queue) streams a buffer from one memory node to
+// another over the machine's links. The smallest end-to-end example: its time follows from
+// the path's bottleneck and the agent's rate cap.
+#include "models/platform/platform.h"
+#include "sim/run_context.h"
+
+namespace models {
+
+class CopyWorkload : public sim::Workload {
+ public:
+  static constexpr const char* kDoc =
+      "Copies `bytes` from node `from` to node `to` with `streams` parallel flows by one agent "
+      "kind (cpu: each stream capped at the core memcpy rate; dma: each stream one queue).";
+  static const sim::ParamList& params() {
+    static const sim::ParamList p = {
+        sim::p_size("bytes", "1GiB", "bytes to copy"),
+        sim::p_string("from", "node0", "source memory node"),
+        sim::p_string("to", "node1", "destination memory node"),
+        sim::p_choice("agent", "cpu", {"cpu", "dma"}, "who copies"),
+        sim::p_int("cpu", 0, "first CPU used by agent=cpu (streams use consecutive CPUs)"),
+        sim::p_int("engine", 0, "DMA engine index used by agent=dma"),
+        sim::p_int("streams", 1, "parallel copy streams (cores or queues)", 1, 1024),
+    };
+    return p;
+  }
+
+  CopyWorkload(sim::RunContext& ctx, const sim::Params& p)
+      : ctx_(ctx), pf_(ctx.system_as<Platform>()), bytes_(p.size("bytes")),
+        streams_(static_cast<int>(p.i("streams"))) {
+    src_ = pf_.node_by_name(p.s("from"), p.where("from"));
+    dst_ = pf_.node_by_name(p.s("to"), p.where("to"));
+    dma_ = p.s("agent") == "dma";
+    cpu_ = static_cast<int>(p.i("cpu"));
+    engine_ = static_cast<int>(p.i("engine"));
+    if (dma_) {
+      if (engine_ >= static_cast<int>(pf_.dma_specs().size()))
+        p.where("engine").fail("an engine index below " + std::to_string(pf_.dma_specs().size()),
+                               std::to_string(engine_));
+      if (streams_ > pf_.dma_specs()[engine_].queues)
+        p.where("streams").fail("at most the engine's " + std::to_string(pf_.dma_specs()[engine_].queues) + " queues",
+                                std::to_string(streams_));
+    } else if (cpu_ + streams_ > pf_.cpu_count()) {
+      p.where("streams").fail("cpu + streams within the machine's " + std::to_string(pf_.cpu_count()) + " CPUs",
+                              std::to_string(cpu_ + streams_));
+    }
+  }
+
+  void start() override {
+    ctx_.hold();
+    const double per = static_cast<double>(bytes_) / streams_;
+    left_ = streams_;
+    for (int s = 0; s < streams_; ++s) {
+      sim::FlowNetwork::Spec spec;
+      spec.bytes = per;
+      if (dma_) {
+        const DmaSpec& e = pf_.dma_specs()[engine_];
+        spec.path = pf_.dma_copy_path(e.socket, src_, dst_);
+        spec.rate_cap = e.queue_bw;
+      } else {
+        spec.path = pf_.cpu_copy_path(cpu_ + s, src_, dst_);
+        spec.rate_cap = pf_.cpu_spec().memcpy_rate;
+      }
+      spec.on_done = [this] {
+        if (--left_ == 0) {
+          done_at_ = ctx_.sim().now();
+          ctx_.release();
+        }
+      };
+      pf_.flows().start(std::move(spec));
+    }
+  }
+
+  void finish() override {
+    auto& st = ctx_.sim().stats();
+    st.set_metric("copy.bytes", static_cast<double>(bytes_));
+    st.set_metric("copy.time_us", sim::to_us(done_at_));
+    st.set_metric("copy.throughput_gbps",
+                  done_at_ ? static_cast<double>(bytes_) / sim::to_seconds(done_at_) / 1e9 : 0.0);
+    st.set_metric("copy.max_bottleneck_ratio", pf_.flows().max_bottleneck_ratio());
+  }
+
+ private:
+  sim::RunContext& ctx_;
+  Platform& pf_;
+  std::uint64_t bytes_;
+  int streams_, src_ = 0, dst_ = 0, cpu_ = 0, engine_ = 0, left_ = 0;
+  bool dma_ = false;
+  sim::Tick done_at_ = 0;
+};
+
+HETSIM_REGISTER(sim::Workload, CopyWorkload, "copy");
+
+}  // namespace models

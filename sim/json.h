@@ -1,0 +1,43 @@
+#pragma once
+// JSON documents with their origin: every value a model reads is reached through a Where
+// (file + JSON pointer), so an error can say exactly where the bad value came from.
+#include <string>
+
+#include <nlohmann/json.hpp>
+
+#include "sim/error.h"
+
+namespace sim {
+
+using Json = nlohmann::ordered_json;
+
+struct Where {
+  std::string file;
+  std::string pointer;  // RFC 6901, "" for the document root
+
+  Where child(const std::string& key) const { return {file, pointer + "/" + key}; }
+  Where child(std::size_t index) const { return {file, pointer + "/" + std::to_string(index)}; }
+  [[noreturn]] void fail(const std::string& expected, const std::string& found = "") const {
+    throw InputError(file, pointer, expected, found);
+  }
+};
+
+// Short description of a value for "found ..." in messages: `"abc"`, `42`, `an object`.
+std::string describe_value(const Json& v);
+
+Json load_json_file(const std::string& path);
+Json parse_json_text(const std::string& text, const std::string& origin);
+
+// Sets doc at a dotted path ("policies.migration.channels", "workloads.0.folio").
+// Objects gain missing keys; array indices must exist.
+void set_dotted(Json& doc, const std::string& dotted, const Json& value, const Where& origin);
+// Parses a command-line value: JSON if it parses as JSON, otherwise a string.
+Json parse_cli_value(const std::string& text);
+
+// Writes `text` to `path` through a temporary file and a rename: never a partial file.
+void write_file_atomic(const std::string& path, const std::string& text);
+
+// 64-bit FNV-1a of the canonical dump, as 16 hex digits.
+std::string json_hash(const Json& v);
+
+}  // namespace sim

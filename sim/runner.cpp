@@ -1,0 +1,137 @@
+#include "sim/runner.h"
+
+#include <chrono>
+#include <memory>
+
+#include "sim/params.h"
+#include "sim/run_context.h"
+#include "sim/simulator.h"
+#include "sim/trace.h"
+
+#ifndef HETSIM_VERSION
+#define HETSIM_VERSION "0.0.0"
+#endif
+
+namespace sim {
+
+const char* const kVersion = HETSIM_VERSION;
+
+namespace {
+
+const ParamList& stop_params() {
+  static const ParamList p = {
+      p_time("time", "10s", "simulated time limit; finite workloads usually end the run sooner"),
+  };
+  return p;
+}
+
+struct Built {
+  std::unique_ptr<Simulator> sim;
+  std::unique_ptr<RunContext> ctx;
+  Tick stop_time = 0;
+};
+
+Built build(const Scenario& sc, const RunPoint& point, std::uint64_t seed) {
+  const Json& doc = point.doc;
+  Where root{sc.file, ""};
+  Built b;
+  b.sim = std::make_unique<Simulator>(seed);
+  b.ctx = std::make_unique<RunContext>(*b.sim, doc.contains("policies") ? doc["policies"] : Json::object(),
+                                       root.child("policies"));
+  Params stop = Params::parse(doc.contains("stop") ? doc["stop"] : Json::object(), stop_params(),
+                              root.child("stop"), {});
+  b.stop_time = stop.time("time");
+
+  const Json& machine = doc["machine"];
+  Where mw{sc.machine_file, sc.machine_pointer};
+  std::string model = "platform";
+  if (machine.contains("model") && machine["model"].is_string()) model = machine["model"].get<std::string>();
+  auto system = SystemModel::Registry::make(model, *b.ctx, machine, mw);
+  if (!system) mw.child("model").fail("a registered machine model", "\"" + model + "\"");
+  b.ctx->set_system(std::move(system));
+
+  Where ww = root.child("workloads");
+  const Json& wls = doc.contains("workloads") ? doc["workloads"] : Json::array();
+  if (!wls.is_array() || wls.empty()) ww.fail("a non-empty list of workloads", describe_value(wls));
+  for (std::size_t i = 0; i < wls.size(); ++i) {
+    Where w = ww.child(i);
+    const Json& wl = wls[i];
+    if (!wl.is_object()) w.fail("a workload object with a \"kind\"", describe_value(wl));
+    if (!wl.contains("kind") || !wl["kind"].is_string())
+      w.child("kind").fail("a workload kind", wl.contains("kind") ? describe_value(wl["kind"]) : "nothing");
+    std::string kind = wl["kind"].get<std::string>();
+    if (!Workload::Registry::known(kind)) {
+      std::string keys;
+      for (const auto& k : Catalog::get().keys("workload")) keys += (keys.empty() ? "" : ", ") + k;
+      w.child("kind").fail("a registered workload (" + keys + ")", "\"" + kind + "\"");
+    }
+    Params p = Params::parse(wl, Workload::Registry::params(kind), w, {"kind", "name"});
+    b.ctx->add_workload(Workload::Registry::make(kind, *b.ctx, p));
+  }
+  for (const auto& slot : b.ctx->unused_policy_slots())
+    root.child("policies").child(slot).fail("a policy slot that a model of this scenario uses",
+                                            "\"" + slot + "\", which none uses");
+  return b;
+}
+
+Json summary_json(const HistogramSummary& h) {
+  return Json{{"unit", h.unit}, {"count", h.count}, {"mean", h.mean}, {"min", h.min},
+              {"p50", h.p50},   {"p90", h.p90},     {"p99", h.p99},   {"p999", h.p999},
+              {"max", h.max}};
+}
+
+}  // namespace
+
+void check_point(const Scenario& sc, const RunPoint& point) {
+  build(sc, point, point.doc["seed"].get<std::uint64_t>());
+}
+
+RunOutput run_point(const Scenario& sc, const RunPoint& point, const RunOptions& opts) {
+  auto wall0 = std::chrono::steady_clock::now();
+  std::uint64_t seed = opts.seed ? *opts.seed : point.doc["seed"].get<std::uint64_t>();
+  Built b = build(sc, point, seed);
+  Simulator& sim = *b.sim;
+  TraceWriter trace;
+  if (opts.want_trace) sim.set_trace(&trace);
+  if (opts.progress) {
+    Tick stop = b.stop_time;
+    auto cb = opts.progress;
+    sim.set_progress_hook([stop, cb](Tick now) { cb(static_cast<double>(now) / static_cast<double>(stop)); });
+  }
+  for (const auto& w : b.ctx->workloads()) w->start();
+  bool finite = b.ctx->holds() > 0;
+  Tick end = sim.run(b.stop_time);
+  bool incomplete = finite && b.ctx->holds() > 0;
+  b.ctx->finish();
+
+  Json metrics = Json::object();
+  for (const auto& [k, v] : sim.stats().metrics(end)) metrics[k] = v;
+  metrics["run.incomplete"] = incomplete ? 1 : 0;
+  Json hists = Json::object();
+  for (const auto& [k, h] : sim.stats().histograms()) hists[k] = summary_json(h);
+
+  double wall = std::chrono::duration<double>(std::chrono::steady_clock::now() - wall0).count();
+  RunOutput out;
+  out.results = Json{
+      {"hetsim_version", kVersion},
+      {"scenario", {{"name", point.doc["name"]}, {"file", sc.file}, {"hash", json_hash(point.doc)},
+                    {"point", point.point}}},
+      {"seed", seed},
+      {"sim_time_s", to_seconds(end)},
+      {"events", sim.events_executed()},
+      {"metrics", std::move(metrics)},
+      {"histograms", std::move(hists)},
+      {"wall", {{"wall_time_s", wall},
+                {"events_per_sec", wall > 0 ? static_cast<double>(sim.events_executed()) / wall : 0.0}}},
+  };
+  if (opts.want_trace) out.trace_json = trace.to_json();
+  return out;
+}
+
+Json comparable(const Json& results) {
+  Json r = results;
+  r.erase("wall");
+  return r;
+}
+
+}  // namespace sim

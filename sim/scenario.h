@@ -1,0 +1,39 @@
+#pragma once
+// Scenario files: which machine (a file in configs/ or an inline object), overrides on it by
+// dotted path, workloads, policies, a seed, a stop condition, and sweep axes whose product
+// expands into runs.
+#include <string>
+#include <utility>
+#include <vector>
+
+#include "sim/json.h"
+#include "sim/params.h"
+
+namespace sim {
+
+using Setting = std::pair<std::string, Json>;  // dotted path relative to the scenario, value
+
+struct Scenario {
+  std::string file;          // where the scenario came from ("<inline>" for a dict)
+  std::string machine_file;  // where the machine came from
+  std::string machine_pointer;  // "/machine" when inline, "" when from its own file
+  Json doc;                  // machine inlined, overrides and settings applied, sweep kept
+};
+
+// Looks up a machine by name: $HETSIM_CONFIGS, configs/ beside the scenario's tree, ./configs,
+// then the source tree's configs/. A name with a '/' or ending in .json is a path.
+std::string find_machine_file(const std::string& name, const std::string& scenario_file);
+
+Scenario load_scenario(const std::string& path, const std::vector<Setting>& sets = {});
+Scenario scenario_from_json(Json doc, const std::string& origin, const std::vector<Setting>& sets = {});
+
+struct RunPoint {
+  Json doc;    // the scenario of one run, sweep removed
+  Json point;  // axis -> value for this run (empty object without a sweep)
+};
+std::vector<RunPoint> expand_sweep(const Scenario& sc);
+
+// The top-level keys a scenario may have.
+const std::vector<std::string>& scenario_keys();
+
+}  // namespace sim

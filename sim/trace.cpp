@@ -1,0 +1,48 @@
+#include "sim/trace.h"
+
+#include "sim/json.h"
+
+namespace sim {
+
+std::uint32_t TraceWriter::track_id(const std::string& track) {
+  auto it = tracks_.find(track);
+  if (it != tracks_.end()) return it->second;
+  auto id = static_cast<std::uint32_t>(tracks_.size() + 1);
+  tracks_[track] = id;
+  return id;
+}
+
+void TraceWriter::slice(const std::string& track, const std::string& name, Tick start, Tick end) {
+  if (records_.size() >= limit_) {
+    ++dropped_;
+    return;
+  }
+  records_.push_back({'X', track_id(track), name, start, end, 0});
+}
+
+void TraceWriter::counter(const std::string& track, const std::string& name, Tick at, double v) {
+  if (records_.size() >= limit_) {
+    ++dropped_;
+    return;
+  }
+  records_.push_back({'C', track_id(track), name, at, at, v});
+}
+
+std::string TraceWriter::to_json() const {
+  Json events = Json::array();
+  for (const auto& [name, id] : tracks_)
+    events.push_back({{"name", "thread_name"}, {"ph", "M"}, {"pid", 1}, {"tid", id},
+                      {"args", {{"name", name}}}});
+  for (const Record& r : records_) {
+    Json e = {{"name", r.name}, {"ph", std::string(1, r.phase)}, {"pid", 1}, {"tid", r.track},
+              {"ts", static_cast<double>(r.start) / kUs}};
+    if (r.phase == 'X') e["dur"] = static_cast<double>(r.end - r.start) / kUs;
+    if (r.phase == 'C') e["args"] = {{r.name, r.value}};
+    events.push_back(std::move(e));
+  }
+  Json doc = {{"traceEvents", std::move(events)}, {"displayTimeUnit", "ns"},
+              {"otherData", {{"dropped_records", dropped_}}}};
+  return doc.dump();
+}
+
+}  // namespace sim

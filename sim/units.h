@@ -1,0 +1,24 @@
+#pragma once
+// Quantities with units, as written in JSON: "110ns", "2.5us", "64GB/s", "2MiB", "2GHz".
+// A bare number where a unit is needed is an error, not a guess.
+#include <cstdint>
+#include <optional>
+#include <string>
+
+#include "sim/time.h"
+
+namespace sim {
+
+enum class Dimension { Time, Size, Bandwidth, Frequency };
+
+const char* dimension_example(Dimension d);  // e.g. "a time such as \"110ns\""
+
+// Value in base units (picoseconds, bytes, bytes/s, Hz), or nullopt when the text is not a
+// non-negative number followed by a unit of that dimension.
+std::optional<double> parse_quantity(const std::string& text, Dimension d);
+
+std::string format_time(Tick t);         // "1.5us"
+std::string format_size(double bytes);   // "2MiB"
+std::string format_bandwidth(double bps);  // "64GB/s"
+
+}  // namespace sim
