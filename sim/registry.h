@@ -2,6 +2,7 @@
 // One-line registration of models, workloads and policies by string key. Each kind of
 // pluggable thing has one interface with a nested Registry; every entry also lands in the
 // Catalog, which `hetsim list` and the Python bindings print.
+#include <functional>
 #include <map>
 #include <memory>
 #include <string>
@@ -34,7 +35,8 @@ class Catalog {
 template <class Base, class... Args>
 class Factory {
  public:
-  using Maker = std::unique_ptr<Base> (*)(Args...);
+  // A std::function so that entries can also be added at run time (e.g. from Python).
+  using Maker = std::function<std::unique_ptr<Base>(Args...)>;
 
   template <class C>
   static std::unique_ptr<Base> construct(Args... args) {

@@ -44,6 +44,9 @@ const ParamList& Platform::params() {
       sim::p_any("fabric", Json::object(), "CCD and socket links (see machine.fabric)"),
       sim::p_any("memory", Json::array(), "memory nodes (see machine.memory)"),
       sim::p_any("dma", Json::array(), "DMA engines (see machine.dma)"),
+      sim::p_any("tlb", Json::object(), "TLB and shootdown costs (see machine.tlb)"),
+      sim::p_any("sched", Json::object(), "scheduler constants (see machine.sched)"),
+      sim::p_any("iommu", Json::object(), "IOMMU and devices (see machine.iommu)"),
   };
   return p;
 }
@@ -112,6 +115,8 @@ const ParamList& Platform::dma_params() {
 Platform::Platform(sim::RunContext& ctx, const Json& machine, const Where& where) {
   Params top = Params::parse(machine, params(), where, {});
   name_ = top.s("name");
+  raw_ = machine;
+  where_ = where;
 
   Params c = Params::parse(top.raw("cpu"), cpu_params(), where.child("cpu"), {});
   cpu_.sockets = static_cast<int>(c.i("sockets"));
@@ -144,6 +149,7 @@ Platform::Platform(sim::RunContext& ctx, const Json& machine, const Where& where
     }
 
   flows_ = std::make_unique<sim::FlowNetwork>(ctx.sim(), "link");
+  exec_ = std::make_unique<CpuExec>(ctx.sim(), cpu_count());
   Params f = Params::parse(top.raw("fabric"), fabric_params(), where.child("fabric"), {});
   build_links(f);
 

@@ -8,6 +8,7 @@
 #include <string>
 #include <vector>
 
+#include "models/cpu/cpu_exec.h"
 #include "sim/flow.h"
 #include "sim/params.h"
 #include "sim/run_context.h"
@@ -97,6 +98,11 @@ class Platform : public sim::SystemModel {
   const std::vector<DmaSpec>& dma_specs() const { return dma_; }
 
   sim::FlowNetwork& flows() { return *flows_; }
+  // Interrupt and kernel time on each logical CPU.
+  CpuExec& exec() { return *exec_; }
+  // The machine file's "tlb" section, parsed by the TLB model that uses it.
+  const sim::Json& section(const std::string& key) const { return raw_.contains(key) ? raw_[key] : null_; }
+  const sim::Where& where() const { return where_; }
   // Links crossed when a core on `cpu` copies from node `src` to node `dst`: read into the
   // CCD, write out of it, and xGMI wherever a socket boundary is crossed.
   std::vector<LinkId> cpu_copy_path(int cpu, int src, int dst) const;
@@ -117,6 +123,10 @@ class Platform : public sim::SystemModel {
   std::vector<MemNode> nodes_;
   std::vector<DmaSpec> dma_;
   std::unique_ptr<sim::FlowNetwork> flows_;
+  std::unique_ptr<CpuExec> exec_;
+  sim::Json raw_;
+  sim::Json null_;
+  sim::Where where_;
   std::vector<LinkId> ccd_read_, ccd_write_;
   std::vector<std::vector<LinkId>> xgmi_;  // [from][to]
   Tick xgmi_latency_ = 0;

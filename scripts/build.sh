@@ -1,0 +1,16 @@
+#!/usr/bin/env bash
+# build.sh DIR [Release|Asan]: configures (once) and builds hetsim into DIR.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+dir=${1:-build}
+mode=${2:-Release}
+args=(-G Ninja -DPython3_EXECUTABLE=/usr/bin/python3)
+if [[ $mode == Asan ]]; then
+  args+=(-DCMAKE_BUILD_TYPE=RelWithDebInfo -DHETSIM_SANITIZE=ON -DHETSIM_PYTHON=OFF)
+else
+  args+=(-DCMAKE_BUILD_TYPE=Release)
+fi
+if [[ ! -f $dir/build.ninja ]]; then
+  cmake -S . -B "$dir" "${args[@]}" >/dev/null
+fi
+cmake --build "$dir" -j "$(nproc)"
