@@ -76,9 +76,11 @@ Scenario scenario_from_json(Json doc, const std::string& origin, const std::vect
   }
   for (const auto& [path, value] : sets) set_dotted(doc, path, value, Where{"--set", path});
 
-  if (!doc.contains("seed")) doc["seed"] = 1;
-  if (!doc["seed"].is_number_unsigned())
-    root.child("seed").fail("a non-negative integer", describe_value(doc["seed"]));
+  if (!doc.contains("seed")) doc["seed"] = 1u;
+  const Json& seed = doc["seed"];
+  if (!seed.is_number_unsigned() && !(seed.is_number_integer() && seed.get<std::int64_t>() >= 0))
+    root.child("seed").fail("a non-negative integer", describe_value(seed));
+  doc["seed"] = seed.get<std::uint64_t>();
   if (doc.contains("sweep")) {
     const Json& sw = doc["sweep"];
     Where w = root.child("sweep");
