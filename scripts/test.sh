@@ -1,14 +1,37 @@
 #!/usr/bin/env bash
-# The whole test suite: unit and scenario tests (ctest), Python tests and notebooks
-# (pytest), and the sanitizer build of the unit tests.
-set -euo pipefail
+# The whole test suite, as CI runs it (.ci/run -> make test):
+#   1. Release build; unit, model and scenario tests (ctest)
+#   2. hetsim regress against results/baselines (quick variants)
+#   3. hetsim validate --quick (report written under build/, the committed one is untouched)
+#   4. AddressSanitizer + UndefinedBehaviorSanitizer build running the same C++ tests
+#   5. Python tests and notebooks (pytest, Debian's /usr/bin/python3)
+# Every step runs; the script fails if any failed.
+set -uo pipefail
 cd "$(dirname "$0")/.."
-bash scripts/setup.sh --with-clang
-bash scripts/build.sh build Release
+bash scripts/setup.sh --with-clang || exit 1
+jobs=$(nproc)
 status=0
-ctest --test-dir build --output-on-failure -j "$(nproc)" || status=1
-if [[ -d tests/python ]] && ls tests/python/test_*.py >/dev/null 2>&1; then
-  PYTHONPATH="$PWD/build/python:$PWD/python" HETSIM_BIN="$PWD/build/hetsim" \
-    /usr/bin/python3 -m pytest -q tests/python || status=1
+step() {
+  echo "=== $1"
+  shift
+  local t0=$SECONDS
+  if ! "$@"; then
+    echo "=== FAILED: $*"
+    status=1
+  fi
+  echo "=== ($((SECONDS - t0)) s)"
+}
+bash scripts/build.sh build Release || exit 1
+step "unit and scenario tests" ctest --test-dir build --output-on-failure -j "$jobs"
+step "regression against baselines" build/hetsim regress --jobs "$jobs"
+step "claim validation (quick)" build/hetsim validate --quick --out-dir build/validation --jobs "$jobs"
+if [[ "${HETSIM_SKIP_ASAN:-0}" != 1 ]]; then
+  step "sanitizer build" bash scripts/build.sh build-asan Asan
+  step "sanitizer tests" env ASAN_OPTIONS=detect_leaks=1 UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 \
+    ctest --test-dir build-asan --output-on-failure -j "$jobs"
+fi
+if ls tests/python/test_*.py >/dev/null 2>&1; then
+  step "python tests and notebooks" env PYTHONPATH="$PWD/build/python:$PWD/python" HETSIM_BIN="$PWD/build/hetsim" \
+    PYDEVD_DISABLE_FILE_VALIDATION=1 MPLBACKEND=Agg /usr/bin/python3 -m pytest -q tests/python
 fi
 exit $status

@@ -1,5 +1,6 @@
 #pragma once
 // Pieces of the CLI shared with the Python bindings.
+#include <map>
 #include <ostream>
 #include <string>
 #include <utility>
@@ -15,5 +16,37 @@ namespace hetsim {
 std::string describe_machine(const std::string& name_or_path);
 // Summary table of one run or of a sweep's runs.
 void print_summary(std::ostream& os, const sim::Scenario& sc, const std::vector<sim::Json>& results);
+
+}  // namespace hetsim
+
+namespace hetsim {
+
+// Every scenario file under `dir` (recursively, sorted), skipping folders named in `skip`.
+std::vector<std::string> scenario_files(const std::string& dir, const std::vector<std::string>& skip);
+// Settings that turn a scenario into its quick variant (its "quick" object), then `extra`.
+std::vector<sim::Setting> quick_settings(const std::string& file, const std::vector<sim::Setting>& extra);
+// Everything comparable in one results document, flattened to name -> number:
+// metrics, "run.events", "run.sim_time_s", and "hist.NAME.{count,mean,p50,p99,max}".
+std::map<std::string, double> flat_figures(const sim::Json& results);
+
+struct RegressOptions {
+  std::string scenarios_dir = "scenarios";
+  std::string baselines_dir = "results/baselines";
+  std::string filter;
+  std::vector<sim::Setting> sets;
+  bool update = false;
+  bool full = false;
+  int jobs = 1;
+};
+// Returns the process exit status: 0 unchanged (or updated), 1 on a change beyond tolerance.
+int regress(const RegressOptions& opts, std::ostream& out);
+
+struct ValidateOptions {
+  std::string claims_dir = "scenarios/claims";
+  std::string out_dir = "results";
+  bool quick = false;
+  int jobs = 1;
+};
+int validate(const ValidateOptions& opts, std::ostream& out);
 
 }  // namespace hetsim

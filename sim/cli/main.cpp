@@ -12,6 +12,7 @@
 
 #include <boost/program_options.hpp>
 
+#include "sim/batch.h"
 #include "sim/bench/phold.h"
 #include "sim/cli/commands.h"
 #include "sim/error.h"
@@ -31,6 +32,9 @@ const char* kUsage =
     "commands:\n"
     "  run SCENARIO [--set path=value]... [--seed N] [--out FILE] [--trace FILE] [--quiet]\n"
     "  check SCENARIO [--set path=value]...    validate without running\n"
+    "  sweep SCENARIO [--jobs N] [--cache DIR] [--out FILE.csv] [--set path=value]...\n"
+    "  regress [--update] [--filter TEXT] [--full] [--jobs N] [--set path=value]...\n"
+    "  validate [--quick] [--out-dir DIR] [--jobs N]\n"
     "  list                                     models, workloads and policies with parameters\n"
     "  describe MACHINE                         topology, memory nodes, links, engines\n"
     "  bench phold [--width W] [--height H] [--stop T]\n"
@@ -115,6 +119,70 @@ int cmd_run(const std::vector<std::string>& args, bool check_only) {
   return 0;
 }
 
+int cmd_sweep(const std::vector<std::string>& args) {
+  po::options_description opts("sweep options");
+  std::vector<std::string> sets;
+  std::string out_file, cache, scenario;
+  int jobs = 1;
+  opts.add_options()("scenario", po::value(&scenario)->required(), "scenario file")(
+      "set", po::value(&sets)->composing(), "path=value override")("jobs,j", po::value(&jobs), "parallel runs")(
+      "cache", po::value(&cache), "cache directory")("out", po::value(&out_file), "CSV file")("quiet,q", "no table");
+  po::positional_options_description pos;
+  pos.add("scenario", 1);
+  po::variables_map vm;
+  po::store(po::command_line_parser(args).options(opts).positional(pos).run(), vm);
+  po::notify(vm);
+  if (jobs < 1) throw sim::InputError("--jobs", "", "a positive number of jobs", std::to_string(jobs));
+  sim::Scenario sc = sim::load_scenario(scenario, parse_sets(sets));
+  auto points = sim::expand_sweep(sc);
+  for (const auto& p : points) sim::check_point(sc, p);  // bad input fails before any run
+  Progress bar;
+  sim::BatchOptions bo;
+  bo.jobs = jobs;
+  bo.cache_dir = cache;
+  bo.on_progress = [&bar](std::size_t done, std::size_t total) {
+    bar.update(static_cast<double>(done) / static_cast<double>(total),
+               std::to_string(done) + "/" + std::to_string(total) + " runs");
+  };
+  std::vector<bool> cached;
+  auto results = sim::run_batch(sc, points, bo, &cached);
+  bar.done();
+  if (!vm.count("quiet")) hetsim::print_summary(std::cout, sc, results);
+  std::size_t hits = static_cast<std::size_t>(std::count(cached.begin(), cached.end(), true));
+  if (!cache.empty()) std::cerr << "sweep: " << results.size() - hits << " run, " << hits << " from cache\n";
+  if (!out_file.empty()) sim::write_file_atomic(out_file, sim::results_to_csv(results));
+  return 0;
+}
+
+int cmd_regress(const std::vector<std::string>& args) {
+  po::options_description opts("regress options");
+  hetsim::RegressOptions ro;
+  std::vector<std::string> sets;
+  opts.add_options()("update", "rewrite the baselines")("filter", po::value(&ro.filter), "only scenarios whose path contains this")(
+      "full", "full scenarios instead of their quick variants")("jobs,j", po::value(&ro.jobs), "parallel runs")(
+      "set", po::value(&sets)->composing(), "path=value applied to every scenario")(
+      "scenarios", po::value(&ro.scenarios_dir), "scenario folder")("baselines", po::value(&ro.baselines_dir), "baseline folder");
+  po::variables_map vm;
+  po::store(po::command_line_parser(args).options(opts).run(), vm);
+  po::notify(vm);
+  ro.update = vm.count("update") > 0;
+  ro.full = vm.count("full") > 0;
+  ro.sets = parse_sets(sets);
+  return hetsim::regress(ro, std::cout);
+}
+
+int cmd_validate(const std::vector<std::string>& args) {
+  po::options_description opts("validate options");
+  hetsim::ValidateOptions vo;
+  opts.add_options()("quick", "quick variants of the claim scenarios")("out-dir", po::value(&vo.out_dir), "report folder")(
+      "claims", po::value(&vo.claims_dir), "claim scenario folder")("jobs,j", po::value(&vo.jobs), "parallel runs");
+  po::variables_map vm;
+  po::store(po::command_line_parser(args).options(opts).run(), vm);
+  po::notify(vm);
+  vo.quick = vm.count("quick") > 0;
+  return hetsim::validate(vo, std::cout);
+}
+
 int cmd_list() {
   std::string kind;
   for (const sim::ComponentInfo* c : sim::Catalog::get().all()) {
@@ -175,6 +243,9 @@ int main(int argc, char** argv) {
     if (cmd == "run") return cmd_run(rest, false);
     if (cmd == "check") return cmd_run(rest, true);
     if (cmd == "list") return cmd_list();
+    if (cmd == "sweep") return cmd_sweep(rest);
+    if (cmd == "regress") return cmd_regress(rest);
+    if (cmd == "validate") return cmd_validate(rest);
     if (cmd == "describe") return cmd_describe(rest);
     if (cmd == "bench") return cmd_bench(rest);
     if (cmd == "--version" || cmd == "version") {

@@ -1,0 +1,192 @@
+// `hetsim regress`: re-runs every scenario (its quick variant where it has one) and compares
+// each figure with the stored baseline under the scenario's tolerances (exact by default,
+// since runs are deterministic).
+#include <cmath>
+#include <filesystem>
+#include <iomanip>
+#include <iostream>
+#include <set>
+#include <sstream>
+
+#include "sim/batch.h"
+#include "sim/cli/commands.h"
+
+namespace hetsim {
+
+namespace fs = std::filesystem;
+using sim::Json;
+
+std::vector<std::string> scenario_files(const std::string& dir, const std::vector<std::string>& skip) {
+  std::vector<std::string> out;
+  std::error_code ec;
+  if (!fs::is_directory(dir, ec)) throw sim::InputError(dir, "", "a directory of scenarios", "no such directory");
+  for (auto it = fs::recursive_directory_iterator(dir); it != fs::recursive_directory_iterator(); ++it) {
+    if (it->is_directory() && std::find(skip.begin(), skip.end(), it->path().filename().string()) != skip.end()) {
+      it.disable_recursion_pending();
+      continue;
+    }
+    if (!it->is_regular_file() || it->path().extension() != ".json") continue;
+    if (it->path().filename() == "claims.json") continue;  // the claims list, not a scenario
+    out.push_back(it->path().lexically_normal().string());
+  }
+  std::sort(out.begin(), out.end());
+  return out;
+}
+
+std::vector<sim::Setting> quick_settings(const std::string& file, const std::vector<sim::Setting>& extra) {
+  Json doc = sim::load_json_file(file);
+  std::vector<sim::Setting> sets;
+  if (doc.is_object() && doc.contains("quick")) {
+    const Json& q = doc["quick"];
+    if (!q.is_object()) sim::Where{file, "/quick"}.fail("an object of dotted path -> value", sim::describe_value(q));
+    for (auto it = q.begin(); it != q.end(); ++it) sets.emplace_back(it.key(), it.value());
+  }
+  sets.insert(sets.end(), extra.begin(), extra.end());
+  return sets;
+}
+
+std::map<std::string, double> flat_figures(const Json& r) {
+  std::map<std::string, double> f;
+  for (auto it = r["metrics"].begin(); it != r["metrics"].end(); ++it)
+    f[it.key()] = it.value().is_number() ? it.value().get<double>() : NAN;
+  f["run.events"] = r["events"].get<double>();
+  f["run.sim_time_s"] = r["sim_time_s"].get<double>();
+  for (auto it = r["histograms"].begin(); it != r["histograms"].end(); ++it)
+    for (const char* k : {"count", "mean", "p50", "p99", "max"}) f["hist." + it.key() + "." + k] = it.value()[k].get<double>();
+  return f;
+}
+
+namespace {
+
+// Relative tolerance for a metric: an exact name wins, then the longest "prefix*" pattern.
+double tolerance_for(const Json& tol, const std::string& metric) {
+  if (!tol.is_object()) return 0;
+  if (tol.contains(metric) && tol[metric].is_number()) return tol[metric].get<double>();
+  double best = tol.contains("*") && tol["*"].is_number() ? tol["*"].get<double>() : 0;
+  std::size_t best_len = 0;
+  for (auto it = tol.begin(); it != tol.end(); ++it) {
+    const std::string& k = it.key();
+    if (k.size() > 1 && k.back() == '*' && metric.rfind(k.substr(0, k.size() - 1), 0) == 0 && k.size() > best_len &&
+        it.value().is_number()) {
+      best = it.value().get<double>();
+      best_len = k.size();
+    }
+  }
+  return best;
+}
+
+std::string baseline_name(const std::string& scenarios_dir, const std::string& file) {
+  std::string rel = fs::path(file).lexically_relative(scenarios_dir).string();
+  for (char& c : rel)
+    if (c == '/') c = '_';
+  return rel;
+}
+
+std::string point_label(const Json& point) {
+  std::string s;
+  for (auto it = point.begin(); it != point.end(); ++it) {
+    std::string v = it.value().is_string() ? it.value().get<std::string>() : it.value().dump();
+    s += (s.empty() ? "" : " ") + it.key().substr(it.key().rfind('.') + 1) + "=" + v;
+  }
+  return s.empty() ? "-" : s;
+}
+
+std::string num(double v) {
+  std::ostringstream os;
+  os << std::setprecision(8) << v;
+  return os.str();
+}
+
+}  // namespace
+
+int regress(const RegressOptions& opts, std::ostream& out) {
+  std::vector<std::string> files = scenario_files(opts.scenarios_dir, {"bench"});
+  struct Row {
+    std::string scenario, point, metric, base, now, change;
+  };
+  std::vector<Row> rows;
+  int compared = 0, runs = 0;
+  if (opts.update) fs::create_directories(opts.baselines_dir);
+  for (const auto& file : files) {
+    if (!opts.filter.empty() && file.find(opts.filter) == std::string::npos) continue;
+    auto sets = opts.full ? opts.sets : quick_settings(file, opts.sets);
+    sim::Scenario sc = sim::load_scenario(file, sets);
+    auto points = sim::expand_sweep(sc);
+    sim::BatchOptions bo;
+    bo.jobs = opts.jobs;
+    std::vector<Json> results = sim::run_batch(sc, points, bo);
+    runs += static_cast<int>(results.size());
+    std::string bfile = (fs::path(opts.baselines_dir) / baseline_name(opts.scenarios_dir, file)).string();
+    Json now_runs = Json::array();
+    for (const auto& r : results) {
+      Json figures = Json::object();
+      for (const auto& [k, v] : flat_figures(r)) figures[k] = v;
+      now_runs.push_back({{"point", r["scenario"]["point"]}, {"seed", r["seed"]}, {"figures", figures}});
+    }
+    if (opts.update) {
+      Json doc = {{"scenario", file}, {"variant", opts.full ? "full" : "quick"}, {"runs", now_runs}};
+      sim::write_file_atomic(bfile, doc.dump(1) + "\n");
+      out << "updated " << bfile << " (" << results.size() << " runs)\n";
+      continue;
+    }
+    std::error_code ec;
+    if (!fs::is_regular_file(bfile, ec)) {
+      rows.push_back({file, "-", "(no baseline)", "-", "-", "run hetsim regress --update"});
+      continue;
+    }
+    Json base = sim::load_json_file(bfile);
+    const Json tol = sc.doc.contains("tolerance") ? sc.doc["tolerance"] : Json::object();
+    if (base["runs"].size() != now_runs.size()) {
+      rows.push_back({file, "-", "(runs)", std::to_string(base["runs"].size()), std::to_string(now_runs.size()), "sweep changed"});
+      continue;
+    }
+    for (std::size_t i = 0; i < now_runs.size(); ++i) {
+      const Json& b = base["runs"][i]["figures"];
+      const Json& n = now_runs[i]["figures"];
+      std::string label = point_label(now_runs[i]["point"]);
+      std::set<std::string> names;
+      for (auto it = b.begin(); it != b.end(); ++it) names.insert(it.key());
+      for (auto it = n.begin(); it != n.end(); ++it) names.insert(it.key());
+      for (const auto& m : names) {
+        ++compared;
+        if (!b.contains(m) || !n.contains(m)) {
+          rows.push_back({file, label, m, b.contains(m) ? num(b[m].get<double>()) : "(absent)",
+                          n.contains(m) ? num(n[m].get<double>()) : "(absent)", "added/removed"});
+          continue;
+        }
+        double bv = b[m].is_number() ? b[m].get<double>() : NAN, nv = n[m].is_number() ? n[m].get<double>() : NAN;
+        if (bv == nv || (std::isnan(bv) && std::isnan(nv))) continue;
+        double rel = std::fabs(nv - bv) / std::max(std::fabs(bv), 1e-300);
+        if (rel <= tolerance_for(tol, m)) continue;
+        std::ostringstream ch;
+        ch << std::showpos << std::setprecision(4) << (bv != 0 ? (nv - bv) / std::fabs(bv) * 100 : INFINITY) << "%";
+        rows.push_back({file, label, m, num(bv), num(nv), ch.str()});
+      }
+    }
+  }
+  if (opts.update) return 0;
+  if (rows.empty()) {
+    out << "regress: " << runs << " runs, " << compared << " figures compared, no change\n";
+    return 0;
+  }
+  std::size_t w[5] = {8, 5, 6, 8, 3};
+  for (const auto& r : rows) {
+    w[0] = std::max(w[0], r.scenario.size());
+    w[1] = std::max(w[1], r.point.size());
+    w[2] = std::max(w[2], r.metric.size());
+    w[3] = std::max(w[3], r.base.size());
+    w[4] = std::max(w[4], r.now.size());
+  }
+  auto line = [&](const std::string& a, const std::string& b, const std::string& c, const std::string& d,
+                  const std::string& e, const std::string& f) {
+    out << std::left << std::setw(static_cast<int>(w[0])) << a << "  " << std::setw(static_cast<int>(w[1])) << b << "  "
+        << std::setw(static_cast<int>(w[2])) << c << "  " << std::setw(static_cast<int>(w[3])) << d << "  "
+        << std::setw(static_cast<int>(w[4])) << e << "  " << f << "\n";
+  };
+  line("scenario", "point", "metric", "baseline", "now", "change");
+  for (const auto& r : rows) line(r.scenario, r.point, r.metric, r.base, r.now, r.change);
+  out << "regress: " << rows.size() << " change(s) beyond tolerance in " << runs << " runs\n";
+  return 1;
+}
+
+}  // namespace hetsim

@@ -1,0 +1,224 @@
+// `hetsim validate`: runs the claim scenarios and writes a report with, for each claim of
+// scenarios/claims/claims.json, the figure the model produces, under which conditions, and a
+// verdict. A scenario states how it answers a claim in its "claim" object (or a list of them):
+//   {"id": "M1", "metric": "migration.throughput_gbps", "kind": "speedup",
+//    "baseline": {"policies.migration.kind": "serial"}, "candidate": {"policies.migration.kind": "dma"},
+//    "claimed": [1.5, 3.0], "conditions": "1 GiB between sockets on milan-2s"}
+// kind: speedup (candidate / baseline), reduction (1 - candidate / baseline), factor
+// (baseline / candidate), value (the metric at the candidate points). The figure is the best
+// pair over the sweep; the verdict compares it with the claimed range.
+#include <cmath>
+#include <filesystem>
+#include <iomanip>
+#include <sstream>
+
+#include "sim/batch.h"
+#include "sim/cli/commands.h"
+
+namespace hetsim {
+
+namespace fs = std::filesystem;
+using sim::Json;
+
+namespace {
+
+bool matches(const Json& point, const Json& selector) {
+  for (auto it = selector.begin(); it != selector.end(); ++it)
+    if (!point.contains(it.key()) || point[it.key()] != it.value()) return false;
+  return true;
+}
+
+// Same values on every axis the selectors do not mention.
+bool same_context(const Json& a, const Json& b, const Json& selector) {
+  for (auto it = a.begin(); it != a.end(); ++it)
+    if (!selector.contains(it.key()) && (!b.contains(it.key()) || b[it.key()] != it.value())) return false;
+  return true;
+}
+
+std::string label(const Json& point, const Json& skip) {
+  std::string s;
+  for (auto it = point.begin(); it != point.end(); ++it) {
+    if (skip.contains(it.key())) continue;
+    std::string v = it.value().is_string() ? it.value().get<std::string>() : it.value().dump();
+    s += (s.empty() ? "" : ", ") + it.key().substr(it.key().rfind('.') + 1) + "=" + v;
+  }
+  return s;
+}
+
+std::string num(double v) {
+  std::ostringstream os;
+  os << std::setprecision(3) << v;
+  return os.str();
+}
+
+std::string sel_text(const Json& sel) {
+  std::string s;
+  for (auto it = sel.begin(); it != sel.end(); ++it)
+    s += (s.empty() ? "" : ",") + (it.value().is_string() ? it.value().get<std::string>() : it.value().dump());
+  return s;
+}
+
+struct Finding {
+  double figure = NAN, worst = NAN;
+  std::string at, figure_text, verdict, reason;
+};
+
+Finding evaluate(const Json& spec, const std::vector<Json>& results, const sim::Where& where) {
+  Finding f;
+  std::string kind = spec.value("kind", "speedup");
+  std::string metric = spec.value("metric", "");
+  if (metric.empty()) where.child("metric").fail("the metric that answers the claim", "nothing");
+  Json cand = spec.value("candidate", Json::object());
+  Json base = spec.value("baseline", Json::object());
+  Json sel_all = cand;
+  for (auto it = base.begin(); it != base.end(); ++it) sel_all[it.key()] = it.value();
+  auto value_of = [&](const Json& r) -> double {
+    const Json& m = r["metrics"];
+    if (!m.contains(metric)) where.child("metric").fail("a metric the scenario produces", "\"" + metric + "\"");
+    return m[metric].get<double>();
+  };
+  bool higher_better = kind != "value" || spec.value("better", "higher") == "higher";
+  for (const Json& c : results) {
+    const Json& cp = c["scenario"]["point"];
+    if (!matches(cp, cand)) continue;
+    double fig;
+    if (kind == "value") {
+      fig = value_of(c);
+    } else {
+      const Json* b = nullptr;
+      for (const Json& r : results)
+        if (matches(r["scenario"]["point"], base) && same_context(cp, r["scenario"]["point"], sel_all)) b = &r;
+      if (!b) continue;
+      double bv = value_of(*b), cv = value_of(c);
+      if (kind == "speedup") fig = cv / bv;
+      else if (kind == "reduction") fig = 1 - cv / bv;
+      else if (kind == "factor") fig = bv / cv;
+      else where.child("kind").fail("speedup, reduction, factor or value", "\"" + kind + "\"");
+    }
+    if (std::isnan(f.figure) || (higher_better ? fig > f.figure : fig < f.figure)) {
+      f.figure = fig;
+      f.at = label(cp, sel_all);
+    }
+    if (std::isnan(f.worst) || (higher_better ? fig < f.worst : fig > f.worst)) f.worst = fig;
+  }
+  if (std::isnan(f.figure)) {
+    f.verdict = "not supported";
+    f.reason = "no sweep point matched the claim's candidate/baseline";
+    return f;
+  }
+  auto show = [&](double v) {
+    if (kind == "reduction") return num(v * 100) + "%";
+    if (kind == "value") return num(v);
+    return num(v) + "x";
+  };
+  f.figure_text = show(f.figure) + (f.worst != f.figure ? " (range " + show(f.worst) + " .. " + show(f.figure) + ")" : "");
+  if (kind != "value") f.figure_text += ", " + sel_text(cand) + " vs " + sel_text(base);
+  const Json claimed = spec.value("claimed", Json::array());
+  if (!claimed.is_array() || claimed.size() != 2)
+    where.child("claimed").fail("[low, high] of the claimed figure", sim::describe_value(claimed));
+  double lo = claimed[0].get<double>(), hi = claimed[1].get<double>();
+  double neutral = kind == "reduction" ? 0.0 : 1.0;
+  std::string range = "claimed " + show(lo) + " .. " + show(hi);
+  if (kind == "value") {
+    bool in = f.figure >= lo * 0.75 && f.figure <= hi * 1.25;
+    bool worst_in = f.worst >= lo * 0.75 && f.worst <= hi * 1.25;
+    f.verdict = in && worst_in ? "supported" : (in || worst_in) ? "partly" : "not supported";
+    f.reason = range + "; model " + f.figure_text;
+  } else if (f.figure >= lo && f.figure <= hi * 1.25) {
+    f.verdict = "supported";
+    f.reason = range + "; best at " + (f.at.empty() ? "the only point" : f.at);
+  } else if (f.figure > hi * 1.25) {
+    f.verdict = "partly";
+    f.reason = "the model finds more than " + range + " (best at " + f.at + ")";
+  } else if (f.figure > neutral) {
+    f.verdict = "partly";
+    f.reason = "same direction, smaller than " + range + " (best at " + f.at + ")";
+  } else {
+    f.verdict = "not supported";
+    f.reason = "no gain anywhere in the sweep; " + range;
+  }
+  return f;
+}
+
+std::string md_escape(std::string s) {
+  for (std::size_t i = 0; (i = s.find('|', i)) != std::string::npos; i += 2) s.replace(i, 1, "\\|");
+  return s;
+}
+
+}  // namespace
+
+int validate(const ValidateOptions& opts, std::ostream& out) {
+  std::string claims_file = (fs::path(opts.claims_dir) / "claims.json").string();
+  Json claims = sim::load_json_file(claims_file);
+  if (!claims.is_array()) sim::Where{claims_file, ""}.fail("a list of claims", sim::describe_value(claims));
+  std::map<std::string, Json> rows;  // id -> row
+  std::vector<std::string> order;
+  for (std::size_t i = 0; i < claims.size(); ++i) {
+    sim::Params::parse(claims[i], {sim::p_string("id", nullptr, "claim id"), sim::p_string("claim", nullptr, "text"),
+                                   sim::p_string("source", "", "source document")},
+                       sim::Where{claims_file, "/" + std::to_string(i)}, {});
+    std::string id = claims[i]["id"].get<std::string>();
+    order.push_back(id);
+    rows[id] = {{"id", id}, {"claim", claims[i]["claim"]}, {"source", claims[i].value("source", "")},
+                {"verdict", "not modelled"}, {"findings", Json::array()}};
+  }
+  for (const auto& file : scenario_files(opts.claims_dir, {})) {
+    Json raw = sim::load_json_file(file);
+    if (!raw.is_object() || !raw.contains("claim")) continue;
+    auto sets = opts.quick ? quick_settings(file, {}) : std::vector<sim::Setting>{};
+    sim::Scenario sc = sim::load_scenario(file, sets);
+    sim::BatchOptions bo;
+    bo.jobs = opts.jobs;
+    auto results = sim::run_batch(sc, sim::expand_sweep(sc), bo);
+    Json specs = raw["claim"].is_array() ? raw["claim"] : Json::array({raw["claim"]});
+    for (std::size_t k = 0; k < specs.size(); ++k) {
+      sim::Where w{file, raw["claim"].is_array() ? "/claim/" + std::to_string(k) : "/claim"};
+      const Json& spec = specs[k];
+      std::string id = spec.value("id", "");
+      if (!rows.count(id)) w.child("id").fail("a claim id listed in " + claims_file, "\"" + id + "\"");
+      Finding f = evaluate(spec, results, w);
+      rows[id]["findings"].push_back({{"scenario", file}, {"metric", spec["metric"]}, {"figure", f.figure},
+                                      {"figure_text", f.figure_text}, {"conditions", spec.value("conditions", "")},
+                                      {"verdict", f.verdict}, {"reason", f.reason}, {"quick", opts.quick}});
+      out << id << "  " << f.verdict << "  " << f.figure_text << "  (" << file << ")\n";
+    }
+  }
+  // A claim's verdict: supported only if every finding supports it.
+  Json report = Json::array();
+  for (const auto& id : order) {
+    Json& r = rows[id];
+    if (!r["findings"].empty()) {
+      int sup = 0, no = 0;
+      for (const auto& f : r["findings"]) {
+        sup += f["verdict"] == "supported";
+        no += f["verdict"] == "not supported";
+      }
+      std::size_t n = r["findings"].size();
+      r["verdict"] = sup == static_cast<int>(n) ? "supported" : no == static_cast<int>(n) ? "not supported" : "partly";
+    }
+    report.push_back(r);
+  }
+  fs::create_directories(opts.out_dir);
+  sim::write_file_atomic((fs::path(opts.out_dir) / "validation.json").string(), report.dump(2) + "\n");
+  std::ostringstream md;
+  md << "# Validation report\n\nGenerated by `hetsim validate" << (opts.quick ? " --quick" : "")
+     << "` from the scenarios in " << opts.claims_dir << "/. Each figure is what the model produces from its "
+     << "mechanisms and calibrated parameters; the verdict compares it with the claimed range.\n\n"
+     << "| id | claim | scenario | figure | conditions | verdict |\n|---|---|---|---|---|---|\n";
+  for (const auto& r : report) {
+    if (r["findings"].empty()) {
+      md << "| " << r["id"].get<std::string>() << " | " << md_escape(r["claim"]) << " | - | - | - | not modelled |\n";
+      continue;
+    }
+    for (const auto& f : r["findings"])
+      md << "| " << r["id"].get<std::string>() << " | " << md_escape(r["claim"]) << " | "
+         << fs::path(f["scenario"].get<std::string>()).filename().string() << " (" << f["metric"].get<std::string>()
+         << ") | " << md_escape(f["figure_text"]) << " | " << md_escape(f["conditions"]) << " | "
+         << f["verdict"].get<std::string>() << ": " << md_escape(f["reason"]) << " |\n";
+  }
+  sim::write_file_atomic((fs::path(opts.out_dir) / "VALIDATION.md").string(), md.str());
+  out << "validate: wrote " << (fs::path(opts.out_dir) / "VALIDATION.md").string() << "\n";
+  return 0;
+}
+
+}  // namespace hetsim

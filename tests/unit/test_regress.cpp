@@ -1,0 +1,55 @@
+#include <gtest/gtest.h>
+
+#include <filesystem>
+#include <sstream>
+
+#include <unistd.h>
+
+#include "sim/cli/commands.h"
+
+namespace {
+
+namespace fs = std::filesystem;
+
+TEST(Regress, ChangedModelParameterFailsWithAReadableTable) {
+  fs::path dir = fs::temp_directory_path() / ("hetsim-regress-" + std::to_string(::getpid()));
+  hetsim::RegressOptions o;
+  o.baselines_dir = dir.string();
+  o.filter = "examples/copy.json";
+  o.update = true;
+  std::ostringstream sink;
+  ASSERT_EQ(hetsim::regress(o, sink), 0);
+  o.update = false;
+  std::ostringstream same;
+  EXPECT_EQ(hetsim::regress(o, same), 0) << same.str();
+  EXPECT_NE(same.str().find("no change"), std::string::npos);
+
+  o.sets = {{"machine.cpu.memcpy_rate", "9GB/s"}};
+  std::ostringstream changed;
+  EXPECT_EQ(hetsim::regress(o, changed), 1);
+  const std::string t = changed.str();
+  EXPECT_NE(t.find("metric"), std::string::npos) << t;
+  EXPECT_NE(t.find("copy.throughput_gbps"), std::string::npos) << t;
+  EXPECT_NE(t.find("-50%"), std::string::npos) << t;
+  fs::remove_all(dir);
+}
+
+TEST(Regress, ToleranceAbsorbsSmallChanges) {
+  fs::path dir = fs::temp_directory_path() / ("hetsim-regress-tol-" + std::to_string(::getpid()));
+  hetsim::RegressOptions o;
+  o.baselines_dir = dir.string();
+  o.filter = "examples/copy.json";
+  o.update = true;
+  std::ostringstream sink;
+  ASSERT_EQ(hetsim::regress(o, sink), 0);
+  o.update = false;
+  // 1% slower copies, within a 5% tolerance on every figure.
+  o.sets = {{"machine.cpu.memcpy_rate", "17.82GB/s"}, {"tolerance", sim::Json{{"*", 0.05}}}};
+  std::ostringstream out;
+  EXPECT_EQ(hetsim::regress(o, out), 0) << out.str();
+  o.sets = {{"machine.cpu.memcpy_rate", "17.82GB/s"}};
+  EXPECT_EQ(hetsim::regress(o, out), 1);
+  fs::remove_all(dir);
+}
+
+}  // namespace
