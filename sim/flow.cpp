@@ -31,6 +31,12 @@ double FlowNetwork::rate(FlowId f) const {
   return active(f) ? flows_[static_cast<std::uint32_t>(f)].rate : 0.0;
 }
 
+double FlowNetwork::remaining(FlowId f) const {
+  if (!active(f)) return 0.0;
+  const FlowState& s = flows_[static_cast<std::uint32_t>(f)];
+  return std::max(0.0, s.remaining - s.rate * to_seconds(sim_.now() - last_));
+}
+
 double FlowNetwork::link_load(LinkId l) const {
   double sum = 0;
   for (std::uint32_t s : active_)
@@ -162,7 +168,7 @@ void FlowNetwork::schedule_next() {
     Tick t = f.remaining <= kResidueBytes ? 0 : transfer_time(f.remaining, f.rate);
     best = std::min(best, t);
   }
-  if (best == kMaxTick) return;
+  if (best >= kMaxTick - sim_.now()) return;  // nothing ends within the time range
   sim_.after<&FlowNetwork::on_timer>(best, this, epoch_, kPrioFirst);
 }
 

@@ -20,9 +20,11 @@ constexpr double to_seconds(Tick t) { return static_cast<double>(t) / kSec; }
 constexpr double to_ns(Tick t) { return static_cast<double>(t) / kNs; }
 constexpr double to_us(Tick t) { return static_cast<double>(t) / kUs; }
 
-// Time to move `bytes` at `bytes_per_sec`, rounded up to a whole picosecond.
+// Time to move `bytes` at `bytes_per_sec`, rounded up to a whole picosecond; kMaxTick when
+// it would not fit in the time range (or the rate is zero).
 inline Tick transfer_time(double bytes, double bytes_per_sec) {
   double t = bytes / bytes_per_sec * static_cast<double>(kSec);
+  if (!(t < 1.8e19)) return kMaxTick;
   Tick w = static_cast<Tick>(t);
   return (static_cast<double>(w) < t) ? w + 1 : w;
 }

@@ -93,3 +93,19 @@ TEST(Flow, ZeroByteFlowCompletesAfterLatencyOnly) {
 }
 
 }  // namespace
+
+namespace {
+
+TEST(Flow, FlowsEndingBeyondTheTimeRangeNeverFire) {
+  sim::Simulator s;
+  FlowNetwork net(s);
+  auto a = net.add_link("a", 1);
+  bool fired = false;
+  net.start({{a}, 1e30, 0, [&] { fired = true; }});
+  s.run(sim::kSec);
+  EXPECT_FALSE(fired);
+  EXPECT_EQ(s.now(), sim::kSec);
+  EXPECT_LE(s.events_executed(), 1u);
+}
+
+}  // namespace
