@@ -123,6 +123,7 @@ Params Params::parse(const Json& obj, const ParamList& spec, const Where& where,
       case ParamType::Int:
         if (!v.is_number_integer() && !(v.is_number_float() && std::floor(v.get<double>()) == v.get<double>()))
           w.fail(type_label(s), describe_value(v));
+        if (std::fabs(v.get<double>()) > 9.0e15) w.fail(type_label(s) + " of a sensible magnitude", describe_value(v));
         out.number = in_range(v.get<double>());
         break;
       case ParamType::Double:
@@ -160,6 +161,9 @@ Params Params::parse(const Json& obj, const ParamList& spec, const Where& where,
         }
         auto q = parse_quantity(v.get<std::string>(), d);
         if (!q) w.fail(std::string("a non-negative ") + dimension_example(d), describe_value(v));
+        // Times and sizes must fit the 64-bit integers they become (213 days, 8 EiB).
+        if ((d == Dimension::Time && *q >= 1.8e19) || (d == Dimension::Size && *q >= 9.2e18))
+          w.fail(std::string(dimension_example(d)) + " within the simulator's 64-bit range", describe_value(v));
         out.number = in_range(*q);
         break;
       }
