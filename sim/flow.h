@@ -40,6 +40,8 @@ class FlowNetwork {
   FlowId start(Spec spec);
   bool active(FlowId f) const;
   double rate(FlowId f) const;
+  // Bytes the flow still has to move at the current time (0 once it is done).
+  double remaining(FlowId f) const;
   std::size_t active_count() const { return active_.size(); }
   // Sum of current rates over a link.
   double link_load(LinkId l) const;

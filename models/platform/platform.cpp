@@ -47,6 +47,7 @@ const ParamList& Platform::params() {
       sim::p_any("tlb", Json::object(), "TLB and shootdown costs (see machine.tlb)"),
       sim::p_any("sched", Json::object(), "scheduler constants (see machine.sched)"),
       sim::p_any("iommu", Json::object(), "IOMMU and devices (see machine.iommu)"),
+      sim::p_any("migration", Json::object(), "page-migration kernel costs (see machine.migration)"),
   };
   return p;
 }

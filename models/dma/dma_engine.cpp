@@ -1,0 +1,168 @@
+#include "models/dma/dma_engine.h"
+
+#include <algorithm>
+
+#include "sim/error.h"
+
+namespace models {
+
+struct DmaEngines::Transfer {
+  DmaCopy c;
+  int next_desc = 0;     // descriptors submitted so far
+  int completed = 0;     // descriptors completed and their interrupts handled
+  bool waiting = false;  // in its queue's waiting list
+  std::function<void()> done;
+};
+
+DmaEngines& DmaEngines::of(sim::RunContext& ctx) {
+  if (auto* d = ctx.find<DmaEngines>()) return *d;
+  return *ctx.keep(std::make_unique<DmaEngines>(ctx, ctx.system_as<Platform>()));
+}
+
+DmaEngines::DmaEngines(sim::RunContext& ctx, Platform& pf) : ctx_(ctx), pf_(pf) {
+  auto& st = ctx.sim().stats();
+  for (const DmaSpec& s : pf.dma_specs()) {
+    auto e = std::make_unique<Engine>();
+    e->spec = s;
+    e->queues.resize(static_cast<std::size_t>(s.queues));
+    e->busy_avg = &st.time_average("dma." + s.name + ".busy_queues");
+    e->ring_avg = &st.time_average("dma." + s.name + ".ring_occupancy");
+    engines_.push_back(std::move(e));
+  }
+  irqs_ = &st.counter("dma.interrupts");
+  submits_ = &st.counter("dma.submissions");
+  bytes_ = &st.counter("dma.bytes");
+  cpu_ps_ = &st.counter("dma.cpu_ps");
+  ctx.provide<DmaEngines>(this);
+  ctx.at_finish([this, &ctx] {
+    // Mean fraction of all queues busy over the run.
+    double q = 0, busy = 0;
+    for (const auto& e : engines_) {
+      q += e->spec.queues;
+      busy += e->busy_avg->mean(ctx.sim().now());
+    }
+    ctx.sim().stats().set_metric("dma.queue_occupancy", q > 0 ? busy / q : 0.0);
+  });
+}
+
+int DmaEngines::on_socket(int socket) const {
+  for (std::size_t i = 0; i < engines_.size(); ++i)
+    if (engines_[i]->spec.socket == socket) return static_cast<int>(i);
+  return -1;
+}
+
+void DmaEngines::copy(const DmaCopy& c, std::function<void()> done) {
+  HETSIM_CHECK(c.engine >= 0 && c.engine < count(), "DMA copy on an unknown engine");
+  HETSIM_CHECK(c.queue >= 0 && c.queue < queues(c.engine), "DMA copy on an unknown queue");
+  HETSIM_CHECK(c.descriptors >= 1, "DMA copy without descriptors");
+  auto t = std::make_shared<Transfer>();
+  t->c = c;
+  t->done = std::move(done);
+  bytes_->add(c.bytes);
+  submit_segment(t);
+}
+
+// The driver fills the ring: a scatter-gather list is one submission the engine walks by
+// itself; single descriptors are submitted in segments of half a ring, so the CPU prepares
+// the next segment while the engine copies the previous one.
+void DmaEngines::submit_segment(const std::shared_ptr<Transfer>& t) {
+  const DmaCopy& c = t->c;
+  const DmaSpec& spec = engines_[static_cast<std::size_t>(c.engine)]->spec;
+  Queue& q = engines_[static_cast<std::size_t>(c.engine)]->queues[static_cast<std::size_t>(c.queue)];
+  const int left = c.descriptors - t->next_desc;
+  if (left <= 0) return;
+  const int seg = c.sg ? left : std::min(left, std::max(1, spec.ring / 2));
+  if (!c.sg && q.in_ring + seg > spec.ring) {  // resumed when descriptors of the queue complete
+    if (!t->waiting) {
+      t->waiting = true;
+      q.waiting.push_back(t);
+    }
+    return;
+  }
+  t->next_desc += seg;
+  q.in_ring += c.sg ? std::min(seg, spec.ring) : seg;
+  const Tick cpu_work = c.sg ? spec.submit_cost + c.map_cost * static_cast<Tick>(seg)
+                             : (spec.submit_cost + c.map_cost) * static_cast<Tick>(seg);
+  submits_->add(c.sg ? 1.0 : seg);
+  cpu_ps_->add(static_cast<double>(cpu_work));
+  const double seg_bytes = c.bytes * seg / c.descriptors;
+  pf_.exec().kernel(c.cpu, cpu_work, [this, t, seg, seg_bytes] {
+    const DmaCopy& c = t->c;
+    enqueue(c.engine, c.queue, Job{seg_bytes, seg, c.src, c.dst, c.desc_overhead, [this, t, seg] {
+      const DmaCopy& c = t->c;
+      const DmaSpec& spec = engines_[static_cast<std::size_t>(c.engine)]->spec;
+      Engine& e = *engines_[static_cast<std::size_t>(c.engine)];
+      Queue& q = e.queues[static_cast<std::size_t>(c.queue)];
+      q.in_ring -= c.sg ? std::min(seg, spec.ring) : seg;
+      e.ring_avg->add(ctx_.sim().now(), -(c.sg ? std::min(seg, spec.ring) : seg));
+      // One interrupt per scatter-gather list; per descriptor otherwise (accounted together).
+      const int n_irq = c.sg ? 1 : seg;
+      irqs_->add(n_irq);
+      cpu_ps_->add(static_cast<double>(spec.irq_cost * static_cast<Tick>(n_irq)));
+      submit_segment(t);
+      retry_waiting(c.engine, c.queue);
+      pf_.exec().irq(c.cpu, spec.irq_cost * static_cast<Tick>(n_irq), [t, seg] {
+        t->completed += seg;
+        if (t->completed == t->c.descriptors && t->done) t->done();
+      });
+    }});
+    submit_segment(t);
+  });
+}
+
+void DmaEngines::retry_waiting(int e, int qi) {
+  Queue& q = engines_[static_cast<std::size_t>(e)]->queues[static_cast<std::size_t>(qi)];
+  std::deque<std::shared_ptr<Transfer>> w;
+  w.swap(q.waiting);
+  for (auto& t : w) {
+    t->waiting = false;
+    submit_segment(t);
+  }
+}
+
+void DmaEngines::enqueue(int e, int qi, Job job) {
+  Engine& eng = *engines_[static_cast<std::size_t>(e)];
+  eng.ring_avg->add(ctx_.sim().now(),
+                    std::min(job.descriptors, eng.spec.ring));
+  Queue& q = eng.queues[static_cast<std::size_t>(qi)];
+  q.jobs.push_back(std::move(job));
+  if (!q.running) run_next(e, qi);
+}
+
+void DmaEngines::run_next(int e, int qi) {
+  Engine& eng = *engines_[static_cast<std::size_t>(e)];
+  Queue& q = eng.queues[static_cast<std::size_t>(qi)];
+  if (q.jobs.empty()) {
+    if (q.running) {
+      q.running = false;
+      --eng.busy;
+      eng.busy_avg->set(ctx_.sim().now(), eng.busy);
+    }
+    return;
+  }
+  if (!q.running) {
+    q.running = true;
+    ++eng.busy;
+    eng.busy_avg->set(ctx_.sim().now(), eng.busy);
+  }
+  Job job = std::move(q.jobs.front());
+  q.jobs.pop_front();
+  // The engine fetches each descriptor before moving its bytes: its rate is the queue's
+  // rate diluted by the per-descriptor time.
+  const double per_desc = sim::to_seconds(job.desc_overhead) * job.descriptors;
+  const double cap = job.bytes / (job.bytes / eng.spec.queue_bw + per_desc);
+  sim::FlowNetwork::Spec spec;
+  spec.path = pf_.dma_copy_path(eng.spec.socket, job.src, job.dst);
+  spec.bytes = job.bytes;
+  spec.rate_cap = cap;
+  auto done = std::move(job.done);
+  spec.on_done = [this, e, qi, done = std::move(done)] {
+    if (done) done();
+    run_next(e, qi);
+  };
+  ctx_.sim().call_after(eng.spec.setup_latency, [this, spec = std::move(spec)]() mutable {
+    pf_.flows().start(std::move(spec));
+  });
+}
+
+}  // namespace models

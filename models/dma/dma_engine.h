@@ -1,0 +1,86 @@
+#pragma once
+// DMA engines on the IO dies (AMD PTDMA / AE4DMA style): each engine has hardware queues
+// (channels) that execute their descriptors one after another; a queue moves bytes over the
+// engine's copy path in the flow model, at most at its own rate, sharing links with cores
+// and other engines. The driver side (dmaengine) costs CPU time: preparing and submitting a
+// descriptor or a scatter-gather list, and a completion interrupt. A queue's ring bounds the
+// descriptors in flight; the submitting CPU is free while the engine copies.
+#include <cstdint>
+#include <deque>
+#include <functional>
+#include <memory>
+#include <vector>
+
+#include "models/platform/platform.h"
+#include "sim/run_context.h"
+#include "sim/stats.h"
+
+namespace models {
+
+struct DmaCopy {
+  int engine = 0, queue = 0;
+  int cpu = 0;               // submits, and takes the completion interrupts
+  int src = 0, dst = 0;      // memory nodes
+  double bytes = 0;
+  int descriptors = 1;       // one per folio or folio chunk
+  bool sg = true;            // one submission and one interrupt for all descriptors
+  Tick desc_overhead = 0;    // engine time per descriptor beyond its bytes
+  Tick map_cost = 0;         // CPU time to map and prepare each descriptor
+};
+
+class DmaEngines {
+ public:
+  static DmaEngines& of(sim::RunContext& ctx);
+  DmaEngines(sim::RunContext& ctx, Platform& pf);
+
+  int count() const { return static_cast<int>(engines_.size()); }
+  // The first engine on `socket`, -1 when it has none.
+  int on_socket(int socket) const;
+  int queues(int e) const { return engines_[static_cast<std::size_t>(e)]->spec.queues; }
+  int busy_queues(int e) const { return engines_[static_cast<std::size_t>(e)]->busy; }
+  const DmaSpec& spec(int e) const { return engines_[static_cast<std::size_t>(e)]->spec; }
+  // Runs the driver and the engine for one copy; `done` runs once the last completion
+  // interrupt has been handled.
+  void copy(const DmaCopy& c, std::function<void()> done);
+
+  std::uint64_t interrupts() const { return static_cast<std::uint64_t>(irqs_->value()); }
+  std::uint64_t submissions() const { return static_cast<std::uint64_t>(submits_->value()); }
+
+ private:
+  struct Transfer;  // one DmaCopy in progress (driver state)
+  struct Job {
+    double bytes;
+    int descriptors;
+    int src, dst;
+    Tick desc_overhead;
+    std::function<void()> done;
+  };
+  struct Queue {
+    std::deque<Job> jobs;
+    bool running = false;
+    int in_ring = 0;  // descriptors submitted and not completed
+    std::deque<std::shared_ptr<Transfer>> waiting;  // blocked on a full ring, in arrival order
+  };
+  struct Engine {
+    DmaSpec spec;
+    std::vector<Queue> queues;
+    int busy = 0;
+    sim::TimeAverage* busy_avg;
+    sim::TimeAverage* ring_avg;
+  };
+
+  void enqueue(int e, int q, Job job);
+  void run_next(int e, int q);
+  void submit_segment(const std::shared_ptr<Transfer>& t);
+  void retry_waiting(int e, int q);
+
+  sim::RunContext& ctx_;
+  Platform& pf_;
+  std::vector<std::unique_ptr<Engine>> engines_;
+  sim::Counter* irqs_;
+  sim::Counter* submits_;
+  sim::Counter* bytes_;
+  sim::Counter* cpu_ps_;  // driver CPU time: submissions and completion interrupts
+};
+
+}  // namespace models

@@ -1,0 +1,509 @@
+#include "models/migration/migrator.h"
+
+#include <algorithm>
+#include <memory>
+#include <vector>
+
+#include "models/dma/dma_engine.h"
+#include "models/migration/cpu_copy.h"
+#include "models/migration/cpu_load.h"
+#include "models/tlb/shootdown.h"
+#include "sim/error.h"
+
+namespace models {
+
+const char* phase_name(Phase p) {
+  switch (p) {
+    case Phase::Enter: return "enter";
+    case Phase::Unmap: return "unmap";
+    case Phase::Flush: return "flush";
+    case Phase::Copy: return "copy";
+    case Phase::Remap: return "remap";
+    case Phase::Count: break;
+  }
+  return "?";
+}
+
+const sim::ParamList& Migrator::params() {
+  static const sim::ParamList p = {
+      sim::p_int("batch_pages", 512, "NR_MAX_BATCHED_MIGRATION: base pages per migration batch", 1, 1 << 20),
+      sim::p_double("call_cycles", 13938, "per move_pages() call: entry, setup, LRU drain, exit (fitted, see migrator.h)"),
+      sim::p_double("lookup_cycles", 2200, "per address passed: VMA lookup, walk, isolation, status (est. split)"),
+      sim::p_double("unmap_cycles", 350, "per folio: destination allocation, try_to_unmap (est. split)"),
+      sim::p_double("remap_cycles", 296, "per folio: mapping, flags, remove_migration_ptes (derived)"),
+      sim::p_double("tail_unmap_cycles", 410, "per tail page of a large folio, unmap side (derived)"),
+      sim::p_double("tail_remap_cycles", 347, "per tail page of a large folio, remap side (derived)"),
+      sim::p_double("copy_folio_cycles", 360, "CPU copy work per folio beyond its bytes (fitted)"),
+      sim::p_double("copy_page_cycles", 38, "CPU copy work per tail page of a large folio (fitted)"),
+      sim::p_double("worker_dispatch_cycles", 1000, "caller's cost to queue one copy thread's work (est.)"),
+      sim::p_time("worker_wakeup", "3us", "latency to wake a kernel copy thread or the waiting caller (est.)"),
+      sim::p_time("dma_desc_overhead", "100ns", "engine time per descriptor beyond its bytes (est.)"),
+      sim::p_double("dma_map_cycles", 200, "CPU cost to DMA-map and prepare one descriptor (est.)"),
+      sim::p_choice("dma_engine", "src", {"src", "dst", "caller"}, "whose socket's DMA engine copies"),
+      sim::p_choice("mt_socket", "caller", {"src", "dst", "caller"}, "socket whose cores run copy threads"),
+  };
+  return p;
+}
+
+Migrator& Migrator::of(sim::RunContext& ctx) {
+  if (auto* m = ctx.find<Migrator>()) return *m;
+  return *ctx.keep(std::make_unique<Migrator>(ctx, ctx.system_as<Platform>()));
+}
+
+namespace {
+int socket_choice(const std::string& s) { return s == "src" ? 0 : s == "dst" ? 1 : 2; }
+}  // namespace
+
+Migrator::Migrator(sim::RunContext& ctx, Platform& pf) : ctx_(ctx), pf_(pf) {
+  sim::Params p = sim::Params::parse(pf.section("migration"), params(), pf.where().child("migration"), {});
+  auto cyc = [&](const char* k) { return pf.cycles(p.d(k)); };
+  costs_ = {static_cast<int>(p.i("batch_pages")), cyc("call_cycles"), cyc("lookup_cycles"),
+            cyc("unmap_cycles"), cyc("remap_cycles"), cyc("tail_unmap_cycles"), cyc("tail_remap_cycles"),
+            cyc("copy_folio_cycles"), cyc("copy_page_cycles"), cyc("worker_dispatch_cycles"),
+            p.time("worker_wakeup"), p.time("dma_desc_overhead"), cyc("dma_map_cycles"),
+            socket_choice(p.s("dma_engine")), socket_choice(p.s("mt_socket"))};
+  policy_ = ctx.make_policy<MigrationPolicy>("migration", "batch");
+  // Services the mechanism uses, built now so that their own policy slots are taken while the
+  // run is set up.
+  TlbShootdown::of(ctx);
+  if (!pf.dma_specs().empty()) DmaEngines::of(ctx);
+  auto& st = ctx.sim().stats();
+  moved_ = &st.counter("migration.bytes_moved");
+  folios_ = &st.counter("migration.folios_moved");
+  failed_ = &st.counter("migration.folios_failed");
+  batches_[0] = &st.counter("migration.batches_cpu");
+  batches_[1] = &st.counter("migration.batches_mt");
+  batches_[2] = &st.counter("migration.batches_dma");
+  cpu_ps_ = &st.counter("migration.cpu_ps");
+  flush_wait_ps_ = &st.counter("migration.flush_wait_ps");
+  folio_lat_ = &st.histogram("migration.folio_latency", "us", static_cast<double>(sim::kUs));
+  first_lat_ = &st.histogram("migration.first_folio_latency", "us", static_cast<double>(sim::kUs));
+  call_lat_ = &st.histogram("migration.call_latency", "us", static_cast<double>(sim::kUs));
+  ctx.provide<Migrator>(this);
+  ctx.at_finish([this] { finish_metrics(); });
+}
+
+Migrator::~Migrator() = default;
+
+void Migrator::finish_metrics() {
+  auto& st = ctx_.sim().stats();
+  const Tick span = last_end_ > first_start_ ? last_end_ - first_start_ : 0;
+  st.set_metric("migration.time_us", sim::to_us(span));
+  st.set_metric("migration.throughput_gbps", span ? moved_->value() / sim::to_seconds(span) / 1e9 : 0.0);
+  Tick total = 0;
+  for (int i = 0; i < static_cast<int>(Phase::Count); ++i) total += phase_[i];
+  for (int i = 0; i < static_cast<int>(Phase::Count); ++i) {
+    const std::string n = phase_name(static_cast<Phase>(i));
+    st.set_metric("migration.phase." + n + "_us", sim::to_us(phase_[i]));
+    st.set_metric("migration.share." + n, total ? static_cast<double>(phase_[i]) / static_cast<double>(total) : 0.0);
+  }
+  st.set_metric("migration.call_time_us", sim::to_us(call_time_));
+  st.set_metric("migration.max_bottleneck_ratio", pf_.flows().max_bottleneck_ratio());
+  const double dma_cpu = ctx_.find<DmaEngines>() ? st.counter("dma.cpu_ps").value() : 0.0;
+  st.set_metric("migration.cpu_time_us",
+                (cpu_ps_->value() + flush_wait_ps_->value() + dma_cpu) / static_cast<double>(sim::kUs));
+  if (auto* tlb = ctx_.find<TlbShootdown>()) {
+    st.set_metric("migration.ipis", static_cast<double>(tlb->ipis()));
+    st.set_metric("migration.shootdowns", static_cast<double>(tlb->shootdowns()));
+  }
+}
+
+// ---------------------------------------------------------------------------------------
+// One move_pages() call, as a chain of steps; each step is one or a few events.
+class Migrator::Call : public std::enable_shared_from_this<Migrator::Call> {
+ public:
+  Call(Migrator& m, Request r) : m_(m), pf_(m.pf_), r_(std::move(r)) {}
+
+  void start() {
+    start_ = phase_start_ = now();
+    const MigrationCosts& c = m_.costs_;
+    std::uint64_t addresses = 0;
+    for (std::size_t i = r_.first; i < r_.first + r_.count; ++i)
+      addresses += r_.page_addresses ? r_.as->folio(i).pages : 1;
+    Tick work = c.call + c.lookup * addresses;
+    kernel(r_.cpu, work, [self = shared_from_this()] {
+      self->end_phase(Phase::Enter);
+      self->next_ = self->r_.first;
+      self->next_batch();
+    });
+  }
+
+ private:
+  sim::Simulator& sim() { return m_.ctx_.sim(); }
+  Tick now() { return sim().now(); }
+
+  void kernel(int cpu, Tick work, std::function<void()> done) {
+    m_.cpu_ps_->add(static_cast<double>(work));
+    pf_.exec().kernel(cpu, work, std::move(done));
+  }
+  void end_phase(Phase p) {
+    Tick t = now();
+    m_.phase_[static_cast<int>(p)] += t - phase_start_;
+    phase_start_ = t;
+  }
+
+  // Collects the next batch: consecutive folios with one source node (not yet on the
+  // target), up to batch_pages base pages; a folio larger than that is a batch of its own.
+  void next_batch() {
+    batch_.clear();
+    const std::size_t end = r_.first + r_.count;
+    std::uint64_t pages = 0;
+    src_ = -1;
+    while (next_ < end) {
+      const Folio& f = r_.as->folio(next_);
+      if (f.node == r_.dst) {  // already there: the kernel reports it and moves on
+        ++next_;
+        continue;
+      }
+      if (!batch_.empty() && (f.node != src_ || pages + f.pages > static_cast<std::uint64_t>(m_.costs_.batch_pages)))
+        break;
+      src_ = f.node;
+      pages += f.pages;
+      batch_.push_back(next_++);
+    }
+    if (batch_.empty()) {
+      done();
+      return;
+    }
+    plan_ = m_.policy_->decide(describe_batch());
+    plan_.streams = std::max(1, plan_.streams);
+    if (plan_.agent == CopyAgent::Cpu) plan_.streams = 1;
+    m_.batches_[static_cast<int>(plan_.agent)]->add();
+    ++batch_index_;
+    if (plan_.flush == FlushMode::PerFolio) {
+      folio_pos_ = 0;
+      serial_next();
+    } else {
+      batch_unmap();
+    }
+  }
+
+  BatchInfo describe_batch() {
+    BatchInfo b;
+    const Folio& f0 = r_.as->folio(batch_[0]);
+    b.folios = static_cast<int>(batch_.size());
+    b.folio_bytes = f0.bytes();
+    for (std::size_t i : batch_) b.bytes += r_.as->folio(i).bytes();
+    b.batch_index = batch_index_;
+    b.src_node = src_;
+    b.dst_node = r_.dst;
+    b.caller_cpu = r_.cpu;
+    b.caller_socket = pf_.cpus()[static_cast<std::size_t>(r_.cpu)].socket;
+    const int ws = socket_for(m_.costs_.mt_socket_from);
+    CpuLoad* load = m_.ctx_.find<CpuLoad>();
+    for (const Cpu& c : pf_.cpus())
+      if (c.socket == ws) {
+        ++b.socket_cpus;
+        if (!pf_.exec().idle(c.id) || (load && load->tasks(c.id) > 0)) ++b.socket_busy_cpus;
+      }
+    b.memcpy_rate = pf_.cpu_spec().memcpy_rate;
+    b.cpu_path_bw = pf_.flows().bottleneck(pf_.cpu_copy_path(r_.cpu, src_, r_.dst));
+    b.ccds_per_socket = pf_.cpu_spec().ccds_per_socket;
+    b.cores_per_ccd = pf_.cpu_spec().ccx_per_ccd * pf_.cpu_spec().cores_per_ccx;
+    const int e = engine();
+    if (e >= 0) {
+      DmaEngines& d = DmaEngines::of(m_.ctx_);
+      b.dma_queues = d.queues(e);
+      b.dma_busy_queues = d.busy_queues(e);
+      b.dma_queue_bw = d.spec(e).queue_bw;
+      b.dma_path_bw = pf_.flows().bottleneck(pf_.dma_copy_path(d.spec(e).socket, src_, r_.dst));
+      b.dma_submit_s = sim::to_seconds(d.spec(e).submit_cost + d.spec(e).irq_cost);
+    }
+    b.cpu_copy_overhead_s = sim::to_seconds(copy_overhead(f0));
+    b.dma_desc_overhead_s = sim::to_seconds(m_.costs_.dma_desc_overhead);
+    b.worker_wakeup_s = sim::to_seconds(m_.costs_.worker_wakeup);
+    b.worker_dispatch_s = sim::to_seconds(m_.costs_.worker_dispatch);
+    b.dma_map_s = sim::to_seconds(m_.costs_.dma_map);
+    return b;
+  }
+
+  int socket_for(int from) const {
+    if (from == 0) return pf_.nodes()[static_cast<std::size_t>(src_)].socket;
+    if (from == 1) return pf_.nodes()[static_cast<std::size_t>(r_.dst)].socket;
+    return pf_.cpus()[static_cast<std::size_t>(r_.cpu)].socket;
+  }
+  int engine() {
+    if (pf_.dma_specs().empty()) return -1;
+    int e = DmaEngines::of(m_.ctx_).on_socket(socket_for(m_.costs_.dma_socket_from));
+    return e >= 0 ? e : 0;
+  }
+
+  Tick copy_overhead(const Folio& f) const {
+    return m_.costs_.copy_folio + m_.costs_.copy_page * (f.pages - 1);
+  }
+  Tick unmap_cost(const Folio& f) const { return m_.costs_.unmap + m_.costs_.tail_unmap * (f.pages - 1); }
+  Tick remap_cost(const Folio& f) const { return m_.costs_.remap + m_.costs_.tail_remap * (f.pages - 1); }
+
+  // Destinations are allocated as folios are unmapped; a folio whose destination does not
+  // fit stays where it is (and is not unmapped).
+  void reserve(std::vector<std::size_t>& folios) {
+    std::vector<std::size_t> ok;
+    for (std::size_t i : folios) {
+      if (r_.as->reserve_destination(i, r_.dst))
+        ok.push_back(i);
+      else
+        m_.failed_->add();
+    }
+    folios.swap(ok);
+  }
+
+  // ---- batched: unmap all, one flush, copy all, remap all ----
+  void batch_unmap() {
+    reserve(batch_);
+    if (batch_.empty()) {
+      next_batch();
+      return;
+    }
+    Tick work = 0;
+    unmapped_at_.clear();
+    const Tick t0 = now();
+    for (std::size_t i : batch_) {
+      work += unmap_cost(r_.as->folio(i));
+      unmapped_at_.push_back(t0 + work);  // shifted below if the CPU started later
+    }
+    kernel(r_.cpu, work, [self = shared_from_this(), t0, work] {
+      Tick shift = self->now() - (t0 + work);  // interrupts or queued kernel work delayed it
+      for (Tick& t : self->unmapped_at_) t += shift;
+      self->end_phase(Phase::Unmap);
+      std::uint64_t tr = 0;
+      for (std::size_t i : self->batch_) tr += folio_translations(self->r_.as->folio(i).bytes());
+      self->flush(tr, [self] {
+        self->end_phase(Phase::Flush);
+        self->copy(self->batch_, [self] {
+          self->end_phase(Phase::Copy);
+          self->remap_all();
+        });
+      });
+    });
+  }
+
+  void flush(std::uint64_t translations, std::function<void()> done) {
+    FlushRequest req;
+    req.initiator = r_.cpu;
+    req.cpumask = r_.as->cpumask();
+    req.pages = translations;
+    const Tick t0 = now();
+    TlbShootdown::of(m_.ctx_).flush(req, [self = shared_from_this(), t0, done = std::move(done)] {
+      self->m_.flush_wait_ps_->add(static_cast<double>(self->now() - t0));
+      done();
+    });
+  }
+
+  void remap_all() {
+    Tick work = 0;
+    for (std::size_t i : batch_) work += remap_cost(r_.as->folio(i));
+    const Tick t0 = now();
+    kernel(r_.cpu, work, [self = shared_from_this(), t0, work] {
+      const Tick shift = self->now() - (t0 + work);
+      Tick at = t0 + shift;
+      for (std::size_t k = 0; k < self->batch_.size(); ++k) {
+        std::size_t i = self->batch_[k];
+        at += self->remap_cost(self->r_.as->folio(i));
+        self->folio_done(i, self->unmapped_at_[k], at);
+      }
+      self->end_phase(Phase::Remap);
+      self->next_batch();
+    });
+  }
+
+  void folio_done(std::size_t i, Tick unmapped, Tick remapped) {
+    const std::uint64_t b = r_.as->folio(i).bytes();
+    r_.as->complete_move(i, r_.dst);
+    m_.moved_->add(static_cast<double>(b));
+    m_.folios_->add();
+    m_.folio_lat_->record(remapped - unmapped);
+    if (!first_recorded_) {
+      first_recorded_ = true;
+      m_.first_lat_->record(remapped - start_);
+    }
+  }
+
+  // ---- legacy: one folio at a time ----
+  void serial_next() {
+    if (folio_pos_ >= batch_.size()) {
+      next_batch();
+      return;
+    }
+    std::vector<std::size_t> one{batch_[folio_pos_++]};
+    reserve(one);
+    if (one.empty()) {
+      serial_next();
+      return;
+    }
+    const std::size_t i = one[0];
+    const Folio& f = r_.as->folio(i);
+    kernel(r_.cpu, unmap_cost(f), [self = shared_from_this(), i] {
+      self->end_phase(Phase::Unmap);
+      const Tick unmapped = self->now();
+      self->flush(folio_translations(self->r_.as->folio(i).bytes()), [self, i, unmapped] {
+        self->end_phase(Phase::Flush);
+        self->single_ = {i};
+        self->copy(self->single_, [self, i, unmapped] {
+          self->end_phase(Phase::Copy);
+          self->kernel(self->r_.cpu, self->remap_cost(self->r_.as->folio(i)), [self, i, unmapped] {
+            self->end_phase(Phase::Remap);
+            self->folio_done(i, unmapped, self->now());
+            self->serial_next();
+          });
+        });
+      });
+    });
+  }
+
+  // ---- the copy, by the planned agent ----
+  // Work units: folios, or, when there are fewer folios than streams, equal chunks of them.
+  struct Share {
+    double bytes = 0;
+    Tick overhead = 0;
+    int units = 0;
+  };
+  std::vector<Share> split(const std::vector<std::size_t>& folios, int streams) const {
+    std::vector<Share> s(static_cast<std::size_t>(streams));
+    const int n = static_cast<int>(folios.size());
+    const int chunks = std::max(1, streams / std::max(1, n));
+    int u = 0;
+    for (std::size_t i : folios) {
+      const Folio& f = r_.as->folio(i);
+      for (int c = 0; c < chunks; ++c, ++u) {
+        Share& sh = s[static_cast<std::size_t>(u % streams)];
+        sh.bytes += static_cast<double>(f.bytes()) / chunks;
+        sh.overhead += m_.costs_.copy_folio + m_.costs_.copy_page * (f.pages / chunks > 0 ? f.pages / chunks - 1 : 0);
+        ++sh.units;
+      }
+    }
+    return s;
+  }
+
+  void copy(const std::vector<std::size_t>& folios, std::function<void()> done) {
+    switch (plan_.agent) {
+      case CopyAgent::Cpu: {
+        Share s = split(folios, 1)[0];
+        cpu_copy(pf_, {r_.cpu, src_, r_.dst, s.bytes, s.overhead, m_.cpu_ps_}, std::move(done));
+        return;
+      }
+      case CopyAgent::Mt: return copy_mt(folios, std::move(done));
+      case CopyAgent::Dma: return copy_dma(folios, std::move(done));
+    }
+  }
+
+  struct Join {
+    int left;
+    std::function<void()> done;
+  };
+
+  void copy_mt(const std::vector<std::size_t>& folios, std::function<void()> done) {
+    const int n = plan_.streams;
+    std::vector<int> cpus = worker_cpus(socket_for(m_.costs_.mt_socket_from), n, plan_.placement, plan_.avoid_busy);
+    std::vector<Share> shares = split(folios, n);
+    auto join = std::make_shared<Join>(Join{0, std::move(done)});
+    for (const Share& s : shares) join->left += s.units > 0;
+    const Tick wake = m_.costs_.worker_wakeup;
+    // The caller queues the work items, then sleeps until the last worker wakes it.
+    kernel(r_.cpu, m_.costs_.worker_dispatch * static_cast<Tick>(n),
+           [self = shared_from_this(), cpus, shares, join, wake] {
+             for (std::size_t w = 0; w < shares.size(); ++w) {
+               if (shares[w].units == 0) continue;
+               CpuCopyRequest req{cpus[w], self->src_, self->r_.dst, shares[w].bytes, shares[w].overhead,
+                                  self->m_.cpu_ps_};
+               self->sim().call_after(wake, [self, req, join, wake] {
+                 cpu_copy(self->pf_, req, [self, join, wake] {
+                   if (--join->left == 0) self->sim().call_after(wake, join->done);
+                 });
+               });
+             }
+           });
+  }
+
+  std::vector<int> worker_cpus(int socket, int n, Placement pl, bool avoid_busy) const {
+    const CpuSpec& s = pf_.cpu_spec();
+    const int per_ccd = s.ccx_per_ccd * s.cores_per_ccx;
+    std::vector<int> order;
+    for (int t = 0; t < s.smt; ++t) {
+      std::vector<const Cpu*> mine;
+      for (const Cpu& c : pf_.cpus())
+        if (c.socket == socket && c.thread == t) mine.push_back(&c);
+      // spread: k-th core of every CCD before the (k+1)-th; packed: CCD after CCD.
+      std::stable_sort(mine.begin(), mine.end(), [&](const Cpu* a, const Cpu* b) {
+        int ka = a->core % per_ccd, kb = b->core % per_ccd;
+        if (pl == Placement::Spread && ka != kb) return ka < kb;
+        if (a->ccd != b->ccd) return a->ccd < b->ccd;
+        return ka < kb;
+      });
+      for (const Cpu* c : mine) order.push_back(c->id);
+    }
+    if (CpuLoad* load = m_.ctx_.find<CpuLoad>(); load && avoid_busy)
+      std::stable_partition(order.begin(), order.end(), [load](int c) { return load->tasks(c) == 0; });
+    std::vector<int> out;
+    for (int i = 0; i < n; ++i) out.push_back(order[static_cast<std::size_t>(i) % order.size()]);
+    return out;
+  }
+
+  void copy_dma(const std::vector<std::size_t>& folios, std::function<void()> done) {
+    const int e = engine();
+    if (e < 0) {  // no engine on this machine: the driver falls back to the CPU
+      plan_.agent = CopyAgent::Cpu;
+      copy(folios, std::move(done));
+      return;
+    }
+    DmaEngines& d = DmaEngines::of(m_.ctx_);
+    const int channels = std::min(plan_.streams, d.queues(e));
+    std::vector<Share> shares = split(folios, channels);
+    auto join = std::make_shared<Join>(Join{0, std::move(done)});
+    for (const Share& s : shares) join->left += s.units > 0;
+    const int base = m_.rr_queue_++;
+    for (int c = 0; c < channels; ++c) {
+      const Share& s = shares[static_cast<std::size_t>(c)];
+      if (s.units == 0) continue;
+      DmaCopy dc;
+      dc.engine = e;
+      dc.queue = (base + c) % d.queues(e);
+      dc.cpu = r_.cpu;
+      dc.src = src_;
+      dc.dst = r_.dst;
+      dc.bytes = s.bytes;
+      dc.descriptors = s.units;
+      dc.sg = plan_.sg;
+      dc.desc_overhead = m_.costs_.dma_desc_overhead;
+      dc.map_cost = m_.costs_.dma_map;
+      d.copy(dc, [join] {
+        if (--join->left == 0) join->done();
+      });
+    }
+  }
+
+  void done() {
+    const Tick t = now();
+    m_.call_time_ += t - start_;
+    m_.call_lat_->record(t - start_);
+    m_.last_end_ = std::max(m_.last_end_, t);
+    --m_.active_calls_;
+    if (r_.done) r_.done();
+  }
+
+  Migrator& m_;
+  Platform& pf_;
+  Request r_;
+  Tick start_ = 0, phase_start_ = 0;
+  std::size_t next_ = 0, folio_pos_ = 0;
+  int src_ = -1, batch_index_ = 0;
+  bool first_recorded_ = false;
+  CopyPlan plan_;
+  std::vector<std::size_t> batch_, single_;
+  std::vector<Tick> unmapped_at_;
+};
+
+void Migrator::move_pages(Request r) {
+  HETSIM_CHECK(r.as != nullptr && r.first + r.count <= r.as->size(), "move_pages over folios that are not mapped");
+  first_start_ = std::min(first_start_, ctx_.sim().now());
+  ++active_calls_;
+  std::make_shared<Call>(*this, std::move(r))->start();
+}
+
+// Listed by `hetsim list` beside the machine's other sections.
+[[maybe_unused]] static const bool kListed = [] {
+  sim::Catalog::get().add({"machine.migration", "platform", "the \"migration\" object of a machine file: migrate_pages costs",
+                           Migrator::params()});
+  return true;
+}();
+
+}  // namespace models
