@@ -3,6 +3,8 @@
 #include <algorithm>
 #include <memory>
 
+#include "models/tlb/flush_policy.h"
+
 namespace models {
 
 const sim::ParamList& TlbShootdown::params() {
@@ -11,6 +13,17 @@ const sim::ParamList& TlbShootdown::params() {
       sim::p_time("full_flush_cost", "2us", "full TLB flush including the refill it causes (est.)"),
       sim::p_int("flush_ceiling", 33, "tlb_single_page_flush_ceiling: above it, flush everything", 1, 1 << 20),
       sim::p_time("ipi_send_cost", "50ns", "initiator's cost per IPI target (est.)"),
+      sim::p_int("l1_entries", 72, "first-level data TLB entries (Zen 4: 72; Zen 5: 96)", 0, 1 << 20),
+      sim::p_int("l2_entries", 3072, "second-level TLB entries (Zen 4: 3072; Zen 5: 4096)", 0, 1 << 24),
+      sim::p_int("l1_ways", 6, "first-level associativity modelled (the real L1 is fully associative; est.)", 1,
+                 1 << 16),
+      sim::p_int("l2_ways", 12, "second-level TLB associativity (est.)", 1, 1 << 16),
+      sim::p_time("l2_hit", "3ns", "extra latency of an L1 miss that hits the L2 TLB (~7 cycles, est.)"),
+      sim::p_time("walk_cost", "30ns", "page walk with page-walk-cache hits (est.)"),
+      sim::p_time("invlpgb_cost", "100ns", "one INVLPGB broadcast instruction at the initiator (est.)"),
+      sim::p_int("invlpgb_pages", 8, "pages one INVLPGB names (CPUID invlpgb_count_max, est.)", 1, 1 << 16),
+      sim::p_time("tlbsync_latency", "1us", "TLBSYNC: until every CPU has applied the broadcasts (est.)"),
+      sim::p_int("invlpgb_min_cpus", 3, "INVLPGB only for mms active on at least this many CPUs", 0, 1 << 20),
   };
   return p;
 }
@@ -20,39 +33,107 @@ TlbShootdown& TlbShootdown::of(sim::RunContext& ctx) {
   return *ctx.keep(std::make_unique<TlbShootdown>(ctx, ctx.system_as<Platform>()));
 }
 
-TlbShootdown::TlbShootdown(sim::RunContext& ctx, Platform& pf) : ctx_(ctx), pf_(pf) {
+TlbShootdown::TlbShootdown(sim::RunContext& ctx, Platform& pf)
+    : ctx_(ctx), pf_(pf), mms_(pf.cpu_count()), tlbs_(static_cast<std::size_t>(pf.cpu_count())),
+      recv_(static_cast<std::size_t>(pf.cpu_count()), 0), stall_(static_cast<std::size_t>(pf.cpu_count()), 0) {
   sim::Params p = sim::Params::parse(pf.section("tlb"), params(), pf.where().child("tlb"), {});
-  cost_ = {p.time("invlpg_cost"), p.time("full_flush_cost"), static_cast<std::uint64_t>(p.i("flush_ceiling")),
-           p.time("ipi_send_cost")};
+  cost_ = {p.time("invlpg_cost"),  p.time("full_flush_cost"),
+           static_cast<std::uint64_t>(p.i("flush_ceiling")),
+           p.time("ipi_send_cost"), p.time("invlpgb_cost"),
+           static_cast<std::uint64_t>(p.i("invlpgb_pages")), p.time("tlbsync_latency")};
+  geom_ = {static_cast<std::size_t>(p.i("l1_entries")), static_cast<std::size_t>(p.i("l1_ways")),
+           static_cast<std::size_t>(p.i("l2_entries")),
+           static_cast<std::size_t>(p.i("l2_ways")), p.time("l2_hit"), p.time("walk_cost")};
+  invlpgb_min_cpus_ = static_cast<std::uint64_t>(p.i("invlpgb_min_cpus"));
   auto& st = ctx.sim().stats();
   shootdowns_ = &st.counter("tlb.shootdowns");
   ipis_ = &st.counter("tlb.ipis_sent");
   target_stall_ns_ = &st.counter("tlb.target_stall_ns");
+  broadcasts_ = &st.counter("tlb.invlpgb_broadcasts");
+  switch_flushes_ = &st.counter("tlb.switch_flushes");
+  full_flushes_ = &st.counter("tlb.full_flushes");
+  hits_ = &st.counter("tlb.hits");
+  misses_ = &st.counter("tlb.misses");
   latency_ = &st.histogram("tlb.shootdown_latency", "us", static_cast<double>(sim::kUs));
   ctx.provide<TlbShootdown>(this);
+  // Scenarios that name no flush policy (page migration) get the plain protocol.
+  policy_ = ctx.make_policy<FlushPolicy>("flush", "immediate", *this);
+}
+
+TlbShootdown::~TlbShootdown() = default;
+
+void TlbShootdown::flush(const FlushRequest& req, std::function<void()> done) {
+  policy_->submit(req, std::move(done));
 }
 
 Tick TlbShootdown::local_cost(std::uint64_t pages) const {
   return pages > cost_.ceiling ? cost_.full_flush : pages * cost_.invlpg;
 }
 
-void TlbShootdown::flush(const FlushRequest& req, std::function<void()> done) {
+CpuTlb& TlbShootdown::tlb(int cpu) {
+  auto& t = tlbs_[static_cast<std::size_t>(cpu)];
+  if (!t) t = std::make_unique<CpuTlb>(geom_);
+  return *t;
+}
+
+std::vector<int> TlbShootdown::targets(const FlushRequest& req, bool running_only) const {
+  std::vector<int> out;
+  if (req.mm < 0) {
+    for (int c : req.cpumask)
+      if (c != req.initiator) out.push_back(c);
+    return out;
+  }
+  for (int c : mms_.cpumask(req.mm)) {
+    if (c == req.initiator) continue;
+    if (running_only && mms_.loaded(c) != req.mm) continue;
+    out.push_back(c);
+  }
+  return out;
+}
+
+void TlbShootdown::invalidate_pages(int cpu, const FlushRequest& req) {
+  auto& t = tlbs_[static_cast<std::size_t>(cpu)];
+  if (!t) return;
+  for (const VaRange& r : req.ranges)
+    for (std::uint64_t i = 0; i < r.count; ++i) t->invalidate(TlbKey{req.mm, req.page_shift, r.first + i});
+}
+
+Tick TlbShootdown::apply(int cpu, const FlushRequest& req, std::uint64_t gen) {
+  if (req.mm < 0) return local_cost(req.pages);
+  const std::uint64_t local = mms_.local_gen(req.mm, cpu);
+  const std::uint64_t now_gen = mms_.gen(req.mm);
+  if (local >= now_gen) return 0;  // an earlier full flush already covered this one
+  // flush_tlb_func: a partial flush is only safe when it is the one flush this CPU missed.
+  if (req.pages <= cost_.ceiling && local + 1 == gen && gen == now_gen) {
+    invalidate_pages(cpu, req);
+    mms_.set_local_gen(req.mm, cpu, gen);
+    return req.pages * cost_.invlpg;
+  }
+  if (auto& t = tlbs_[static_cast<std::size_t>(cpu)]) t->flush_asid(req.mm);
+  mms_.set_local_gen(req.mm, cpu, now_gen);
+  full_flushes_->add();
+  return cost_.full_flush;
+}
+
+void TlbShootdown::ipi_flush(const FlushRequest& req, const std::vector<int>& targets,
+                             std::function<void()> done) {
   sim::Simulator& sim = ctx_.sim();
   const Tick start = sim.now();
-  const Tick local = local_cost(req.pages);
+  const std::uint64_t gen = req.mm >= 0 ? mms_.bump(req.mm) : 0;
+  // The initiator flushes itself only if it is using the mm (or, untracked, always).
+  Tick local = 0;
+  if (req.mm < 0 || mms_.loaded(req.initiator) == req.mm) local = apply(req.initiator, req, gen);
   shootdowns_->add();
 
-  std::vector<int> targets;
-  for (int c : req.cpumask)
-    if (c != req.initiator) targets.push_back(c);
   // Local flush, then one APIC write per target; the initiator then spins for the acks.
   Tick sent = start + local + cost_.ipi_send * targets.size();
   struct Wait {
     std::size_t left;
     Tick start;
+    Tick last_ack;  // when the latest acknowledgement reaches the initiator
     std::function<void()> done;
   };
-  auto wait = std::make_shared<Wait>(Wait{targets.size(), start, std::move(done)});
+  auto wait = std::make_shared<Wait>(Wait{targets.size(), start, 0, std::move(done)});
   auto finish = [this, wait, &sim] {
     latency_->record(sim.now() - wait->start);
     if (wait->done) wait->done();
@@ -61,19 +142,79 @@ void TlbShootdown::flush(const FlushRequest& req, std::function<void()> done) {
     sim.call_at(start + local, finish);
     return;
   }
-  const Tick handler = pf_.cpu_spec().ipi_handler + local;
+  auto shared_req = std::make_shared<FlushRequest>(req);
   for (int t : targets) {
     ipis_->add();
+    ++recv_[static_cast<std::size_t>(t)];
     const Tick ack = pf_.c2c_latency(t, req.initiator);
-    sim.call_at(sent + pf_.cpu_spec().ipi_latency, [this, t, handler, ack, wait, finish, &sim] {
+    sim.call_at(sent + pf_.cpu_spec().ipi_latency, [this, t, gen, shared_req, ack, wait, finish, &sim] {
+      // What the handler must do is decided when it runs, against the CPU's generation.
+      const Tick handler = pf_.cpu_spec().ipi_handler + apply(t, *shared_req, gen);
       target_stall_ns_->add(sim::to_ns(handler));
+      stall_[static_cast<std::size_t>(t)] += handler;
+      // The acknowledgement travels back after the handler; the initiator sees the last one.
       pf_.exec().irq(t, handler, [ack, wait, finish, &sim] {
-        sim.call_after(ack, [wait, finish] {
-          if (--wait->left == 0) finish();
-        });
+        wait->last_ack = std::max(wait->last_ack, sim.now() + ack);
+        if (--wait->left == 0) sim.call_at(wait->last_ack, finish);
       });
     });
   }
+}
+
+void TlbShootdown::broadcast_flush(const FlushRequest& req, std::function<void()> done) {
+  sim::Simulator& sim = ctx_.sim();
+  const Tick start = sim.now();
+  const std::uint64_t gen = req.mm >= 0 ? mms_.bump(req.mm) : 0;
+  const bool whole = req.pages > cost_.ceiling;
+  const std::uint64_t instrs = whole ? 1 : (req.pages + cost_.invlpgb_pages - 1) / cost_.invlpgb_pages;
+  shootdowns_->add();
+  broadcasts_->add();
+  auto shared_req = std::make_shared<FlushRequest>(req);
+  sim.call_at(start + instrs * cost_.invlpgb + cost_.tlbsync, [this, shared_req, gen, whole, start, done, &sim] {
+    const FlushRequest& r = *shared_req;
+    if (r.mm >= 0) {
+      // The hardware removes the pages from every TLB, whoever runs the mm.
+      for (int c = 0; c < pf_.cpu_count(); ++c) {
+        auto& t = tlbs_[static_cast<std::size_t>(c)];
+        if (whole) {
+          if (t) t->flush_asid(r.mm);
+          mms_.set_local_gen(r.mm, c, std::max(mms_.local_gen(r.mm, c), gen));
+        } else {
+          invalidate_pages(c, r);
+          if (mms_.local_gen(r.mm, c) + 1 == gen) mms_.set_local_gen(r.mm, c, gen);
+        }
+      }
+    }
+    latency_->record(sim.now() - start);
+    if (done) done();
+  });
+}
+
+Tick TlbShootdown::switch_mm(int cpu, int mm) {
+  mms_.set_loaded(cpu, mm);
+  if (mm < 0) return 0;
+  if (mms_.local_gen(mm, cpu) >= mms_.gen(mm)) return 0;
+  // switch_mm_irqs_off: the PCID's entries may be stale, flush them before use.
+  if (auto& t = tlbs_[static_cast<std::size_t>(cpu)]) t->flush_asid(mm);
+  mms_.set_local_gen(mm, cpu, mms_.gen(mm));
+  switch_flushes_->add();
+  return cost_.full_flush;
+}
+
+Tick TlbShootdown::access(int cpu, int mm, int page_shift, std::uint64_t vpn) {
+  CpuTlb& t = tlb(cpu);
+  CpuTlb::Outcome o = t.access(TlbKey{mm, page_shift, vpn});
+  if (o == CpuTlb::Outcome::Miss)
+    misses_->add();
+  else
+    hits_->add();
+  return t.cost(o);
+}
+
+bool TlbShootdown::stale_visible(int cpu, int mm, int page_shift, std::uint64_t vpn) const {
+  const auto& t = tlbs_[static_cast<std::size_t>(cpu)];
+  if (!t || !t->holds(TlbKey{mm, page_shift, vpn})) return false;
+  return mms_.loaded(cpu) == mm || mms_.local_gen(mm, cpu) >= mms_.gen(mm);
 }
 
 // Listed by `hetsim list` beside the machine's other sections.

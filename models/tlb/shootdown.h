@@ -5,19 +5,44 @@
 // ceiling, a full flush above it) and acknowledges; the initiator spins until the last
 // acknowledgement arrives. Every model that unmaps (page migration, munmap) flushes
 // through this one service.
+//
+// Which CPUs get an IPI, and whether unmaps are flushed one by one, in batches, in a time
+// window or by broadcast (INVLPGB), is the "flush" policy's choice (flush_policy.h); a
+// scenario that names no such policy gets `immediate`, the protocol above.
+//
+// A request that names an address space (`mm`, see mm.h) is tracked in full: per-CPU TLB
+// contents (cpu_tlb.h) lose the pages, the mm's flush generation advances, and a CPU that
+// was skipped catches up when it next switches to the mm. A request without one (mm = -1)
+// only costs time, on the CPUs its cpumask names.
 #include <cstdint>
 #include <functional>
+#include <memory>
+#include <string>
 #include <vector>
 
 #include "models/platform/platform.h"
+#include "models/tlb/cpu_tlb.h"
+#include "models/tlb/mm.h"
 #include "sim/run_context.h"
 
 namespace models {
+
+// Pages [first, first + count) in units of the request's page size.
+struct VaRange {
+  std::uint64_t first = 0;
+  std::uint64_t count = 0;
+};
 
 struct FlushRequest {
   int initiator = 0;
   std::vector<int> cpumask;  // CPUs that may cache the address space's translations
   std::uint64_t pages = 1;   // translations to invalidate (base or huge pages)
+  // Optional, for callers that track address spaces and TLB contents:
+  int mm = -1;               // AddressSpaces id (also the PCID); -1: untracked, cpumask used
+  int page_shift = 12;       // 12: 4 KiB pages, 21: 2 MiB pages
+  std::vector<VaRange> ranges;  // the pages themselves (sum of counts == pages)
+  bool more = false;         // more unmaps of the same batch follow (mmu_gather not finished)
+  bool device = false;       // the range is mirrored by a device through an MMU notifier
 };
 
 struct FlushCost {
@@ -25,7 +50,12 @@ struct FlushCost {
   Tick full_flush;      // flushing the whole TLB (plus refill pressure it causes)
   std::uint64_t ceiling;  // above this many pages, flush everything
   Tick ipi_send;        // initiator's cost per IPI target (APIC writes)
+  Tick invlpgb;         // one INVLPGB broadcast instruction
+  std::uint64_t invlpgb_pages;  // pages one INVLPGB can name
+  Tick tlbsync;         // TLBSYNC: wait until every CPU has applied the broadcasts
 };
+
+class FlushPolicy;
 
 class TlbShootdown {
  public:
@@ -34,23 +64,74 @@ class TlbShootdown {
   static TlbShootdown& of(sim::RunContext& ctx);
 
   TlbShootdown(sim::RunContext& ctx, Platform& pf);
+  ~TlbShootdown();
 
-  // Flushes; `done` runs on the initiator once every target has acknowledged.
+  // Flushes through the run's flush policy. `done` runs on the initiator when it may go
+  // on: for a request with more == false, once every translation of its batch is gone
+  // from every TLB that could use it; with more == true a batching policy may let the
+  // caller continue before that.
   void flush(const FlushRequest& req, std::function<void()> done);
   // Time one CPU spends invalidating `pages` translations.
   Tick local_cost(std::uint64_t pages) const;
   const FlushCost& cost() const { return cost_; }
 
-  std::uint64_t shootdowns() const { return shootdowns_->value(); }
+  // The mechanisms the flush policies combine.
+  // CPUs to interrupt: the mm cpumask (or the request's), without the initiator; with
+  // `running_only`, only CPUs that have the mm loaded right now.
+  std::vector<int> targets(const FlushRequest& req, bool running_only) const;
+  // The IPI protocol to `targets`.
+  void ipi_flush(const FlushRequest& req, const std::vector<int>& targets, std::function<void()> done);
+  // INVLPGB for each group of pages (one for the whole PCID above the ceiling), then
+  // TLBSYNC; no interrupts.
+  void broadcast_flush(const FlushRequest& req, std::function<void()> done);
+
+  // Tracked state.
+  AddressSpaces& mms() { return mms_; }
+  const AddressSpaces& mms() const { return mms_; }
+  CpuTlb& tlb(int cpu);
+  const TlbGeometry& geometry() const { return geom_; }
+  // Context switch of `cpu` to `mm` (-1: an untracked process). Returns the flush work
+  // the switch costs: a full flush of the mm's PCID when the CPU's generation lags.
+  Tick switch_mm(int cpu, int mm);
+  // One data access by `cpu` to page `vpn` of `mm`; returns its translation cost.
+  Tick access(int cpu, int mm, int page_shift, std::uint64_t vpn);
+  // True when `cpu` could still translate through a cached entry of the page: the entry
+  // is there and nothing forces a flush before the CPU next uses the mm.
+  bool stale_visible(int cpu, int mm, int page_shift, std::uint64_t vpn) const;
+
+  std::uint64_t shootdowns() const { return static_cast<std::uint64_t>(shootdowns_->value()); }
   std::uint64_t ipis() const { return static_cast<std::uint64_t>(ipis_->value()); }
+  std::uint64_t ipis_received(int cpu) const { return recv_[static_cast<std::size_t>(cpu)]; }
+  Tick stall(int cpu) const { return stall_[static_cast<std::size_t>(cpu)]; }
+  Platform& platform() { return pf_; }
+  // Below this many CPUs in the mm cpumask, INVLPGB is not worth it (Linux falls back to IPIs).
+  std::uint64_t invlpgb_min_cpus() const { return invlpgb_min_cpus_; }
+  sim::RunContext& context() { return ctx_; }
 
  private:
+  // Applies a flush of generation `gen` on `cpu` (flush_tlb_func): returns the
+  // invalidation work, partial when the CPU was exactly one generation behind.
+  Tick apply(int cpu, const FlushRequest& req, std::uint64_t gen);
+  void invalidate_pages(int cpu, const FlushRequest& req);
+
   sim::RunContext& ctx_;
   Platform& pf_;
   FlushCost cost_;
+  TlbGeometry geom_{};
+  std::uint64_t invlpgb_min_cpus_ = 3;
+  AddressSpaces mms_;
+  std::vector<std::unique_ptr<CpuTlb>> tlbs_;
+  std::vector<std::uint64_t> recv_;
+  std::vector<Tick> stall_;
+  std::unique_ptr<FlushPolicy> policy_;
   sim::Counter* shootdowns_;
   sim::Counter* ipis_;
   sim::Counter* target_stall_ns_;
+  sim::Counter* broadcasts_;
+  sim::Counter* switch_flushes_;
+  sim::Counter* full_flushes_;
+  sim::Counter* hits_;
+  sim::Counter* misses_;
   sim::Histogram* latency_;
 };
 

@@ -1,0 +1,211 @@
+#include <gtest/gtest.h>
+
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "models/platform/platform.h"
+#include "models/tlb/cpu_tlb.h"
+#include "models/tlb/shootdown.h"
+#include "sim/json.h"
+#include "sim/run_context.h"
+#include "sim/runner.h"
+#include "sim/scenario.h"
+
+namespace {
+
+using models::FlushRequest;
+using models::TlbShootdown;
+using sim::Json;
+using sim::Tick;
+
+// A machine and a run context without a workload, for driving the shootdown directly.
+struct Rig {
+  explicit Rig(const std::string& policy = "immediate")
+      : sim(7), ctx(sim, Json{{"flush", Json{{"kind", policy}}}}, sim::Where{"<test>", "/policies"}) {
+    Json m = sim::load_json_file(std::string(HETSIM_SOURCE_DIR) + "/configs/genoa-2s.json");
+    ctx.set_system(sim::SystemModel::Registry::make("platform", ctx, m, sim::Where{"genoa-2s.json", ""}));
+    pf = &ctx.system_as<models::Platform>();
+    sd = &TlbShootdown::of(ctx);
+  }
+  sim::Simulator sim;
+  sim::RunContext ctx;
+  models::Platform* pf = nullptr;
+  TlbShootdown* sd = nullptr;
+};
+
+Json storm(const std::string& policy, Json extra = Json::object()) {
+  Json w = {{"kind", "munmap_storm"}, {"cpus", 24},       {"mappings", 12},   {"size", "64KiB"},
+            {"steps", 2},             {"unmappers", 3},   {"touches", 16},    {"unit", "20us"},
+            {"step_gap", "200us"},    {"check_stale", true}};
+  for (auto it = extra.begin(); it != extra.end(); ++it) w[it.key()] = it.value();
+  return Json{{"name", "t"},
+              {"machine", "genoa-2s"},
+              {"workloads", Json::array({w})},
+              {"policies", Json{{"flush", Json{{"kind", policy}}}}}};
+}
+
+Json metrics_of(const Json& doc) {
+  sim::Scenario sc = sim::scenario_from_json(doc, "<test>");
+  auto points = sim::expand_sweep(sc);
+  Json r = sim::run_point(sc, points[0]).results;
+  EXPECT_EQ(r["metrics"]["run.incomplete"].get<int>(), 0);
+  return r["metrics"];
+}
+
+TEST(CpuTlb, InvalidationRemovesOnlyWhatItNames) {
+  models::CpuTlb t({8, 2, 64, 4, 3000, 30000});
+  for (std::uint64_t v = 0; v < 16; ++v) t.access({1, 12, v});
+  t.access({2, 12, 5});
+  EXPECT_TRUE(t.holds({1, 12, 3}));
+  EXPECT_TRUE(t.invalidate({1, 12, 3}));
+  EXPECT_FALSE(t.holds({1, 12, 3}));
+  EXPECT_TRUE(t.holds({1, 12, 4}));
+  t.flush_asid(1);
+  for (std::uint64_t v = 0; v < 16; ++v) EXPECT_FALSE(t.holds({1, 12, v}));
+  EXPECT_TRUE(t.holds({2, 12, 5}));  // another PCID survives
+  EXPECT_EQ(t.access({1, 12, 4}), models::CpuTlb::Outcome::Miss);
+  EXPECT_NE(t.access({1, 12, 4}), models::CpuTlb::Outcome::Miss);
+}
+
+TEST(CpuTlb, CapacityBoundsReach) {
+  // A working set larger than both levels misses on every pass; one that fits hits.
+  models::CpuTlb t({8, 8, 64, 8, 3000, 30000});
+  int misses = 0;
+  for (int pass = 0; pass < 3; ++pass)
+    for (std::uint64_t v = 0; v < 1024; ++v) misses += t.access({0, 12, v * 7}) == models::CpuTlb::Outcome::Miss;
+  EXPECT_EQ(misses, 3 * 1024);
+  misses = 0;
+  for (int pass = 0; pass < 3; ++pass)
+    for (std::uint64_t v = 0; v < 8; ++v) misses += t.access({0, 21, v}) == models::CpuTlb::Outcome::Miss;
+  EXPECT_EQ(misses, 8);
+}
+
+TEST(Shootdown, NeverCompletesBeforeTheSlowestTargetAcknowledges) {
+  Rig r;
+  // CPU 40 is stuck in a long interrupt: its handler can only start after it.
+  const Tick busy = 100 * sim::kUs;
+  r.pf->exec().irq(40, busy, nullptr);
+  FlushRequest req;
+  req.initiator = 0;
+  req.cpumask = {0, 1, 2, 40, 200};
+  req.pages = 4;
+  Tick done_at = 0;
+  r.sd->flush(req, [&] { done_at = r.sim.now(); });
+  r.sim.run();
+  const Tick slowest_ack = busy + r.pf->cpu_spec().ipi_handler + r.sd->local_cost(4) + r.pf->c2c_latency(40, 0);
+  EXPECT_GE(done_at, slowest_ack);
+  EXPECT_EQ(r.sd->ipis(), 4u);
+  // Every target took exactly one interrupt; everyone else none.
+  for (int c = 0; c < r.pf->cpu_count(); ++c) {
+    const bool target = c == 1 || c == 2 || c == 40 || c == 200;
+    EXPECT_EQ(r.sd->ipis_received(c), target ? 1u : 0u) << c;
+  }
+}
+
+TEST(Shootdown, CpusOutsideTheMmCpumaskNeverGetAnIpi) {
+  for (const char* policy : {"immediate", "lazy", "batched", "notifier"}) {
+    Rig r(policy);
+    const int mm = r.sd->mms().create();
+    for (int c = 8; c < 16; ++c) r.sd->switch_mm(c, mm);
+    for (int c = 8; c < 16; ++c) r.sd->access(c, mm, 12, 100 + static_cast<std::uint64_t>(c));
+    int returned = 0;
+    for (int k = 0; k < 5; ++k) {
+      FlushRequest req;
+      req.initiator = 8 + k;
+      req.mm = mm;
+      req.pages = 1;
+      req.ranges = {{100 + static_cast<std::uint64_t>(8 + k), 1}};
+      req.device = true;
+      r.sd->flush(req, [&] { ++returned; });
+    }
+    r.sim.run();
+    EXPECT_EQ(returned, 5) << policy;
+    EXPECT_GT(r.sd->ipis(), 0u) << policy;
+    for (int c = 0; c < r.pf->cpu_count(); ++c)
+      if (c < 8 || c >= 16) {
+        EXPECT_EQ(r.sd->ipis_received(c), 0u) << policy << " cpu " << c;
+        EXPECT_EQ(r.pf->exec().interrupts(c), 0u) << policy << " cpu " << c;
+      }
+  }
+}
+
+TEST(Shootdown, PartialFlushAboveTheCeilingBecomesAFullFlush) {
+  Rig r;
+  const int mm = r.sd->mms().create();
+  r.sd->switch_mm(0, mm);
+  r.sd->switch_mm(1, mm);
+  for (std::uint64_t v = 0; v < 100; ++v) r.sd->access(1, mm, 12, v);
+  FlushRequest req;
+  req.initiator = 0;
+  req.mm = mm;
+  req.pages = 40;  // above the 33-page ceiling
+  req.ranges = {{0, 40}};
+  r.sd->flush(req, nullptr);
+  r.sim.run();
+  // The full flush took the PCID's other pages with it; a partial one would not have.
+  for (std::uint64_t v = 0; v < 100; ++v) EXPECT_FALSE(r.sd->tlb(1).holds({mm, 12, v})) << v;
+  EXPECT_EQ(r.sd->stall(1), r.pf->cpu_spec().ipi_handler + r.sd->cost().full_flush);
+}
+
+TEST(Shootdown, NoUsableStaleTranslationSurvivesAnUnmap) {
+  for (const char* policy : {"immediate", "lazy", "batched", "invlpgb", "notifier"}) {
+    for (double duty : {1.0, 0.5}) {
+      Json m = metrics_of(storm(policy, Json{{"duty", duty}, {"slice", "150us"}}));
+      EXPECT_EQ(m["tlb.stale_violations"].get<double>(), 0.0) << policy << " duty " << duty;
+      EXPECT_GT(m["tlb.hits"].get<double>(), 0.0) << policy;  // the TLBs held something to go stale
+      EXPECT_EQ(m["munmap.unmaps"].get<double>(), 24.0) << policy;
+    }
+  }
+}
+
+TEST(FlushPolicies, LazyNeverSendsMoreIpisThanImmediate) {
+  for (double duty : {1.0, 0.7, 0.3}) {
+    Json extra{{"duty", duty}, {"slice", "100us"}, {"check_stale", false}};
+    const double imm = metrics_of(storm("immediate", extra))["tlb.ipis_sent"].get<double>();
+    const double lazy = metrics_of(storm("lazy", extra))["tlb.ipis_sent"].get<double>();
+    EXPECT_LE(lazy, imm) << "duty " << duty;
+    if (duty < 0.5) {
+      EXPECT_LT(lazy, imm) << "duty " << duty;  // CPUs away from the mm were skipped
+    }
+  }
+}
+
+TEST(FlushPolicies, InvlpgbSendsNoIpisAndStealsNoTime) {
+  Json m = metrics_of(storm("invlpgb"));
+  EXPECT_EQ(m["tlb.ipis_sent"].get<double>(), 0.0);
+  EXPECT_EQ(m["tlb.target_stall_ns"].get<double>(), 0.0);
+  EXPECT_GT(m["tlb.invlpgb_broadcasts"].get<double>(), 0.0);
+}
+
+TEST(FlushPolicies, BatchingAndWindowsCutShootdowns) {
+  Json extra{{"check_stale", false}};
+  const Json imm = metrics_of(storm("immediate", extra));
+  const Json bat = metrics_of(storm("batched", extra));
+  const Json win = metrics_of(storm("notifier", extra));
+  // 12 unmaps per step over 3 unmappers: one shootdown each, then one per unmapper, then
+  // at most one per window.
+  EXPECT_EQ(imm["tlb.shootdowns"].get<double>(), 24.0);
+  EXPECT_EQ(bat["tlb.shootdowns"].get<double>(), 6.0);
+  EXPECT_LT(win["tlb.shootdowns"].get<double>(), bat["tlb.shootdowns"].get<double>());
+  EXPECT_LT(win["tlb.ipis_sent"].get<double>(), imm["tlb.ipis_sent"].get<double>());
+}
+
+TEST(FlushPolicies, HugePagesNeedFewerTranslationsAndMissLess) {
+  Json base{{"check_stale", false}, {"size", "2MiB"}, {"mappings", 64}, {"touches", 64}};
+  Json small = base, huge = base;
+  small["page_size"] = "4KiB";
+  huge["page_size"] = "2MiB";
+  const Json s = metrics_of(storm("immediate", small));
+  const Json h = metrics_of(storm("immediate", huge));
+  EXPECT_LT(h["tlb.miss_rate"].get<double>(), s["tlb.miss_rate"].get<double>());
+  EXPECT_LE(h["tlb.full_flushes"].get<double>(), s["tlb.full_flushes"].get<double>());
+}
+
+TEST(FlushPolicies, SameSeedSameResults) {
+  Json a = metrics_of(storm("lazy", Json{{"duty", 0.5}}));
+  Json b = metrics_of(storm("lazy", Json{{"duty", 0.5}}));
+  EXPECT_EQ(a.dump(), b.dump());
+}
+
+}  // namespace
