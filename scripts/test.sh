@@ -2,7 +2,7 @@
 # The whole test suite, as CI runs it (.ci/run -> make test):
 #   1. Release build; unit, model and scenario tests (ctest)
 #   2. hetsim regress against results/baselines (quick variants)
-#   3. hetsim validate --quick (report written under build/, the committed one is untouched)
+#   3. peak memory of a 10x longer run; hetsim validate --quick (report written under build/, the committed one is untouched)
 #   4. AddressSanitizer + UndefinedBehaviorSanitizer build running the same C++ tests
 #   5. Python tests and notebooks (pytest, Debian's /usr/bin/python3)
 # Every step runs; the script fails if any failed.
@@ -24,6 +24,9 @@ step() {
 bash scripts/build.sh build Release || exit 1
 step "unit and scenario tests" ctest --test-dir build --output-on-failure -j "$jobs"
 step "regression against baselines" build/hetsim regress --jobs "$jobs"
+step "bounded memory over 10x simulated time" bash scripts/memcheck.sh build/hetsim \
+  scenarios/claims/T1-munmap-storm.json workloads.0.steps 2 20 --set 'sweep={"workloads.0.cpus":[256]}' \
+  --set workloads.0.mappings=200
 step "claim validation (quick)" build/hetsim validate --quick --out-dir build/validation --jobs "$jobs"
 if [[ "${HETSIM_SKIP_ASAN:-0}" != 1 ]]; then
   step "sanitizer build" bash scripts/build.sh build-asan Asan
