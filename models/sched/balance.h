@@ -1,0 +1,81 @@
+#pragma once
+// The load-balancing policy interface ("balance" policy slot). A balancer sees the run
+// queues through SchedView and answers hooks with plain data: which queued task to move
+// from which CPU to which, what CPU time the decision cost on the CPU that made it, and
+// which CPUs to kick with an IPI. The scheduler charges the cost on that CPU (so a balancer
+// that scans too much loses throughput) and commits the moves once the cost has elapsed
+// (so two CPUs deciding at nearly the same time can race for the same target, as in the kernel).
+#include <vector>
+
+#include "models/sched/topology.h"
+#include "sim/registry.h"
+#include "sim/run_context.h"
+
+namespace models {
+
+// Calibrated scheduler constants a balancer may need to price its work.
+struct SchedCosts {
+  Tick migration_cost;  // cache-hot threshold (sysctl_sched_migration_cost)
+  Tick task_move;       // detach + attach of one task, remote rq lock included
+  Tick ipi_send;        // sender's cost per IPI
+  Tick tick;            // scheduler tick period
+  int busy_factor;
+  int cache_nice_tries;
+};
+
+// Read-only state of the run queues.
+class SchedView {
+ public:
+  virtual ~SchedView() = default;
+  virtual Tick now() const = 0;
+  virtual const SchedTopology& topo() const = 0;
+  virtual const SchedCosts& costs() const = 0;
+  virtual int nr_running(int cpu) const = 0;  // queued + running
+  virtual const std::vector<int>& queued(int cpu) const = 0;  // runnable tasks not on the CPU
+  virtual bool allowed(int task, int cpu) const = 0;          // affinity and cpuset
+  virtual bool cache_hot(int task) const = 0;                 // ran within migration_cost
+  virtual Tick avg_idle(int cpu) const = 0;
+  virtual const CpuMask& idle_mask(int llc) const = 0;        // housekeeping CPUs with nothing to run
+  virtual const CpuMask& overloaded_mask(int llc) const = 0;  // housekeeping CPUs with 2+ runnable
+  virtual int llc_nr(int llc) const = 0;    // runnable tasks in the LLC
+  virtual int node_nr(int node) const = 0;  // runnable tasks in the node
+  virtual int overloaded_cpus() const = 0;  // machine-wide count of CPUs with 2+ runnable
+  virtual int idle_cpus() const = 0;        // machine-wide count of idle housekeeping CPUs
+  virtual Tick c2c(int a, int b) const = 0;
+};
+
+struct Move {
+  int task, from, to;
+};
+
+struct BalanceDecision {
+  std::vector<Move> moves;
+  Tick cost = 0;          // CPU time spent deciding (and moving) on the hook's CPU
+  std::vector<int> kick;  // CPUs to interrupt; on_kick runs there when the IPI lands
+  int scanned = 0;        // run queues read, for statistics
+  // Offsets within `cost` where the work may stop early if a task arrives meanwhile
+  // (newidle balance checks between domain levels); empty = runs to the end.
+  std::vector<Tick> checkpoints;
+};
+
+class BalancePolicy {
+ public:
+  static constexpr const char* kKind = "balance";
+  using Registry = sim::Factory<BalancePolicy, sim::RunContext&, const sim::Params&>;
+  virtual ~BalancePolicy() = default;
+
+  virtual void attach(const SchedView& view) { view_ = &view; }
+  // Scheduler tick on a CPU that runs a task (idle CPUs have their tick stopped).
+  virtual BalanceDecision on_tick(int cpu) { (void)cpu; return {}; }
+  // `cpu` has nothing left to run (newidle).
+  virtual BalanceDecision on_idle(int cpu) { (void)cpu; return {}; }
+  // `cpu` just picked its next task and still has queued ones.
+  virtual BalanceDecision on_context_switch(int cpu) { (void)cpu; return {}; }
+  // An IPI this policy asked for arrived on `cpu`.
+  virtual BalanceDecision on_kick(int cpu) { (void)cpu; return {}; }
+
+ protected:
+  const SchedView* view_ = nullptr;
+};
+
+}  // namespace models

@@ -1,0 +1,108 @@
+// `pull`: Linux's CFS/EEVDF balancing. Busy CPUs balance their domains from the tick;
+// a CPU that runs out of work tries newidle balance, gated by its average idle time against
+// each domain's calibrated newidle cost; idle CPUs (tick stopped) are balanced by one idle
+// load balancer that a busy CPU kicks with an IPI and that scans on behalf of every idle CPU.
+#include <algorithm>
+
+#include "models/sched/lb_common.h"
+
+namespace models {
+
+class PullBalance : public BalancePolicy {
+ public:
+  static constexpr const char* kDoc =
+      "Linux pull balancing: periodic per-domain load_balance, newidle balance gated by avg_idle "
+      "and per-domain cost, nohz idle load balancer, serialised NUMA-level balancing.";
+  static const sim::ParamList& params() {
+    static const sim::ParamList p = {
+        sim::p_bool("newidle", true, "newly idle CPUs pull (newidle balance)"),
+        sim::p_bool("nohz_ilb", true, "a kicked idle CPU balances on behalf of all idle CPUs"),
+        sim::p_bool("serialize_numa", true, "one NUMA-level balance at a time machine-wide (sched_balance_running)"),
+    };
+    return p;
+  }
+  PullBalance(sim::RunContext& ctx, const sim::Params& p)
+      : newidle_(p.b("newidle")), ilb_(p.b("nohz_ilb")) {
+    lb_.serialize_numa = p.b("serialize_numa");
+    skipped_ = &ctx.sim().stats().counter("sched.newidle_skipped");
+    contended_ = &ctx.sim().stats().counter("sched.numa_balance_contended");
+  }
+
+  void attach(const SchedView& v) override {
+    BalancePolicy::attach(v);
+    lb_.attach(v);
+  }
+
+  BalanceDecision on_tick(int cpu) override {
+    BalanceDecision d;
+    lb_.begin();
+    const std::uint64_t c0 = lb_.numa_contended;
+    lb_.rebalance(cpu, false, d);
+    contended_->add(static_cast<double>(lb_.numa_contended - c0));
+    // nohz_balancer_kick: an overloaded CPU wakes the first idle CPU to balance for the idle ones.
+    const Tick now = view_->now();
+    if (ilb_ && view_->nr_running(cpu) >= 2 && now >= nohz_next_) {
+      const SchedTopology& t = view_->topo();
+      for (int l = 0; l < t.llc_count(); ++l) {
+        int c = view_->idle_mask(l).next(0);
+        if (c >= 0) {
+          d.kick.push_back(c);
+          nohz_next_ = now + view_->costs().tick;
+          break;
+        }
+      }
+    }
+    return d;
+  }
+
+  BalanceDecision on_kick(int ilb) override {
+    BalanceDecision d;
+    if (view_->nr_running(ilb) > 0) return d;  // got work meanwhile: the kick is moot
+    lb_.begin();
+    const SchedTopology& t = view_->topo();
+    Tick next = sim::kMaxTick;
+    const std::uint64_t c0 = lb_.numa_contended;
+    for (int l = 0; l < t.llc_count(); ++l) {
+      const CpuMask& m = view_->idle_mask(l);
+      for (int c = m.next(0); c >= 0; c = m.next(c + 1)) {
+        lb_.rebalance(c, true, d);
+        next = std::min(next, lb_.next_due(c));
+      }
+    }
+    contended_->add(static_cast<double>(lb_.numa_contended - c0));
+    nohz_next_ = std::max(next, view_->now() + view_->costs().tick);
+    return d;
+  }
+
+  BalanceDecision on_idle(int cpu) override {
+    BalanceDecision d;
+    if (!newidle_ || view_->overloaded_cpus() == 0) return d;
+    const auto& doms = view_->topo().domains(cpu);
+    if (doms.empty()) return d;
+    const Tick avg_idle = view_->avg_idle(cpu);
+    if (avg_idle < doms[0]->newidle_cost) {
+      skipped_->add();
+      return d;
+    }
+    lb_.begin();
+    Tick spent = 0;
+    for (std::size_t ix = 0; ix < doms.size(); ++ix) {
+      if (avg_idle < spent + doms[ix]->newidle_cost) break;
+      spent += doms[ix]->newidle_cost;
+      d.checkpoints.push_back(spent);
+      if (lb_.load_balance(cpu, ix, true, true, d) > 0) break;
+    }
+    d.cost += spent;
+    return d;
+  }
+
+ private:
+  DomainBalancer lb_;
+  bool newidle_, ilb_;
+  Tick nohz_next_ = 0;
+  sim::Counter *skipped_, *contended_;
+};
+
+HETSIM_REGISTER(BalancePolicy, PullBalance, "pull");
+
+}  // namespace models

@@ -1,0 +1,208 @@
+#pragma once
+// Per-CPU run queues with an EEVDF-like fair class (weights from nice, virtual runtime, lag,
+// virtual deadlines, run-to-parity wakeup preemption), a 1000 Hz tick that stops on idle and
+// nohz_full CPUs, wakeup placement in the spirit of select_task_rq_fair, affinity masks,
+// cpusets and isolated CPUs, and a pluggable BalancePolicy. Tasks are driven by their
+// workload through TaskClient::next(): each step is a CPU burst, a sleep, a block until
+// another task wakes it, or exit. Events per burst are O(1): a burst is one completion event.
+#include <array>
+#include <deque>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "models/cpu/cpu_exec.h"
+#include "models/platform/platform.h"
+#include "models/sched/balance.h"
+#include "models/sched/topology.h"
+#include "sim/run_context.h"
+#include "sim/stats.h"
+
+namespace models {
+
+struct Action {
+  enum Kind { Run, Block, Sleep, Exit } kind;
+  Tick t = 0;
+  static Action run(Tick work) { return {Run, work}; }
+  static Action block() { return {Block, 0}; }
+  static Action sleep(Tick d) { return {Sleep, d}; }
+  static Action exit() { return {Exit, 0}; }
+};
+
+class TaskClient {
+ public:
+  virtual ~TaskClient() = default;
+  // The task is on its CPU and needs its next step (after spawn, a wakeup, or a finished
+  // burst). May wake other tasks through Scheduler::wake.
+  virtual Action next(int task) = 0;
+};
+
+struct TaskSpec {
+  TaskClient* client = nullptr;
+  int nice = 0;
+  CpuMask allowed;  // affinity & cpuset; empty = every housekeeping CPU
+  std::uint64_t working_set = 0;  // bytes refilled after a cache-hot migration
+  sim::Histogram* latency = nullptr;  // extra per-workload wakeup latency histogram
+};
+
+class Scheduler final : public SchedView, public CpuExec::Observer {
+ public:
+  static const sim::ParamList& params();  // the machine's "sched" section
+  // The run's scheduler, built on first use with the scenario's "balance" policy.
+  static Scheduler& of(sim::RunContext& ctx);
+  Scheduler(sim::RunContext& ctx, Platform& pf);
+  ~Scheduler() override;
+
+  int spawn(const TaskSpec& spec, int parent_cpu = -1);
+  // Wakes a blocked or sleeping task; false if it was runnable already. `waker_cpu` is -1
+  // for wakeups from a timer or a device.
+  bool wake(int task, int waker_cpu, bool sync = false);
+  bool sleeping(int task) const;
+  int cpu_of(int task) const { return tasks_[static_cast<std::size_t>(task)].cpu; }
+  Tick cpu_time(int task) const { return tasks_[static_cast<std::size_t>(task)].cpu_time; }
+  void add_ops(double n) { ops_->add(n); }
+  Platform& platform() { return pf_; }
+  const CpuMask& isolated() const { return isolated_; }
+  // A workload's "cpus"/"cpuset" strings -> allowed mask (empty strings = no restriction).
+  CpuMask parse_allowed(const std::string& affinity, const sim::Where& aw, const std::string& cpuset,
+                        const sim::Where& cw) const;
+
+  // SchedView
+  Tick now() const override { return sim_.now(); }
+  const SchedTopology& topo() const override { return *topo_; }
+  const SchedCosts& costs() const override { return costs_; }
+  int nr_running(int cpu) const override { return rq(cpu).nr; }
+  const std::vector<int>& queued(int cpu) const override { return rq(cpu).queue; }
+  bool allowed(int task, int cpu) const override { return tasks_[static_cast<std::size_t>(task)].allowed.test(cpu); }
+  bool cache_hot(int task) const override;
+  Tick avg_idle(int cpu) const override { return rq(cpu).avg_idle; }
+  const CpuMask& idle_mask(int llc) const override { return llc_idle_[static_cast<std::size_t>(llc)]; }
+  const CpuMask& overloaded_mask(int llc) const override { return llc_over_[static_cast<std::size_t>(llc)]; }
+  int llc_nr(int llc) const override { return llc_nr_[static_cast<std::size_t>(llc)]; }
+  int node_nr(int node) const override { return node_nr_[static_cast<std::size_t>(node)]; }
+  int overloaded_cpus() const override { return overloaded_; }
+  int idle_cpus() const override { return idle_total_; }
+  Tick c2c(int a, int b) const override { return pf_.c2c_latency(a, b); }
+
+  // CpuExec::Observer: interrupt and kernel time delays the running task.
+  void on_steal(int cpu, Tick start, Tick duration, CpuExec::Kind kind) override;
+
+ private:
+  enum class State { Running, Runnable, Blocked, Sleeping, Dead };
+  enum class Cause { Fork, Wakeup, Balance };
+  enum Charge { kCtxSwitch, kNewidle, kTick, kSwitchHook, kKick, kWakeScan, kIpi, kSteal, kWakeup, kCharges };
+  struct Task {
+    int id;
+    TaskClient* client;
+    int weight;
+    CpuMask allowed;
+    bool pinned_isolated;  // allowed only on isolated CPUs
+    std::uint64_t ws_lines;
+    sim::Histogram* latency;
+    State state = State::Runnable;
+    int cpu = -1;
+    double vruntime = 0, deadline = 0, vlag = 0;
+    Tick remaining = 0, refill = 0;
+    Tick last_ran = 0;
+    Tick wake_time = 0;
+    bool woken = false;
+    bool waking = false;  // a deferred wakeup is on its way
+    bool started = false;  // has a step to run (false: next() decides at dispatch)
+    std::uint64_t sleep_token = 0;
+    Tick cpu_time = 0;
+  };
+  struct Rq {
+    int curr = -1;
+    int last = -1;  // last task that ran (a context switch is paid when another one runs)
+    std::vector<int> queue;
+    int nr = 0;
+    std::int64_t sum_w = 0;
+    double sum_wv = 0, vclock = 0;
+    Tick seg_acc = 0, seg_end = 0, seg_ov = 0;
+    std::uint64_t token = 0;
+    Tick busy_until = 0;
+    bool tick_on = false;
+    std::uint64_t tick_token = 0;
+    Tick idle_since = 0;
+    Tick avg_idle = 0;
+    bool need_resched = false;
+    bool in_step = false;  // inside next(): resched is deferred
+    Tick step_wakes = 0;
+    std::vector<Tick> checkpoints;  // where an idle balance in progress may stop early
+    Tick balance_end = 0;
+    Charge balance_kind = kNewidle;   // waker time spent on wakeups during this step
+    bool kick_pending = false;
+    bool housekeeping = true, nohz_full = false;
+  };
+
+  Rq& rq(int cpu) { return rqs_[static_cast<std::size_t>(cpu)]; }
+  const Rq& rq(int cpu) const { return rqs_[static_cast<std::size_t>(cpu)]; }
+  Task& task(int t) { return tasks_[static_cast<std::size_t>(t)]; }
+
+  double avg_vruntime(const Rq& r) const { return r.sum_w ? r.sum_wv / static_cast<double>(r.sum_w) : r.vclock; }
+  double vslice(const Task& t) const { return static_cast<double>(slice_) * 1024.0 / t.weight; }
+  void account_add(Rq& r, const Task& t);
+  void account_remove(Rq& r, const Task& t);
+  int pick_eevdf(const Rq& r, bool include_curr) const;
+  void set_nr(int cpu, int nr);
+  void note_llc(int llc);
+
+  int select_wake_cpu(Task& t, int waker_cpu, bool sync);
+  int select_fork_cpu(const Task& t, int hint);
+  void enqueue(int cpu, Task& t, Cause cause, int waker_cpu);
+  void dequeue_queued(int cpu, Task& t);
+  void leave_cpu(int cpu, Task& t);  // curr stops being runnable
+
+  void kick(int cpu, Tick delay);
+  void on_kick_event(std::uint64_t cpu);
+  void schedule(int cpu);
+  void start_segment(int cpu, Task& t, Tick begin);
+  void on_burst_done(std::uint64_t arg);
+  void update_curr(int cpu);
+  void preempt(int cpu);
+  bool should_preempt(const Rq& r, const Task& woken) const;
+  void charge(int cpu, Tick d, Charge kind);
+  void ensure_tick(int cpu);
+  void on_tick(std::uint64_t arg);
+  void on_timer(std::uint64_t arg);
+  void on_deferred_wake(std::uint64_t arg);
+  bool do_wake(int task, int waker_cpu, bool sync);
+  void on_sample();
+  void apply(int cpu, BalanceDecision&& d, Charge kind);
+  void commit(const std::vector<Move>& moves);
+  void on_balance_kick(std::uint64_t cpu);
+  void finish();
+
+  sim::RunContext& ctx_;
+  sim::Simulator& sim_;
+  Platform& pf_;
+  std::unique_ptr<SchedTopology> topo_;
+  std::unique_ptr<BalancePolicy> policy_;
+  SchedCosts costs_{};
+  Tick slice_ = 0, ctx_switch_ = 0, wakeup_cost_ = 0, idle_exit_ = 0, sample_period_ = 0;
+  double refill_mlp_ = 8;
+  int imbalance_pct_ = 117;
+  bool run_to_parity_ = true, tick_skew_ = true;
+  CpuMask isolated_, nohz_full_mask_;
+  std::vector<Rq> rqs_;
+  std::deque<Task> tasks_;  // stable references: next() may spawn tasks
+  std::vector<CpuMask> llc_idle_, llc_over_;
+  std::vector<int> llc_nr_, node_nr_;
+  int overloaded_ = 0, idle_total_ = 0;
+  std::vector<int> llc_nidle_, llc_nover_;
+  std::vector<Tick> llc_last_;
+  double idle_waiting_ = 0;  // CPU-ps idle while an LLC sibling had waiting tasks
+  std::size_t fork_rr_ = 0;
+  bool sampling_ = false;
+
+  sim::Counter *ops_, *bursts_started_, *bursts_done_, *violations_, *iso_violations_;
+  sim::Counter *ctx_switches_, *preemptions_, *wakeups_, *stale_moves_;
+  std::array<sim::Counter*, 6> mig_dist_{};
+  std::array<sim::Counter*, 3> mig_cause_{};
+  std::array<sim::Counter*, kCharges> charge_ns_{};
+  sim::Counter *ipi_resched_, *ipi_kick_, *refill_ns_, *work_issued_ns_, *work_done_ns_;
+  sim::Histogram* wake_lat_;
+  sim::TimeAverage *imbalance_, *rq_max_;
+};
+
+}  // namespace models

@@ -1,0 +1,60 @@
+#pragma once
+// What every scheduler workload shares: placement parameters (affinity, cpuset, nice,
+// working set) turned into a TaskSpec, and the run's life cycle (a workload with a finite
+// amount of work holds the run open until its last task exits).
+#include <algorithm>
+#include <string>
+
+#include "models/sched/scheduler.h"
+#include "sim/rng.h"
+#include "sim/run_context.h"
+
+namespace models {
+
+inline void add_task_params(sim::ParamList& p, const char* ws_default) {
+  p.push_back(sim::p_string("cpus", "", "affinity of every task (cpulist; \"\" = all housekeeping CPUs)"));
+  p.push_back(sim::p_string("cpuset", "", "cgroup cpuset the tasks live in (cpulist; \"\" = no restriction)"));
+  p.push_back(sim::p_int("nice", 0, "nice value of every task", -20, 19));
+  p.push_back(sim::p_size("working_set", ws_default, "cache footprint refilled after a cache-hot migration (est.)"));
+  p.push_back(sim::p_double("per_cpu", 0, "if > 0: size the workload to this many tasks per allowed CPU (overrides its count)", 0, 1000));
+}
+
+class SchedWorkload : public sim::Workload, public TaskClient {
+ protected:
+  SchedWorkload(sim::RunContext& ctx, const sim::Params& p, const std::string& name)
+      : ctx_(ctx), sched_(Scheduler::of(ctx)), rng_(ctx.sim().seed(), "sched.workload." + name) {
+    spec_.client = this;
+    spec_.nice = static_cast<int>(p.i("nice"));
+    spec_.working_set = p.size("working_set");
+    spec_.allowed = sched_.parse_allowed(p.s("cpus"), p.where("cpus"), p.s("cpuset"), p.where("cpuset"));
+  }
+  // The workload's count parameter, or per_cpu x allowed CPUs / tasks per unit.
+  int count(const sim::Params& p, const char* key, int tasks_per_unit) const {
+    const double per = p.d("per_cpu");
+    if (per <= 0) return static_cast<int>(p.i(key));
+    const double n = per * spec_.allowed.count() / tasks_per_unit;
+    return std::max(1, static_cast<int>(n + 0.5));
+  }
+  // Finite workloads call this in start() and done() when their last task exits.
+  void hold() {
+    ctx_.hold();
+    held_ = true;
+  }
+  void done() {
+    if (held_) {
+      held_ = false;
+      done_at_ = ctx_.sim().now();
+      ctx_.release();
+    }
+  }
+  Tick elapsed() const { return done_at_ ? done_at_ : ctx_.sim().now(); }
+
+  sim::RunContext& ctx_;
+  Scheduler& sched_;
+  sim::Rng rng_;
+  TaskSpec spec_;
+  bool held_ = false;
+  Tick done_at_ = 0;
+};
+
+}  // namespace models

@@ -1,0 +1,144 @@
+// `hackbench`: groups of senders and receivers over pipes (hackbench -pipe). Every sender
+// writes to every receiver of its group; each receiver owns one pipe that all its group's
+// senders fill. A sender's burst writes one message to each receiver in turn until a pipe
+// is full (then it blocks on it); a receiver's burst reads everything queued in its pipe,
+// waking the senders blocked on it, and blocks when the pipe is empty. Wakeups are sync.
+#include <algorithm>
+
+#include "models/sched/wl_common.h"
+
+namespace models {
+
+class Hackbench : public SchedWorkload {
+ public:
+  static constexpr const char* kDoc =
+      "hackbench -pipe: groups x (fds senders + fds receivers) exchanging messages over pipes; "
+      "throughput = messages received per second.";
+  static const sim::ParamList& params() {
+    static const sim::ParamList p = [] {
+      sim::ParamList l = {
+          sim::p_int("groups", 10, "groups of senders and receivers", 1, 100000),
+          sim::p_int("fds", 20, "senders and receivers per group", 1, 1000),
+          sim::p_int("loops", 0, "messages each sender writes to each receiver (0 = until the stop time)", 0, 1e12),
+          sim::p_time("write_cost", "1.5us", "CPU time of one pipe write of a 100-byte message (est.)"),
+          sim::p_time("read_cost", "1.5us", "CPU time of one pipe read (est.)"),
+          sim::p_int("pipe_msgs", 655, "messages a pipe holds (64 KiB / 100 B)", 1, 1 << 20),
+      };
+      add_task_params(l, "64KiB");
+      return l;
+    }();
+    return p;
+  }
+
+  Hackbench(sim::RunContext& ctx, const sim::Params& p)
+      : SchedWorkload(ctx, p, "hackbench"), fds_(static_cast<int>(p.i("fds"))),
+        loops_(p.i("loops")), write_(p.time("write_cost")), read_(p.time("read_cost")),
+        cap_(static_cast<int>(p.i("pipe_msgs"))) {
+    groups_ = count(p, "groups", 2 * fds_);
+  }
+
+  void start() override {
+    const int per = 2 * fds_;
+    pipes_.resize(static_cast<std::size_t>(groups_ * fds_));
+    for (int g = 0; g < groups_; ++g) {
+      for (int i = 0; i < per; ++i) {
+        int t = sched_.spawn(spec_);
+        if (static_cast<int>(role_.size()) <= t) role_.resize(static_cast<std::size_t>(t) + 1);
+        Role& r = role_[static_cast<std::size_t>(t)];
+        r.group = g;
+        r.receiver = i >= fds_;
+        r.index = i % fds_;
+        r.live = true;
+        if (r.receiver) pipes_[static_cast<std::size_t>(g * fds_ + r.index)].reader = t;
+      }
+    }
+    live_ = groups_ * per;
+    if (loops_ > 0) hold();
+  }
+
+  Action next(int t) override {
+    Role& r = role_[static_cast<std::size_t>(t)];
+    const int cpu = sched_.cpu_of(t);
+    if (!r.receiver) {
+      // The previous burst's writes land now.
+      for (int ix : r.inflight) {
+        Pipe& p = pipes_[static_cast<std::size_t>(ix)];
+        --p.reserved;
+        ++p.ready;
+        sched_.wake(p.reader, cpu, true);
+      }
+      r.inflight.clear();
+      const std::int64_t total = loops_ * fds_;
+      if (loops_ > 0 && r.sent >= total) return finish_task(r);
+      while (static_cast<int>(r.inflight.size()) < fds_ && (loops_ == 0 || r.sent < total)) {
+        const int ix = r.group * fds_ + static_cast<int>(r.sent % fds_);
+        Pipe& p = pipes_[static_cast<std::size_t>(ix)];
+        if (p.ready + p.reserved >= cap_) break;
+        ++p.reserved;
+        ++r.sent;
+        r.inflight.push_back(ix);
+      }
+      if (r.inflight.empty()) {
+        pipes_[static_cast<std::size_t>(r.group * fds_ + static_cast<int>(r.sent % fds_))].writers.push_back(t);
+        return Action::block();
+      }
+      return Action::run(write_ * r.inflight.size());
+    }
+    Pipe& p = pipes_[static_cast<std::size_t>(r.group * fds_ + r.index)];
+    if (r.reading > 0) {
+      sched_.add_ops(static_cast<double>(r.reading));
+      r.received += r.reading;
+      r.reading = 0;
+      std::vector<int> w;
+      w.swap(p.writers);
+      for (int s : w) sched_.wake(s, cpu, true);
+    }
+    if (loops_ > 0 && r.received >= loops_ * fds_) return finish_task(r);
+    if (p.ready == 0) return Action::block();
+    r.reading = p.ready;
+    p.ready = 0;
+    return Action::run(read_ * static_cast<Tick>(r.reading));
+  }
+
+  void finish() override {
+    auto& st = ctx_.sim().stats();
+    st.set_metric("hackbench.messages", sched_ops());
+    if (done_at_) st.set_metric("hackbench.time_ms", sim::to_seconds(done_at_) * 1e3);
+  }
+
+ private:
+  struct Role {
+    int group = 0, index = 0;
+    bool receiver = false, live = false;
+    std::int64_t sent = 0, received = 0, reading = 0;
+    std::vector<int> inflight;
+  };
+  struct Pipe {
+    int reader = -1;
+    std::int64_t ready = 0, reserved = 0;
+    std::vector<int> writers;
+  };
+  Action finish_task(Role& r) {
+    r.live = false;
+    if (--live_ == 0) done();
+    return Action::exit();
+  }
+  double sched_ops() const {
+    double n = 0;
+    for (const Role& r : role_)
+      if (r.receiver) n += static_cast<double>(r.received);
+    return n;
+  }
+
+  int fds_, groups_ = 0;
+  std::int64_t loops_;
+  Tick write_, read_;
+  int cap_;
+  int live_ = 0;
+  std::vector<Role> role_;
+  std::vector<Pipe> pipes_;
+};
+
+HETSIM_REGISTER(sim::Workload, Hackbench, "hackbench");
+
+}  // namespace models

@@ -1,0 +1,77 @@
+// Sched domains derived from the machine: the levels Linux builds on EPYC, degenerate levels
+// dropped, isolated CPUs in no domain, and scan costs that grow with the span.
+#include <gtest/gtest.h>
+
+#include "models/platform/platform.h"
+#include "models/sched/topology.h"
+#include "sim/run_context.h"
+#include "sim/scenario.h"
+
+namespace {
+
+using models::SdLevel;
+
+struct Machine {
+  sim::Simulator sim;
+  sim::RunContext ctx{sim, sim::Json::object(), sim::Where{"<test>", ""}};
+  std::unique_ptr<models::Platform> pf;
+  explicit Machine(const std::string& name, const std::vector<std::pair<std::string, sim::Json>>& sets = {}) {
+    sim::Json m = sim::load_json_file(sim::find_machine_file(name, ""));
+    for (const auto& [k, v] : sets) sim::set_dotted(m, k, v, sim::Where{"<test>", k});
+    pf = std::make_unique<models::Platform>(ctx, m, sim::Where{name, ""});
+  }
+};
+
+models::SchedDomainCosts costs() {
+  models::SchedDomainCosts c;
+  c.newidle = {878 * sim::kNs, 1685 * sim::kNs, 10837 * sim::kNs, 20153 * sim::kNs};
+  return c;
+}
+
+TEST(SchedTopology, EpycLevelsSpansAndIntervals) {
+  Machine m("milan-2s");  // 2 sockets x 4 CCDs x 4 cores x 2 threads
+  const int n = m.pf->cpu_count();
+  models::SchedTopology t(*m.pf, models::CpuMask(n, true), costs());
+  const auto& d = t.domains(0);
+  ASSERT_EQ(d.size(), 4u);
+  EXPECT_EQ(d[0]->level, SdLevel::Smt);
+  EXPECT_EQ(d[0]->span.size(), 2u);
+  EXPECT_EQ(d[1]->span.size(), 8u);   // one CCX
+  EXPECT_EQ(d[2]->span.size(), 32u);  // one socket
+  EXPECT_EQ(d[3]->span.size(), 64u);
+  EXPECT_EQ(d[1]->min_interval, 8 * sim::kMs);
+  EXPECT_EQ(d[1]->max_interval, 16 * sim::kMs);
+  EXPECT_EQ(d[0]->imbalance_pct, 110);
+  for (std::size_t i = 1; i < d.size(); ++i) EXPECT_GT(t.scan_cost(0, i), t.scan_cost(0, i - 1));
+}
+
+TEST(SchedTopology, DegenerateLevelsAreDropped) {
+  Machine m("milan-2s", {{"cpu.smt", 1}, {"cpu.ccds_per_socket", 1}});
+  models::SchedTopology t(*m.pf, models::CpuMask(m.pf->cpu_count(), true), costs());
+  const auto& d = t.domains(0);
+  ASSERT_EQ(d.size(), 2u);
+  EXPECT_EQ(d[0]->level, SdLevel::Mc);
+  EXPECT_EQ(d[1]->level, SdLevel::Numa);
+}
+
+TEST(SchedTopology, IsolatedCpusBelongToNoDomain) {
+  Machine m("milan-2s");
+  const int n = m.pf->cpu_count();
+  models::CpuMask hk(n, true);
+  hk.clear(5);
+  models::SchedTopology t(*m.pf, hk, costs());
+  EXPECT_TRUE(t.domains(5).empty());
+  for (int c = 0; c < n; ++c)
+    for (const auto* d : t.domains(c)) EXPECT_FALSE(d->mask.test(5));
+}
+
+TEST(SchedTopology, NumaScanCostGrowsWithTheMachine) {
+  Machine small("turin-2s", {{"cpu.ccds_per_socket", 2}});
+  Machine big("turin-2s");
+  models::SchedTopology ts(*small.pf, models::CpuMask(small.pf->cpu_count(), true), costs());
+  models::SchedTopology tb(*big.pf, models::CpuMask(big.pf->cpu_count(), true), costs());
+  const std::size_t top_s = ts.domains(0).size() - 1, top_b = tb.domains(0).size() - 1;
+  EXPECT_GT(tb.scan_cost(0, top_b), 4 * ts.scan_cost(0, top_s));
+}
+
+}  // namespace
