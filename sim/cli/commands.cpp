@@ -41,7 +41,7 @@ std::vector<std::string> report_metrics(const sim::Scenario& sc, const sim::Json
       if (m.is_string()) out.push_back(m.get<std::string>());
     return out;
   }
-  for (auto it = first["metrics"].begin(); it != first["metrics"].end(); ++it) {
+  for (auto it = first["metrics"].begin(); it != first["metrics"].end(); ++it) {  // all but link loads
     const std::string& k = it.key();
     if (k.rfind("link.", 0) == 0 || k.rfind("run.", 0) == 0) continue;
     out.push_back(k);
@@ -50,6 +50,18 @@ std::vector<std::string> report_metrics(const sim::Scenario& sc, const sim::Json
 }
 
 }  // namespace
+
+std::string point_value(const sim::Json& v) {
+  if (v.is_string()) return v.get<std::string>();
+  if (!v.is_object()) return v.dump();
+  // An object on a sweep axis (a whole workload or policy): its kind and what it sets.
+  std::string s = v.contains("kind") && v["kind"].is_string() ? v["kind"].get<std::string>() : "";
+  for (auto it = v.begin(); it != v.end(); ++it) {
+    if (it.key() == "kind") continue;
+    s += (s.empty() ? "" : " ") + it.key() + "=" + (it.value().is_string() ? it.value().get<std::string>() : it.value().dump());
+  }
+  return s;
+}
 
 void print_summary(std::ostream& os, const sim::Scenario& sc, const std::vector<sim::Json>& results) {
   if (results.empty()) return;
@@ -64,9 +76,10 @@ void print_summary(std::ostream& os, const sim::Scenario& sc, const std::vector<
       os << "warning: the stop time came before the workloads finished\n";
     std::size_t w = 6;
     for (const auto& m : metrics) w = std::max(w, m.size());
+    auto figures = flat_figures(r0);
     for (const auto& m : metrics)
-      if (r0["metrics"].contains(m))
-        os << "  " << std::left << std::setw(static_cast<int>(w)) << m << "  " << fmt_num(r0["metrics"][m].get<double>()) << "\n";
+      if (figures.count(m))
+        os << "  " << std::left << std::setw(static_cast<int>(w)) << m << "  " << fmt_num(figures[m]) << "\n";
     for (auto it = r0["histograms"].begin(); it != r0["histograms"].end(); ++it) {
       const auto& h = it.value();
       if (h["count"].get<std::uint64_t>() == 0) continue;
@@ -82,12 +95,13 @@ void print_summary(std::ostream& os, const sim::Scenario& sc, const std::vector<
   for (const auto& m : metrics) header.push_back(m);
   std::vector<std::vector<std::string>> rows;
   for (const auto& r : results) {
+    auto figures = flat_figures(r);
     std::vector<std::string> row;
     for (const auto& a : axes) {
       const auto& v = r["scenario"]["point"][a];
-      row.push_back(v.is_string() ? v.get<std::string>() : v.dump());
+      row.push_back(point_value(v));
     }
-    for (const auto& m : metrics) row.push_back(r["metrics"].contains(m) ? fmt_num(r["metrics"][m].get<double>()) : "-");
+    for (const auto& m : metrics) row.push_back(figures.count(m) ? fmt_num(figures[m]) : "-");
     rows.push_back(std::move(row));
   }
   std::vector<std::size_t> width(header.size());

@@ -14,6 +14,8 @@ namespace hetsim {
 
 // Topology description of a machine given by name (configs/) or path.
 std::string describe_machine(const std::string& name_or_path);
+// A sweep axis value for tables: strings bare, objects as "kind key=value ...".
+std::string point_value(const sim::Json& v);
 // Summary table of one run or of a sweep's runs.
 void print_summary(std::ostream& os, const sim::Scenario& sc, const std::vector<sim::Json>& results);
 

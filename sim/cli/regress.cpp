@@ -52,7 +52,7 @@ std::map<std::string, double> flat_figures(const Json& r) {
   f["run.events"] = r["events"].get<double>();
   f["run.sim_time_s"] = r["sim_time_s"].get<double>();
   for (auto it = r["histograms"].begin(); it != r["histograms"].end(); ++it)
-    for (const char* k : {"count", "mean", "p50", "p99", "max"}) f["hist." + it.key() + "." + k] = it.value()[k].get<double>();
+    for (const char* k : {"count", "mean", "p50", "p90", "p99", "p999", "max"}) f["hist." + it.key() + "." + k] = it.value()[k].get<double>();
   return f;
 }
 
@@ -85,7 +85,7 @@ std::string baseline_name(const std::string& scenarios_dir, const std::string& f
 std::string point_label(const Json& point) {
   std::string s;
   for (auto it = point.begin(); it != point.end(); ++it) {
-    std::string v = it.value().is_string() ? it.value().get<std::string>() : it.value().dump();
+    std::string v = point_value(it.value());
     s += (s.empty() ? "" : " ") + it.key().substr(it.key().rfind('.') + 1) + "=" + v;
   }
   return s.empty() ? "-" : s;

@@ -39,7 +39,7 @@ std::string label(const Json& point, const Json& skip) {
   std::string s;
   for (auto it = point.begin(); it != point.end(); ++it) {
     if (skip.contains(it.key())) continue;
-    std::string v = it.value().is_string() ? it.value().get<std::string>() : it.value().dump();
+    std::string v = point_value(it.value());
     s += (s.empty() ? "" : ", ") + it.key().substr(it.key().rfind('.') + 1) + "=" + v;
   }
   return s;
@@ -54,13 +54,13 @@ std::string num(double v) {
 std::string sel_text(const Json& sel) {
   std::string s;
   for (auto it = sel.begin(); it != sel.end(); ++it)
-    s += (s.empty() ? "" : ",") + (it.value().is_string() ? it.value().get<std::string>() : it.value().dump());
+    s += (s.empty() ? "" : ",") + point_value(it.value());
   return s;
 }
 
 struct Finding {
   double figure = NAN, worst = NAN;
-  std::string at, figure_text, verdict, reason;
+  std::string at, worst_at, figure_text, verdict, reason;
 };
 
 Finding evaluate(const Json& spec, const std::vector<Json>& results, const sim::Where& where) {
@@ -73,11 +73,13 @@ Finding evaluate(const Json& spec, const std::vector<Json>& results, const sim::
   Json sel_all = cand;
   for (auto it = base.begin(); it != base.end(); ++it) sel_all[it.key()] = it.value();
   auto value_of = [&](const Json& r) -> double {
-    const Json& m = r["metrics"];
-    if (!m.contains(metric)) where.child("metric").fail("a metric the scenario produces", "\"" + metric + "\"");
-    return m[metric].get<double>();
+    auto figures = flat_figures(r);
+    auto it = figures.find(metric);
+    if (it == figures.end())
+      where.child("metric").fail("a metric the scenario produces (or hist.NAME.p99 and the like)", "\"" + metric + "\"");
+    return it->second;
   };
-  bool higher_better = kind != "value" || spec.value("better", "higher") == "higher";
+  bool higher_better = spec.value("better", "higher") == "higher";
   for (const Json& c : results) {
     const Json& cp = c["scenario"]["point"];
     if (!matches(cp, cand)) continue;
@@ -99,7 +101,10 @@ Finding evaluate(const Json& spec, const std::vector<Json>& results, const sim::
       f.figure = fig;
       f.at = label(cp, sel_all);
     }
-    if (std::isnan(f.worst) || (higher_better ? fig < f.worst : fig > f.worst)) f.worst = fig;
+    if (std::isnan(f.worst) || (higher_better ? fig < f.worst : fig > f.worst)) {
+      f.worst = fig;
+      f.worst_at = label(cp, sel_all);
+    }
   }
   if (std::isnan(f.figure)) {
     f.verdict = "not supported";
@@ -111,7 +116,8 @@ Finding evaluate(const Json& spec, const std::vector<Json>& results, const sim::
     if (kind == "value") return num(v);
     return num(v) + "x";
   };
-  f.figure_text = show(f.figure) + (f.worst != f.figure ? " (range " + show(f.worst) + " .. " + show(f.figure) + ")" : "");
+  double low = std::min(f.figure, f.worst), high = std::max(f.figure, f.worst);
+  f.figure_text = show(f.figure) + (low != high ? " (range " + show(low) + " .. " + show(high) + ")" : "");
   if (kind != "value") f.figure_text += ", " + sel_text(cand) + " vs " + sel_text(base);
   const Json claimed = spec.value("claimed", Json::array());
   if (!claimed.is_array() || claimed.size() != 2)
@@ -137,6 +143,8 @@ Finding evaluate(const Json& spec, const std::vector<Json>& results, const sim::
     f.verdict = "not supported";
     f.reason = "no gain anywhere in the sweep; " + range;
   }
+  if (kind != "value" && f.worst < neutral && f.figure > neutral)
+    f.reason += "; the effect reverses at " + (f.worst_at.empty() ? "another point" : f.worst_at) + " (" + show(f.worst) + ")";
   return f;
 }
 
