@@ -1,0 +1,59 @@
+"""hetsim from Python: run scenarios, sweep them on a process pool or a dask cluster, and
+write policies in Python.
+
+    import hetsim
+    r = hetsim.run("scenarios/examples/copy.json", overrides={"workloads.0.streams": 4})
+    r.metrics["copy.throughput_gbps"]
+    df = hetsim.sweep("scenarios/examples/copy.json",
+                      {"workloads.0.bytes": ["64MiB", "1GiB"], "workloads.0.streams": [1, 2, 4]},
+                      jobs=2, cache="runs/")
+
+After a build (`scripts/build.sh build`) the package is importable with Debian's Python as
+    PYTHONPATH=$PWD/build/python:$PWD/python /usr/bin/python3
+The compiled core (`_hetsim`) lives in build/python/hetsim/ and the Python sources in
+python/hetsim/; the two folders form one package through ``__path__`` below.
+"""
+import pkgutil as _pkgutil
+
+# The extension module is built into <build>/python/hetsim/, the sources stay in python/hetsim/:
+# let every `hetsim` folder on sys.path contribute to the package.
+__path__ = _pkgutil.extend_path(__path__, __name__)
+
+try:
+    from . import _hetsim
+except ImportError as _e:  # pragma: no cover - only without a build
+    raise ImportError(
+        "hetsim's compiled core (_hetsim) was not found: build the project (scripts/build.sh build) "
+        "and put build/python before python/ on PYTHONPATH, e.g. "
+        "PYTHONPATH=$PWD/build/python:$PWD/python /usr/bin/python3"
+    ) from _e
+
+from ._hetsim import InputError, InternalError  # noqa: E402
+from ._core import Result, Scenario, check, describe, list_components, load, run  # noqa: E402
+from ._sweep import sweep  # noqa: E402
+from .policies import (  # noqa: E402
+    MS, NS, PS, SEC, US, BalanceDecision, BalancePolicy, CopyPlan, MigrationPolicy, policy, policy_kinds,
+    register_policy)
+
+__version__ = _hetsim.version
+
+__all__ = [
+    "InputError",
+    "InternalError",
+    "Result",
+    "Scenario",
+    "check",
+    "describe",
+    "list_components",
+    "load",
+    "run",
+    "sweep",
+    "register_policy",
+    "policy",
+    "policy_kinds",
+    "MigrationPolicy",
+    "BalancePolicy",
+    "CopyPlan",
+    "BalanceDecision",
+    "PS", "NS", "US", "MS", "SEC",
+]

@@ -1,0 +1,216 @@
+"""Scenarios and single runs: the Python face of sim::load_scenario / expand_sweep / run_point."""
+import json
+import os
+from collections.abc import Mapping
+
+from . import _hetsim
+
+HIST_STATS = ("count", "mean", "min", "p50", "p90", "p99", "p999", "max")
+
+
+def _to_json_value(v):
+    """json.dumps fallback for numpy scalars and arrays, paths and sets."""
+    if hasattr(v, "item") and callable(v.item):
+        try:
+            return v.item()
+        except (TypeError, ValueError):
+            pass
+    if hasattr(v, "tolist"):
+        return v.tolist()
+    if isinstance(v, os.PathLike):
+        return os.fspath(v)
+    if isinstance(v, (set, frozenset)):
+        return sorted(v)
+    raise TypeError(f"{type(v).__name__} is not a JSON value")
+
+
+def dumps(obj):
+    return json.dumps(obj, default=_to_json_value)
+
+
+def _sets(overrides):
+    """Overrides as the C++ side's list of [dotted path, value] pairs."""
+    if overrides is None:
+        return []
+    if isinstance(overrides, Mapping):
+        items = list(overrides.items())
+    else:
+        items = [tuple(x) for x in overrides]
+    for item in items:
+        if len(item) != 2 or not isinstance(item[0], str):
+            raise TypeError("overrides: expected {dotted.path: value} or [(dotted.path, value), ...], "
+                            f"found {item!r}")
+    return [[k, v] for k, v in items]
+
+
+def input_error(file, path, expected, found=""):
+    """A hetsim.InputError built on the Python side, formatted like the C++ one."""
+    msg = f"{file or '<input>'}: at {path or '/'}: expected {expected}"
+    if found:
+        msg += f", found {found}"
+    e = _hetsim.InputError(msg)
+    e.message, e.file, e.path, e.expected, e.found = msg, file, path, expected, found
+    e.kind, e.exit_status = "input", 2
+    return e
+
+
+class Scenario:
+    """A loaded scenario: machine inlined, overrides applied, sweep kept (see sim/scenario.h).
+
+    Attributes: file (origin, "<inline>" for a dict), machine_file, machine_pointer, doc (dict).
+    """
+
+    def __init__(self, meta):
+        self.file = meta["file"]
+        self.machine_file = meta["machine_file"]
+        self.machine_pointer = meta["machine_pointer"]
+        self.doc = meta["doc"]
+
+    def meta(self, with_doc=True):
+        return {"file": self.file, "machine_file": self.machine_file,
+                "machine_pointer": self.machine_pointer, "doc": self.doc if with_doc else {}}
+
+    def to_json(self):
+        return dumps(self.meta())
+
+    def points(self, with_docs=False):
+        """Every run of the scenario's sweep, in expansion order: dicts with "point" (axis ->
+        value), "hash" (the resolved run's hash, as in its results) and, if asked, "doc"."""
+        return json.loads(_hetsim.expand(self.to_json(), with_docs))
+
+    @property
+    def name(self):
+        return self.doc.get("name")
+
+    def __repr__(self):
+        n = len(self.doc.get("sweep", {}))
+        return f"<hetsim.Scenario {self.name!r} from {self.file!r}{f', {n} sweep axes' if n else ''}>"
+
+
+def load(scenario, overrides=None, origin="<inline>", quick=False):
+    """Loads a scenario from a path, a dict or a Scenario, applying overrides by dotted path
+    ({"workloads.0.streams": 4, "policies.migration.kind": "dma"}). quick=True first applies the
+    scenario's own "quick" overrides (its small variant, as CI runs it). Raises hetsim.InputError."""
+    if quick:
+        base = load(scenario, origin=origin)
+        q = base.doc.get("quick", {})
+        if not isinstance(q, Mapping):
+            raise input_error(base.file, "/quick", "an object of dotted path -> value", type(q).__name__)
+        overrides = list(q.items()) + _sets(overrides)
+    sets = dumps(_sets(overrides))
+    if isinstance(scenario, Scenario):
+        if not overrides:
+            return scenario
+        return Scenario(json.loads(_hetsim.load_doc(dumps(scenario.doc), scenario.file, sets)))
+    if isinstance(scenario, (str, os.PathLike)):
+        return Scenario(json.loads(_hetsim.load_path(os.fspath(scenario), sets)))
+    if isinstance(scenario, Mapping):
+        return Scenario(json.loads(_hetsim.load_doc(dumps(dict(scenario)), origin, sets)))
+    raise TypeError(f"scenario: expected a path, a dict or a hetsim.Scenario, found {type(scenario).__name__}")
+
+
+class Result:
+    """The results of one run.
+
+    metrics: {name: float}; histograms: {name: {"unit", "count", "mean", "min", "p50", "p90",
+    "p99", "p999", "max"}}; doc: the whole results document (as `hetsim run --out` writes it);
+    point: {axis: value} for a run of a sweep; seed; hash (the resolved scenario's hash).
+    """
+
+    def __init__(self, doc, cached=False):
+        self.doc = doc
+        self.cached = cached
+
+    metrics = property(lambda self: self.doc["metrics"])
+    histograms = property(lambda self: self.doc["histograms"])
+    point = property(lambda self: self.doc["scenario"]["point"])
+    seed = property(lambda self: self.doc["seed"])
+    hash = property(lambda self: self.doc["scenario"]["hash"])
+    name = property(lambda self: self.doc["scenario"]["name"])
+    sim_time_s = property(lambda self: self.doc["sim_time_s"])
+
+    def row(self, axes=None):
+        """One flat dict: axis values, seed, scenario hash, simulated time, events, metrics,
+        and each histogram's summary as "<histogram>.<stat>" (a sweep's DataFrame row)."""
+        point = self.point
+        out = {a: point.get(a) for a in (axes if axes is not None else point)}
+        out["seed"] = self.seed
+        out["scenario_hash"] = self.hash
+        out["sim_time_s"] = self.doc["sim_time_s"]
+        out["events"] = self.doc["events"]
+        out.update(self.metrics)
+        for h, s in self.histograms.items():
+            for stat in HIST_STATS:
+                out[f"{h}.{stat}"] = s.get(stat)
+        return out
+
+    def to_pandas(self):
+        """A one-row DataFrame laid out like a row of hetsim.sweep()."""
+        import pandas as pd
+
+        df = pd.DataFrame([self.row()])
+        df.attrs["hetsim"] = {"histogram_units": {h: s.get("unit") for h, s in self.histograms.items()}}
+        return df
+
+    def histograms_frame(self):
+        """The histogram summaries as a DataFrame, one row per histogram."""
+        import pandas as pd
+
+        return pd.DataFrame.from_dict(self.histograms, orient="index")
+
+    def comparable(self):
+        """The results minus what differs between identical runs (wall-clock figures)."""
+        return {k: v for k, v in self.doc.items() if k != "wall"}
+
+    def __repr__(self):
+        pt = f" {self.point}" if self.point else ""
+        return (f"<hetsim.Result {self.name!r}{pt} seed={self.seed} sim_time={self.sim_time_s:.6g}s "
+                f"{len(self.metrics)} metrics, {len(self.histograms)} histograms>")
+
+
+def run_one(scn_json, p, seed=None):
+    return Result(json.loads(_hetsim.run_point(scn_json, dumps(p["point"]), seed)))
+
+
+def run(scenario, overrides=None, seed=None, quick=False):
+    """Runs a scenario (a path, a dict or a hetsim.Scenario) and returns a hetsim.Result.
+
+    overrides: {dotted.path: value} applied to the scenario (like `hetsim run --set`); seed
+    replaces the scenario's seed; quick=True applies the scenario's "quick" overrides first.
+    The GIL is released while the simulation runs.
+    A scenario with a "sweep" returns a list of Results, one per point in expansion order
+    (like `hetsim run`); use hetsim.sweep() for caching, parallel runs and a DataFrame.
+    Bad input raises hetsim.InputError (message, file, path, expected, found).
+    """
+    if seed is not None and (not isinstance(seed, int) or isinstance(seed, bool) or seed < 0):
+        raise input_error("seed", "", "a non-negative integer", repr(seed))
+    scn = load(scenario, overrides, quick=quick)
+    pts = scn.points()
+    from .policies import ensure_registered
+    ensure_registered()
+    scn_json = scn.to_json()
+    results = [run_one(scn_json, p, seed) for p in pts]
+    return results if "sweep" in scn.doc else results[0]
+
+
+def check(scenario, overrides=None, quick=False):
+    """Validates a scenario (every point of its sweep) without running it, like `hetsim check`.
+    Returns the number of runs; raises hetsim.InputError."""
+    scn = load(scenario, overrides, quick=quick)
+    pts = scn.points()
+    scn_json = scn.to_json()
+    for p in pts:
+        _hetsim.check_point(scn_json, dumps(p["point"]))
+    return len(pts)
+
+
+def list_components(kind=None):
+    """Registered machine models, workloads and policies with their parameters (`hetsim list`):
+    a list of {"kind", "key", "doc", "params": [{"name", "type", "default", "required", "doc"}]}."""
+    comps = json.loads(_hetsim.list_components())
+    return [c for c in comps if kind is None or c["kind"] == kind]
+
+
+def describe(machine):
+    """Topology of a machine by name (configs/) or path, as `hetsim describe` prints it."""
+    return _hetsim.describe(os.fspath(machine))
