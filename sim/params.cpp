@@ -160,7 +160,7 @@ Params Params::parse(const Json& obj, const ParamList& spec, const Where& where,
                                : describe_value(v));
         }
         auto q = parse_quantity(v.get<std::string>(), d);
-        if (!q) w.fail(std::string("a non-negative ") + dimension_example(d), describe_value(v));
+        if (!q) w.fail(std::string(dimension_example(d)) + ", not negative", describe_value(v));
         // Times and sizes must fit the 64-bit integers they become (213 days, 8 EiB).
         if ((d == Dimension::Time && *q >= 1.8e19) || (d == Dimension::Size && *q >= 9.2e18))
           w.fail(std::string(dimension_example(d)) + " within the simulator's 64-bit range", describe_value(v));

@@ -59,7 +59,7 @@ void expect_error(const Json& obj, const std::string& path, const std::string& n
 TEST(Params, BadInputNamesFilePathExpectedAndFound) {
   expect_error(Json{{"bytes", "1MiB"}, {"chanels", 4}}, "/w/chanels", "unknown key \"chanels\"");
   expect_error(Json{{"bytes", 4096}}, "/w/bytes", "bare number 4096");
-  expect_error(Json{{"bytes", "-4KiB"}}, "/w/bytes", "non-negative");
+  expect_error(Json{{"bytes", "-4KiB"}}, "/w/bytes", "not negative");
   expect_error(Json{{"bytes", "1MiB"}, {"channels", 0}}, "/w/channels", "int in [1, 64]");
   expect_error(Json{{"bytes", "1MiB"}, {"channels", 2.5}}, "/w/channels", "int");
   expect_error(Json{{"bytes", "1MiB"}, {"kind", "gpu"}}, "/w/kind", "one of cpu, dma");
