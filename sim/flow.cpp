@@ -4,6 +4,7 @@
 #include <limits>
 
 #include "sim/error.h"
+#include "sim/trace.h"
 
 namespace sim {
 
@@ -155,8 +156,11 @@ void FlowNetwork::solve() {
   }
   for (std::size_t l = 0; l < nl; ++l) {
     HETSIM_CHECK(load[l] <= links_[l].capacity * (1 + 1e-9), "link " + links_[l].name + " oversubscribed");
-    if (links_[l].util->current() != load[l] / links_[l].capacity)
-      links_[l].util->set(now, load[l] / links_[l].capacity);
+    const double util = load[l] / links_[l].capacity;
+    if (links_[l].util->current() != util) {
+      links_[l].util->set(now, util);
+      if (auto* tr = sim_.trace()) tr->counter(name_ + "." + links_[l].name, "util", now, util);
+    }
   }
 }
 

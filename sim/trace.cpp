@@ -30,12 +30,16 @@ void TraceWriter::counter(const std::string& track, const std::string& name, Tic
 
 std::string TraceWriter::to_json() const {
   Json events = Json::array();
-  for (const auto& [name, id] : tracks_)
+  std::vector<std::string> names(tracks_.size() + 1);
+  for (const auto& [name, id] : tracks_) {
+    names[id] = name;
     events.push_back({{"name", "thread_name"}, {"ph", "M"}, {"pid", 1}, {"tid", id},
                       {"args", {{"name", name}}}});
+  }
   for (const Record& r : records_) {
-    Json e = {{"name", r.name}, {"ph", std::string(1, r.phase)}, {"pid", 1}, {"tid", r.track},
-              {"ts", static_cast<double>(r.start) / kUs}};
+    // A counter is identified by its name in the viewer: use the track's.
+    Json e = {{"name", r.phase == 'C' ? names[r.track] : r.name}, {"ph", std::string(1, r.phase)},
+              {"pid", 1}, {"tid", r.track}, {"ts", static_cast<double>(r.start) / kUs}};
     if (r.phase == 'X') e["dur"] = static_cast<double>(r.end - r.start) / kUs;
     if (r.phase == 'C') e["args"] = {{r.name, r.value}};
     events.push_back(std::move(e));

@@ -3,6 +3,7 @@
 #include <algorithm>
 
 #include "sim/error.h"
+#include "sim/trace.h"
 
 namespace models {
 
@@ -28,6 +29,7 @@ void CpuExec::run(int cpu, Kind kind, Tick work, std::function<void()> done) {
       sim_.at<&CpuExec::on_kernel_done>(c.kernel_end, this, (c.token << 16) | static_cast<std::uint64_t>(cpu));
     }
     notify(cpu, start, work, kind);
+    if (auto* tr = sim_.trace()) tr->slice("cpu" + std::to_string(cpu), "irq", start, end);
     if (done) sim_.call_at(end, std::move(done), sim::kPrioFirst);
     return;
   }
@@ -40,6 +42,7 @@ void CpuExec::start_kernel(int cpu) {
   const Item& item = c.kernel_queue.front();
   Tick start = std::max(sim_.now(), c.irq_free_at);
   c.kernel_running = true;
+  c.kernel_start = start;
   c.kernel_end = start + item.work;
   c.busy_kernel += item.work;
   ++c.token;
@@ -54,6 +57,7 @@ void CpuExec::on_kernel_done(std::uint64_t arg) {
   Item item = std::move(c.kernel_queue.front());
   c.kernel_queue.pop_front();
   c.kernel_running = false;
+  if (auto* tr = sim_.trace()) tr->slice("cpu" + std::to_string(cpu), "kernel", c.kernel_start, c.kernel_end);
   if (!c.kernel_queue.empty()) start_kernel(cpu);
   if (item.done) item.done();
 }

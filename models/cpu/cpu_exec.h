@@ -51,7 +51,7 @@ class CpuExec {
     Tick irq_free_at = 0;
     std::deque<Item> kernel_queue;
     bool kernel_running = false;
-    Tick kernel_end = 0;
+    Tick kernel_start = 0, kernel_end = 0;
     std::uint64_t token = 0;
     Tick busy_irq = 0, busy_kernel = 0;
     std::uint64_t irqs = 0;
