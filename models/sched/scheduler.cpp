@@ -388,6 +388,21 @@ void Scheduler::dequeue_queued(int cpu, Task& t) {
   set_nr(cpu, r.nr - 1);
 }
 
+// The task on `cpu` stops running for a reason other than preemption: it blocks, sleeps
+// (a timer wakes it) or exits.
+void Scheduler::park(int cpu, Task& t, const Action& a) {
+  leave_cpu(cpu, t);
+  if (a.kind == Action::Block) {
+    t.state = State::Blocked;
+  } else if (a.kind == Action::Sleep) {
+    t.state = State::Sleeping;
+    ++t.sleep_token;
+    sim_.at<&Scheduler::on_timer>(now() + a.t, this, (t.sleep_token << 32) | static_cast<std::uint64_t>(t.id));
+  } else {
+    t.state = State::Dead;
+  }
+}
+
 void Scheduler::leave_cpu(int cpu, Task& t) {
   Rq& r = rq(cpu);
   const double limit = std::max(2.0 * vslice(t), static_cast<double>(costs_.tick) * 1024.0 / t.weight);
@@ -448,16 +463,7 @@ void Scheduler::schedule(int cpu) {
       r.in_step = false;
       if (a.kind != Action::Run) {
         r.token++;
-        leave_cpu(cpu, t);
-        if (a.kind == Action::Block) {
-          t.state = State::Blocked;
-        } else if (a.kind == Action::Sleep) {
-          t.state = State::Sleeping;
-          ++t.sleep_token;
-          sim_.at<&Scheduler::on_timer>(now() + a.t, this, (t.sleep_token << 32) | static_cast<std::uint64_t>(ti));
-        } else {
-          t.state = State::Dead;
-        }
+        park(cpu, t, a);
         continue;
       }
       t.started = true;
@@ -539,17 +545,7 @@ void Scheduler::on_burst_done(std::uint64_t arg) {
     if (r.need_resched) preempt(cpu);
     return;
   }
-  const int ti = t.id;
-  leave_cpu(cpu, t);
-  if (a.kind == Action::Block) {
-    t.state = State::Blocked;
-  } else if (a.kind == Action::Sleep) {
-    t.state = State::Sleeping;
-    ++t.sleep_token;
-    sim_.at<&Scheduler::on_timer>(now() + a.t, this, (t.sleep_token << 32) | static_cast<std::uint64_t>(ti));
-  } else {
-    t.state = State::Dead;
-  }
+  park(cpu, t, a);
   schedule(cpu);
 }
 

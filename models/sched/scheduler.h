@@ -152,6 +152,7 @@ class Scheduler final : public SchedView, public CpuExec::Observer {
   void enqueue(int cpu, Task& t, Cause cause, int waker_cpu);
   void dequeue_queued(int cpu, Task& t);
   void leave_cpu(int cpu, Task& t);  // curr stops being runnable
+  void park(int cpu, Task& t, const Action& a);  // curr blocks, sleeps or exits
 
   void kick(int cpu, Tick delay);
   void on_kick_event(std::uint64_t cpu);
