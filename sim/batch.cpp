@@ -15,7 +15,8 @@ namespace fs = std::filesystem;
 namespace {
 
 std::string cache_path(const std::string& dir, const RunPoint& p) {
-  return (fs::path(dir) / (json_hash(p.doc) + "-" + std::to_string(p.doc["seed"].get<std::uint64_t>()) + ".json"))
+  return (fs::path(dir) /
+          (json_hash(p.doc) + "-" + std::to_string(p.doc["seed"].get<std::uint64_t>()) + ".json"))
       .string();
 }
 
@@ -42,14 +43,15 @@ std::string csv_cell(const Json& v) {
 
 }  // namespace
 
-std::vector<Json> run_batch(const Scenario& sc, const std::vector<RunPoint>& points, const BatchOptions& opts,
-                            std::vector<bool>* cached) {
+std::vector<Json> run_batch(const Scenario& sc, const std::vector<RunPoint>& points,
+                            const BatchOptions& opts, std::vector<bool>* cached) {
   std::vector<Json> out(points.size());
   std::vector<bool> from_cache(points.size(), false);
   if (!opts.cache_dir.empty()) {
     std::error_code ec;
     fs::create_directories(opts.cache_dir, ec);
-    if (ec) throw InputError(opts.cache_dir, "", "a cache directory that can be created", ec.message());
+    if (ec)
+      throw InputError(opts.cache_dir, "", "a cache directory that can be created", ec.message());
   }
   std::atomic<std::size_t> next{0};
   std::size_t done = 0;
@@ -106,9 +108,11 @@ std::string results_to_csv(const std::vector<Json>& results) {
   for (const auto& m : metrics) os << "," << csv_cell(m);
   os << "\n";
   for (const Json& r : results) {
-    for (const auto& a : axes) os << (r["scenario"]["point"].contains(a) ? csv_cell(r["scenario"]["point"][a]) : "") << ",";
+    for (const auto& a : axes)
+      os << (r["scenario"]["point"].contains(a) ? csv_cell(r["scenario"]["point"][a]) : "") << ",";
     os << r["seed"].dump();
-    for (const auto& m : metrics) os << "," << (r["metrics"].contains(m) ? r["metrics"][m].dump() : "");
+    for (const auto& m : metrics)
+      os << "," << (r["metrics"].contains(m) ? r["metrics"][m].dump() : "");
     os << "\n";
   }
   return os.str();

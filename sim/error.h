@@ -35,11 +35,11 @@ class InternalError : public std::logic_error {
   using std::logic_error::logic_error;
 };
 
-#define HETSIM_CHECK(cond, msg)                                                          \
-  do {                                                                                   \
-    if (!(cond))                                                                         \
-      throw ::sim::InternalError(std::string("invariant violated: ") + (msg) + " (" +    \
-                                 __FILE__ + ":" + std::to_string(__LINE__) + ")");       \
+#define HETSIM_CHECK(cond, msg)                                                                  \
+  do {                                                                                           \
+    if (!(cond))                                                                                 \
+      throw ::sim::InternalError(std::string("invariant violated: ") + (msg) + " (" + __FILE__ + \
+                                 ":" + std::to_string(__LINE__) + ")");                          \
   } while (0)
 
 }  // namespace sim

@@ -18,9 +18,7 @@ struct Event {
   void* obj;
   std::uint64_t arg;
 
-  bool before(const Event& o) const {
-    return time < o.time || (time == o.time && order < o.order);
-  }
+  bool before(const Event& o) const { return time < o.time || (time == o.time && order < o.order); }
 };
 
 class EventQueue {
@@ -34,8 +32,8 @@ class EventQueue {
 
   // Lower priority values run first among events of the same time.
   void push(Tick t, std::uint16_t priority, EventFn fn, void* obj, std::uint64_t arg) {
-    Event e{t, (std::uint64_t{priority} << kSeqBits) | (seq_++ & ((1ULL << kSeqBits) - 1)), fn,
-            obj, arg};
+    Event e{t, (std::uint64_t{priority} << kSeqBits) | (seq_++ & ((1ULL << kSeqBits) - 1)), fn, obj,
+            arg};
     std::size_t i = heap_.size();
     heap_.push_back(e);
     while (i > 0) {

@@ -18,8 +18,8 @@ FlowNetwork::FlowNetwork(Simulator& sim, std::string name) : sim_(sim), name_(st
 
 LinkId FlowNetwork::add_link(const std::string& name, double capacity, Tick latency) {
   HETSIM_CHECK(capacity > 0, "link " + name + " needs a positive capacity");
-  links_.push_back({name, capacity, latency, 0.0,
-                    &sim_.stats().time_average(name_ + "." + name + ".util")});
+  links_.push_back(
+      {name, capacity, latency, 0.0, &sim_.stats().time_average(name_ + "." + name + ".util")});
   return static_cast<LinkId>(links_.size() - 1);
 }
 
@@ -121,7 +121,8 @@ void FlowNetwork::solve() {
       if (unfixed_on_[l] > 0) share = std::min(share, cap_left_[l] / unfixed_on_[l]);
     double min_cap = kInf;
     for (std::size_t i = 0; i < active_.size(); ++i)
-      if (!fixed_[i] && flows_[active_[i]].cap > 0) min_cap = std::min(min_cap, flows_[active_[i]].cap);
+      if (!fixed_[i] && flows_[active_[i]].cap > 0)
+        min_cap = std::min(min_cap, flows_[active_[i]].cap);
     double level = std::min(share, min_cap);
     HETSIM_CHECK(level < kInf, "unconstrained flow");
     // Fix every flow that is capped at `level` or crosses a link saturated at `level`.
@@ -155,7 +156,8 @@ void FlowNetwork::solve() {
     for (LinkId l : f.path) load[l] += f.rate;
   }
   for (std::size_t l = 0; l < nl; ++l) {
-    HETSIM_CHECK(load[l] <= links_[l].capacity * (1 + 1e-9), "link " + links_[l].name + " oversubscribed");
+    HETSIM_CHECK(load[l] <= links_[l].capacity * (1 + 1e-9),
+                 "link " + links_[l].name + " oversubscribed");
     const double util = load[l] / links_[l].capacity;
     if (links_[l].util->current() != util) {
       links_[l].util->set(now, util);

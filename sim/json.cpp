@@ -1,10 +1,10 @@
 #include "sim/json.h"
 
+#include <unistd.h>
+
 #include <cstdio>
 #include <fstream>
 #include <sstream>
-
-#include <unistd.h>
 
 #include "sim/rng.h"
 
@@ -12,16 +12,21 @@ namespace sim {
 
 std::string describe_value(const Json& v) {
   switch (v.type()) {
-    case Json::value_t::object: return "an object";
-    case Json::value_t::array: return "an array";
-    case Json::value_t::null: return "null";
-    case Json::value_t::boolean: return v.get<bool>() ? "true" : "false";
+    case Json::value_t::object:
+      return "an object";
+    case Json::value_t::array:
+      return "an array";
+    case Json::value_t::null:
+      return "null";
+    case Json::value_t::boolean:
+      return v.get<bool>() ? "true" : "false";
     case Json::value_t::string: {
       std::string s = v.get<std::string>();
       if (s.size() > 60) s = s.substr(0, 57) + "...";
       return "\"" + s + "\"";
     }
-    default: return v.dump();
+    default:
+      return v.dump();
   }
 }
 
@@ -63,7 +68,8 @@ void set_dotted(Json& doc, const std::string& dotted, const Json& value, const W
   std::string walked;
   for (;;) {
     std::size_t dot = dotted.find('.', start);
-    std::string key = dotted.substr(start, dot == std::string::npos ? std::string::npos : dot - start);
+    std::string key =
+        dotted.substr(start, dot == std::string::npos ? std::string::npos : dot - start);
     if (key.empty()) origin.fail("a dotted path without empty segments", "\"" + dotted + "\"");
     Json* next = nullptr;
     if (cur->is_array()) {

@@ -1,9 +1,8 @@
 #pragma once
 // JSON documents with their origin: every value a model reads is reached through a Where
 // (file + JSON pointer), so an error can say exactly where the bad value came from.
-#include <string>
-
 #include <nlohmann/json.hpp>
+#include <string>
 
 #include "sim/error.h"
 

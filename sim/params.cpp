@@ -64,22 +64,35 @@ std::string type_label(const ParamSpec& s) {
   auto range = [&](const char* base) {
     std::string r = base;
     bool lo = std::isfinite(s.min), hi = std::isfinite(s.max);
-    if (lo && hi) r += " in [" + num(s.min) + ", " + num(s.max) + "]";
-    else if (lo && s.min != 0) r += " >= " + num(s.min);
-    else if (lo) r += " >= 0";
+    if (lo && hi)
+      r += " in [" + num(s.min) + ", " + num(s.max) + "]";
+    else if (lo && s.min != 0)
+      r += " >= " + num(s.min);
+    else if (lo)
+      r += " >= 0";
     return r;
   };
   switch (s.type) {
-    case ParamType::Int: return range("int");
-    case ParamType::Double: return range("number");
-    case ParamType::Bool: return "bool";
-    case ParamType::String: return "string";
-    case ParamType::Choice: return "one of " + join(s.choices);
-    case ParamType::Time: return "time";
-    case ParamType::Size: return "size";
-    case ParamType::Bandwidth: return "bandwidth";
-    case ParamType::Frequency: return "frequency";
-    case ParamType::Any: return "json";
+    case ParamType::Int:
+      return range("int");
+    case ParamType::Double:
+      return range("number");
+    case ParamType::Bool:
+      return "bool";
+    case ParamType::String:
+      return "string";
+    case ParamType::Choice:
+      return "one of " + join(s.choices);
+    case ParamType::Time:
+      return "time";
+    case ParamType::Size:
+      return "size";
+    case ParamType::Bandwidth:
+      return "bandwidth";
+    case ParamType::Frequency:
+      return "frequency";
+    case ParamType::Any:
+      return "json";
   }
   return "";
 }
@@ -89,8 +102,9 @@ void check_keys(const Json& obj, const std::vector<std::string>& allowed, const 
   for (auto it = obj.begin(); it != obj.end(); ++it) {
     bool ok = false;
     for (const auto& a : allowed) ok = ok || a == it.key();
-    if (!ok) where.child(it.key()).fail("one of the known keys (" + join(allowed) + ")",
-                                        "unknown key \"" + it.key() + "\"");
+    if (!ok)
+      where.child(it.key()).fail("one of the known keys (" + join(allowed) + ")",
+                                 "unknown key \"" + it.key() + "\"");
   }
 }
 
@@ -121,9 +135,11 @@ Params Params::parse(const Json& obj, const ParamList& spec, const Where& where,
     };
     switch (s.type) {
       case ParamType::Int:
-        if (!v.is_number_integer() && !(v.is_number_float() && std::floor(v.get<double>()) == v.get<double>()))
+        if (!v.is_number_integer() &&
+            !(v.is_number_float() && std::floor(v.get<double>()) == v.get<double>()))
           w.fail(type_label(s), describe_value(v));
-        if (std::fabs(v.get<double>()) > 9.0e15) w.fail(type_label(s) + " of a sensible magnitude", describe_value(v));
+        if (std::fabs(v.get<double>()) > 9.0e15)
+          w.fail(type_label(s) + " of a sensible magnitude", describe_value(v));
         out.number = in_range(v.get<double>());
         break;
       case ParamType::Double:
@@ -150,24 +166,26 @@ Params Params::parse(const Json& obj, const ParamList& spec, const Where& where,
       case ParamType::Size:
       case ParamType::Bandwidth:
       case ParamType::Frequency: {
-        Dimension d = s.type == ParamType::Time   ? Dimension::Time
-                      : s.type == ParamType::Size ? Dimension::Size
+        Dimension d = s.type == ParamType::Time        ? Dimension::Time
+                      : s.type == ParamType::Size      ? Dimension::Size
                       : s.type == ParamType::Bandwidth ? Dimension::Bandwidth
                                                        : Dimension::Frequency;
         if (!v.is_string()) {
-          w.fail(dimension_example(d),
-                 v.is_number() ? "a bare number " + v.dump() + " (units are required)"
-                               : describe_value(v));
+          w.fail(dimension_example(d), v.is_number()
+                                           ? "a bare number " + v.dump() + " (units are required)"
+                                           : describe_value(v));
         }
         auto q = parse_quantity(v.get<std::string>(), d);
         if (!q) w.fail(std::string(dimension_example(d)) + ", not negative", describe_value(v));
         // Times and sizes must fit the 64-bit integers they become (213 days, 8 EiB).
         if ((d == Dimension::Time && *q >= 1.8e19) || (d == Dimension::Size && *q >= 9.2e18))
-          w.fail(std::string(dimension_example(d)) + " within the simulator's 64-bit range", describe_value(v));
+          w.fail(std::string(dimension_example(d)) + " within the simulator's 64-bit range",
+                 describe_value(v));
         out.number = in_range(*q);
         break;
       }
-      case ParamType::Any: break;
+      case ParamType::Any:
+        break;
     }
     p.values_[s.name] = std::move(out);
     p.given_[s.name] = given;
@@ -183,11 +201,17 @@ const Params::Value& Params::get(const std::string& name) const {
   return it->second;
 }
 
-std::int64_t Params::i(const std::string& n) const { return static_cast<std::int64_t>(get(n).number); }
+std::int64_t Params::i(const std::string& n) const {
+  return static_cast<std::int64_t>(get(n).number);
+}
 double Params::d(const std::string& n) const { return get(n).number; }
 bool Params::b(const std::string& n) const { return get(n).number != 0; }
-const std::string& Params::s(const std::string& n) const { return get(n).raw.get_ref<const std::string&>(); }
-Tick Params::time(const std::string& n) const { return static_cast<Tick>(std::llround(get(n).number)); }
+const std::string& Params::s(const std::string& n) const {
+  return get(n).raw.get_ref<const std::string&>();
+}
+Tick Params::time(const std::string& n) const {
+  return static_cast<Tick>(std::llround(get(n).number));
+}
 std::uint64_t Params::size(const std::string& n) const {
   return static_cast<std::uint64_t>(std::llround(get(n).number));
 }

@@ -70,9 +70,9 @@ class Factory {
 #define HETSIM_CONCAT_INNER(a, b) a##b
 #define HETSIM_CONCAT(a, b) HETSIM_CONCAT_INNER(a, b)
 // Registers Class (with static kDoc and params()) under `key` in Base's registry.
-#define HETSIM_REGISTER(Base, Class, key)                                              \
-  [[maybe_unused]] static const bool HETSIM_CONCAT(hetsim_registered_, __LINE__) =     \
-      Base::Registry::add(key, Class::kDoc, Class::params(),                           \
+#define HETSIM_REGISTER(Base, Class, key)                                          \
+  [[maybe_unused]] static const bool HETSIM_CONCAT(hetsim_registered_, __LINE__) = \
+      Base::Registry::add(key, Class::kDoc, Class::params(),                       \
                           &Base::Registry::template construct<Class>)
 
 }  // namespace sim

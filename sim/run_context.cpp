@@ -5,7 +5,8 @@ namespace sim {
 RunContext::RunContext(Simulator& sim, Json policies, Where policies_where)
     : sim_(sim), policies_(std::move(policies)), policies_where_(std::move(policies_where)) {
   if (policies_.is_null()) policies_ = Json::object();
-  if (!policies_.is_object()) policies_where_.fail("an object of policy slots", describe_value(policies_));
+  if (!policies_.is_object())
+    policies_where_.fail("an object of policy slots", describe_value(policies_));
 }
 
 RunContext::~RunContext() {

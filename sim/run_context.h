@@ -71,9 +71,9 @@ class RunContext {
       }
     }
     if (!Base::Registry::known(key))
-      w.child("kind").fail("a registered " + std::string(Base::kKind) + " policy (" +
-                               join_keys(Base::kKind) + ")",
-                           "\"" + key + "\"");
+      w.child("kind").fail(
+          "a registered " + std::string(Base::kKind) + " policy (" + join_keys(Base::kKind) + ")",
+          "\"" + key + "\"");
     Params p = Params::parse(cfg, Base::Registry::params(key), w);
     return Base::Registry::make(key, *this, p, std::forward<Extra>(extra)...);
   }

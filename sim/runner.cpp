@@ -36,8 +36,8 @@ Built build(const Scenario& sc, const RunPoint& point, std::uint64_t seed) {
   Where root{sc.file, ""};
   Built b;
   b.sim = std::make_unique<Simulator>(seed);
-  b.ctx = std::make_unique<RunContext>(*b.sim, doc.contains("policies") ? doc["policies"] : Json::object(),
-                                       root.child("policies"));
+  b.ctx = std::make_unique<RunContext>(
+      *b.sim, doc.contains("policies") ? doc["policies"] : Json::object(), root.child("policies"));
   Params stop = Params::parse(doc.contains("stop") ? doc["stop"] : Json::object(), stop_params(),
                               root.child("stop"), {});
   b.stop_time = stop.time("time");
@@ -45,7 +45,8 @@ Built build(const Scenario& sc, const RunPoint& point, std::uint64_t seed) {
   const Json& machine = doc["machine"];
   Where mw{sc.machine_file, sc.machine_pointer};
   std::string model = "platform";
-  if (machine.contains("model") && machine["model"].is_string()) model = machine["model"].get<std::string>();
+  if (machine.contains("model") && machine["model"].is_string())
+    model = machine["model"].get<std::string>();
   auto system = SystemModel::Registry::make(model, *b.ctx, machine, mw);
   if (!system) mw.child("model").fail("a registered machine model", "\"" + model + "\"");
   b.ctx->set_system(std::move(system));
@@ -58,7 +59,8 @@ Built build(const Scenario& sc, const RunPoint& point, std::uint64_t seed) {
     const Json& wl = wls[i];
     if (!wl.is_object()) w.fail("a workload object with a \"kind\"", describe_value(wl));
     if (!wl.contains("kind") || !wl["kind"].is_string())
-      w.child("kind").fail("a workload kind", wl.contains("kind") ? describe_value(wl["kind"]) : "nothing");
+      w.child("kind").fail("a workload kind",
+                           wl.contains("kind") ? describe_value(wl["kind"]) : "nothing");
     std::string kind = wl["kind"].get<std::string>();
     if (!Workload::Registry::known(kind)) {
       std::string keys;
@@ -69,15 +71,17 @@ Built build(const Scenario& sc, const RunPoint& point, std::uint64_t seed) {
     b.ctx->add_workload(Workload::Registry::make(kind, *b.ctx, p));
   }
   for (const auto& slot : b.ctx->unused_policy_slots())
-    root.child("policies").child(slot).fail("a policy slot that a model of this scenario uses",
-                                            "\"" + slot + "\", which none uses");
+    root.child("policies")
+        .child(slot)
+        .fail("a policy slot that a model of this scenario uses",
+              "\"" + slot + "\", which none uses");
   return b;
 }
 
 Json summary_json(const HistogramSummary& h) {
-  return Json{{"unit", h.unit}, {"count", h.count}, {"mean", h.mean}, {"min", h.min},
-              {"p50", h.p50},   {"p90", h.p90},     {"p99", h.p99},   {"p999", h.p999},
-              {"max", h.max}};
+  return Json{{"unit", h.unit}, {"count", h.count}, {"mean", h.mean},
+              {"min", h.min},   {"p50", h.p50},     {"p90", h.p90},
+              {"p99", h.p99},   {"p999", h.p999},   {"max", h.max}};
 }
 
 }  // namespace
@@ -96,7 +100,8 @@ RunOutput run_point(const Scenario& sc, const RunPoint& point, const RunOptions&
   if (opts.progress) {
     Tick stop = b.stop_time;
     auto cb = opts.progress;
-    sim.set_progress_hook([stop, cb](Tick now) { cb(static_cast<double>(now) / static_cast<double>(stop)); });
+    sim.set_progress_hook(
+        [stop, cb](Tick now) { cb(static_cast<double>(now) / static_cast<double>(stop)); });
   }
   for (const auto& w : b.ctx->workloads()) w->start();
   bool finite = b.ctx->holds() > 0;
@@ -114,15 +119,19 @@ RunOutput run_point(const Scenario& sc, const RunPoint& point, const RunOptions&
   RunOutput out;
   out.results = Json{
       {"hetsim_version", kVersion},
-      {"scenario", {{"name", point.doc["name"]}, {"file", sc.file}, {"hash", json_hash(point.doc)},
-                    {"point", point.point}}},
+      {"scenario",
+       {{"name", point.doc["name"]},
+        {"file", sc.file},
+        {"hash", json_hash(point.doc)},
+        {"point", point.point}}},
       {"seed", seed},
       {"sim_time_s", to_seconds(end)},
       {"events", sim.events_executed()},
       {"metrics", std::move(metrics)},
       {"histograms", std::move(hists)},
-      {"wall", {{"wall_time_s", wall},
-                {"events_per_sec", wall > 0 ? static_cast<double>(sim.events_executed()) / wall : 0.0}}},
+      {"wall",
+       {{"wall_time_s", wall},
+        {"events_per_sec", wall > 0 ? static_cast<double>(sim.events_executed()) / wall : 0.0}}},
   };
   if (opts.want_trace) out.trace_json = trace.to_json();
   return out;

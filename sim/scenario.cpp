@@ -9,8 +9,8 @@ namespace fs = std::filesystem;
 
 const std::vector<std::string>& scenario_keys() {
   static const std::vector<std::string> keys = {
-      "name", "description", "machine", "seed",  "overrides", "workloads",
-      "policies", "stop",   "sweep",   "quick", "tolerance", "claim", "report"};
+      "name", "description", "machine", "seed",      "overrides", "workloads", "policies",
+      "stop", "sweep",       "quick",   "tolerance", "claim",     "report"};
   return keys;
 }
 
@@ -19,7 +19,8 @@ std::string find_machine_file(const std::string& name, const std::string& scenar
                       ? fs::current_path()
                       : fs::path(scenario_file).parent_path();
   std::vector<fs::path> candidates;
-  if (name.find('/') != std::string::npos || (name.size() > 5 && name.substr(name.size() - 5) == ".json")) {
+  if (name.find('/') != std::string::npos ||
+      (name.size() > 5 && name.substr(name.size() - 5) == ".json")) {
     candidates = {base / name, fs::path(name)};
   } else {
     std::string file = name + ".json";
@@ -72,7 +73,8 @@ Scenario scenario_from_json(Json doc, const std::string& origin, const std::vect
     const Json& ov = doc["overrides"];
     Where w = root.child("overrides");
     if (!ov.is_object()) w.fail("an object of dotted machine paths", describe_value(ov));
-    for (auto it = ov.begin(); it != ov.end(); ++it) set_dotted(m, it.key(), it.value(), w.child(it.key()));
+    for (auto it = ov.begin(); it != ov.end(); ++it)
+      set_dotted(m, it.key(), it.value(), w.child(it.key()));
   }
   for (const auto& [path, value] : sets) set_dotted(doc, path, value, Where{"--set", path});
 

@@ -14,10 +14,10 @@ namespace sim {
 using Setting = std::pair<std::string, Json>;  // dotted path relative to the scenario, value
 
 struct Scenario {
-  std::string file;          // where the scenario came from ("<inline>" for a dict)
-  std::string machine_file;  // where the machine came from
+  std::string file;             // where the scenario came from ("<inline>" for a dict)
+  std::string machine_file;     // where the machine came from
   std::string machine_pointer;  // "/machine" when inline, "" when from its own file
-  Json doc;                  // machine inlined, overrides and settings applied, sweep kept
+  Json doc;                     // machine inlined, overrides and settings applied, sweep kept
 };
 
 // Looks up a machine by name: $HETSIM_CONFIGS, configs/ beside the scenario's tree, ./configs,
@@ -25,7 +25,8 @@ struct Scenario {
 std::string find_machine_file(const std::string& name, const std::string& scenario_file);
 
 Scenario load_scenario(const std::string& path, const std::vector<Setting>& sets = {});
-Scenario scenario_from_json(Json doc, const std::string& origin, const std::vector<Setting>& sets = {});
+Scenario scenario_from_json(Json doc, const std::string& origin,
+                            const std::vector<Setting>& sets = {});
 
 struct RunPoint {
   Json doc;    // the scenario of one run, sweep removed

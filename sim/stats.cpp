@@ -51,8 +51,7 @@ TimeAverage& StatRegistry::time_average(const std::string& name) {
   return averages_.back();
 }
 
-Histogram& StatRegistry::histogram(const std::string& name, const std::string& unit,
-                                   double scale) {
+Histogram& StatRegistry::histogram(const std::string& name, const std::string& unit, double scale) {
   auto it = histogram_ix_.find(name);
   if (it != histogram_ix_.end()) return *it->second;
   histograms_.emplace_back(unit, scale);

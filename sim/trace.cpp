@@ -33,18 +33,25 @@ std::string TraceWriter::to_json() const {
   std::vector<std::string> names(tracks_.size() + 1);
   for (const auto& [name, id] : tracks_) {
     names[id] = name;
-    events.push_back({{"name", "thread_name"}, {"ph", "M"}, {"pid", 1}, {"tid", id},
+    events.push_back({{"name", "thread_name"},
+                      {"ph", "M"},
+                      {"pid", 1},
+                      {"tid", id},
                       {"args", {{"name", name}}}});
   }
   for (const Record& r : records_) {
     // A counter is identified by its name in the viewer: use the track's.
-    Json e = {{"name", r.phase == 'C' ? names[r.track] : r.name}, {"ph", std::string(1, r.phase)},
-              {"pid", 1}, {"tid", r.track}, {"ts", static_cast<double>(r.start) / kUs}};
+    Json e = {{"name", r.phase == 'C' ? names[r.track] : r.name},
+              {"ph", std::string(1, r.phase)},
+              {"pid", 1},
+              {"tid", r.track},
+              {"ts", static_cast<double>(r.start) / kUs}};
     if (r.phase == 'X') e["dur"] = static_cast<double>(r.end - r.start) / kUs;
     if (r.phase == 'C') e["args"] = {{r.name, r.value}};
     events.push_back(std::move(e));
   }
-  Json doc = {{"traceEvents", std::move(events)}, {"displayTimeUnit", "ns"},
+  Json doc = {{"traceEvents", std::move(events)},
+              {"displayTimeUnit", "ns"},
               {"otherData", {{"dropped_records", dropped_}}}};
   return doc.dump();
 }

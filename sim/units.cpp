@@ -15,11 +15,11 @@ struct Unit {
 };
 
 const Unit kTimeUnits[] = {{"ps", 1}, {"ns", 1e3}, {"us", 1e6}, {"ms", 1e9}, {"s", 1e12}};
-const Unit kSizeUnits[] = {{"B", 1},         {"KB", 1e3},           {"MB", 1e6},
-                           {"GB", 1e9},      {"TB", 1e12},          {"KiB", 1024.0},
+const Unit kSizeUnits[] = {{"B", 1},           {"KB", 1e3},           {"MB", 1e6},
+                           {"GB", 1e9},        {"TB", 1e12},          {"KiB", 1024.0},
                            {"MiB", 1048576.0}, {"GiB", 1073741824.0}, {"TiB", 1099511627776.0}};
-const Unit kBwUnits[] = {{"B/s", 1},          {"KB/s", 1e3},           {"MB/s", 1e6},
-                         {"GB/s", 1e9},       {"TB/s", 1e12},          {"KiB/s", 1024.0},
+const Unit kBwUnits[] = {{"B/s", 1},           {"KB/s", 1e3},           {"MB/s", 1e6},
+                         {"GB/s", 1e9},        {"TB/s", 1e12},          {"KiB/s", 1024.0},
                          {"MiB/s", 1048576.0}, {"GiB/s", 1073741824.0}, {"TiB/s", 1099511627776.0}};
 const Unit kFreqUnits[] = {{"Hz", 1}, {"kHz", 1e3}, {"MHz", 1e6}, {"GHz", 1e9}};
 
@@ -34,10 +34,14 @@ std::optional<double> lookup(const Unit (&units)[N], const std::string& u) {
 
 const char* dimension_example(Dimension d) {
   switch (d) {
-    case Dimension::Time: return "a time with a unit (ps, ns, us, ms, s), e.g. \"110ns\"";
-    case Dimension::Size: return "a size with a unit (B, KB, MB, GB, KiB, MiB, GiB, ...), e.g. \"2MiB\"";
-    case Dimension::Bandwidth: return "a bandwidth with a unit (B/s, MB/s, GB/s, GiB/s, ...), e.g. \"64GB/s\"";
-    case Dimension::Frequency: return "a frequency with a unit (Hz, kHz, MHz, GHz), e.g. \"2GHz\"";
+    case Dimension::Time:
+      return "a time with a unit (ps, ns, us, ms, s), e.g. \"110ns\"";
+    case Dimension::Size:
+      return "a size with a unit (B, KB, MB, GB, KiB, MiB, GiB, ...), e.g. \"2MiB\"";
+    case Dimension::Bandwidth:
+      return "a bandwidth with a unit (B/s, MB/s, GB/s, GiB/s, ...), e.g. \"64GB/s\"";
+    case Dimension::Frequency:
+      return "a frequency with a unit (Hz, kHz, MHz, GHz), e.g. \"2GHz\"";
   }
   return "";
 }
@@ -51,10 +55,18 @@ std::optional<double> parse_quantity(const std::string& text, Dimension d) {
   while (!unit.empty() && unit.front() == ' ') unit.erase(unit.begin());
   std::optional<double> scale;
   switch (d) {
-    case Dimension::Time: scale = lookup(kTimeUnits, unit); break;
-    case Dimension::Size: scale = lookup(kSizeUnits, unit); break;
-    case Dimension::Bandwidth: scale = lookup(kBwUnits, unit); break;
-    case Dimension::Frequency: scale = lookup(kFreqUnits, unit); break;
+    case Dimension::Time:
+      scale = lookup(kTimeUnits, unit);
+      break;
+    case Dimension::Size:
+      scale = lookup(kSizeUnits, unit);
+      break;
+    case Dimension::Bandwidth:
+      scale = lookup(kBwUnits, unit);
+      break;
+    case Dimension::Frequency:
+      scale = lookup(kFreqUnits, unit);
+      break;
   }
   if (!scale) return std::nullopt;
   return v * *scale;

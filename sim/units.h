@@ -17,8 +17,8 @@ const char* dimension_example(Dimension d);  // e.g. "a time such as \"110ns\""
 // non-negative number followed by a unit of that dimension.
 std::optional<double> parse_quantity(const std::string& text, Dimension d);
 
-std::string format_time(Tick t);         // "1.5us"
-std::string format_size(double bytes);   // "2MiB"
+std::string format_time(Tick t);           // "1.5us"
+std::string format_size(double bytes);     // "2MiB"
 std::string format_bandwidth(double bps);  // "64GB/s"
 
 }  // namespace sim

@@ -7,7 +7,8 @@
 
 namespace models {
 
-CpuExec::CpuExec(sim::Simulator& sim, int ncpus) : sim_(sim), cpus_(static_cast<std::size_t>(ncpus)) {}
+CpuExec::CpuExec(sim::Simulator& sim, int ncpus)
+    : sim_(sim), cpus_(static_cast<std::size_t>(ncpus)) {}
 
 void CpuExec::notify(int cpu, Tick start, Tick duration, Kind kind) {
   for (Observer* o : observers_) o->on_steal(cpu, start, duration, kind);
@@ -26,7 +27,8 @@ void CpuExec::run(int cpu, Kind kind, Tick work, std::function<void()> done) {
     if (c.kernel_running) {  // the interrupt preempts kernel work: it finishes later
       c.kernel_end += work;
       ++c.token;
-      sim_.at<&CpuExec::on_kernel_done>(c.kernel_end, this, (c.token << 16) | static_cast<std::uint64_t>(cpu));
+      sim_.at<&CpuExec::on_kernel_done>(c.kernel_end, this,
+                                        (c.token << 16) | static_cast<std::uint64_t>(cpu));
     }
     notify(cpu, start, work, kind);
     if (auto* tr = sim_.trace()) tr->slice("cpu" + std::to_string(cpu), "irq", start, end);
@@ -47,7 +49,8 @@ void CpuExec::start_kernel(int cpu) {
   c.busy_kernel += item.work;
   ++c.token;
   notify(cpu, start, item.work, Kind::Kernel);
-  sim_.at<&CpuExec::on_kernel_done>(c.kernel_end, this, (c.token << 16) | static_cast<std::uint64_t>(cpu));
+  sim_.at<&CpuExec::on_kernel_done>(c.kernel_end, this,
+                                    (c.token << 16) | static_cast<std::uint64_t>(cpu));
 }
 
 void CpuExec::on_kernel_done(std::uint64_t arg) {
@@ -57,7 +60,8 @@ void CpuExec::on_kernel_done(std::uint64_t arg) {
   Item item = std::move(c.kernel_queue.front());
   c.kernel_queue.pop_front();
   c.kernel_running = false;
-  if (auto* tr = sim_.trace()) tr->slice("cpu" + std::to_string(cpu), "kernel", c.kernel_start, c.kernel_end);
+  if (auto* tr = sim_.trace())
+    tr->slice("cpu" + std::to_string(cpu), "kernel", c.kernel_start, c.kernel_end);
   if (!c.kernel_queue.empty()) start_kernel(cpu);
   if (item.done) item.done();
 }

@@ -29,8 +29,12 @@ class CpuExec {
 
   // Runs `work` of CPU time on `cpu`; `done` is called when it completes.
   void run(int cpu, Kind kind, Tick work, std::function<void()> done);
-  void irq(int cpu, Tick work, std::function<void()> done) { run(cpu, Kind::Irq, work, std::move(done)); }
-  void kernel(int cpu, Tick work, std::function<void()> done) { run(cpu, Kind::Kernel, work, std::move(done)); }
+  void irq(int cpu, Tick work, std::function<void()> done) {
+    run(cpu, Kind::Irq, work, std::move(done));
+  }
+  void kernel(int cpu, Tick work, std::function<void()> done) {
+    run(cpu, Kind::Kernel, work, std::move(done));
+  }
 
   int cpu_count() const { return static_cast<int>(cpus_.size()); }
   // True when the CPU has no interrupt or kernel work in progress or queued.

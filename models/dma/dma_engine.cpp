@@ -68,7 +68,8 @@ void DmaEngines::copy(const DmaCopy& c, std::function<void()> done) {
 void DmaEngines::submit_segment(const std::shared_ptr<Transfer>& t) {
   const DmaCopy& c = t->c;
   const DmaSpec& spec = engines_[static_cast<std::size_t>(c.engine)]->spec;
-  Queue& q = engines_[static_cast<std::size_t>(c.engine)]->queues[static_cast<std::size_t>(c.queue)];
+  Queue& q =
+      engines_[static_cast<std::size_t>(c.engine)]->queues[static_cast<std::size_t>(c.queue)];
   const int left = c.descriptors - t->next_desc;
   if (left <= 0) return;
   const int seg = c.sg ? left : std::min(left, std::max(1, spec.ring / 2));
@@ -88,24 +89,26 @@ void DmaEngines::submit_segment(const std::shared_ptr<Transfer>& t) {
   const double seg_bytes = c.bytes * seg / c.descriptors;
   pf_.exec().kernel(c.cpu, cpu_work, [this, t, seg, seg_bytes] {
     const DmaCopy& c = t->c;
-    enqueue(c.engine, c.queue, Job{seg_bytes, seg, c.src, c.dst, c.desc_overhead, [this, t, seg] {
-      const DmaCopy& c = t->c;
-      const DmaSpec& spec = engines_[static_cast<std::size_t>(c.engine)]->spec;
-      Engine& e = *engines_[static_cast<std::size_t>(c.engine)];
-      Queue& q = e.queues[static_cast<std::size_t>(c.queue)];
-      q.in_ring -= c.sg ? std::min(seg, spec.ring) : seg;
-      e.ring_avg->add(ctx_.sim().now(), -(c.sg ? std::min(seg, spec.ring) : seg));
-      // One interrupt per scatter-gather list; per descriptor otherwise (accounted together).
-      const int n_irq = c.sg ? 1 : seg;
-      irqs_->add(n_irq);
-      cpu_ps_->add(static_cast<double>(spec.irq_cost * static_cast<Tick>(n_irq)));
-      submit_segment(t);
-      retry_waiting(c.engine, c.queue);
-      pf_.exec().irq(c.cpu, spec.irq_cost * static_cast<Tick>(n_irq), [t, seg] {
-        t->completed += seg;
-        if (t->completed == t->c.descriptors && t->done) t->done();
-      });
-    }});
+    enqueue(c.engine, c.queue,
+            Job{seg_bytes, seg, c.src, c.dst, c.desc_overhead, [this, t, seg] {
+                  const DmaCopy& c = t->c;
+                  const DmaSpec& spec = engines_[static_cast<std::size_t>(c.engine)]->spec;
+                  Engine& e = *engines_[static_cast<std::size_t>(c.engine)];
+                  Queue& q = e.queues[static_cast<std::size_t>(c.queue)];
+                  q.in_ring -= c.sg ? std::min(seg, spec.ring) : seg;
+                  e.ring_avg->add(ctx_.sim().now(), -(c.sg ? std::min(seg, spec.ring) : seg));
+                  // One interrupt per scatter-gather list; per descriptor otherwise (accounted
+                  // together).
+                  const int n_irq = c.sg ? 1 : seg;
+                  irqs_->add(n_irq);
+                  cpu_ps_->add(static_cast<double>(spec.irq_cost * static_cast<Tick>(n_irq)));
+                  submit_segment(t);
+                  retry_waiting(c.engine, c.queue);
+                  pf_.exec().irq(c.cpu, spec.irq_cost * static_cast<Tick>(n_irq), [t, seg] {
+                    t->completed += seg;
+                    if (t->completed == t->c.descriptors && t->done) t->done();
+                  });
+                }});
     submit_segment(t);
   });
 }
@@ -122,8 +125,7 @@ void DmaEngines::retry_waiting(int e, int qi) {
 
 void DmaEngines::enqueue(int e, int qi, Job job) {
   Engine& eng = *engines_[static_cast<std::size_t>(e)];
-  eng.ring_avg->add(ctx_.sim().now(),
-                    std::min(job.descriptors, eng.spec.ring));
+  eng.ring_avg->add(ctx_.sim().now(), std::min(job.descriptors, eng.spec.ring));
   Queue& q = eng.queues[static_cast<std::size_t>(qi)];
   q.jobs.push_back(std::move(job));
   if (!q.running) run_next(e, qi);

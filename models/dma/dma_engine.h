@@ -19,13 +19,13 @@ namespace models {
 
 struct DmaCopy {
   int engine = 0, queue = 0;
-  int cpu = 0;               // submits, and takes the completion interrupts
-  int src = 0, dst = 0;      // memory nodes
+  int cpu = 0;           // submits, and takes the completion interrupts
+  int src = 0, dst = 0;  // memory nodes
   double bytes = 0;
-  int descriptors = 1;       // one per folio or folio chunk
-  bool sg = true;            // one submission and one interrupt for all descriptors
-  Tick desc_overhead = 0;    // engine time per descriptor beyond its bytes
-  Tick map_cost = 0;         // CPU time to map and prepare each descriptor
+  int descriptors = 1;     // one per folio or folio chunk
+  bool sg = true;          // one submission and one interrupt for all descriptors
+  Tick desc_overhead = 0;  // engine time per descriptor beyond its bytes
+  Tick map_cost = 0;       // CPU time to map and prepare each descriptor
 };
 
 class DmaEngines {
@@ -58,7 +58,7 @@ class DmaEngines {
   struct Queue {
     std::deque<Job> jobs;
     bool running = false;
-    int in_ring = 0;  // descriptors submitted and not completed
+    int in_ring = 0;                                // descriptors submitted and not completed
     std::deque<std::shared_ptr<Transfer>> waiting;  // blocked on a full ring, in arrival order
   };
   struct Engine {

@@ -21,11 +21,14 @@ namespace models {
 class DmaMap : public sim::Workload {
  public:
   static constexpr const char* kDoc =
-      "CPUs map, use and unmap DMA regions of `size` bytes on `devices` devices: IOVA allocation (policy slot "
-      "\"iova\"), IOMMU PTE writes, device transfer through the IOTLB or ATS, strict or flush-queue unmap.";
+      "CPUs map, use and unmap DMA regions of `size` bytes on `devices` devices: IOVA allocation "
+      "(policy slot "
+      "\"iova\"), IOMMU PTE writes, device transfer through the IOTLB or ATS, strict or "
+      "flush-queue unmap.";
   static const sim::ParamList& params() {
     static const sim::ParamList p = {
-        sim::p_int("cpus", 16, "mapping CPUs (first_cpu.., spread over the machine with `stride`)", 1, 1 << 16),
+        sim::p_int("cpus", 16, "mapping CPUs (first_cpu.., spread over the machine with `stride`)",
+                   1, 1 << 16),
         sim::p_int("first_cpu", 0, "first mapping CPU"),
         sim::p_int("stride", 1, "distance between mapping CPUs", 1, 1 << 16),
         sim::p_int("devices", 8, "devices (GPUs) the CPUs map for, round-robin", 1, 4096),
@@ -40,19 +43,22 @@ class DmaMap : public sim::Workload {
         sim::p_bool("ats", false, "devices cache translations themselves (ATS)"),
         sim::p_bool("pasid", true, "device cache entries are tagged by address space (PASID)"),
         sim::p_int("contexts", 1, "address spaces sharing each device", 1, 1 << 16),
-        sim::p_bool("reuse", false, "map once per CPU and stream over the mapping `ops` times (SVA-style)"),
-        sim::p_string("tag", "", "if set, this workload's latency histograms are named iommu.TAG.*"),
+        sim::p_bool("reuse", false,
+                    "map once per CPU and stream over the mapping `ops` times (SVA-style)"),
+        sim::p_string("tag", "",
+                      "if set, this workload's latency histograms are named iommu.TAG.*"),
     };
     return p;
   }
 
-  DmaMap(sim::RunContext& ctx, const sim::Params& p) : ctx_(ctx), pf_(ctx.system_as<Platform>()), io_(Iommu::of(ctx)) {
+  DmaMap(sim::RunContext& ctx, const sim::Params& p)
+      : ctx_(ctx), pf_(ctx.system_as<Platform>()), io_(Iommu::of(ctx)) {
     ncpu_ = static_cast<int>(p.i("cpus"));
     first_ = static_cast<int>(p.i("first_cpu"));
     stride_ = static_cast<int>(p.i("stride"));
     if (first_ + (ncpu_ - 1) * stride_ >= pf_.cpu_count())
-      p.where("cpus").fail("first_cpu + (cpus-1)*stride below the machine's " + std::to_string(pf_.cpu_count()) +
-                               " CPUs",
+      p.where("cpus").fail("first_cpu + (cpus-1)*stride below the machine's " +
+                               std::to_string(pf_.cpu_count()) + " CPUs",
                            std::to_string(first_ + (ncpu_ - 1) * stride_));
     ndev_ = static_cast<int>(p.i("devices"));
     shift_ = p.s("page_size") == "2MiB" ? 21 : 12;
@@ -105,8 +111,10 @@ class DmaMap : public sim::Workload {
       st.set_metric(pre_ + n + "_p50_us", h->quantile(0.5) / static_cast<double>(sim::kUs));
       st.set_metric(pre_ + n + "_p99_us", h->quantile(0.99) / static_cast<double>(sim::kUs));
     }
-    st.set_metric("iommu.lock_wait_us_per_round",
-                  rounds_ ? st.counter("iommu.lock_wait_ps").value() / 1e6 / static_cast<double>(rounds_) : 0);
+    st.set_metric(
+        "iommu.lock_wait_us_per_round",
+        rounds_ ? st.counter("iommu.lock_wait_ps").value() / 1e6 / static_cast<double>(rounds_)
+                : 0);
   }
 
  private:
@@ -156,7 +164,8 @@ class DmaMap : public sim::Workload {
     Tick extra = 0;
     const int pasid = (i / ndev_) % contexts_;
     const Tick wire = sim::transfer_time(static_cast<double>(bytes_), bw_);
-    const Tick stall = io_.translate(d.id, pasid, pasid_, iova >> (shift_ - 12), ptes_, shift_, wire, extra);
+    const Tick stall =
+        io_.translate(d.id, pasid, pasid_, iova >> (shift_ - 12), ptes_, shift_, wire, extra);
     const Tick start = std::max(ctx_.sim().now(), d.free_at) + extra;
     d.free_at = start + wire + stall;
     overhead_->add(static_cast<double>(stall + extra));
@@ -174,10 +183,11 @@ class DmaMap : public sim::Workload {
         ctx_.sim().call_after(think_, [this, i, k] { round(i, k + 1); });
       };
       if (strict_) {
-        io_.invalidate_range(dev, iova >> (shift_ - 12), ptes_, shift_, [this, cpu, iova, iova_pages, next] {
-          track_free(iova);
-          iova_->free(cpu, iova, iova_pages, next);
-        });
+        io_.invalidate_range(dev, iova >> (shift_ - 12), ptes_, shift_,
+                             [this, cpu, iova, iova_pages, next] {
+                               track_free(iova);
+                               iova_->free(cpu, iova, iova_pages, next);
+                             });
       } else {
         io_.defer_unmap(cpu, dev, [this, cpu, iova, iova_pages] {
           track_free(iova);
@@ -201,7 +211,8 @@ class DmaMap : public sim::Workload {
   Platform& pf_;
   Iommu& io_;
   IovaAllocator* iova_ = nullptr;
-  int ncpu_ = 0, first_ = 0, stride_ = 1, ndev_ = 1, shift_ = 12, ops_ = 1, contexts_ = 1, left_ = 0;
+  int ncpu_ = 0, first_ = 0, stride_ = 1, ndev_ = 1, shift_ = 12, ops_ = 1, contexts_ = 1,
+      left_ = 0;
   std::uint64_t bytes_ = 0, ptes_ = 0, rounds_ = 0;
   Tick think_ = 0, pte_cost_ = 0;
   double bw_ = 0;

@@ -10,15 +10,22 @@ const sim::ParamList& Iommu::params() {
       sim::p_int("iotlb_entries", 64, "IOTLB entries per device (est.)", 1, 1 << 20),
       sim::p_int("iotlb_ways", 4, "IOTLB associativity (est.)", 1, 1 << 20),
       sim::p_time("walk", "150ns", "IOMMU page-table walk (est.)"),
-      sim::p_int("walkers", 4, "page walks the IOMMU runs in parallel for one device (est.)", 1, 1024),
-      sim::p_int("atc_entries", 2048, "ATS: translations the device's own cache holds (est.)", 1, 1 << 24),
-      sim::p_time("ats_latency", "1us", "ATS translation request round trip over PCIe, walk included (est.)"),
-      sim::p_int("ats_outstanding", 32, "ATS translation requests the device keeps in flight (est.)", 1, 4096),
-      sim::p_bool("ats_prefetch", true, "ATS devices request translations ahead of a sequential stream (est.)"),
+      sim::p_int("walkers", 4, "page walks the IOMMU runs in parallel for one device (est.)", 1,
+                 1024),
+      sim::p_int("atc_entries", 2048, "ATS: translations the device's own cache holds (est.)", 1,
+                 1 << 24),
+      sim::p_time("ats_latency", "1us",
+                  "ATS translation request round trip over PCIe, walk included (est.)"),
+      sim::p_int("ats_outstanding", 32,
+                 "ATS translation requests the device keeps in flight (est.)", 1, 4096),
+      sim::p_bool("ats_prefetch", true,
+                  "ATS devices request translations ahead of a sequential stream (est.)"),
       sim::p_time("cmd_cost", "0.5us", "the IOMMU processing one invalidation command (est.)"),
-      sim::p_time("completion_wait", "1us", "COMPLETION_WAIT: until the IOMMU signals the queue drained (est.)"),
+      sim::p_time("completion_wait", "1us",
+                  "COMPLETION_WAIT: until the IOMMU signals the queue drained (est.)"),
       sim::p_time("ats_invalidation", "2us", "device ATC invalidation round trip (est.)"),
-      sim::p_int("fq_entries", 256, "flush-queue entries per CPU before a forced flush", 1, 1 << 20),
+      sim::p_int("fq_entries", 256, "flush-queue entries per CPU before a forced flush", 1,
+                 1 << 20),
       sim::p_time("fq_timeout", "10ms", "flush-queue timer"),
   };
   return p;
@@ -86,8 +93,8 @@ void Iommu::flush_tags(Device& d, int tag) {
   for (auto& e : d.epoch) ++e;
 }
 
-Tick Iommu::translate(int dev, int pasid, bool pasid_tags, std::uint64_t first, std::uint64_t pages, int page_shift,
-                      Tick wire, Tick& extra) {
+Tick Iommu::translate(int dev, int pasid, bool pasid_tags, std::uint64_t first, std::uint64_t pages,
+                      int page_shift, Tick wire, Tick& extra) {
   Device& d = devs_[static_cast<std::size_t>(dev)];
   extra = 0;
   if (d.ctx != pasid) {
@@ -139,7 +146,8 @@ void Iommu::invalidate_range(int dev, std::uint64_t first, std::uint64_t pages, 
   if (pages <= 64) {
     for (std::size_t t = 0; t < std::max<std::size_t>(d.epoch.size(), 1); ++t)
       for (std::uint64_t i = 0; i < pages; ++i)
-        d.cache->erase(TlbKey{static_cast<int>(t), page_shift, first + i}, epoch(d, static_cast<int>(t)));
+        d.cache->erase(TlbKey{static_cast<int>(t), page_shift, first + i},
+                       epoch(d, static_cast<int>(t)));
   } else {
     flush_tags(d, -1);
   }
@@ -165,7 +173,8 @@ void Iommu::flush_fq(int cpu) {
   FlushQueue& q = fqs_[static_cast<std::size_t>(cpu)];
   ++q.armed;  // disarms the timer
   if (q.entries.empty()) return;
-  auto entries = std::make_shared<std::vector<std::pair<int, std::function<void()>>>>(std::move(q.entries));
+  auto entries =
+      std::make_shared<std::vector<std::pair<int, std::function<void()>>>>(std::move(q.entries));
   q.entries.clear();
   fq_flushes_->add();
   // One domain-wide invalidation per device with queued ranges.
@@ -186,7 +195,8 @@ void Iommu::flush_fq(int cpu) {
 
 // Listed by `hetsim list` beside the machine's other sections.
 [[maybe_unused]] static const bool kListed = [] {
-  sim::Catalog::get().add({"machine.iommu", "platform", "the \"iommu\" object of a machine file", Iommu::params()});
+  sim::Catalog::get().add(
+      {"machine.iommu", "platform", "the \"iommu\" object of a machine file", Iommu::params()});
   return true;
 }();
 

@@ -36,11 +36,12 @@ class Iommu {
   // device asks for translations ahead of its data, so only what the requests in flight
   // cannot cover in `wire` stalls. Without PASID tagging (`pasid_tags` false) a change of address
   // space first invalidates everything the device caches; `extra` gets that delay.
-  Tick translate(int dev, int pasid, bool pasid_tags, std::uint64_t first, std::uint64_t pages, int page_shift,
-                 Tick wire, Tick& extra);
+  Tick translate(int dev, int pasid, bool pasid_tags, std::uint64_t first, std::uint64_t pages,
+                 int page_shift, Tick wire, Tick& extra);
   // Strict unmap: invalidate the range (one command, plus an ATS invalidation when the
   // device caches) and wait for completion.
-  void invalidate_range(int dev, std::uint64_t first, std::uint64_t pages, int page_shift, std::function<void()> done);
+  void invalidate_range(int dev, std::uint64_t first, std::uint64_t pages, int page_shift,
+                        std::function<void()> done);
   // Flush-queue unmap: returns at once; `release` runs when the range has been invalidated.
   void defer_unmap(int cpu, int dev, std::function<void()> release);
 
@@ -56,7 +57,7 @@ class Iommu {
   };
   struct FlushQueue {
     std::vector<std::pair<int, std::function<void()>>> entries;  // device, release
-    std::uint64_t armed = 0;  // timer generation
+    std::uint64_t armed = 0;                                     // timer generation
   };
   std::uint32_t epoch(Device& d, int tag);
   void flush_tags(Device& d, int tag);  // tag < 0: all

@@ -18,7 +18,8 @@ class IovaAllocator {
   // `pages` 4 KiB IOVA pages for a mapping made on `cpu`; `done(iova)` once allocated.
   virtual void alloc(int cpu, std::uint64_t pages, std::function<void(std::uint64_t)> done) = 0;
   // Returns a range; `done` once the caller may go on.
-  virtual void free(int cpu, std::uint64_t iova, std::uint64_t pages, std::function<void()> done) = 0;
+  virtual void free(int cpu, std::uint64_t iova, std::uint64_t pages,
+                    std::function<void()> done) = 0;
 };
 
 }  // namespace models

@@ -16,16 +16,18 @@ namespace models {
 class MagazineIova : public IovaAllocator {
  public:
   static constexpr const char* kDoc =
-      "Linux IOVA rcache: per-CPU magazines for small sizes, per-size depot behind a lock, global rbtree behind "
+      "Linux IOVA rcache: per-CPU magazines for small sizes, per-size depot behind a lock, global "
+      "rbtree behind "
       "one lock for misses and large regions.";
   static const sim::ParamList& params() {
     static const sim::ParamList p = {
-        sim::p_int("range_cache_orders", 6, "IOVA_RANGE_CACHE_MAX_SIZE: cached sizes are below 2^(orders-1)+1 pages",
-                   1, 30),
+        sim::p_int("range_cache_orders", 6,
+                   "IOVA_RANGE_CACHE_MAX_SIZE: cached sizes are below 2^(orders-1)+1 pages", 1, 30),
         sim::p_int("mag_size", 127, "IOVAs per magazine (IOVA_MAG_SIZE)", 1, 1 << 20),
         sim::p_int("depot_max", 32, "full magazines a depot keeps (MAX_GLOBAL_MAGS)", 0, 1 << 20),
         sim::p_time("mag_cost", "20ns", "taking or putting an IOVA in a per-CPU magazine (est.)"),
-        sim::p_time("depot_cost", "100ns", "critical section swapping a magazine with the depot (est.)"),
+        sim::p_time("depot_cost", "100ns",
+                    "critical section swapping a magazine with the depot (est.)"),
         sim::p_time("tree_base", "300ns", "rbtree insert or erase, lock held (est.)"),
         sim::p_time("tree_node", "25ns", "each hole the top-down walk inspects, lock held (est.)"),
         sim::p_size("space", "256TiB", "IOVA space (48-bit)"),
@@ -50,7 +52,8 @@ class MagazineIova : public IovaAllocator {
       depots_.push_back(std::make_unique<Depot>());
       depots_.back()->lock = std::make_unique<QueuedLock>(ctx.sim(), pf_, wait, wait_ps);
     }
-    cpus_.resize(static_cast<std::size_t>(pf_.cpu_count()), std::vector<PerCpu>(static_cast<std::size_t>(orders_)));
+    cpus_.resize(static_cast<std::size_t>(pf_.cpu_count()),
+                 std::vector<PerCpu>(static_cast<std::size_t>(orders_)));
     tree_ops_ = &st.counter("iommu.iova_tree_ops");
     cache_hits_ = &st.counter("iommu.iova_cache_hits");
   }
@@ -69,22 +72,25 @@ class MagazineIova : public IovaAllocator {
       }
       // Both empty: try a full magazine from the depot.
       Depot& d = *depots_[static_cast<std::size_t>(o)];
-      d.lock->acquire(cpu, [this, &d, &c] {
-        if (!d.full.empty()) {
-          c.loaded = std::move(d.full.back());
-          d.full.pop_back();
-        }
-        return depot_cost_;
-      }, [this, cpu, pages, o, done, &c] {
-        if (!c.loaded.empty()) {
-          const std::uint64_t iova = c.loaded.back();
-          c.loaded.pop_back();
-          cache_hits_->add();
-          done(iova);
-        } else {
-          tree_alloc(cpu, std::uint64_t{1} << o, done);
-        }
-      });
+      d.lock->acquire(
+          cpu,
+          [this, &d, &c] {
+            if (!d.full.empty()) {
+              c.loaded = std::move(d.full.back());
+              d.full.pop_back();
+            }
+            return depot_cost_;
+          },
+          [this, cpu, pages, o, done, &c] {
+            if (!c.loaded.empty()) {
+              const std::uint64_t iova = c.loaded.back();
+              c.loaded.pop_back();
+              cache_hits_->add();
+              done(iova);
+            } else {
+              tree_alloc(cpu, std::uint64_t{1} << o, done);
+            }
+          });
       return;
     }
     tree_alloc(cpu, pages, done);
@@ -109,24 +115,30 @@ class MagazineIova : public IovaAllocator {
     c.loaded.push_back(iova);
     Depot& d = *depots_[static_cast<std::size_t>(o)];
     auto spill = std::make_shared<std::vector<std::uint64_t>>();
-    d.lock->acquire(cpu, [this, &d, mag = std::move(mag), spill]() mutable {
-      if (d.full.size() < depot_max_)
-        d.full.push_back(std::move(mag));
-      else
-        *spill = std::move(mag);
-      return depot_cost_;
-    }, [this, cpu, o, spill, done] {
-      if (spill->empty()) {
-        if (done) done();
-        return;
-      }
-      // iova_magazine_free_pfns: every IOVA of the magazine back into the tree, one lock hold.
-      tree_lock_->acquire(cpu, [this, spill, o] {
-        for (std::uint64_t v : *spill) space_.free(v, std::uint64_t{1} << o);
-        tree_ops_->add(static_cast<double>(spill->size()));
-        return tree_base_ * spill->size();
-      }, done);
-    });
+    d.lock->acquire(
+        cpu,
+        [this, &d, mag = std::move(mag), spill]() mutable {
+          if (d.full.size() < depot_max_)
+            d.full.push_back(std::move(mag));
+          else
+            *spill = std::move(mag);
+          return depot_cost_;
+        },
+        [this, cpu, o, spill, done] {
+          if (spill->empty()) {
+            if (done) done();
+            return;
+          }
+          // iova_magazine_free_pfns: every IOVA of the magazine back into the tree, one lock hold.
+          tree_lock_->acquire(
+              cpu,
+              [this, spill, o] {
+                for (std::uint64_t v : *spill) space_.free(v, std::uint64_t{1} << o);
+                tree_ops_->add(static_cast<double>(spill->size()));
+                return tree_base_ * spill->size();
+              },
+              done);
+        });
   }
 
  private:
@@ -144,19 +156,25 @@ class MagazineIova : public IovaAllocator {
   }
   void tree_alloc(int cpu, std::uint64_t pages, std::function<void(std::uint64_t)> done) {
     auto out = std::make_shared<std::uint64_t>(IovaSpace::kNone);
-    tree_lock_->acquire(cpu, [this, pages, out] {
-      IovaSpace::Result r = space_.alloc(pages);
-      *out = r.iova;
-      tree_ops_->add();
-      return tree_base_ + tree_node_ * r.visited;
-    }, [out, done] { done(*out); });
+    tree_lock_->acquire(
+        cpu,
+        [this, pages, out] {
+          IovaSpace::Result r = space_.alloc(pages);
+          *out = r.iova;
+          tree_ops_->add();
+          return tree_base_ + tree_node_ * r.visited;
+        },
+        [out, done] { done(*out); });
   }
   void tree_free(int cpu, std::uint64_t iova, std::uint64_t pages, std::function<void()> done) {
-    tree_lock_->acquire(cpu, [this, iova, pages] {
-      space_.free(iova, pages);
-      tree_ops_->add();
-      return tree_base_;
-    }, done);
+    tree_lock_->acquire(
+        cpu,
+        [this, iova, pages] {
+          space_.free(iova, pages);
+          tree_ops_->add();
+          return tree_base_;
+        },
+        done);
   }
 
   sim::RunContext& ctx_;

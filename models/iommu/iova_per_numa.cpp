@@ -16,7 +16,8 @@ namespace models {
 class PerNumaIova : public IovaAllocator {
  public:
   static constexpr const char* kDoc =
-      "One IOVA window, allocator and lock per NUMA node; fixed-cost radix lookup for any size (est.).";
+      "One IOVA window, allocator and lock per NUMA node; fixed-cost radix lookup for any size "
+      "(est.).";
   static const sim::ParamList& params() {
     static const sim::ParamList p = {
         sim::p_time("alloc_cost", "150ns", "radix-tree allocation, lock held (est.)"),
@@ -26,7 +27,8 @@ class PerNumaIova : public IovaAllocator {
     return p;
   }
 
-  PerNumaIova(sim::RunContext& ctx, const sim::Params& p) : ctx_(ctx), pf_(ctx.system_as<Platform>()) {
+  PerNumaIova(sim::RunContext& ctx, const sim::Params& p)
+      : ctx_(ctx), pf_(ctx.system_as<Platform>()) {
     alloc_cost_ = p.time("alloc_cost");
     free_cost_ = p.time("free_cost");
     auto& st = ctx.sim().stats();
@@ -38,7 +40,8 @@ class PerNumaIova : public IovaAllocator {
     const std::uint64_t per = total / static_cast<std::uint64_t>(sockets);
     for (int s = 0; s < sockets; ++s) {
       auto n = std::make_unique<Node>();
-      n->space = std::make_unique<IovaSpace>(1 + per * static_cast<std::uint64_t>(s), per * static_cast<std::uint64_t>(s + 1));
+      n->space = std::make_unique<IovaSpace>(1 + per * static_cast<std::uint64_t>(s),
+                                             per * static_cast<std::uint64_t>(s + 1));
       n->lock = std::make_unique<QueuedLock>(ctx.sim(), pf_, wait, wait_ps);
       nodes_.push_back(std::move(n));
     }
@@ -47,10 +50,13 @@ class PerNumaIova : public IovaAllocator {
   void alloc(int cpu, std::uint64_t pages, std::function<void(std::uint64_t)> done) override {
     Node& n = node_of(cpu);
     auto out = std::make_shared<std::uint64_t>(IovaSpace::kNone);
-    n.lock->acquire(cpu, [this, &n, pages, out] {
-      *out = n.space->alloc(pages).iova;
-      return alloc_cost_;
-    }, [out, done] { done(*out); });
+    n.lock->acquire(
+        cpu,
+        [this, &n, pages, out] {
+          *out = n.space->alloc(pages).iova;
+          return alloc_cost_;
+        },
+        [out, done] { done(*out); });
   }
 
   void free(int cpu, std::uint64_t iova, std::uint64_t pages, std::function<void()> done) override {
@@ -58,10 +64,13 @@ class PerNumaIova : public IovaAllocator {
     for (auto& n : nodes_) {
       if (iova >= n->space->base() && iova < n->space->limit()) {
         Node* np = n.get();
-        np->lock->acquire(cpu, [this, np, iova, pages] {
-          np->space->free(iova, pages);
-          return free_cost_;
-        }, done);
+        np->lock->acquire(
+            cpu,
+            [this, np, iova, pages] {
+              np->space->free(iova, pages);
+              return free_cost_;
+            },
+            done);
         return;
       }
     }
@@ -72,7 +81,9 @@ class PerNumaIova : public IovaAllocator {
     std::unique_ptr<IovaSpace> space;
     std::unique_ptr<QueuedLock> lock;
   };
-  Node& node_of(int cpu) { return *nodes_[static_cast<std::size_t>(pf_.cpus()[static_cast<std::size_t>(cpu)].socket)]; }
+  Node& node_of(int cpu) {
+    return *nodes_[static_cast<std::size_t>(pf_.cpus()[static_cast<std::size_t>(cpu)].socket)];
+  }
 
   sim::RunContext& ctx_;
   Platform& pf_;

@@ -12,7 +12,8 @@ std::uint64_t folio_translations(std::uint64_t folio_bytes) {
 }
 
 long AddressSpace::map(std::uint64_t count, std::uint64_t folio_bytes, int node) {
-  HETSIM_CHECK(folio_bytes >= kBasePage && folio_bytes % kBasePage == 0, "folio size not a page multiple");
+  HETSIM_CHECK(folio_bytes >= kBasePage && folio_bytes % kBasePage == 0,
+               "folio size not a page multiple");
   if (!mem_.reserve(node, count * folio_bytes)) return -1;
   long first = static_cast<long>(folios_.size());
   folios_.resize(folios_.size() + count,

@@ -12,7 +12,7 @@ namespace models {
 struct CpuCopyRequest {
   int cpu = 0, src = 0, dst = 0;
   double bytes = 0;
-  Tick overhead = 0;          // fixed work summed over the folios or chunks copied
+  Tick overhead = 0;               // fixed work summed over the folios or chunks copied
   sim::Counter* cpu_ps = nullptr;  // CPU time charged, in picoseconds
 };
 

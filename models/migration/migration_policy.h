@@ -19,22 +19,22 @@ struct BatchInfo {
   int batch_index = 0;            // within the call
   int src_node = 0, dst_node = 0;
   int caller_cpu = 0, caller_socket = 0;
-  int socket_cpus = 0;            // logical CPUs of the socket copy threads would use
-  int socket_busy_cpus = 0;       // of those, how many run other work (tasks, kernel work)
-  int dma_queues = 0;             // hardware queues of the engine a DMA copy would use
-  int dma_busy_queues = 0;        // of those, how many are copying right now
-  double memcpy_rate = 0;         // one core's streaming copy rate, bytes/s
-  double cpu_path_bw = 0;         // bottleneck of a core's copy path (shared by its CCD), bytes/s
-  int ccds_per_socket = 1;        // copy threads spread over at most this many CCD links
-  int cores_per_ccd = 1;          // packed threads fill a CCD before the next
-  double dma_queue_bw = 0;        // one queue's copy rate, bytes/s
-  double dma_path_bw = 0;         // bottleneck of the engine's copy path, bytes/s
-  double cpu_copy_overhead_s = 0; // fixed CPU copy cost per folio (start, loop, cold lines)
-  double dma_submit_s = 0;        // CPU time of one submission and its completion interrupt
-  double dma_map_s = 0;           // CPU time to map and prepare one descriptor
-  double dma_desc_overhead_s = 0; // engine time per descriptor beyond its bytes
-  double worker_wakeup_s = 0;     // waking a kernel copy thread (and, later, the caller)
-  double worker_dispatch_s = 0;   // caller's cost to hand work to one copy thread
+  int socket_cpus = 0;             // logical CPUs of the socket copy threads would use
+  int socket_busy_cpus = 0;        // of those, how many run other work (tasks, kernel work)
+  int dma_queues = 0;              // hardware queues of the engine a DMA copy would use
+  int dma_busy_queues = 0;         // of those, how many are copying right now
+  double memcpy_rate = 0;          // one core's streaming copy rate, bytes/s
+  double cpu_path_bw = 0;          // bottleneck of a core's copy path (shared by its CCD), bytes/s
+  int ccds_per_socket = 1;         // copy threads spread over at most this many CCD links
+  int cores_per_ccd = 1;           // packed threads fill a CCD before the next
+  double dma_queue_bw = 0;         // one queue's copy rate, bytes/s
+  double dma_path_bw = 0;          // bottleneck of the engine's copy path, bytes/s
+  double cpu_copy_overhead_s = 0;  // fixed CPU copy cost per folio (start, loop, cold lines)
+  double dma_submit_s = 0;         // CPU time of one submission and its completion interrupt
+  double dma_map_s = 0;            // CPU time to map and prepare one descriptor
+  double dma_desc_overhead_s = 0;  // engine time per descriptor beyond its bytes
+  double worker_wakeup_s = 0;      // waking a kernel copy thread (and, later, the caller)
+  double worker_dispatch_s = 0;    // caller's cost to hand work to one copy thread
 };
 
 enum class CopyAgent { Cpu, Mt, Dma };
@@ -43,11 +43,11 @@ enum class Placement { Spread, Packed };
 
 struct CopyPlan {
   CopyAgent agent = CopyAgent::Cpu;
-  int streams = 1;                    // copy threads (Mt) or DMA channels (Dma)
+  int streams = 1;                          // copy threads (Mt) or DMA channels (Dma)
   Placement placement = Placement::Spread;  // Mt: across CCDs or filling one CCD first
   FlushMode flush = FlushMode::PerBatch;    // PerFolio: legacy unmap-flush-copy-remap per folio
-  bool sg = true;                     // Dma: one scatter-gather submission per channel and batch
-  bool avoid_busy = false;            // Mt: CPUs running other work only after all idle ones
+  bool sg = true;           // Dma: one scatter-gather submission per channel and batch
+  bool avoid_busy = false;  // Mt: CPUs running other work only after all idle ones
 };
 
 const char* agent_name(CopyAgent a);

@@ -1,7 +1,5 @@
 #include "models/migration/migrator.h"
 
-#include "sim/trace.h"
-
 #include <algorithm>
 #include <memory>
 #include <vector>
@@ -11,38 +9,59 @@
 #include "models/migration/cpu_load.h"
 #include "models/tlb/shootdown.h"
 #include "sim/error.h"
+#include "sim/trace.h"
 
 namespace models {
 
 const char* phase_name(Phase p) {
   switch (p) {
-    case Phase::Enter: return "enter";
-    case Phase::Unmap: return "unmap";
-    case Phase::Flush: return "flush";
-    case Phase::Copy: return "copy";
-    case Phase::Remap: return "remap";
-    case Phase::Count: break;
+    case Phase::Enter:
+      return "enter";
+    case Phase::Unmap:
+      return "unmap";
+    case Phase::Flush:
+      return "flush";
+    case Phase::Copy:
+      return "copy";
+    case Phase::Remap:
+      return "remap";
+    case Phase::Count:
+      break;
   }
   return "?";
 }
 
 const sim::ParamList& Migrator::params() {
   static const sim::ParamList p = {
-      sim::p_int("batch_pages", 512, "NR_MAX_BATCHED_MIGRATION: base pages per migration batch", 1, 1 << 20),
-      sim::p_double("call_cycles", 13938, "per move_pages() call: entry, setup, LRU drain, exit (fitted, see migrator.h)"),
-      sim::p_double("lookup_cycles", 2200, "per address passed: VMA lookup, walk, isolation, status (est. split)"),
-      sim::p_double("unmap_cycles", 350, "per folio: destination allocation, try_to_unmap (est. split)"),
-      sim::p_double("remap_cycles", 296, "per folio: mapping, flags, remove_migration_ptes (derived)"),
-      sim::p_double("tail_unmap_cycles", 410, "per tail page of a large folio, unmap side (derived)"),
-      sim::p_double("tail_remap_cycles", 347, "per tail page of a large folio, remap side (derived)"),
+      sim::p_int("batch_pages", 512, "NR_MAX_BATCHED_MIGRATION: base pages per migration batch", 1,
+                 1 << 20),
+      sim::p_double(
+          "call_cycles", 13938,
+          "per move_pages() call: entry, setup, LRU drain, exit (fitted, see migrator.h)"),
+      sim::p_double("lookup_cycles", 2200,
+                    "per address passed: VMA lookup, walk, isolation, status (est. split)"),
+      sim::p_double("unmap_cycles", 350,
+                    "per folio: destination allocation, try_to_unmap (est. split)"),
+      sim::p_double("remap_cycles", 296,
+                    "per folio: mapping, flags, remove_migration_ptes (derived)"),
+      sim::p_double("tail_unmap_cycles", 410,
+                    "per tail page of a large folio, unmap side (derived)"),
+      sim::p_double("tail_remap_cycles", 347,
+                    "per tail page of a large folio, remap side (derived)"),
       sim::p_double("copy_folio_cycles", 360, "CPU copy work per folio beyond its bytes (fitted)"),
-      sim::p_double("copy_page_cycles", 38, "CPU copy work per tail page of a large folio (fitted)"),
-      sim::p_double("worker_dispatch_cycles", 1000, "caller's cost to queue one copy thread's work (est.)"),
-      sim::p_time("worker_wakeup", "3us", "latency to wake a kernel copy thread or the waiting caller (est.)"),
-      sim::p_time("dma_desc_overhead", "100ns", "engine time per descriptor beyond its bytes (est.)"),
+      sim::p_double("copy_page_cycles", 38,
+                    "CPU copy work per tail page of a large folio (fitted)"),
+      sim::p_double("worker_dispatch_cycles", 1000,
+                    "caller's cost to queue one copy thread's work (est.)"),
+      sim::p_time("worker_wakeup", "3us",
+                  "latency to wake a kernel copy thread or the waiting caller (est.)"),
+      sim::p_time("dma_desc_overhead", "100ns",
+                  "engine time per descriptor beyond its bytes (est.)"),
       sim::p_double("dma_map_cycles", 200, "CPU cost to DMA-map and prepare one descriptor (est.)"),
-      sim::p_choice("dma_engine", "src", {"src", "dst", "caller"}, "whose socket's DMA engine copies"),
-      sim::p_choice("mt_socket", "caller", {"src", "dst", "caller"}, "socket whose cores run copy threads"),
+      sim::p_choice("dma_engine", "src", {"src", "dst", "caller"},
+                    "whose socket's DMA engine copies"),
+      sim::p_choice("mt_socket", "caller", {"src", "dst", "caller"},
+                    "socket whose cores run copy threads"),
   };
   return p;
 }
@@ -57,13 +76,24 @@ int socket_choice(const std::string& s) { return s == "src" ? 0 : s == "dst" ? 1
 }  // namespace
 
 Migrator::Migrator(sim::RunContext& ctx, Platform& pf) : ctx_(ctx), pf_(pf) {
-  sim::Params p = sim::Params::parse(pf.section("migration"), params(), pf.where().child("migration"), {});
+  sim::Params p =
+      sim::Params::parse(pf.section("migration"), params(), pf.where().child("migration"), {});
   auto cyc = [&](const char* k) { return pf.cycles(p.d(k)); };
-  costs_ = {static_cast<int>(p.i("batch_pages")), cyc("call_cycles"), cyc("lookup_cycles"),
-            cyc("unmap_cycles"), cyc("remap_cycles"), cyc("tail_unmap_cycles"), cyc("tail_remap_cycles"),
-            cyc("copy_folio_cycles"), cyc("copy_page_cycles"), cyc("worker_dispatch_cycles"),
-            p.time("worker_wakeup"), p.time("dma_desc_overhead"), cyc("dma_map_cycles"),
-            socket_choice(p.s("dma_engine")), socket_choice(p.s("mt_socket"))};
+  costs_ = {static_cast<int>(p.i("batch_pages")),
+            cyc("call_cycles"),
+            cyc("lookup_cycles"),
+            cyc("unmap_cycles"),
+            cyc("remap_cycles"),
+            cyc("tail_unmap_cycles"),
+            cyc("tail_remap_cycles"),
+            cyc("copy_folio_cycles"),
+            cyc("copy_page_cycles"),
+            cyc("worker_dispatch_cycles"),
+            p.time("worker_wakeup"),
+            p.time("dma_desc_overhead"),
+            cyc("dma_map_cycles"),
+            socket_choice(p.s("dma_engine")),
+            socket_choice(p.s("mt_socket"))};
   policy_ = ctx.make_policy<MigrationPolicy>("migration", "batch");
   // Services the mechanism uses, built now so that their own policy slots are taken while the
   // run is set up.
@@ -91,19 +121,21 @@ void Migrator::finish_metrics() {
   auto& st = ctx_.sim().stats();
   const Tick span = last_end_ > first_start_ ? last_end_ - first_start_ : 0;
   st.set_metric("migration.time_us", sim::to_us(span));
-  st.set_metric("migration.throughput_gbps", span ? moved_->value() / sim::to_seconds(span) / 1e9 : 0.0);
+  st.set_metric("migration.throughput_gbps",
+                span ? moved_->value() / sim::to_seconds(span) / 1e9 : 0.0);
   Tick total = 0;
   for (int i = 0; i < static_cast<int>(Phase::Count); ++i) total += phase_[i];
   for (int i = 0; i < static_cast<int>(Phase::Count); ++i) {
     const std::string n = phase_name(static_cast<Phase>(i));
     st.set_metric("migration.phase." + n + "_us", sim::to_us(phase_[i]));
-    st.set_metric("migration.share." + n, total ? static_cast<double>(phase_[i]) / static_cast<double>(total) : 0.0);
+    st.set_metric("migration.share." + n,
+                  total ? static_cast<double>(phase_[i]) / static_cast<double>(total) : 0.0);
   }
   st.set_metric("migration.call_time_us", sim::to_us(call_time_));
   st.set_metric("migration.max_bottleneck_ratio", pf_.flows().max_bottleneck_ratio());
   const double dma_cpu = ctx_.find<DmaEngines>() ? st.counter("dma.cpu_ps").value() : 0.0;
-  st.set_metric("migration.cpu_time_us",
-                (cpu_ps_->value() + flush_wait_ps_->value() + dma_cpu) / static_cast<double>(sim::kUs));
+  st.set_metric("migration.cpu_time_us", (cpu_ps_->value() + flush_wait_ps_->value() + dma_cpu) /
+                                             static_cast<double>(sim::kUs));
   if (auto* tlb = ctx_.find<TlbShootdown>()) {
     st.set_metric("migration.ipis", static_cast<double>(tlb->ipis()));
     st.set_metric("migration.shootdowns", static_cast<double>(tlb->shootdowns()));
@@ -159,7 +191,8 @@ class Migrator::Call : public std::enable_shared_from_this<Migrator::Call> {
         ++next_;
         continue;
       }
-      if (!batch_.empty() && (f.node != src_ || pages + f.pages > static_cast<std::uint64_t>(m_.costs_.batch_pages)))
+      if (!batch_.empty() &&
+          (f.node != src_ || pages + f.pages > static_cast<std::uint64_t>(m_.costs_.batch_pages)))
         break;
       src_ = f.node;
       pages += f.pages;
@@ -235,8 +268,12 @@ class Migrator::Call : public std::enable_shared_from_this<Migrator::Call> {
   Tick copy_overhead(const Folio& f) const {
     return m_.costs_.copy_folio + m_.costs_.copy_page * (f.pages - 1);
   }
-  Tick unmap_cost(const Folio& f) const { return m_.costs_.unmap + m_.costs_.tail_unmap * (f.pages - 1); }
-  Tick remap_cost(const Folio& f) const { return m_.costs_.remap + m_.costs_.tail_remap * (f.pages - 1); }
+  Tick unmap_cost(const Folio& f) const {
+    return m_.costs_.unmap + m_.costs_.tail_unmap * (f.pages - 1);
+  }
+  Tick remap_cost(const Folio& f) const {
+    return m_.costs_.remap + m_.costs_.tail_remap * (f.pages - 1);
+  }
 
   // Destinations are allocated as folios are unmapped; a folio whose destination does not
   // fit stays where it is (and is not unmapped).
@@ -371,7 +408,8 @@ class Migrator::Call : public std::enable_shared_from_this<Migrator::Call> {
       for (int c = 0; c < chunks; ++c, ++u) {
         Share& sh = s[static_cast<std::size_t>(u % streams)];
         sh.bytes += static_cast<double>(f.bytes()) / chunks;
-        sh.overhead += m_.costs_.copy_folio + m_.costs_.copy_page * (f.pages / chunks > 0 ? f.pages / chunks - 1 : 0);
+        sh.overhead += m_.costs_.copy_folio +
+                       m_.costs_.copy_page * (f.pages / chunks > 0 ? f.pages / chunks - 1 : 0);
         ++sh.units;
       }
     }
@@ -385,8 +423,10 @@ class Migrator::Call : public std::enable_shared_from_this<Migrator::Call> {
         cpu_copy(pf_, {r_.cpu, src_, r_.dst, s.bytes, s.overhead, m_.cpu_ps_}, std::move(done));
         return;
       }
-      case CopyAgent::Mt: return copy_mt(folios, std::move(done));
-      case CopyAgent::Dma: return copy_dma(folios, std::move(done));
+      case CopyAgent::Mt:
+        return copy_mt(folios, std::move(done));
+      case CopyAgent::Dma:
+        return copy_dma(folios, std::move(done));
     }
   }
 
@@ -397,7 +437,8 @@ class Migrator::Call : public std::enable_shared_from_this<Migrator::Call> {
 
   void copy_mt(const std::vector<std::size_t>& folios, std::function<void()> done) {
     const int n = plan_.streams;
-    std::vector<int> cpus = worker_cpus(socket_for(m_.costs_.mt_socket_from), n, plan_.placement, plan_.avoid_busy);
+    std::vector<int> cpus =
+        worker_cpus(socket_for(m_.costs_.mt_socket_from), n, plan_.placement, plan_.avoid_busy);
     std::vector<Share> shares = split(folios, n);
     auto join = std::make_shared<Join>(Join{0, std::move(done)});
     for (const Share& s : shares) join->left += s.units > 0;
@@ -407,8 +448,8 @@ class Migrator::Call : public std::enable_shared_from_this<Migrator::Call> {
            [self = shared_from_this(), cpus, shares, join, wake] {
              for (std::size_t w = 0; w < shares.size(); ++w) {
                if (shares[w].units == 0) continue;
-               CpuCopyRequest req{cpus[w], self->src_, self->r_.dst, shares[w].bytes, shares[w].overhead,
-                                  self->m_.cpu_ps_};
+               CpuCopyRequest req{cpus[w],         self->src_,         self->r_.dst,
+                                  shares[w].bytes, shares[w].overhead, self->m_.cpu_ps_};
                self->sim().call_after(wake, [self, req, join, wake] {
                  cpu_copy(self->pf_, req, [self, join, wake] {
                    if (--join->left == 0) self->sim().call_after(wake, join->done);
@@ -436,7 +477,8 @@ class Migrator::Call : public std::enable_shared_from_this<Migrator::Call> {
       for (const Cpu* c : mine) order.push_back(c->id);
     }
     if (CpuLoad* load = m_.ctx_.find<CpuLoad>(); load && avoid_busy)
-      std::stable_partition(order.begin(), order.end(), [load](int c) { return load->tasks(c) == 0; });
+      std::stable_partition(order.begin(), order.end(),
+                            [load](int c) { return load->tasks(c) == 0; });
     std::vector<int> out;
     for (int i = 0; i < n; ++i) out.push_back(order[static_cast<std::size_t>(i) % order.size()]);
     return out;
@@ -497,7 +539,8 @@ class Migrator::Call : public std::enable_shared_from_this<Migrator::Call> {
 };
 
 void Migrator::move_pages(Request r) {
-  HETSIM_CHECK(r.as != nullptr && r.first + r.count <= r.as->size(), "move_pages over folios that are not mapped");
+  HETSIM_CHECK(r.as != nullptr && r.first + r.count <= r.as->size(),
+               "move_pages over folios that are not mapped");
   first_start_ = std::min(first_start_, ctx_.sim().now());
   ++active_calls_;
   std::make_shared<Call>(*this, std::move(r))->start();
@@ -505,7 +548,8 @@ void Migrator::move_pages(Request r) {
 
 // Listed by `hetsim list` beside the machine's other sections.
 [[maybe_unused]] static const bool kListed = [] {
-  sim::Catalog::get().add({"machine.migration", "platform", "the \"migration\" object of a machine file: migrate_pages costs",
+  sim::Catalog::get().add({"machine.migration", "platform",
+                           "the \"migration\" object of a machine file: migrate_pages costs",
                            Migrator::params()});
   return true;
 }();

@@ -64,8 +64,8 @@ class Migrator {
     AddressSpace* as = nullptr;
     std::size_t first = 0, count = 0;  // folios of `as`
     int dst = 0;
-    int cpu = 0;                       // the calling thread's CPU
-    bool page_addresses = true;        // one address per base page (else one per folio)
+    int cpu = 0;                 // the calling thread's CPU
+    bool page_addresses = true;  // one address per base page (else one per folio)
     std::function<void()> done;
   };
   // One move_pages() call; `done` runs when the call returns.

@@ -14,17 +14,21 @@ class AdaptivePolicy : public MigrationPolicy {
  public:
   static constexpr const char* kDoc =
       "Chooses CPU, multi-threaded or DMA copy and the thread/channel count per batch from folio "
-      "size, batch size, DMA queue occupancy and CPU load (estimated copy time, CPU-thrifty on ties).";
+      "size, batch size, DMA queue occupancy and CPU load (estimated copy time, CPU-thrifty on "
+      "ties).";
   static const sim::ParamList& params() {
     static const sim::ParamList p = migration_policy_params({
-        sim::p_double("cpu_slack", 0.1, "relative time a CPU-thrifty agent may lose to the fastest", 0, 10),
+        sim::p_double("cpu_slack", 0.1, "relative time a CPU-thrifty agent may lose to the fastest",
+                      0, 10),
         sim::p_bool("sg", true, "DMA copies use scatter-gather submissions"),
     });
     return p;
   }
   AdaptivePolicy(sim::RunContext&, const sim::Params& p)
-      : max_streams_(static_cast<int>(p.i("streams"))), placement_(placement_of(p)),
-        slack_(p.d("cpu_slack")), sg_(p.b("sg")) {}
+      : max_streams_(static_cast<int>(p.i("streams"))),
+        placement_(placement_of(p)),
+        slack_(p.d("cpu_slack")),
+        sg_(p.b("sg")) {}
 
   CopyPlan decide(const BatchInfo& b) override {
     const double bytes = static_cast<double>(b.bytes);
@@ -45,7 +49,8 @@ class AdaptivePolicy : public MigrationPolicy {
     auto dma_time = [&](int c) {
       double units = std::max(n, static_cast<double>(c));
       double bw = std::min(c * b.dma_queue_bw, b.dma_path_bw);
-      return bytes / bw + b.dma_desc_overhead_s * units / c + b.dma_submit_s * c + b.dma_map_s * units;
+      return bytes / bw + b.dma_desc_overhead_s * units / c + b.dma_submit_s * c +
+             b.dma_map_s * units;
     };
     CopyPlan best;  // one CPU stream
     double best_t = cpu_time(1);

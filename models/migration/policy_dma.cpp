@@ -12,7 +12,8 @@ class DmaPolicy : public MigrationPolicy {
       "channel's share of a batch as one scatter-gather list.";
   static const sim::ParamList& params() {
     static const sim::ParamList p = migration_policy_params({
-        sim::p_bool("sg", true, "one scatter-gather submission per channel and batch (else one per folio)"),
+        sim::p_bool("sg", true,
+                    "one scatter-gather submission per channel and batch (else one per folio)"),
     });
     return p;
   }

@@ -10,27 +10,36 @@
 namespace models {
 
 using sim::Json;
-using sim::Params;
 using sim::ParamList;
+using sim::Params;
 using sim::Where;
 
 const char* mem_kind_name(MemKind k) {
   switch (k) {
-    case MemKind::Ddr: return "ddr";
-    case MemKind::Cxl: return "cxl";
-    case MemKind::Hbm: return "hbm";
+    case MemKind::Ddr:
+      return "ddr";
+    case MemKind::Cxl:
+      return "cxl";
+    case MemKind::Hbm:
+      return "hbm";
   }
   return "?";
 }
 
 const char* distance_name(CpuDistance d) {
   switch (d) {
-    case CpuDistance::Same: return "same";
-    case CpuDistance::Smt: return "smt";
-    case CpuDistance::Llc: return "llc";
-    case CpuDistance::Ccd: return "ccd";
-    case CpuDistance::Socket: return "socket";
-    case CpuDistance::Remote: return "remote";
+    case CpuDistance::Same:
+      return "same";
+    case CpuDistance::Smt:
+      return "smt";
+    case CpuDistance::Llc:
+      return "llc";
+    case CpuDistance::Ccd:
+      return "ccd";
+    case CpuDistance::Socket:
+      return "socket";
+    case CpuDistance::Remote:
+      return "remote";
   }
   return "?";
 }
@@ -47,7 +56,8 @@ const ParamList& Platform::params() {
       sim::p_any("tlb", Json::object(), "TLB and shootdown costs (see machine.tlb)"),
       sim::p_any("sched", Json::object(), "scheduler constants (see machine.sched)"),
       sim::p_any("iommu", Json::object(), "IOMMU and devices (see machine.iommu)"),
-      sim::p_any("migration", Json::object(), "page-migration kernel costs (see machine.migration)"),
+      sim::p_any("migration", Json::object(),
+                 "page-migration kernel costs (see machine.migration)"),
   };
   return p;
 }
@@ -106,7 +116,8 @@ const ParamList& Platform::dma_params() {
       sim::p_int("queues", 1, "hardware queues (channels)", 1, 64),
       sim::p_int("ring", 32, "descriptors per queue ring", 1, 4096),
       sim::p_bw("queue_bw", "10GB/s", "copy bandwidth of one queue (est.)"),
-      sim::p_time("submit_cost", "0.5us", "CPU time to prepare and submit a descriptor or SG batch (est.)"),
+      sim::p_time("submit_cost", "0.5us",
+                  "CPU time to prepare and submit a descriptor or SG batch (est.)"),
       sim::p_time("irq_cost", "0.3us", "CPU time of one completion interrupt (est.)"),
       sim::p_time("setup_latency", "0.5us", "engine time from doorbell to first byte (est.)"),
   };
@@ -126,7 +137,9 @@ Platform::Platform(sim::RunContext& ctx, const Json& machine, const Where& where
   cpu_.cores_per_ccx = static_cast<int>(c.i("cores_per_ccx"));
   cpu_.smt = static_cast<int>(c.i("smt"));
   cpu_.freq_hz = c.freq("freq");
-  if (cpu_.freq_hz < 1e8) where.child("cpu").child("freq").fail("a core clock of at least 100MHz", sim::describe_value(c.raw("freq")));
+  if (cpu_.freq_hz < 1e8)
+    where.child("cpu").child("freq").fail("a core clock of at least 100MHz",
+                                          sim::describe_value(c.raw("freq")));
   cpu_.memcpy_rate = c.bw("memcpy_rate");
   if (cpu_.memcpy_rate <= 0) c.where("memcpy_rate").fail("a positive bandwidth", "0");
   cpu_.c2c_smt = c.time("c2c_smt");
@@ -156,20 +169,26 @@ Platform::Platform(sim::RunContext& ctx, const Json& machine, const Where& where
 
   Where mw = where.child("memory");
   const Json& mem = top.raw("memory");
-  if (!mem.is_array() || mem.empty()) mw.fail("a non-empty list of memory nodes", sim::describe_value(mem));
+  if (!mem.is_array() || mem.empty())
+    mw.fail("a non-empty list of memory nodes", sim::describe_value(mem));
   std::set<std::string> names;
   for (std::size_t i = 0; i < mem.size(); ++i) {
     Params m = Params::parse(mem[i], memory_params(), mw.child(i), {});
     MemNode n;
     n.id = static_cast<int>(i);
     n.name = m.s("name");
-    if (!names.insert(n.name).second) m.where("name").fail("a unique node name", "\"" + n.name + "\" again");
-    n.kind = m.s("kind") == "cxl" ? MemKind::Cxl : m.s("kind") == "hbm" ? MemKind::Hbm : MemKind::Ddr;
+    if (!names.insert(n.name).second)
+      m.where("name").fail("a unique node name", "\"" + n.name + "\" again");
+    n.kind = m.s("kind") == "cxl"   ? MemKind::Cxl
+             : m.s("kind") == "hbm" ? MemKind::Hbm
+                                    : MemKind::Ddr;
     n.socket = static_cast<int>(m.i("socket"));
     if (n.socket >= cpu_.sockets)
-      m.where("socket").fail("a socket below " + std::to_string(cpu_.sockets), std::to_string(n.socket));
+      m.where("socket").fail("a socket below " + std::to_string(cpu_.sockets),
+                             std::to_string(n.socket));
     n.bandwidth = static_cast<double>(m.i("channels")) * m.bw("channel_bw") * m.d("efficiency");
-    if (n.bandwidth <= 0) m.where("channel_bw").fail("a positive bandwidth", sim::describe_value(m.raw("channel_bw")));
+    if (n.bandwidth <= 0)
+      m.where("channel_bw").fail("a positive bandwidth", sim::describe_value(m.raw("channel_bw")));
     n.latency = m.time("latency");
     n.capacity = m.size("capacity");
     if (n.capacity == 0) m.where("capacity").fail("a positive size", "0");
@@ -187,11 +206,17 @@ Platform::Platform(sim::RunContext& ctx, const Json& machine, const Where& where
   if (!dma.is_array()) dw.fail("a list of DMA engines", sim::describe_value(dma));
   for (std::size_t i = 0; i < dma.size(); ++i) {
     Params d = Params::parse(dma[i], dma_params(), dw.child(i), {});
-    DmaSpec s{d.s("name"), static_cast<int>(d.i("socket")), static_cast<int>(d.i("queues")),
-              static_cast<int>(d.i("ring")), d.bw("queue_bw"), d.time("submit_cost"),
-              d.time("irq_cost"), d.time("setup_latency")};
+    DmaSpec s{d.s("name"),
+              static_cast<int>(d.i("socket")),
+              static_cast<int>(d.i("queues")),
+              static_cast<int>(d.i("ring")),
+              d.bw("queue_bw"),
+              d.time("submit_cost"),
+              d.time("irq_cost"),
+              d.time("setup_latency")};
     if (s.socket >= cpu_.sockets)
-      d.where("socket").fail("a socket below " + std::to_string(cpu_.sockets), std::to_string(s.socket));
+      d.where("socket").fail("a socket below " + std::to_string(cpu_.sockets),
+                             std::to_string(s.socket));
     if (s.queue_bw <= 0) d.where("queue_bw").fail("a positive bandwidth", "0");
     dma_.push_back(s);
   }
@@ -211,7 +236,8 @@ void Platform::build_links(const Params& f) {
   for (int a = 0; a < cpu_.sockets; ++a)
     for (int b = 0; b < cpu_.sockets; ++b)
       if (a != b)
-        xgmi_[a][b] = flows_->add_link("xgmi.s" + std::to_string(a) + "-s" + std::to_string(b), bw, xgmi_latency_);
+        xgmi_[a][b] = flows_->add_link("xgmi.s" + std::to_string(a) + "-s" + std::to_string(b), bw,
+                                       xgmi_latency_);
 }
 
 CpuDistance Platform::distance(int a, int b) const {
@@ -227,12 +253,18 @@ CpuDistance Platform::distance(int a, int b) const {
 
 Tick Platform::c2c_latency(int a, int b) const {
   switch (distance(a, b)) {
-    case CpuDistance::Same: return 0;
-    case CpuDistance::Smt: return cpu_.c2c_smt;
-    case CpuDistance::Llc: return cpu_.c2c_llc;
-    case CpuDistance::Ccd: return cpu_.c2c_ccd;
-    case CpuDistance::Socket: return cpu_.c2c_socket;
-    case CpuDistance::Remote: return cpu_.c2c_remote;
+    case CpuDistance::Same:
+      return 0;
+    case CpuDistance::Smt:
+      return cpu_.c2c_smt;
+    case CpuDistance::Llc:
+      return cpu_.c2c_llc;
+    case CpuDistance::Ccd:
+      return cpu_.c2c_ccd;
+    case CpuDistance::Socket:
+      return cpu_.c2c_socket;
+    case CpuDistance::Remote:
+      return cpu_.c2c_remote;
   }
   return 0;
 }
@@ -311,20 +343,22 @@ void Platform::describe(std::ostream& os) const {
      << " cores, " << cpu_count() << " logical CPUs, " << c.freq_hz / 1e9 << " GHz\n";
   os << "  per core: memcpy " << sim::format_bandwidth(c.memcpy_rate) << ", L3 per CCX "
      << sim::format_size(static_cast<double>(c.l3_per_ccx)) << "\n";
-  os << "  core-to-core: smt " << sim::format_time(c.c2c_smt) << ", llc " << sim::format_time(c.c2c_llc)
-     << ", ccd " << sim::format_time(c.c2c_ccd) << ", socket " << sim::format_time(c.c2c_socket)
-     << ", remote " << sim::format_time(c.c2c_remote) << "; IPI " << sim::format_time(c.ipi_latency)
-     << " + handler " << sim::format_time(c.ipi_handler) << "\n";
+  os << "  core-to-core: smt " << sim::format_time(c.c2c_smt) << ", llc "
+     << sim::format_time(c.c2c_llc) << ", ccd " << sim::format_time(c.c2c_ccd) << ", socket "
+     << sim::format_time(c.c2c_socket) << ", remote " << sim::format_time(c.c2c_remote) << "; IPI "
+     << sim::format_time(c.ipi_latency) << " + handler " << sim::format_time(c.ipi_handler) << "\n";
   os << "  memory nodes:\n";
   for (const auto& n : nodes_)
-    os << "    " << std::left << std::setw(8) << n.name << " " << mem_kind_name(n.kind) << "  socket "
-       << n.socket << "  " << sim::format_bandwidth(n.bandwidth) << " sustained  "
-       << sim::format_time(n.latency) << "  " << sim::format_size(static_cast<double>(n.capacity)) << "\n";
+    os << "    " << std::left << std::setw(8) << n.name << " " << mem_kind_name(n.kind)
+       << "  socket " << n.socket << "  " << sim::format_bandwidth(n.bandwidth) << " sustained  "
+       << sim::format_time(n.latency) << "  " << sim::format_size(static_cast<double>(n.capacity))
+       << "\n";
   os << "  links (" << flows_->link_count() << "):\n";
   for (LinkId l = 0; l < flows_->link_count(); ++l)
     os << "    " << std::left << std::setw(20) << flows_->link_name(l) << " "
        << sim::format_bandwidth(flows_->capacity(l))
-       << (flows_->latency(l) ? "  " + sim::format_time(flows_->latency(l)) : std::string()) << "\n";
+       << (flows_->latency(l) ? "  " + sim::format_time(flows_->latency(l)) : std::string())
+       << "\n";
   os << "  dma engines (" << dma_.size() << "):\n";
   for (const auto& d : dma_)
     os << "    " << d.name << "  socket " << d.socket << "  " << d.queues << " queues x "
@@ -337,9 +371,12 @@ HETSIM_REGISTER(sim::SystemModel, Platform, "platform");
 // The machine file's sections, listed by `hetsim list` beside the models.
 [[maybe_unused]] static const bool kSectionsListed = [] {
   auto& c = sim::Catalog::get();
-  c.add({"machine.cpu", "platform", "the \"cpu\" object of a machine file", Platform::cpu_params()});
-  c.add({"machine.fabric", "platform", "the \"fabric\" object of a machine file", Platform::fabric_params()});
-  c.add({"machine.memory[]", "platform", "each entry of the \"memory\" list", Platform::memory_params()});
+  c.add(
+      {"machine.cpu", "platform", "the \"cpu\" object of a machine file", Platform::cpu_params()});
+  c.add({"machine.fabric", "platform", "the \"fabric\" object of a machine file",
+         Platform::fabric_params()});
+  c.add({"machine.memory[]", "platform", "each entry of the \"memory\" list",
+         Platform::memory_params()});
   c.add({"machine.dma[]", "platform", "each entry of the \"dma\" list", Platform::dma_params()});
   return true;
 }();

@@ -30,12 +30,12 @@ struct MemNode {
   int id;
   std::string name;
   MemKind kind;
-  int socket;           // the socket it hangs off
-  double bandwidth;     // sustained bytes/s of the node's own media
+  int socket;        // the socket it hangs off
+  double bandwidth;  // sustained bytes/s of the node's own media
   Tick latency;
   std::uint64_t capacity;
-  LinkId media;         // the DRAM/HBM channels (reads and writes share them)
-  LinkId attach;        // CXL: the expander's link; otherwise == media
+  LinkId media;   // the DRAM/HBM channels (reads and writes share them)
+  LinkId attach;  // CXL: the expander's link; otherwise == media
 };
 
 struct DmaSpec {
@@ -81,7 +81,9 @@ class Platform : public sim::SystemModel {
   const CpuSpec& cpu_spec() const { return cpu_; }
   const std::vector<Cpu>& cpus() const { return cpus_; }
   int cpu_count() const { return static_cast<int>(cpus_.size()); }
-  int core_count() const { return cpu_.sockets * cpu_.ccds_per_socket * cpu_.ccx_per_ccd * cpu_.cores_per_ccx; }
+  int core_count() const {
+    return cpu_.sockets * cpu_.ccds_per_socket * cpu_.ccx_per_ccd * cpu_.cores_per_ccx;
+  }
   int ccd_count() const { return cpu_.sockets * cpu_.ccds_per_socket; }
   int ccx_count() const { return ccd_count() * cpu_.ccx_per_ccd; }
   CpuDistance distance(int a, int b) const;
@@ -101,7 +103,9 @@ class Platform : public sim::SystemModel {
   // Interrupt and kernel time on each logical CPU.
   CpuExec& exec() { return *exec_; }
   // The machine file's "tlb" section, parsed by the TLB model that uses it.
-  const sim::Json& section(const std::string& key) const { return raw_.contains(key) ? raw_[key] : null_; }
+  const sim::Json& section(const std::string& key) const {
+    return raw_.contains(key) ? raw_[key] : null_;
+  }
   const sim::Where& where() const { return where_; }
   // Links crossed when a core on `cpu` copies from node `src` to node `dst`: read into the
   // CCD, write out of it, and xGMI wherever a socket boundary is crossed.

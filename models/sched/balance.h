@@ -30,15 +30,15 @@ class SchedView {
   virtual Tick now() const = 0;
   virtual const SchedTopology& topo() const = 0;
   virtual const SchedCosts& costs() const = 0;
-  virtual int nr_running(int cpu) const = 0;  // queued + running
+  virtual int nr_running(int cpu) const = 0;                  // queued + running
   virtual const std::vector<int>& queued(int cpu) const = 0;  // runnable tasks not on the CPU
   virtual bool allowed(int task, int cpu) const = 0;          // affinity and cpuset
   virtual bool cache_hot(int task) const = 0;                 // ran within migration_cost
   virtual Tick avg_idle(int cpu) const = 0;
-  virtual const CpuMask& idle_mask(int llc) const = 0;        // housekeeping CPUs with nothing to run
+  virtual const CpuMask& idle_mask(int llc) const = 0;  // housekeeping CPUs with nothing to run
   virtual const CpuMask& overloaded_mask(int llc) const = 0;  // housekeeping CPUs with 2+ runnable
-  virtual int llc_nr(int llc) const = 0;    // runnable tasks in the LLC
-  virtual int node_nr(int node) const = 0;  // runnable tasks in the node
+  virtual int llc_nr(int llc) const = 0;                      // runnable tasks in the LLC
+  virtual int node_nr(int node) const = 0;                    // runnable tasks in the node
   virtual int overloaded_cpus() const = 0;  // machine-wide count of CPUs with 2+ runnable
   virtual int idle_cpus() const = 0;        // machine-wide count of idle housekeeping CPUs
   virtual Tick c2c(int a, int b) const = 0;
@@ -66,13 +66,25 @@ class BalancePolicy {
 
   virtual void attach(const SchedView& view) { view_ = &view; }
   // Scheduler tick on a CPU that runs a task (idle CPUs have their tick stopped).
-  virtual BalanceDecision on_tick(int cpu) { (void)cpu; return {}; }
+  virtual BalanceDecision on_tick(int cpu) {
+    (void)cpu;
+    return {};
+  }
   // `cpu` has nothing left to run (newidle).
-  virtual BalanceDecision on_idle(int cpu) { (void)cpu; return {}; }
+  virtual BalanceDecision on_idle(int cpu) {
+    (void)cpu;
+    return {};
+  }
   // `cpu` just picked its next task and still has queued ones.
-  virtual BalanceDecision on_context_switch(int cpu) { (void)cpu; return {}; }
+  virtual BalanceDecision on_context_switch(int cpu) {
+    (void)cpu;
+    return {};
+  }
   // An IPI this policy asked for arrived on `cpu`.
-  virtual BalanceDecision on_kick(int cpu) { (void)cpu; return {}; }
+  virtual BalanceDecision on_kick(int cpu) {
+    (void)cpu;
+    return {};
+  }
 
  protected:
   const SchedView* view_ = nullptr;

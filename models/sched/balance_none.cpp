@@ -6,7 +6,8 @@ namespace models {
 
 class NoBalance : public BalancePolicy {
  public:
-  static constexpr const char* kDoc = "No load balancing: tasks change CPU only by wakeup or fork placement.";
+  static constexpr const char* kDoc =
+      "No load balancing: tasks change CPU only by wakeup or fork placement.";
   static const sim::ParamList& params() {
     static const sim::ParamList p = {};
     return p;

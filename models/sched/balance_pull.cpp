@@ -17,7 +17,8 @@ class PullBalance : public BalancePolicy {
     static const sim::ParamList p = {
         sim::p_bool("newidle", true, "newly idle CPUs pull (newidle balance)"),
         sim::p_bool("nohz_ilb", true, "a kicked idle CPU balances on behalf of all idle CPUs"),
-        sim::p_bool("serialize_numa", true, "one NUMA-level balance at a time machine-wide (sched_balance_running)"),
+        sim::p_bool("serialize_numa", true,
+                    "one NUMA-level balance at a time machine-wide (sched_balance_running)"),
     };
     return p;
   }

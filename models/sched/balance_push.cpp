@@ -2,8 +2,9 @@
 // is in its LLC's overloaded mask; at a context switch it pushes one queued task to an idle
 // CPU, scanning its LLC from this_cpu+1, then its node, then beyond, in its own context (the
 // scan and the move delay its own tasks). A newly idle CPU pulls one task from an
-// overloaded CPU of its LLC, then its node (one overloaded CPU tried per LLC). Several busy CPUs may pick the same idle target
-// (the decision commits after its cost); `claim_targets` reserves the target to avoid that.
+// overloaded CPU of its LLC, then its node (one overloaded CPU tried per LLC). Several busy CPUs
+// may pick the same idle target (the decision commits after its cost); `claim_targets` reserves the
+// target to avoid that.
 #include <algorithm>
 
 #include "models/sched/lb_common.h"
@@ -14,12 +15,16 @@ class PushBalance : public BalancePolicy {
  public:
   static constexpr const char* kDoc =
       "AMD push balancing: busy CPUs push a queued task to an idle CPU at context switch (LLC, "
-      "then node, then beyond); newly idle CPUs pull one task from an overloaded CPU of their LLC, then node.";
+      "then node, then beyond); newly idle CPUs pull one task from an overloaded CPU of their LLC, "
+      "then node.";
   static const sim::ParamList& params() {
     static const sim::ParamList p = {
-        sim::p_choice("push_scope", "all", {"llc", "node", "all"}, "how far a busy CPU looks for an idle target"),
-        sim::p_choice("pull_scope", "node", {"llc", "node"}, "how far a newly idle CPU looks for an overloaded CPU"),
-        sim::p_bool("claim_targets", false, "reserve the chosen idle target so other pushers skip it"),
+        sim::p_choice("push_scope", "all", {"llc", "node", "all"},
+                      "how far a busy CPU looks for an idle target"),
+        sim::p_choice("pull_scope", "node", {"llc", "node"},
+                      "how far a newly idle CPU looks for an overloaded CPU"),
+        sim::p_bool("claim_targets", false,
+                    "reserve the chosen idle target so other pushers skip it"),
         sim::p_bool("periodic", true, "keep the tick's periodic busy balancing (pull mechanism)"),
         sim::p_bool("push_hot", true, "push cache-hot tasks too (an idle CPU beats waiting)"),
     };
@@ -68,7 +73,8 @@ class PushBalance : public BalancePolicy {
     const int my_llc = t.llc(cpu), my_node = t.node(cpu);
     int target = -1;
     auto scan_llc = [&](int l) {
-      d.cost += view_->c2c(cpu, t.llc_cpus(l).empty() ? cpu : t.llc_cpus(l).front());  // the mask's line
+      d.cost +=
+          view_->c2c(cpu, t.llc_cpus(l).empty() ? cpu : t.llc_cpus(l).front());  // the mask's line
       return view_->idle_mask(l).find_wrap(cpu + 1, [&](int c) {
         if (c == cpu) return false;
         if (claim_ && claimed_until_[static_cast<std::size_t>(c)] > now) return false;

@@ -12,7 +12,8 @@ namespace models {
 class CpuMask {
  public:
   CpuMask() = default;
-  explicit CpuMask(int n, bool all = false) : n_(n), w_(static_cast<std::size_t>((n + 63) / 64), 0) {
+  explicit CpuMask(int n, bool all = false)
+      : n_(n), w_(static_cast<std::size_t>((n + 63) / 64), 0) {
     if (all)
       for (int i = 0; i < n; ++i) set(i);
   }
@@ -46,7 +47,8 @@ class CpuMask {
     int c = next(from);
     return c >= 0 ? c : next(0);
   }
-  // First set bit c, scanning from `from` to the end and then from 0, with pred(c) true; -1 if none.
+  // First set bit c, scanning from `from` to the end and then from 0, with pred(c) true; -1 if
+  // none.
   template <class Pred>
   int find_wrap(int from, Pred pred) const {
     if (from >= n_) from = 0;
@@ -81,7 +83,10 @@ class CpuMask {
   static CpuMask parse(const std::string& list, int n, const sim::Where& where) {
     CpuMask m(n);
     std::size_t i = 0;
-    auto bad = [&](const std::string& why) { where.fail("a CPU list like \"0-3,8\" within 0-" + std::to_string(n - 1), "\"" + list + "\" (" + why + ")"); };
+    auto bad = [&](const std::string& why) {
+      where.fail("a CPU list like \"0-3,8\" within 0-" + std::to_string(n - 1),
+                 "\"" + list + "\" (" + why + ")");
+    };
     while (i < list.size()) {
       auto num = [&]() {
         std::size_t j = i;

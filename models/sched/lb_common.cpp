@@ -43,7 +43,8 @@ bool DomainBalancer::planned(int task) const {
 
 Tick DomainBalancer::next_due(int cpu) const {
   Tick best = sim::kMaxTick;
-  for (const Lvl& l : st_[static_cast<std::size_t>(cpu)]) best = std::min(best, l.last + l.interval);
+  for (const Lvl& l : st_[static_cast<std::size_t>(cpu)])
+    best = std::min(best, l.last + l.interval);
   return best;
 }
 
@@ -77,7 +78,8 @@ void DomainBalancer::rebalance(int cpu, bool idle, BalanceDecision& out) {
   }
 }
 
-int DomainBalancer::load_balance(int dst, std::size_t ix, bool idle, bool newidle, BalanceDecision& out) {
+int DomainBalancer::load_balance(int dst, std::size_t ix, bool idle, bool newidle,
+                                 BalanceDecision& out) {
   const SchedTopology& topo = v_->topo();
   const SchedDomain& d = *topo.domains(dst)[ix];
   Lvl& s = st_[static_cast<std::size_t>(dst)][ix];
@@ -96,7 +98,8 @@ int DomainBalancer::load_balance(int dst, std::size_t ix, bool idle, bool newidl
     double bl = -1;
     for (int l : llcs) {
       if (l == skip || topo.llc_cpus(l).empty()) continue;
-      double load = static_cast<double>(v_->llc_nr(l)) / static_cast<double>(topo.llc_cpus(l).size());
+      double load =
+          static_cast<double>(v_->llc_nr(l)) / static_cast<double>(topo.llc_cpus(l).size());
       if (load > bl) {
         bl = load;
         b = l;
@@ -114,7 +117,8 @@ int DomainBalancer::load_balance(int dst, std::size_t ix, bool idle, bool newidl
     const int my = topo.llc(dst);
     auto [bl, load] = busiest_llc(topo.node_llcs(topo.node(dst)), my);
     if (bl >= 0) busiest = busiest_in(topo.llc_cpus(bl));
-    local_load = static_cast<double>(v_->llc_nr(my)) / static_cast<double>(topo.llc_cpus(my).size());
+    local_load =
+        static_cast<double>(v_->llc_nr(my)) / static_cast<double>(topo.llc_cpus(my).size());
     busiest_load = load;
   } else {
     const int my = topo.node(dst);

@@ -10,10 +10,10 @@ namespace models {
 namespace {
 
 // kernel/sched/core.c sched_prio_to_weight, nice -20..19.
-constexpr int kNiceWeight[40] = {88761, 71755, 56483, 46273, 36291, 29154, 23254, 18705, 14949, 11916,
-                                 9548,  7620,  6100,  4904,  3906,  3121,  2501,  1991,  1586,  1277,
-                                 1024,  820,   655,   526,   423,   335,   272,   215,   172,   137,
-                                 110,   87,    70,    56,    45,    36,    29,    23,    18,    15};
+constexpr int kNiceWeight[40] = {
+    88761, 71755, 56483, 46273, 36291, 29154, 23254, 18705, 14949, 11916, 9548, 7620, 6100, 4904,
+    3906,  3121,  2501,  1991,  1586,  1277,  1024,  820,   655,   526,   423,  335,  272,  215,
+    172,   137,   110,   87,    70,    56,    45,    36,    29,    23,    18,   15};
 
 int ilog2(int v) {
   int r = 0;
@@ -29,28 +29,41 @@ int ilog2(int v) {
 const sim::ParamList& Scheduler::params() {
   static const sim::ParamList p = {
       sim::p_int("hz", 1000, "scheduler tick rate (CONFIG_HZ)", 100, 10000),
-      sim::p_time("base_slice", "0.7ms", "EEVDF base slice, scaled by 1 + ilog2(min(ncpus, 8)) (2.8 ms on 8+ CPUs)"),
+      sim::p_time("base_slice", "0.7ms",
+                  "EEVDF base slice, scaled by 1 + ilog2(min(ncpus, 8)) (2.8 ms on 8+ CPUs)"),
       sim::p_time("migration_cost", "0.5ms", "cache-hot threshold, sysctl_sched_migration_cost"),
       sim::p_int("busy_factor", 16, "balance interval multiplier on a busy CPU", 1, 1024),
-      sim::p_int("imbalance_pct", 117, "imbalance threshold of MC/PKG/NUMA domains (percent)", 100, 1000),
-      sim::p_int("imbalance_pct_smt", 110, "imbalance threshold of the SMT domain (percent)", 100, 1000),
-      sim::p_int("cache_nice_tries", 1, "failed balance attempts before cache-hot tasks may move", 0, 100),
-      sim::p_time("newidle_cost_smt", "878ns", "newidle balance cost per attempt, SMT domain (LKML 2025-03-13)"),
+      sim::p_int("imbalance_pct", 117, "imbalance threshold of MC/PKG/NUMA domains (percent)", 100,
+                 1000),
+      sim::p_int("imbalance_pct_smt", 110, "imbalance threshold of the SMT domain (percent)", 100,
+                 1000),
+      sim::p_int("cache_nice_tries", 1, "failed balance attempts before cache-hot tasks may move",
+                 0, 100),
+      sim::p_time("newidle_cost_smt", "878ns",
+                  "newidle balance cost per attempt, SMT domain (LKML 2025-03-13)"),
       sim::p_time("newidle_cost_mc", "1685ns", "newidle balance cost per attempt, MC (LLC) domain"),
       sim::p_time("newidle_cost_pkg", "10837ns", "newidle balance cost per attempt, PKG domain"),
       sim::p_time("newidle_cost_numa", "20153ns", "newidle balance cost per attempt, NUMA domain"),
       sim::p_time("context_switch", "1.5us", "direct cost of one context switch (est.)"),
-      sim::p_time("task_move", "1us", "detach + attach of one task across run queues, remote rq lock included (est.)"),
+      sim::p_time("task_move", "1us",
+                  "detach + attach of one task across run queues, remote rq lock included (est.)"),
       sim::p_time("ipi_send", "50ns", "sender's cost per IPI (est.)"),
       sim::p_time("wakeup_cost", "1us", "waker's CPU time per try_to_wake_up (est.)"),
-      sim::p_double("rq_lines", 2, "cache lines read per run queue scanned by a balancer (est.)", 0, 64),
-      sim::p_double("refill_mlp", 8, "cache misses in flight while a migrated task refills its working set (est.)", 1, 64),
+      sim::p_double("rq_lines", 2, "cache lines read per run queue scanned by a balancer (est.)", 0,
+                    64),
+      sim::p_double("refill_mlp", 8,
+                    "cache misses in flight while a migrated task refills its working set (est.)",
+                    1, 64),
       sim::p_time("idle_exit", "1us", "time for an idle CPU to leave its idle state (est.)"),
-      sim::p_bool("run_to_parity", true, "EEVDF RUN_TO_PARITY: a woken task does not preempt before curr's slice ends"),
-      sim::p_string("isolcpus", "", "isolated CPUs (cpulist): in no sched domain, only pinned tasks run there"),
-      sim::p_string("nohz_full", "", "CPUs whose tick stops while they run a single task (cpulist)"),
+      sim::p_bool("run_to_parity", true,
+                  "EEVDF RUN_TO_PARITY: a woken task does not preempt before curr's slice ends"),
+      sim::p_string("isolcpus", "",
+                    "isolated CPUs (cpulist): in no sched domain, only pinned tasks run there"),
+      sim::p_string("nohz_full", "",
+                    "CPUs whose tick stops while they run a single task (cpulist)"),
       sim::p_time("sample_period", "1ms", "run-queue imbalance sampling period"),
-      sim::p_bool("skew_tick", true, "offset each CPU's tick (Linux skew_tick=1); off: all CPUs tick in lockstep"),
+      sim::p_bool("skew_tick", true,
+                  "offset each CPU's tick (Linux skew_tick=1); off: all CPUs tick in lockstep"),
   };
   return p;
 }
@@ -67,7 +80,8 @@ Scheduler::Scheduler(sim::RunContext& ctx, Platform& pf) : ctx_(ctx), sim_(ctx.s
   isolated_ = CpuMask::parse(p.s("isolcpus"), n, p.where("isolcpus"));
   nohz_full_mask_ = CpuMask::parse(p.s("nohz_full"), n, p.where("nohz_full"));
   CpuMask hk = CpuMask(n, true).without(isolated_);
-  if (!hk.any()) p.where("isolcpus").fail("at least one CPU left for housekeeping", p.s("isolcpus"));
+  if (!hk.any())
+    p.where("isolcpus").fail("at least one CPU left for housekeeping", p.s("isolcpus"));
   SchedDomainCosts dc;
   dc.newidle = {p.time("newidle_cost_smt"), p.time("newidle_cost_mc"), p.time("newidle_cost_pkg"),
                 p.time("newidle_cost_numa")};
@@ -123,14 +137,16 @@ Scheduler::Scheduler(sim::RunContext& ctx, Platform& pf) : ctx_(ctx), sim_(ctx.s
   wakeups_ = &st.counter("sched.wakeups");
   stale_moves_ = &st.counter("sched.balance_moves_stale");
   for (int d = 1; d < 6; ++d)
-    mig_dist_[static_cast<std::size_t>(d)] =
-        &st.counter(std::string("sched.migrations_by_distance.") + distance_name(static_cast<CpuDistance>(d)));
+    mig_dist_[static_cast<std::size_t>(d)] = &st.counter(
+        std::string("sched.migrations_by_distance.") + distance_name(static_cast<CpuDistance>(d)));
   mig_cause_ = {&st.counter("sched.migrations.fork"), &st.counter("sched.migrations.wakeup"),
                 &st.counter("sched.migrations.balance")};
-  const char* charge_names[kCharges] = {"context_switch", "newidle_balance", "tick_balance", "switch_balance",
-                                        "kick_balance",   "wake_scan",       "ipi_handler",  "steal", "wakeup"};
+  const char* charge_names[kCharges] = {"context_switch", "newidle_balance", "tick_balance",
+                                        "switch_balance", "kick_balance",    "wake_scan",
+                                        "ipi_handler",    "steal",           "wakeup"};
   for (int k = 0; k < kCharges; ++k)
-    charge_ns_[static_cast<std::size_t>(k)] = &st.counter(std::string("sched.cpu_ns.") + charge_names[k]);
+    charge_ns_[static_cast<std::size_t>(k)] =
+        &st.counter(std::string("sched.cpu_ns.") + charge_names[k]);
   ipi_resched_ = &st.counter("sched.ipis.resched");
   ipi_kick_ = &st.counter("sched.ipis.balance_kick");
   refill_ns_ = &st.counter("sched.cache_refill_ns");
@@ -149,12 +165,13 @@ Scheduler::Scheduler(sim::RunContext& ctx, Platform& pf) : ctx_(ctx), sim_(ctx.s
 
 Scheduler::~Scheduler() = default;
 
-CpuMask Scheduler::parse_allowed(const std::string& affinity, const sim::Where& aw, const std::string& cpuset,
-                                 const sim::Where& cw) const {
+CpuMask Scheduler::parse_allowed(const std::string& affinity, const sim::Where& aw,
+                                 const std::string& cpuset, const sim::Where& cw) const {
   const int n = pf_.cpu_count();
   CpuMask m = affinity.empty() ? topo_->housekeeping() : CpuMask::parse(affinity, n, aw);
   if (!cpuset.empty()) m &= CpuMask::parse(cpuset, n, cw);
-  if (!m.any()) (affinity.empty() ? cw : aw).fail("CPUs that leave the task somewhere to run", "an empty set");
+  if (!m.any())
+    (affinity.empty() ? cw : aw).fail("CPUs that leave the task somewhere to run", "an empty set");
   return m;
 }
 
@@ -197,7 +214,8 @@ int Scheduler::pick_eevdf(const Rq& r, bool include_curr) const {
 void Scheduler::note_llc(int llc) {
   const std::size_t l = static_cast<std::size_t>(llc);
   const Tick t = now();
-  if (llc_nover_[l] > 0) idle_waiting_ += static_cast<double>(llc_nidle_[l]) * static_cast<double>(t - llc_last_[l]);
+  if (llc_nover_[l] > 0)
+    idle_waiting_ += static_cast<double>(llc_nidle_[l]) * static_cast<double>(t - llc_last_[l]);
   llc_last_[l] = t;
 }
 
@@ -273,15 +291,18 @@ int Scheduler::select_wake_cpu(Task& t, int waker, bool sync) {
     else if (rq(prev).nr == 0)
       target = prev;
     else if ((rq(waker).nr + 1) * 100 * 2 < rq(prev).nr * (200 + imbalance_pct_ - 100))
-      target = waker;  // wake_affine_weight: the waker's CPU, with the wakee, still lighter than prev
+      target =
+          waker;  // wake_affine_weight: the waker's CPU, with the wakee, still lighter than prev
   }
   if (!rq(target).housekeeping || rq(target).nr == 0) return target;
-  if (prev != target && rq(prev).housekeeping && topo_->llc(prev) == topo_->llc(target) && rq(prev).nr == 0)
+  if (prev != target && rq(prev).housekeeping && topo_->llc(prev) == topo_->llc(target) &&
+      rq(prev).nr == 0)
     return prev;
   // select_idle_cpu: walk the target's LLC from target+1, reading each CPU's run queue.
   const auto& cpus = topo_->llc_cpus(topo_->llc(target));
   const std::size_t sz = cpus.size();
-  std::size_t start = static_cast<std::size_t>(std::lower_bound(cpus.begin(), cpus.end(), target) - cpus.begin());
+  std::size_t start =
+      static_cast<std::size_t>(std::lower_bound(cpus.begin(), cpus.end(), target) - cpus.begin());
   Tick cost = 0;
   int found = -1;
   for (std::size_t i = 1; i < sz; ++i) {
@@ -305,8 +326,8 @@ void Scheduler::enqueue(int cpu, Task& t, Cause cause, int waker) {
     if (mig_dist_[static_cast<std::size_t>(d)]) mig_dist_[static_cast<std::size_t>(d)]->add();
     mig_cause_[static_cast<std::size_t>(cause)]->add();
     if (cache_hot(t.id))
-      t.refill += static_cast<Tick>(static_cast<double>(t.ws_lines) * static_cast<double>(pf_.c2c_latency(t.cpu, cpu)) /
-                                    refill_mlp_);
+      t.refill += static_cast<Tick>(static_cast<double>(t.ws_lines) *
+                                    static_cast<double>(pf_.c2c_latency(t.cpu, cpu)) / refill_mlp_);
   }
   if (!t.allowed.test(cpu)) violations_->add();
   if (!r.housekeeping && !t.pinned_isolated) iso_violations_->add();
@@ -316,7 +337,8 @@ void Scheduler::enqueue(int cpu, Task& t, Cause cause, int waker) {
   // place_entity: keep the lag the task had when it left, scaled for the load it joins.
   const double avg = avg_vruntime(r);
   double lag = t.vlag;
-  if (r.sum_w > 0) lag = lag * static_cast<double>(r.sum_w + t.weight) / static_cast<double>(r.sum_w);
+  if (r.sum_w > 0)
+    lag = lag * static_cast<double>(r.sum_w + t.weight) / static_cast<double>(r.sum_w);
   t.vruntime = avg - lag;
   t.deadline = t.vruntime + (cause == Cause::Fork && !t.started ? vslice(t) / 2 : vslice(t));
   account_add(r, t);
@@ -325,7 +347,8 @@ void Scheduler::enqueue(int cpu, Task& t, Cause cause, int waker) {
   set_nr(cpu, r.nr + 1);
   if (was_idle && r.curr < 0) {
     const Tick idle = tnow - r.idle_since;
-    const double a = static_cast<double>(r.avg_idle) + (static_cast<double>(idle) - static_cast<double>(r.avg_idle)) / 8;
+    const double a = static_cast<double>(r.avg_idle) +
+                     (static_cast<double>(idle) - static_cast<double>(r.avg_idle)) / 8;
     r.avg_idle = std::min<Tick>(static_cast<Tick>(std::max(0.0, a)), 2 * costs_.migration_cost);
     // A balance in progress on the idle CPU stops at its next checkpoint (the kernel checks
     // for a pending wakeup between domain levels); the unspent part is not charged.
@@ -381,7 +404,8 @@ void Scheduler::dequeue_queued(int cpu, Task& t) {
   auto it = std::find(r.queue.begin(), r.queue.end(), t.id);
   HETSIM_CHECK(it != r.queue.end(), "dequeue of a task that is not queued");
   r.queue.erase(it);
-  const double limit = std::max(2.0 * vslice(t), static_cast<double>(costs_.tick) * 1024.0 / t.weight);
+  const double limit =
+      std::max(2.0 * vslice(t), static_cast<double>(costs_.tick) * 1024.0 / t.weight);
   t.vlag = std::clamp(avg_vruntime(r) - t.vruntime, -limit, limit);
   account_remove(r, t);
   if (r.sum_w == 0) r.vclock = t.vruntime;
@@ -397,7 +421,8 @@ void Scheduler::park(int cpu, Task& t, const Action& a) {
   } else if (a.kind == Action::Sleep) {
     t.state = State::Sleeping;
     ++t.sleep_token;
-    sim_.at<&Scheduler::on_timer>(now() + a.t, this, (t.sleep_token << 32) | static_cast<std::uint64_t>(t.id));
+    sim_.at<&Scheduler::on_timer>(now() + a.t, this,
+                                  (t.sleep_token << 32) | static_cast<std::uint64_t>(t.id));
   } else {
     t.state = State::Dead;
   }
@@ -405,7 +430,8 @@ void Scheduler::park(int cpu, Task& t, const Action& a) {
 
 void Scheduler::leave_cpu(int cpu, Task& t) {
   Rq& r = rq(cpu);
-  const double limit = std::max(2.0 * vslice(t), static_cast<double>(costs_.tick) * 1024.0 / t.weight);
+  const double limit =
+      std::max(2.0 * vslice(t), static_cast<double>(costs_.tick) * 1024.0 / t.weight);
   t.vlag = std::clamp(avg_vruntime(r) - t.vruntime, -limit, limit);
   account_remove(r, t);
   if (r.sum_w == 0) r.vclock = t.vruntime;
@@ -492,7 +518,8 @@ void Scheduler::start_segment(int cpu, Task& t, Tick begin) {
   r.seg_ov = 0;
   r.seg_end = begin + t.refill + t.remaining;
   ++r.token;
-  sim_.at<&Scheduler::on_burst_done>(r.seg_end, this, (r.token << 16) | static_cast<std::uint64_t>(cpu));
+  sim_.at<&Scheduler::on_burst_done>(r.seg_end, this,
+                                     (r.token << 16) | static_cast<std::uint64_t>(cpu));
 }
 
 void Scheduler::update_curr(int cpu) {
@@ -576,7 +603,8 @@ void Scheduler::charge(int cpu, Tick d, Charge kind) {
     r.seg_ov += d;
     r.seg_end += d;
     ++r.token;
-    sim_.at<&Scheduler::on_burst_done>(r.seg_end, this, (r.token << 16) | static_cast<std::uint64_t>(cpu));
+    sim_.at<&Scheduler::on_burst_done>(r.seg_end, this,
+                                       (r.token << 16) | static_cast<std::uint64_t>(cpu));
   } else {
     r.busy_until = std::max(now(), r.busy_until) + d;
   }
@@ -635,7 +663,8 @@ bool Scheduler::wake(int ti, int waker, bool sync) {
     charge(waker, wakeup_cost_, kWakeup);
     t.waking = true;
     sim_.at<&Scheduler::on_deferred_wake>(now() + w.step_wakes, this,
-                                          static_cast<std::uint64_t>(ti) | (static_cast<std::uint64_t>(waker) << 32) |
+                                          static_cast<std::uint64_t>(ti) |
+                                              (static_cast<std::uint64_t>(waker) << 32) |
                                               (sync ? 1ULL << 63 : 0));
     return true;
   }
@@ -675,7 +704,12 @@ int Scheduler::spawn(const TaskSpec& spec, int parent_cpu) {
   tasks_.push_back(std::move(t));
   Task& tt = tasks_.back();
   const int cpu = select_fork_cpu(tt, parent_cpu);
-  if (parent_cpu >= 0) charge(parent_cpu, topo_->domains(parent_cpu).empty() ? 0 : topo_->scan_cost(parent_cpu, topo_->domains(parent_cpu).size() - 1), kWakeScan);
+  if (parent_cpu >= 0)
+    charge(parent_cpu,
+           topo_->domains(parent_cpu).empty()
+               ? 0
+               : topo_->scan_cost(parent_cpu, topo_->domains(parent_cpu).size() - 1),
+           kWakeScan);
   enqueue(cpu, tt, Cause::Fork, parent_cpu);
   if (!sampling_) {
     sampling_ = true;
@@ -697,13 +731,15 @@ void Scheduler::apply(int cpu, BalanceDecision&& d, Charge kind) {
   for (int k : d.kick) {
     ipi_kick_->add();
     charge(cpu, costs_.ipi_send, kIpi);
-    sim_.at<&Scheduler::on_balance_kick>(now() + d.cost + pf_.cpu_spec().ipi_latency, this, static_cast<std::uint64_t>(k));
+    sim_.at<&Scheduler::on_balance_kick>(now() + d.cost + pf_.cpu_spec().ipi_latency, this,
+                                         static_cast<std::uint64_t>(k));
   }
   if (d.moves.empty()) return;
   sim_.call_at(now() + d.cost, [this, cpu, moves = std::move(d.moves)] {
     for (const Move& m : moves) {
       Task& t = task(m.task);
-      if (t.state != State::Runnable || t.cpu != m.from || rq(m.from).curr == m.task || m.from == m.to) {
+      if (t.state != State::Runnable || t.cpu != m.from || rq(m.from).curr == m.task ||
+          m.from == m.to) {
         stale_moves_->add();
         continue;
       }
@@ -740,25 +776,30 @@ void Scheduler::finish() {
   st.set_metric("sched.throughput_ops", secs > 0 ? ops_->value() / secs : 0);
   st.set_metric("sched.throughput_per_cpu", secs > 0 ? ops_->value() / secs / hk : 0);
   st.set_metric("sched.idle_llc_waiting_ms", idle_waiting_ / static_cast<double>(sim::kMs));
-  st.set_metric("sched.idle_llc_waiting_share", end ? idle_waiting_ / (hk * static_cast<double>(end)) : 0);
+  st.set_metric("sched.idle_llc_waiting_share",
+                end ? idle_waiting_ / (hk * static_cast<double>(end)) : 0);
   double bal = 0;
   for (Charge k : {kNewidle, kTick, kSwitchHook, kKick, kWakeScan}) bal += charge_ns_[k]->value();
   st.set_metric("sched.balance_cpu_ms", bal / 1e6);
-  st.set_metric("sched.balance_cpu_share", end ? bal * sim::kNs / (hk * static_cast<double>(end)) : 0);
+  st.set_metric("sched.balance_cpu_share",
+                end ? bal * sim::kNs / (hk * static_cast<double>(end)) : 0);
   double migs = 0;
   for (auto* c : mig_cause_) migs += c->value();
   st.set_metric("sched.migrations_total", migs);
-  st.set_metric("sched.migrations_per_kop", ops_->value() > 0 ? 1000.0 * (migs - mig_cause_[0]->value()) / ops_->value() : 0);
+  st.set_metric("sched.migrations_per_kop",
+                ops_->value() > 0 ? 1000.0 * (migs - mig_cause_[0]->value()) / ops_->value() : 0);
   Tick busy = 0;
   for (const Task& t : tasks_) busy += t.cpu_time;
-  st.set_metric("sched.utilization", end ? static_cast<double>(busy) / (hk * static_cast<double>(end)) : 0);
+  st.set_metric("sched.utilization",
+                end ? static_cast<double>(busy) / (hk * static_cast<double>(end)) : 0);
   st.set_metric("sched.bursts_in_flight", bursts_started_->value() - bursts_done_->value());
   st.set_metric("sched.ipis_total", ipi_resched_->value() + ipi_kick_->value());
   st.set_metric("sched.tasks", static_cast<double>(tasks_.size()));
 }
 
 [[maybe_unused]] static const bool kListed = [] {
-  sim::Catalog::get().add({"machine.sched", "platform", "the \"sched\" object of a machine file", Scheduler::params()});
+  sim::Catalog::get().add(
+      {"machine.sched", "platform", "the \"sched\" object of a machine file", Scheduler::params()});
   return true;
 }();
 

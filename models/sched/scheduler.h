@@ -40,8 +40,8 @@ class TaskClient {
 struct TaskSpec {
   TaskClient* client = nullptr;
   int nice = 0;
-  CpuMask allowed;  // affinity & cpuset; empty = every housekeeping CPU
-  std::uint64_t working_set = 0;  // bytes refilled after a cache-hot migration
+  CpuMask allowed;                    // affinity & cpuset; empty = every housekeeping CPU
+  std::uint64_t working_set = 0;      // bytes refilled after a cache-hot migration
   sim::Histogram* latency = nullptr;  // extra per-workload wakeup latency histogram
 };
 
@@ -64,8 +64,8 @@ class Scheduler final : public SchedView, public CpuExec::Observer {
   Platform& platform() { return pf_; }
   const CpuMask& isolated() const { return isolated_; }
   // A workload's "cpus"/"cpuset" strings -> allowed mask (empty strings = no restriction).
-  CpuMask parse_allowed(const std::string& affinity, const sim::Where& aw, const std::string& cpuset,
-                        const sim::Where& cw) const;
+  CpuMask parse_allowed(const std::string& affinity, const sim::Where& aw,
+                        const std::string& cpuset, const sim::Where& cw) const;
 
   // SchedView
   Tick now() const override { return sim_.now(); }
@@ -73,11 +73,17 @@ class Scheduler final : public SchedView, public CpuExec::Observer {
   const SchedCosts& costs() const override { return costs_; }
   int nr_running(int cpu) const override { return rq(cpu).nr; }
   const std::vector<int>& queued(int cpu) const override { return rq(cpu).queue; }
-  bool allowed(int task, int cpu) const override { return tasks_[static_cast<std::size_t>(task)].allowed.test(cpu); }
+  bool allowed(int task, int cpu) const override {
+    return tasks_[static_cast<std::size_t>(task)].allowed.test(cpu);
+  }
   bool cache_hot(int task) const override;
   Tick avg_idle(int cpu) const override { return rq(cpu).avg_idle; }
-  const CpuMask& idle_mask(int llc) const override { return llc_idle_[static_cast<std::size_t>(llc)]; }
-  const CpuMask& overloaded_mask(int llc) const override { return llc_over_[static_cast<std::size_t>(llc)]; }
+  const CpuMask& idle_mask(int llc) const override {
+    return llc_idle_[static_cast<std::size_t>(llc)];
+  }
+  const CpuMask& overloaded_mask(int llc) const override {
+    return llc_over_[static_cast<std::size_t>(llc)];
+  }
   int llc_nr(int llc) const override { return llc_nr_[static_cast<std::size_t>(llc)]; }
   int node_nr(int node) const override { return node_nr_[static_cast<std::size_t>(node)]; }
   int overloaded_cpus() const override { return overloaded_; }
@@ -90,7 +96,18 @@ class Scheduler final : public SchedView, public CpuExec::Observer {
  private:
   enum class State { Running, Runnable, Blocked, Sleeping, Dead };
   enum class Cause { Fork, Wakeup, Balance };
-  enum Charge { kCtxSwitch, kNewidle, kTick, kSwitchHook, kKick, kWakeScan, kIpi, kSteal, kWakeup, kCharges };
+  enum Charge {
+    kCtxSwitch,
+    kNewidle,
+    kTick,
+    kSwitchHook,
+    kKick,
+    kWakeScan,
+    kIpi,
+    kSteal,
+    kWakeup,
+    kCharges
+  };
   struct Task {
     int id;
     TaskClient* client;
@@ -106,7 +123,7 @@ class Scheduler final : public SchedView, public CpuExec::Observer {
     Tick last_ran = 0;
     Tick wake_time = 0;
     bool woken = false;
-    bool waking = false;  // a deferred wakeup is on its way
+    bool waking = false;   // a deferred wakeup is on its way
     bool started = false;  // has a step to run (false: next() decides at dispatch)
     std::uint64_t sleep_token = 0;
     Tick cpu_time = 0;
@@ -130,7 +147,7 @@ class Scheduler final : public SchedView, public CpuExec::Observer {
     Tick step_wakes = 0;
     std::vector<Tick> checkpoints;  // where an idle balance in progress may stop early
     Tick balance_end = 0;
-    Charge balance_kind = kNewidle;   // waker time spent on wakeups during this step
+    Charge balance_kind = kNewidle;  // waker time spent on wakeups during this step
     bool kick_pending = false;
     bool housekeeping = true, nohz_full = false;
   };
@@ -139,7 +156,9 @@ class Scheduler final : public SchedView, public CpuExec::Observer {
   const Rq& rq(int cpu) const { return rqs_[static_cast<std::size_t>(cpu)]; }
   Task& task(int t) { return tasks_[static_cast<std::size_t>(t)]; }
 
-  double avg_vruntime(const Rq& r) const { return r.sum_w ? r.sum_wv / static_cast<double>(r.sum_w) : r.vclock; }
+  double avg_vruntime(const Rq& r) const {
+    return r.sum_w ? r.sum_wv / static_cast<double>(r.sum_w) : r.vclock;
+  }
   double vslice(const Task& t) const { return static_cast<double>(slice_) * 1024.0 / t.weight; }
   void account_add(Rq& r, const Task& t);
   void account_remove(Rq& r, const Task& t);
@@ -151,7 +170,7 @@ class Scheduler final : public SchedView, public CpuExec::Observer {
   int select_fork_cpu(const Task& t, int hint);
   void enqueue(int cpu, Task& t, Cause cause, int waker_cpu);
   void dequeue_queued(int cpu, Task& t);
-  void leave_cpu(int cpu, Task& t);  // curr stops being runnable
+  void leave_cpu(int cpu, Task& t);              // curr stops being runnable
   void park(int cpu, Task& t, const Action& a);  // curr blocks, sleeps or exits
 
   void kick(int cpu, Tick delay);

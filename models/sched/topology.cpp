@@ -6,15 +6,20 @@ namespace models {
 
 const char* sd_level_name(SdLevel l) {
   switch (l) {
-    case SdLevel::Smt: return "smt";
-    case SdLevel::Mc: return "mc";
-    case SdLevel::Pkg: return "pkg";
-    case SdLevel::Numa: return "numa";
+    case SdLevel::Smt:
+      return "smt";
+    case SdLevel::Mc:
+      return "mc";
+    case SdLevel::Pkg:
+      return "pkg";
+    case SdLevel::Numa:
+      return "numa";
   }
   return "?";
 }
 
-SchedTopology::SchedTopology(const Platform& pf, const CpuMask& housekeeping, const SchedDomainCosts& costs)
+SchedTopology::SchedTopology(const Platform& pf, const CpuMask& housekeeping,
+                             const SchedDomainCosts& costs)
     : n_(pf.cpu_count()), housekeeping_(housekeeping) {
   const CpuSpec& cs = pf.cpu_spec();
   const auto& cpus = pf.cpus();
@@ -40,13 +45,18 @@ SchedTopology::SchedTopology(const Platform& pf, const CpuMask& housekeeping, co
   }
 
   // A level exists when its span is wider than the level below (Linux degenerates the rest).
-  const bool has[kSdLevels] = {cs.smt > 1, true, cs.ccds_per_socket * cs.ccx_per_ccd > 1, cs.sockets > 1};
+  const bool has[kSdLevels] = {cs.smt > 1, true, cs.ccds_per_socket * cs.ccx_per_ccd > 1,
+                               cs.sockets > 1};
   auto group_of = [&](const Cpu& c, int level) {
     switch (level) {
-      case 0: return c.core;
-      case 1: return c.ccx;
-      case 2: return c.socket;
-      default: return 0;
+      case 0:
+        return c.core;
+      case 1:
+        return c.ccx;
+      case 2:
+        return c.socket;
+      default:
+        return 0;
     }
   };
   const int ngroups[kSdLevels] = {pf.core_count(), nllc, cs.sockets, 1};
@@ -80,7 +90,8 @@ SchedTopology::SchedTopology(const Platform& pf, const CpuMask& housekeeping, co
     if (!housekeeping.test(c.id)) continue;
     for (int l = 0; l < kSdLevels; ++l) {
       if (!has[l]) continue;
-      const SchedDomain& d = levels_[static_cast<std::size_t>(l)][static_cast<std::size_t>(group_of(c, l))];
+      const SchedDomain& d =
+          levels_[static_cast<std::size_t>(l)][static_cast<std::size_t>(group_of(c, l))];
       if (d.span.size() < 2) continue;
       cpu_domains_[static_cast<std::size_t>(c.id)].push_back(&d);
       double t = 0;

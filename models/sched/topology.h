@@ -37,20 +37,28 @@ class SchedTopology {
 
   int cpu_count() const { return n_; }
   // Domains of `cpu`, lowest level first; empty for an isolated CPU.
-  const std::vector<const SchedDomain*>& domains(int cpu) const { return cpu_domains_[static_cast<std::size_t>(cpu)]; }
+  const std::vector<const SchedDomain*>& domains(int cpu) const {
+    return cpu_domains_[static_cast<std::size_t>(cpu)];
+  }
   int llc(int cpu) const { return llc_of_[static_cast<std::size_t>(cpu)]; }
   int node(int cpu) const { return node_of_[static_cast<std::size_t>(cpu)]; }
   int llc_count() const { return static_cast<int>(llc_cpus_.size()); }
   int node_count() const { return static_cast<int>(node_llcs_.size()); }
   // Housekeeping CPUs of an LLC / LLCs of a node.
-  const std::vector<int>& llc_cpus(int llc) const { return llc_cpus_[static_cast<std::size_t>(llc)]; }
+  const std::vector<int>& llc_cpus(int llc) const {
+    return llc_cpus_[static_cast<std::size_t>(llc)];
+  }
   const CpuMask& llc_mask(int llc) const { return llc_mask_[static_cast<std::size_t>(llc)]; }
-  const std::vector<int>& node_llcs(int node) const { return node_llcs_[static_cast<std::size_t>(node)]; }
+  const std::vector<int>& node_llcs(int node) const {
+    return node_llcs_[static_cast<std::size_t>(node)];
+  }
   const CpuMask& node_mask(int node) const { return node_mask_[static_cast<std::size_t>(node)]; }
   const CpuMask& housekeeping() const { return housekeeping_; }
   // CPU time `cpu` spends reading the run queue of every CPU of its domain at index
   // `level_ix` (each read pulls rq_lines lines at the core-to-core latency to that CPU).
-  Tick scan_cost(int cpu, std::size_t level_ix) const { return scan_cost_[static_cast<std::size_t>(cpu)][level_ix]; }
+  Tick scan_cost(int cpu, std::size_t level_ix) const {
+    return scan_cost_[static_cast<std::size_t>(cpu)][level_ix];
+  }
 
  private:
   int n_;

@@ -11,8 +11,10 @@ namespace models {
 class Batch : public SchedWorkload {
  public:
   static constexpr const char* kDoc =
-      "Fluctuating batch job (kernel-build-like): directories of compile units run `jobs` at a time, "
-      "each directory ends with a serial link step. Throughput = units per second; makespan when finite.";
+      "Fluctuating batch job (kernel-build-like): directories of compile units run `jobs` at a "
+      "time, "
+      "each directory ends with a serial link step. Throughput = units per second; makespan when "
+      "finite.";
   static const sim::ParamList& params() {
     static const sim::ParamList p = [] {
       sim::ParamList l = {
@@ -20,7 +22,8 @@ class Batch : public SchedWorkload {
           sim::p_int("units", 0, "compile units in total (0 = until the stop time)", 0, 1e12),
           sim::p_int("dir_units", 200, "units per directory (a link step follows each)", 1, 1e9),
           sim::p_time("unit_cpu", "8ms", "mean CPU time of a unit (exponential) (est.)"),
-          sim::p_time("unit_io", "300us", "mean I/O sleep inside a unit (exponential, 0 = none) (est.)"),
+          sim::p_time("unit_io", "300us",
+                      "mean I/O sleep inside a unit (exponential, 0 = none) (est.)"),
           sim::p_time("link_cpu", "20ms", "CPU time of a directory's link step (est.)"),
       };
       add_task_params(l, "1MiB");
@@ -29,8 +32,12 @@ class Batch : public SchedWorkload {
     return p;
   }
   Batch(sim::RunContext& ctx, const sim::Params& p)
-      : SchedWorkload(ctx, p, "batch"), jobs_(count(p, "jobs", 1)), units_(p.i("units")),
-        dir_units_(p.i("dir_units")), unit_cpu_(p.time("unit_cpu")), unit_io_(p.time("unit_io")),
+      : SchedWorkload(ctx, p, "batch"),
+        jobs_(count(p, "jobs", 1)),
+        units_(p.i("units")),
+        dir_units_(p.i("dir_units")),
+        unit_cpu_(p.time("unit_cpu")),
+        unit_io_(p.time("unit_io")),
         link_cpu_(p.time("link_cpu")) {
     makespan_ = &ctx.sim().stats().counter("batch.units_done");
   }
@@ -49,7 +56,9 @@ class Batch : public SchedWorkload {
     } else if (phase == 0 || phase == 2) {
       return Action::run(half_unit());
     } else if (phase == 1) {
-      if (unit_io_ > 0) return Action::sleep(std::max<Tick>(1, static_cast<Tick>(rng_.exponential(static_cast<double>(unit_io_)))));
+      if (unit_io_ > 0)
+        return Action::sleep(
+            std::max<Tick>(1, static_cast<Tick>(rng_.exponential(static_cast<double>(unit_io_)))));
       u.phase = 3;
       return Action::run(half_unit());
     }
@@ -63,7 +72,10 @@ class Batch : public SchedWorkload {
   }
 
  private:
-  Tick half_unit() { return std::max<Tick>(1, static_cast<Tick>(rng_.exponential(static_cast<double>(unit_cpu_)) / 2)); }
+  Tick half_unit() {
+    return std::max<Tick>(1,
+                          static_cast<Tick>(rng_.exponential(static_cast<double>(unit_cpu_)) / 2));
+  }
   struct Unit {
     bool link = false;
     int phase = 0;

@@ -12,11 +12,17 @@
 namespace models {
 
 inline void add_task_params(sim::ParamList& p, const char* ws_default) {
-  p.push_back(sim::p_string("cpus", "", "affinity of every task (cpulist; \"\" = all housekeeping CPUs)"));
-  p.push_back(sim::p_string("cpuset", "", "cgroup cpuset the tasks live in (cpulist; \"\" = no restriction)"));
+  p.push_back(
+      sim::p_string("cpus", "", "affinity of every task (cpulist; \"\" = all housekeeping CPUs)"));
+  p.push_back(sim::p_string("cpuset", "",
+                            "cgroup cpuset the tasks live in (cpulist; \"\" = no restriction)"));
   p.push_back(sim::p_int("nice", 0, "nice value of every task", -20, 19));
-  p.push_back(sim::p_size("working_set", ws_default, "cache footprint refilled after a cache-hot migration (est.)"));
-  p.push_back(sim::p_double("per_cpu", 0, "if > 0: size the workload to this many tasks per allowed CPU (overrides its count)", 0, 1000));
+  p.push_back(sim::p_size("working_set", ws_default,
+                          "cache footprint refilled after a cache-hot migration (est.)"));
+  p.push_back(sim::p_double(
+      "per_cpu", 0,
+      "if > 0: size the workload to this many tasks per allowed CPU (overrides its count)", 0,
+      1000));
 }
 
 class SchedWorkload : public sim::Workload, public TaskClient {
@@ -26,7 +32,8 @@ class SchedWorkload : public sim::Workload, public TaskClient {
     spec_.client = this;
     spec_.nice = static_cast<int>(p.i("nice"));
     spec_.working_set = p.size("working_set");
-    spec_.allowed = sched_.parse_allowed(p.s("cpus"), p.where("cpus"), p.s("cpuset"), p.where("cpuset"));
+    spec_.allowed =
+        sched_.parse_allowed(p.s("cpus"), p.where("cpus"), p.s("cpuset"), p.where("cpuset"));
   }
   // The workload's count parameter, or per_cpu x allowed CPUs / tasks per unit.
   int count(const sim::Params& p, const char* key, int tasks_per_unit) const {

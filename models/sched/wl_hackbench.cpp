@@ -19,8 +19,11 @@ class Hackbench : public SchedWorkload {
       sim::ParamList l = {
           sim::p_int("groups", 10, "groups of senders and receivers", 1, 100000),
           sim::p_int("fds", 20, "senders and receivers per group", 1, 1000),
-          sim::p_int("loops", 0, "messages each sender writes to each receiver (0 = until the stop time)", 0, 1e12),
-          sim::p_time("write_cost", "1.5us", "CPU time of one pipe write of a 100-byte message (est.)"),
+          sim::p_int("loops", 0,
+                     "messages each sender writes to each receiver (0 = until the stop time)", 0,
+                     1e12),
+          sim::p_time("write_cost", "1.5us",
+                      "CPU time of one pipe write of a 100-byte message (est.)"),
           sim::p_time("read_cost", "1.5us", "CPU time of one pipe read (est.)"),
           sim::p_int("pipe_msgs", 655, "messages a pipe holds (64 KiB / 100 B)", 1, 1 << 20),
       };
@@ -31,8 +34,11 @@ class Hackbench : public SchedWorkload {
   }
 
   Hackbench(sim::RunContext& ctx, const sim::Params& p)
-      : SchedWorkload(ctx, p, "hackbench"), fds_(static_cast<int>(p.i("fds"))),
-        loops_(p.i("loops")), write_(p.time("write_cost")), read_(p.time("read_cost")),
+      : SchedWorkload(ctx, p, "hackbench"),
+        fds_(static_cast<int>(p.i("fds"))),
+        loops_(p.i("loops")),
+        write_(p.time("write_cost")),
+        read_(p.time("read_cost")),
         cap_(static_cast<int>(p.i("pipe_msgs"))) {
     groups_ = count(p, "groups", 2 * fds_);
   }
@@ -79,7 +85,8 @@ class Hackbench : public SchedWorkload {
         r.inflight.push_back(ix);
       }
       if (r.inflight.empty()) {
-        pipes_[static_cast<std::size_t>(r.group * fds_ + static_cast<int>(r.sent % fds_))].writers.push_back(t);
+        pipes_[static_cast<std::size_t>(r.group * fds_ + static_cast<int>(r.sent % fds_))]
+            .writers.push_back(t);
         return Action::block();
       }
       return Action::run(write_ * r.inflight.size());

@@ -25,9 +25,14 @@ class Loop : public SchedWorkload {
     return p;
   }
   Loop(sim::RunContext& ctx, const sim::Params& p)
-      : SchedWorkload(ctx, p, "loop." + p.s("label")), label_(p.s("label")), threads_(count(p, "threads", 1)),
-        burst_(p.time("burst")), sleep_(p.time("sleep")), iters_(p.i("iterations")) {
-    spec_.latency = &ctx.sim().stats().histogram("loop." + label_ + ".wakeup_latency", "us", static_cast<double>(sim::kUs));
+      : SchedWorkload(ctx, p, "loop." + p.s("label")),
+        label_(p.s("label")),
+        threads_(count(p, "threads", 1)),
+        burst_(p.time("burst")),
+        sleep_(p.time("sleep")),
+        iters_(p.i("iterations")) {
+    spec_.latency = &ctx.sim().stats().histogram("loop." + label_ + ".wakeup_latency", "us",
+                                                 static_cast<double>(sim::kUs));
   }
 
   void start() override {
@@ -62,7 +67,8 @@ class Loop : public SchedWorkload {
     auto& st = ctx_.sim().stats();
     const double el = static_cast<double>(elapsed());
     st.set_metric("loop." + label_ + ".cpu_ms", sim::to_seconds(cpu) * 1e3);
-    st.set_metric("loop." + label_ + ".cpu_share", el > 0 ? static_cast<double>(cpu) / (el * threads_) : 0);
+    st.set_metric("loop." + label_ + ".cpu_share",
+                  el > 0 ? static_cast<double>(cpu) / (el * threads_) : 0);
   }
 
  private:

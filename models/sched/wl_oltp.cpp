@@ -17,11 +17,13 @@ class Oltp : public SchedWorkload {
           sim::p_time("query_cpu", "150us", "mean CPU time of a query (exponential) (est.)"),
           sim::p_double("io_prob", 0.3, "probability a query waits for a storage read", 0, 1),
           sim::p_time("io_wait", "100us", "mean storage read latency (exponential) (est.)"),
-          sim::p_int("log_writers", 8, "log writer threads (worker i commits through writer i mod n)", 1, 100000),
+          sim::p_int("log_writers", 8,
+                     "log writer threads (worker i commits through writer i mod n)", 1, 100000),
           sim::p_time("commit_cpu", "10us", "worker CPU time to queue a commit (est.)"),
           sim::p_time("flush_cpu", "20us", "log writer CPU time per flush (est.)"),
           sim::p_time("flush_io", "50us", "log device write latency per flush (est.)"),
-          sim::p_int("transactions", 0, "transactions per worker (0 = until the stop time)", 0, 1e12),
+          sim::p_int("transactions", 0, "transactions per worker (0 = until the stop time)", 0,
+                     1e12),
       };
       add_task_params(l, "512KiB");
       return l;
@@ -29,9 +31,15 @@ class Oltp : public SchedWorkload {
     return p;
   }
   Oltp(sim::RunContext& ctx, const sim::Params& p)
-      : SchedWorkload(ctx, p, "oltp"), threads_(count(p, "threads", 1)), query_(p.time("query_cpu")),
-        io_prob_(p.d("io_prob")), io_(p.time("io_wait")), commit_(p.time("commit_cpu")),
-        flush_cpu_(p.time("flush_cpu")), flush_io_(p.time("flush_io")), count_(p.i("transactions")),
+      : SchedWorkload(ctx, p, "oltp"),
+        threads_(count(p, "threads", 1)),
+        query_(p.time("query_cpu")),
+        io_prob_(p.d("io_prob")),
+        io_(p.time("io_wait")),
+        commit_(p.time("commit_cpu")),
+        flush_cpu_(p.time("flush_cpu")),
+        flush_io_(p.time("flush_io")),
+        count_(p.i("transactions")),
         nwriters_(static_cast<int>(p.i("log_writers"))) {}
 
   void start() override {
@@ -89,11 +97,13 @@ class Oltp : public SchedWorkload {
           }
         }
         r.phase = 1;
-        return Action::run(std::max<Tick>(1, static_cast<Tick>(rng_.exponential(static_cast<double>(query_)))));
+        return Action::run(
+            std::max<Tick>(1, static_cast<Tick>(rng_.exponential(static_cast<double>(query_)))));
       case 1:
         r.phase = 2;
         if (rng_.uniform() < io_prob_)
-          return Action::sleep(std::max<Tick>(1, static_cast<Tick>(rng_.exponential(static_cast<double>(io_)))));
+          return Action::sleep(
+              std::max<Tick>(1, static_cast<Tick>(rng_.exponential(static_cast<double>(io_)))));
         [[fallthrough]];
       case 2:
         r.phase = 3;

@@ -17,7 +17,8 @@ class Schbench : public SchedWorkload {
           sim::p_int("workers", 16, "workers per message thread", 1, 100000),
           sim::p_time("period", "2ms", "a message thread's sleep between rounds"),
           sim::p_time("request", "500us", "CPU time of one worker request"),
-          sim::p_time("wake_cost", "1us", "message thread CPU time per worker woken (futex wake) (est.)"),
+          sim::p_time("wake_cost", "1us",
+                      "message thread CPU time per worker woken (futex wake) (est.)"),
           sim::p_int("rounds", 0, "rounds per message thread (0 = until the stop time)", 0, 1e12),
       };
       add_task_params(l, "256KiB");
@@ -26,10 +27,15 @@ class Schbench : public SchedWorkload {
     return p;
   }
   Schbench(sim::RunContext& ctx, const sim::Params& p)
-      : SchedWorkload(ctx, p, "schbench"), nwork_(static_cast<int>(p.i("workers"))), period_(p.time("period")), request_(p.time("request")),
-        wake_cost_(p.time("wake_cost")), rounds_(p.i("rounds")) {
+      : SchedWorkload(ctx, p, "schbench"),
+        nwork_(static_cast<int>(p.i("workers"))),
+        period_(p.time("period")),
+        request_(p.time("request")),
+        wake_cost_(p.time("wake_cost")),
+        rounds_(p.i("rounds")) {
     nmsg_ = count(p, "message_threads", nwork_ + 1);
-    lat_ = &ctx.sim().stats().histogram("schbench.wakeup_latency", "us", static_cast<double>(sim::kUs));
+    lat_ = &ctx.sim().stats().histogram("schbench.wakeup_latency", "us",
+                                        static_cast<double>(sim::kUs));
   }
 
   void start() override {
@@ -54,7 +60,8 @@ class Schbench : public SchedWorkload {
     if (r.worker < 0) {  // message thread: sleep, then wake every worker
       if (r.busy) {
         r.busy = false;
-        for (int w = 0; w < nwork_; ++w) sched_.wake(workers_[static_cast<std::size_t>(r.group * nwork_ + w)], sched_.cpu_of(t));
+        for (int w = 0; w < nwork_; ++w)
+          sched_.wake(workers_[static_cast<std::size_t>(r.group * nwork_ + w)], sched_.cpu_of(t));
         ++r.rounds;
         return Action::sleep(period_);
       }

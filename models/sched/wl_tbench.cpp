@@ -25,8 +25,11 @@ class Tbench : public SchedWorkload {
     return p;
   }
   Tbench(sim::RunContext& ctx, const sim::Params& p)
-      : SchedWorkload(ctx, p, "tbench"), pairs_(count(p, "pairs", 2)), client_(p.time("client_cost")),
-        server_(p.time("server_cost")), count_(p.i("transactions")) {}
+      : SchedWorkload(ctx, p, "tbench"),
+        pairs_(count(p, "pairs", 2)),
+        client_(p.time("client_cost")),
+        server_(p.time("server_cost")),
+        count_(p.i("transactions")) {}
 
   void start() override {
     for (int i = 0; i < pairs_; ++i) {

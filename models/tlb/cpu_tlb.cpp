@@ -5,12 +5,14 @@
 namespace models {
 
 TlbArray::TlbArray(std::size_t entries, std::size_t ways)
-    : sets_(std::max<std::size_t>(1, ways ? entries / ways : 1)), ways_(ways ? std::min(ways, entries) : entries),
+    : sets_(std::max<std::size_t>(1, ways ? entries / ways : 1)),
+      ways_(ways ? std::min(ways, entries) : entries),
       e_(sets_ * ways_) {}
 
 std::size_t TlbArray::set_of(const TlbKey& k) const {
   if (sets_ == 1) return 0;
-  std::uint64_t h = (k.vpn ^ (static_cast<std::uint64_t>(k.page_shift) << 58)) * 0x9e3779b97f4a7c15ULL;
+  std::uint64_t h =
+      (k.vpn ^ (static_cast<std::uint64_t>(k.page_shift) << 58)) * 0x9e3779b97f4a7c15ULL;
   return static_cast<std::size_t>((h >> 32) % sets_);
 }
 
@@ -57,7 +59,8 @@ bool TlbArray::contains(const TlbKey& k, std::uint32_t epoch) const {
   return const_cast<TlbArray*>(this)->find(k, epoch) != nullptr;
 }
 
-CpuTlb::CpuTlb(const TlbGeometry& g) : g_(g), l1_(g.l1_entries, g.l1_ways), l2_(g.l2_entries, g.l2_ways) {}
+CpuTlb::CpuTlb(const TlbGeometry& g)
+    : g_(g), l1_(g.l1_entries, g.l1_ways), l2_(g.l2_entries, g.l2_ways) {}
 
 CpuTlb::Outcome CpuTlb::access(const TlbKey& k) {
   const std::uint32_t ep = epoch(k.asid);

@@ -60,7 +60,9 @@ class CpuTlb {
 
   // Translates one access; the outcome's cost is cost(outcome).
   Outcome access(const TlbKey& k);
-  Tick cost(Outcome o) const { return o == Outcome::L1Hit ? 0 : o == Outcome::L2Hit ? g_.l2_hit : g_.walk; }
+  Tick cost(Outcome o) const {
+    return o == Outcome::L1Hit ? 0 : o == Outcome::L2Hit ? g_.l2_hit : g_.walk;
+  }
   bool holds(const TlbKey& k) const;
   // INVLPG: drops the translation from both levels; true if one was there.
   bool invalidate(const TlbKey& k);

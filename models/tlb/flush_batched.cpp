@@ -20,7 +20,10 @@ class BatchedFlush : public FlushPolicy {
     return p;
   }
   BatchedFlush(sim::RunContext& ctx, const sim::Params& p, TlbShootdown& sd)
-      : ctx_(ctx), sd_(sd), max_(static_cast<std::size_t>(p.i("max_unmaps"))), running_only_(p.b("running_only")) {}
+      : ctx_(ctx),
+        sd_(sd),
+        max_(static_cast<std::size_t>(p.i("max_unmaps"))),
+        running_only_(p.b("running_only")) {}
 
   void submit(const FlushRequest& req, std::function<void()> done) override {
     std::vector<FlushRequest>& b = pending_[req.initiator];

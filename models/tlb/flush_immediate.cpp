@@ -7,7 +7,8 @@ namespace models {
 class ImmediateFlush : public FlushPolicy {
  public:
   static constexpr const char* kDoc =
-      "One shootdown per unmap, IPIs to every CPU in the mm cpumask (arch/x86/mm/tlb.c without lazy skipping).";
+      "One shootdown per unmap, IPIs to every CPU in the mm cpumask (arch/x86/mm/tlb.c without "
+      "lazy skipping).";
   static const sim::ParamList& params() {
     static const sim::ParamList p = {};
     return p;

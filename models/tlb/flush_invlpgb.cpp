@@ -8,7 +8,8 @@ namespace models {
 class InvlpgbFlush : public FlushPolicy {
  public:
   static constexpr const char* kDoc =
-      "Hardware broadcast invalidation: INVLPGB per group of pages plus TLBSYNC, no IPIs; mms on fewer than "
+      "Hardware broadcast invalidation: INVLPGB per group of pages plus TLBSYNC, no IPIs; mms on "
+      "fewer than "
       "machine.tlb.invlpgb_min_cpus CPUs use lazy IPIs.";
   static const sim::ParamList& params() {
     static const sim::ParamList p = {};

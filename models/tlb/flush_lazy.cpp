@@ -8,7 +8,8 @@ namespace models {
 class LazyFlush : public FlushPolicy {
  public:
   static constexpr const char* kDoc =
-      "One shootdown per unmap, IPIs only to CPUs running the mm; the others flush at their next switch to it.";
+      "One shootdown per unmap, IPIs only to CPUs running the mm; the others flush at their next "
+      "switch to it.";
   static const sim::ParamList& params() {
     static const sim::ParamList p = {};
     return p;

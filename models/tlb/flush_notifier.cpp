@@ -16,18 +16,24 @@ namespace models {
 class NotifierFlush : public FlushPolicy {
  public:
   static constexpr const char* kDoc =
-      "MMU-notifier batching for device-mirrored ranges: one shootdown per time window (50-100 us) plus one "
+      "MMU-notifier batching for device-mirrored ranges: one shootdown per time window (50-100 us) "
+      "plus one "
       "device TLB invalidation; other unmaps are flushed at once.";
   static const sim::ParamList& params() {
     static const sim::ParamList p = {
-        sim::p_time("window", "75us", "collection window opened by the first invalidation (50-100 us)"),
-        sim::p_time("device_flush", "2us", "device TLB invalidation round trip, overlapped with the IPIs (est.)"),
+        sim::p_time("window", "75us",
+                    "collection window opened by the first invalidation (50-100 us)"),
+        sim::p_time("device_flush", "2us",
+                    "device TLB invalidation round trip, overlapped with the IPIs (est.)"),
         sim::p_bool("running_only", false, "skip CPUs not running the mm (lazy targeting)"),
     };
     return p;
   }
   NotifierFlush(sim::RunContext& ctx, const sim::Params& p, TlbShootdown& sd)
-      : ctx_(ctx), sd_(sd), window_(p.time("window")), device_(p.time("device_flush")),
+      : ctx_(ctx),
+        sd_(sd),
+        window_(p.time("window")),
+        device_(p.time("device_flush")),
         running_only_(p.b("running_only")) {
     windows_ = &ctx.sim().stats().counter("tlb.notifier_windows");
   }

@@ -28,7 +28,9 @@ class AddressSpaces {
     loaded_[static_cast<std::size_t>(cpu)] = mm;
     if (mm >= 0) mms_[static_cast<std::size_t>(mm)].mask[static_cast<std::size_t>(cpu)] = 1;
   }
-  bool in_mask(int mm, int cpu) const { return mms_[static_cast<std::size_t>(mm)].mask[static_cast<std::size_t>(cpu)] != 0; }
+  bool in_mask(int mm, int cpu) const {
+    return mms_[static_cast<std::size_t>(mm)].mask[static_cast<std::size_t>(cpu)] != 0;
+  }
   std::vector<int> cpumask(int mm) const {
     std::vector<int> out;
     const Mm& m = mms_[static_cast<std::size_t>(mm)];

@@ -20,8 +20,10 @@ namespace models {
 class MunmapStorm : public sim::Workload, public CpuExec::Observer {
  public:
   static constexpr const char* kDoc =
-      "A process on `cpus` CPUs munmaps `mappings` mappings of `size` bytes per step (4KiB or 2MiB pages) and "
-      "maps fresh ones; the other threads compute in units touching the mappings through their TLBs.";
+      "A process on `cpus` CPUs munmaps `mappings` mappings of `size` bytes per step (4KiB or 2MiB "
+      "pages) and "
+      "maps fresh ones; the other threads compute in units touching the mappings through their "
+      "TLBs.";
   static const sim::ParamList& params() {
     static const sim::ParamList p = {
         sim::p_int("cpus", 64, "CPUs the process runs on (logical CPUs first_cpu..)", 1, 1 << 16),
@@ -30,30 +32,38 @@ class MunmapStorm : public sim::Workload, public CpuExec::Observer {
         sim::p_int("mappings", 256, "mappings unmapped (and replaced) per step", 1, 1 << 24),
         sim::p_size("size", "2MiB", "bytes per mapping"),
         sim::p_choice("page_size", "4KiB", {"4KiB", "2MiB"}, "page size backing the mappings"),
-        sim::p_int("unmappers", 1, "threads issuing the munmaps of a step (the first CPUs of the process)", 1,
+        sim::p_int("unmappers", 1,
+                   "threads issuing the munmaps of a step (the first CPUs of the process)", 1,
                    1 << 16),
         sim::p_time("unmap_base", "1us", "munmap system call and VMA work, per call (est.)"),
         sim::p_time("pte_cost", "5ns", "clearing one PTE (zap_pte_range), per page (est.)"),
         sim::p_time("unit", "50us", "compute of one work unit, without translation costs"),
-        sim::p_int("touches", 64, "page accesses per work unit that go through the TLB", 0, 1 << 20),
+        sim::p_int("touches", 64, "page accesses per work unit that go through the TLB", 0,
+                   1 << 20),
         sim::p_time("step_gap", "1ms", "compute time between two storms"),
-        sim::p_double("duty", 1.0, "share of time non-unmapping threads have their CPU (the rest runs another mm)",
-                      0.0, 1.0),
+        sim::p_double(
+            "duty", 1.0,
+            "share of time non-unmapping threads have their CPU (the rest runs another mm)", 0.0,
+            1.0),
         sim::p_time("slice", "1ms", "period of the CPU sharing when duty < 1"),
         sim::p_bool("device_mapped", true, "mappings are mirrored by a GPU (MMU notifier)"),
-        sim::p_bool("check_stale", false, "after every returned unmap, look for usable stale entries (slow)"),
+        sim::p_bool("check_stale", false,
+                    "after every returned unmap, look for usable stale entries (slow)"),
     };
     return p;
   }
 
   MunmapStorm(sim::RunContext& ctx, const sim::Params& p)
-      : ctx_(ctx), pf_(ctx.system_as<Platform>()), sd_(TlbShootdown::of(ctx)),
+      : ctx_(ctx),
+        pf_(ctx.system_as<Platform>()),
+        sd_(TlbShootdown::of(ctx)),
         rng_(ctx.sim().seed(), "munmap_storm") {
     ncpu_ = static_cast<int>(p.i("cpus"));
     first_ = static_cast<int>(p.i("first_cpu"));
     if (first_ + ncpu_ > pf_.cpu_count())
-      p.where("cpus").fail("first_cpu + cpus within the machine's " + std::to_string(pf_.cpu_count()) + " CPUs",
-                           std::to_string(first_ + ncpu_));
+      p.where("cpus").fail(
+          "first_cpu + cpus within the machine's " + std::to_string(pf_.cpu_count()) + " CPUs",
+          std::to_string(first_ + ncpu_));
     steps_ = static_cast<int>(p.i("steps"));
     mappings_ = static_cast<std::size_t>(p.i("mappings"));
     shift_ = p.s("page_size") == "2MiB" ? 21 : 12;
@@ -132,16 +142,17 @@ class MunmapStorm : public sim::Workload, public CpuExec::Observer {
     st.set_metric("tlb.ipis_per_unmap", unmaps_ ? static_cast<double>(sd_.ipis()) / unmaps_ : 0);
     st.set_metric("tlb.stall_per_cpu_us", stall_sum / ncpu_);
     st.set_metric("tlb.stall_per_cpu_us_max", stall_max);
-    st.set_metric("tlb.stall_per_ipi_us",
-                  sd_.ipis() ? st.counter("tlb.target_stall_ns").value() / 1000.0 / static_cast<double>(sd_.ipis())
-                             : 0);
+    st.set_metric("tlb.stall_per_ipi_us", sd_.ipis() ? st.counter("tlb.target_stall_ns").value() /
+                                                           1000.0 / static_cast<double>(sd_.ipis())
+                                                     : 0);
     const double hits = st.counter("tlb.hits").value(), misses = st.counter("tlb.misses").value();
     st.set_metric("tlb.miss_rate", hits + misses > 0 ? misses / (hits + misses) : 0);
     // Time on the CPU that did not go into the job's nominal compute.
     st.set_metric("munmap.throughput_lost", on > 0 ? std::max(0.0, 1.0 - work / on) : 0);
     // The same loss in CPU time, per step: comparable between runs whose storms last differently.
-    st.set_metric("munmap.job_time_lost_ms_per_step",
-                  std::max(0.0, on - work) / static_cast<double>(sim::kMs) / static_cast<double>(steps_));
+    st.set_metric(
+        "munmap.job_time_lost_ms_per_step",
+        std::max(0.0, on - work) / static_cast<double>(sim::kMs) / static_cast<double>(steps_));
     st.set_metric("munmap.lost_to_irqs", on > 0 ? stolen / on : 0);
     st.set_metric("munmap.lost_to_unmapping", on > 0 ? spin / on : 0);
     st.set_metric("munmap.lost_to_tlb_misses", on > 0 ? static_cast<double>(translate_) / on : 0);
@@ -247,7 +258,8 @@ class MunmapStorm : public sim::Workload, public CpuExec::Observer {
     if (check_) check_stale_on(first_ + i, unmapped_);
     resume(i);
     if (flush > 0) pf_.exec().kernel(first_ + i, flush, nullptr);
-    ctx_.sim().call_after(static_cast<Tick>(static_cast<double>(slice_) * duty_), [this, i] { switch_off(i); });
+    ctx_.sim().call_after(static_cast<Tick>(static_cast<double>(slice_) * duty_),
+                          [this, i] { switch_off(i); });
   }
 
   // --- the storm ---
@@ -320,7 +332,9 @@ class MunmapStorm : public sim::Workload, public CpuExec::Observer {
 
   void end_step() {
     step_lat_->record(ctx_.sim().now() - step_start_);
-    live_.erase(std::remove_if(live_.begin(), live_.end(), [](const Mapping& m) { return !m.alive; }), live_.end());
+    live_.erase(
+        std::remove_if(live_.begin(), live_.end(), [](const Mapping& m) { return !m.alive; }),
+        live_.end());
     for (std::size_t i = 0; i < mappings_; ++i) map_one();
     if (++step_ < steps_) {
       ctx_.sim().call_after(gap_, [this] { start_step(); });

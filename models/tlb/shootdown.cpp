@@ -11,19 +11,28 @@ const sim::ParamList& TlbShootdown::params() {
   static const sim::ParamList p = {
       sim::p_time("invlpg_cost", "100ns", "one single-page invalidation (INVLPG)"),
       sim::p_time("full_flush_cost", "2us", "full TLB flush including the refill it causes (est.)"),
-      sim::p_int("flush_ceiling", 33, "tlb_single_page_flush_ceiling: above it, flush everything", 1, 1 << 20),
+      sim::p_int("flush_ceiling", 33, "tlb_single_page_flush_ceiling: above it, flush everything",
+                 1, 1 << 20),
       sim::p_time("ipi_send_cost", "50ns", "initiator's cost per IPI target (est.)"),
-      sim::p_int("l1_entries", 72, "first-level data TLB entries (Zen 4: 72; Zen 5: 96)", 0, 1 << 20),
-      sim::p_int("l2_entries", 3072, "second-level TLB entries (Zen 4: 3072; Zen 5: 4096)", 0, 1 << 24),
-      sim::p_int("l1_ways", 6, "first-level associativity modelled (the real L1 is fully associative; est.)", 1,
+      sim::p_int("l1_entries", 72, "first-level data TLB entries (Zen 4: 72; Zen 5: 96)", 0,
+                 1 << 20),
+      sim::p_int("l2_entries", 3072, "second-level TLB entries (Zen 4: 3072; Zen 5: 4096)", 0,
+                 1 << 24),
+      sim::p_int("l1_ways", 6,
+                 "first-level associativity modelled (the real L1 is fully associative; est.)", 1,
                  1 << 16),
       sim::p_int("l2_ways", 12, "second-level TLB associativity (est.)", 1, 1 << 16),
-      sim::p_time("l2_hit", "3ns", "extra latency of an L1 miss that hits the L2 TLB (~7 cycles, est.)"),
+      sim::p_time("l2_hit", "3ns",
+                  "extra latency of an L1 miss that hits the L2 TLB (~7 cycles, est.)"),
       sim::p_time("walk_cost", "30ns", "page walk with page-walk-cache hits (est.)"),
-      sim::p_time("invlpgb_cost", "100ns", "one INVLPGB broadcast instruction at the initiator (est.)"),
-      sim::p_int("invlpgb_pages", 8, "pages one INVLPGB names (CPUID invlpgb_count_max, est.)", 1, 1 << 16),
-      sim::p_time("tlbsync_latency", "1us", "TLBSYNC: until every CPU has applied the broadcasts (est.)"),
-      sim::p_int("invlpgb_min_cpus", 3, "INVLPGB only for mms active on at least this many CPUs", 0, 1 << 20),
+      sim::p_time("invlpgb_cost", "100ns",
+                  "one INVLPGB broadcast instruction at the initiator (est.)"),
+      sim::p_int("invlpgb_pages", 8, "pages one INVLPGB names (CPUID invlpgb_count_max, est.)", 1,
+                 1 << 16),
+      sim::p_time("tlbsync_latency", "1us",
+                  "TLBSYNC: until every CPU has applied the broadcasts (est.)"),
+      sim::p_int("invlpgb_min_cpus", 3, "INVLPGB only for mms active on at least this many CPUs", 0,
+                 1 << 20),
   };
   return p;
 }
@@ -34,16 +43,26 @@ TlbShootdown& TlbShootdown::of(sim::RunContext& ctx) {
 }
 
 TlbShootdown::TlbShootdown(sim::RunContext& ctx, Platform& pf)
-    : ctx_(ctx), pf_(pf), mms_(pf.cpu_count()), tlbs_(static_cast<std::size_t>(pf.cpu_count())),
-      recv_(static_cast<std::size_t>(pf.cpu_count()), 0), stall_(static_cast<std::size_t>(pf.cpu_count()), 0) {
+    : ctx_(ctx),
+      pf_(pf),
+      mms_(pf.cpu_count()),
+      tlbs_(static_cast<std::size_t>(pf.cpu_count())),
+      recv_(static_cast<std::size_t>(pf.cpu_count()), 0),
+      stall_(static_cast<std::size_t>(pf.cpu_count()), 0) {
   sim::Params p = sim::Params::parse(pf.section("tlb"), params(), pf.where().child("tlb"), {});
-  cost_ = {p.time("invlpg_cost"),  p.time("full_flush_cost"),
+  cost_ = {p.time("invlpg_cost"),
+           p.time("full_flush_cost"),
            static_cast<std::uint64_t>(p.i("flush_ceiling")),
-           p.time("ipi_send_cost"), p.time("invlpgb_cost"),
-           static_cast<std::uint64_t>(p.i("invlpgb_pages")), p.time("tlbsync_latency")};
-  geom_ = {static_cast<std::size_t>(p.i("l1_entries")), static_cast<std::size_t>(p.i("l1_ways")),
+           p.time("ipi_send_cost"),
+           p.time("invlpgb_cost"),
+           static_cast<std::uint64_t>(p.i("invlpgb_pages")),
+           p.time("tlbsync_latency")};
+  geom_ = {static_cast<std::size_t>(p.i("l1_entries")),
+           static_cast<std::size_t>(p.i("l1_ways")),
            static_cast<std::size_t>(p.i("l2_entries")),
-           static_cast<std::size_t>(p.i("l2_ways")), p.time("l2_hit"), p.time("walk_cost")};
+           static_cast<std::size_t>(p.i("l2_ways")),
+           p.time("l2_hit"),
+           p.time("walk_cost")};
   invlpgb_min_cpus_ = static_cast<std::uint64_t>(p.i("invlpgb_min_cpus"));
   auto& st = ctx.sim().stats();
   shootdowns_ = &st.counter("tlb.shootdowns");
@@ -95,7 +114,8 @@ void TlbShootdown::invalidate_pages(int cpu, const FlushRequest& req) {
   auto& t = tlbs_[static_cast<std::size_t>(cpu)];
   if (!t) return;
   for (const VaRange& r : req.ranges)
-    for (std::uint64_t i = 0; i < r.count; ++i) t->invalidate(TlbKey{req.mm, req.page_shift, r.first + i});
+    for (std::uint64_t i = 0; i < r.count; ++i)
+      t->invalidate(TlbKey{req.mm, req.page_shift, r.first + i});
 }
 
 Tick TlbShootdown::apply(int cpu, const FlushRequest& req, std::uint64_t gen) {
@@ -147,17 +167,19 @@ void TlbShootdown::ipi_flush(const FlushRequest& req, const std::vector<int>& ta
     ipis_->add();
     ++recv_[static_cast<std::size_t>(t)];
     const Tick ack = pf_.c2c_latency(t, req.initiator);
-    sim.call_at(sent + pf_.cpu_spec().ipi_latency, [this, t, gen, shared_req, ack, wait, finish, &sim] {
-      // What the handler must do is decided when it runs, against the CPU's generation.
-      const Tick handler = pf_.cpu_spec().ipi_handler + apply(t, *shared_req, gen);
-      target_stall_ns_->add(sim::to_ns(handler));
-      stall_[static_cast<std::size_t>(t)] += handler;
-      // The acknowledgement travels back after the handler; the initiator sees the last one.
-      pf_.exec().irq(t, handler, [ack, wait, finish, &sim] {
-        wait->last_ack = std::max(wait->last_ack, sim.now() + ack);
-        if (--wait->left == 0) sim.call_at(wait->last_ack, finish);
-      });
-    });
+    sim.call_at(sent + pf_.cpu_spec().ipi_latency,
+                [this, t, gen, shared_req, ack, wait, finish, &sim] {
+                  // What the handler must do is decided when it runs, against the CPU's generation.
+                  const Tick handler = pf_.cpu_spec().ipi_handler + apply(t, *shared_req, gen);
+                  target_stall_ns_->add(sim::to_ns(handler));
+                  stall_[static_cast<std::size_t>(t)] += handler;
+                  // The acknowledgement travels back after the handler; the initiator sees the last
+                  // one.
+                  pf_.exec().irq(t, handler, [ack, wait, finish, &sim] {
+                    wait->last_ack = std::max(wait->last_ack, sim.now() + ack);
+                    if (--wait->left == 0) sim.call_at(wait->last_ack, finish);
+                  });
+                });
   }
 }
 
@@ -166,28 +188,30 @@ void TlbShootdown::broadcast_flush(const FlushRequest& req, std::function<void()
   const Tick start = sim.now();
   const std::uint64_t gen = req.mm >= 0 ? mms_.bump(req.mm) : 0;
   const bool whole = req.pages > cost_.ceiling;
-  const std::uint64_t instrs = whole ? 1 : (req.pages + cost_.invlpgb_pages - 1) / cost_.invlpgb_pages;
+  const std::uint64_t instrs =
+      whole ? 1 : (req.pages + cost_.invlpgb_pages - 1) / cost_.invlpgb_pages;
   shootdowns_->add();
   broadcasts_->add();
   auto shared_req = std::make_shared<FlushRequest>(req);
-  sim.call_at(start + instrs * cost_.invlpgb + cost_.tlbsync, [this, shared_req, gen, whole, start, done, &sim] {
-    const FlushRequest& r = *shared_req;
-    if (r.mm >= 0) {
-      // The hardware removes the pages from every TLB, whoever runs the mm.
-      for (int c = 0; c < pf_.cpu_count(); ++c) {
-        auto& t = tlbs_[static_cast<std::size_t>(c)];
-        if (whole) {
-          if (t) t->flush_asid(r.mm);
-          mms_.set_local_gen(r.mm, c, std::max(mms_.local_gen(r.mm, c), gen));
-        } else {
-          invalidate_pages(c, r);
-          if (mms_.local_gen(r.mm, c) + 1 == gen) mms_.set_local_gen(r.mm, c, gen);
-        }
-      }
-    }
-    latency_->record(sim.now() - start);
-    if (done) done();
-  });
+  sim.call_at(start + instrs * cost_.invlpgb + cost_.tlbsync,
+              [this, shared_req, gen, whole, start, done, &sim] {
+                const FlushRequest& r = *shared_req;
+                if (r.mm >= 0) {
+                  // The hardware removes the pages from every TLB, whoever runs the mm.
+                  for (int c = 0; c < pf_.cpu_count(); ++c) {
+                    auto& t = tlbs_[static_cast<std::size_t>(c)];
+                    if (whole) {
+                      if (t) t->flush_asid(r.mm);
+                      mms_.set_local_gen(r.mm, c, std::max(mms_.local_gen(r.mm, c), gen));
+                    } else {
+                      invalidate_pages(c, r);
+                      if (mms_.local_gen(r.mm, c) + 1 == gen) mms_.set_local_gen(r.mm, c, gen);
+                    }
+                  }
+                }
+                latency_->record(sim.now() - start);
+                if (done) done();
+              });
 }
 
 Tick TlbShootdown::switch_mm(int cpu, int mm) {
@@ -219,7 +243,8 @@ bool TlbShootdown::stale_visible(int cpu, int mm, int page_shift, std::uint64_t 
 
 // Listed by `hetsim list` beside the machine's other sections.
 [[maybe_unused]] static const bool kListed = [] {
-  sim::Catalog::get().add({"machine.tlb", "platform", "the \"tlb\" object of a machine file", TlbShootdown::params()});
+  sim::Catalog::get().add(
+      {"machine.tlb", "platform", "the \"tlb\" object of a machine file", TlbShootdown::params()});
   return true;
 }();
 

@@ -38,21 +38,21 @@ struct FlushRequest {
   std::vector<int> cpumask;  // CPUs that may cache the address space's translations
   std::uint64_t pages = 1;   // translations to invalidate (base or huge pages)
   // Optional, for callers that track address spaces and TLB contents:
-  int mm = -1;               // AddressSpaces id (also the PCID); -1: untracked, cpumask used
-  int page_shift = 12;       // 12: 4 KiB pages, 21: 2 MiB pages
+  int mm = -1;                  // AddressSpaces id (also the PCID); -1: untracked, cpumask used
+  int page_shift = 12;          // 12: 4 KiB pages, 21: 2 MiB pages
   std::vector<VaRange> ranges;  // the pages themselves (sum of counts == pages)
-  bool more = false;         // more unmaps of the same batch follow (mmu_gather not finished)
-  bool device = false;       // the range is mirrored by a device through an MMU notifier
+  bool more = false;            // more unmaps of the same batch follow (mmu_gather not finished)
+  bool device = false;          // the range is mirrored by a device through an MMU notifier
 };
 
 struct FlushCost {
-  Tick invlpg;          // one single-page invalidation
-  Tick full_flush;      // flushing the whole TLB (plus refill pressure it causes)
-  std::uint64_t ceiling;  // above this many pages, flush everything
-  Tick ipi_send;        // initiator's cost per IPI target (APIC writes)
-  Tick invlpgb;         // one INVLPGB broadcast instruction
+  Tick invlpg;                  // one single-page invalidation
+  Tick full_flush;              // flushing the whole TLB (plus refill pressure it causes)
+  std::uint64_t ceiling;        // above this many pages, flush everything
+  Tick ipi_send;                // initiator's cost per IPI target (APIC writes)
+  Tick invlpgb;                 // one INVLPGB broadcast instruction
   std::uint64_t invlpgb_pages;  // pages one INVLPGB can name
-  Tick tlbsync;         // TLBSYNC: wait until every CPU has applied the broadcasts
+  Tick tlbsync;                 // TLBSYNC: wait until every CPU has applied the broadcasts
 };
 
 class FlushPolicy;
@@ -80,7 +80,8 @@ class TlbShootdown {
   // `running_only`, only CPUs that have the mm loaded right now.
   std::vector<int> targets(const FlushRequest& req, bool running_only) const;
   // The IPI protocol to `targets`.
-  void ipi_flush(const FlushRequest& req, const std::vector<int>& targets, std::function<void()> done);
+  void ipi_flush(const FlushRequest& req, const std::vector<int>& targets,
+                 std::function<void()> done);
   // INVLPGB for each group of pages (one for the whole PCID above the ceiling), then
   // TLBSYNC; no interrupts.
   void broadcast_flush(const FlushRequest& req, std::function<void()> done);

@@ -25,7 +25,9 @@ class CopyWorkload : public sim::Workload {
   }
 
   CopyWorkload(sim::RunContext& ctx, const sim::Params& p)
-      : ctx_(ctx), pf_(ctx.system_as<Platform>()), bytes_(p.size("bytes")),
+      : ctx_(ctx),
+        pf_(ctx.system_as<Platform>()),
+        bytes_(p.size("bytes")),
         streams_(static_cast<int>(p.i("streams"))) {
     src_ = pf_.node_by_name(p.s("from"), p.where("from"));
     dst_ = pf_.node_by_name(p.s("to"), p.where("to"));
@@ -37,11 +39,13 @@ class CopyWorkload : public sim::Workload {
         p.where("engine").fail("an engine index below " + std::to_string(pf_.dma_specs().size()),
                                std::to_string(engine_));
       if (streams_ > pf_.dma_specs()[engine_].queues)
-        p.where("streams").fail("at most the engine's " + std::to_string(pf_.dma_specs()[engine_].queues) + " queues",
-                                std::to_string(streams_));
+        p.where("streams").fail(
+            "at most the engine's " + std::to_string(pf_.dma_specs()[engine_].queues) + " queues",
+            std::to_string(streams_));
     } else if (cpu_ + streams_ > pf_.cpu_count()) {
-      p.where("streams").fail("cpu + streams within the machine's " + std::to_string(pf_.cpu_count()) + " CPUs",
-                              std::to_string(cpu_ + streams_));
+      p.where("streams").fail(
+          "cpu + streams within the machine's " + std::to_string(pf_.cpu_count()) + " CPUs",
+          std::to_string(cpu_ + streams_));
     }
   }
 

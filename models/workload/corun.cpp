@@ -22,8 +22,10 @@ class CorunWorkload : public sim::Workload, public CpuExec::Observer {
       "(slowdown = demanded / achieved bandwidth). Runs until the run ends; holds nothing open.";
   static const sim::ParamList& params() {
     static const sim::ParamList p = {
-        sim::p_any("cpu_cpus", sim::Json::array(), "CPUs running the CPU-bound application (list of ids)"),
-        sim::p_any("mem_cpus", sim::Json::array(), "CPUs running memory-bound streams (list of ids)"),
+        sim::p_any("cpu_cpus", sim::Json::array(),
+                   "CPUs running the CPU-bound application (list of ids)"),
+        sim::p_any("mem_cpus", sim::Json::array(),
+                   "CPUs running memory-bound streams (list of ids)"),
         sim::p_string("mem_node", "node0", "node the memory-bound application reads"),
         sim::p_bw("mem_demand", "8GB/s", "bandwidth each memory-bound stream asks for"),
         sim::p_size("chunk", "1MiB", "bytes per memory request batch (granularity of the stream)"),
@@ -31,14 +33,16 @@ class CorunWorkload : public sim::Workload, public CpuExec::Observer {
     return p;
   }
 
-  CorunWorkload(sim::RunContext& ctx, const sim::Params& p) : ctx_(ctx), pf_(ctx.system_as<Platform>()) {
+  CorunWorkload(sim::RunContext& ctx, const sim::Params& p)
+      : ctx_(ctx), pf_(ctx.system_as<Platform>()) {
     cpu_cpus_ = cpu_list(p, "cpu_cpus");
     mem_cpus_ = cpu_list(p, "mem_cpus");
     if (cpu_cpus_.empty() && mem_cpus_.empty())
       p.where("cpu_cpus").fail("at least one CPU in cpu_cpus or mem_cpus", "none");
     node_ = pf_.node_by_name(p.s("mem_node"), p.where("mem_node"));
     demand_ = p.bw("mem_demand");
-    if (demand_ <= 0) p.where("mem_demand").fail("a positive bandwidth", sim::describe_value(p.raw("mem_demand")));
+    if (demand_ <= 0)
+      p.where("mem_demand").fail("a positive bandwidth", sim::describe_value(p.raw("mem_demand")));
     chunk_ = static_cast<double>(p.size("chunk"));
     if (chunk_ <= 0) p.where("chunk").fail("a positive size", "0");
     watched_.assign(static_cast<std::size_t>(pf_.cpu_count()), 0);
@@ -107,7 +111,8 @@ class CorunWorkload : public sim::Workload, public CpuExec::Observer {
     std::vector<int> out;
     for (std::size_t i = 0; i < j.size(); ++i) {
       if (!j[i].is_number_integer() || j[i].get<int>() < 0 || j[i].get<int>() >= pf_.cpu_count())
-        p.where(key).child(i).fail("a CPU id below " + std::to_string(pf_.cpu_count()), sim::describe_value(j[i]));
+        p.where(key).child(i).fail("a CPU id below " + std::to_string(pf_.cpu_count()),
+                                   sim::describe_value(j[i]));
       out.push_back(j[i].get<int>());
     }
     return out;

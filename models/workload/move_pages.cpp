@@ -24,11 +24,15 @@ class MovePagesWorkload : public sim::Workload {
         sim::p_string("to", "node1", "destination memory node"),
         sim::p_int("calls", 1, "move_pages() calls the folios are split over", 1, 1 << 30),
         sim::p_int("cpu", 0, "CPU of the calling thread"),
-        sim::p_int("mm_cpus", 1, "CPUs the process's threads run on (its mm cpumask), the caller's first", 1, 8192),
-        sim::p_choice("mm_spread", "machine", {"machine", "socket"},
-                      "the other threads: spread over every CCD of the machine, or of the caller's socket"),
-        sim::p_choice("addresses", "page", {"page", "folio"},
-                      "addresses passed: one per base page (as the RFC benchmarks) or one per folio"),
+        sim::p_int("mm_cpus", 1,
+                   "CPUs the process's threads run on (its mm cpumask), the caller's first", 1,
+                   8192),
+        sim::p_choice(
+            "mm_spread", "machine", {"machine", "socket"},
+            "the other threads: spread over every CCD of the machine, or of the caller's socket"),
+        sim::p_choice(
+            "addresses", "page", {"page", "folio"},
+            "addresses passed: one per base page (as the RFC benchmarks) or one per folio"),
         sim::p_time("start", "0ns", "when the first call is made"),
     };
     return p;
@@ -39,9 +43,11 @@ class MovePagesWorkload : public sim::Workload {
     const std::uint64_t bytes = p.size("bytes");
     const std::uint64_t folio = p.size("folio");
     if (folio < kBasePage || folio > (1ULL << 30) || (folio & (folio - 1)) != 0)
-      p.where("folio").fail("a power of two from 4KiB to 1GiB", sim::describe_value(p.raw("folio")));
+      p.where("folio").fail("a power of two from 4KiB to 1GiB",
+                            sim::describe_value(p.raw("folio")));
     if (bytes == 0 || bytes % folio != 0)
-      p.where("bytes").fail("a positive multiple of the folio size", sim::describe_value(p.raw("bytes")));
+      p.where("bytes").fail("a positive multiple of the folio size",
+                            sim::describe_value(p.raw("bytes")));
     src_ = pf_.node_by_name(p.s("from"), p.where("from"));
     dst_ = pf_.node_by_name(p.s("to"), p.where("to"));
     cpu_ = static_cast<int>(p.i("cpu"));
@@ -54,7 +60,8 @@ class MovePagesWorkload : public sim::Workload {
     const std::uint64_t folios = bytes / folio;
     calls_ = static_cast<std::uint64_t>(p.i("calls"));
     if (calls_ > folios)
-      p.where("calls").fail("at most one call per folio (" + std::to_string(folios) + ")", std::to_string(calls_));
+      p.where("calls").fail("at most one call per folio (" + std::to_string(folios) + ")",
+                            std::to_string(calls_));
     page_addresses_ = p.s("addresses") == "page";
     start_ = p.time("start");
 
@@ -80,7 +87,8 @@ class MovePagesWorkload : public sim::Workload {
     const int my_socket = pf_.cpus()[static_cast<std::size_t>(cpu_)].socket;
     std::vector<std::vector<int>> per_ccd(static_cast<std::size_t>(pf_.ccd_count()));
     for (const Cpu& c : pf_.cpus())
-      if (c.id != cpu_ && (!socket_only || c.socket == my_socket)) per_ccd[static_cast<std::size_t>(c.ccd)].push_back(c.id);
+      if (c.id != cpu_ && (!socket_only || c.socket == my_socket))
+        per_ccd[static_cast<std::size_t>(c.ccd)].push_back(c.id);
     for (std::size_t k = 0; static_cast<int>(mask.size()) < n; ++k) {
       bool any = false;
       for (const auto& list : per_ccd)

@@ -33,7 +33,8 @@ PyObject* g_input_error = nullptr;
 PyObject* g_internal_error = nullptr;
 
 const char* kInputErrorDoc =
-    "Bad input: a scenario, machine or override that hetsim rejects (the CLI exits with status 2).\n"
+    "Bad input: a scenario, machine or override that hetsim rejects (the CLI exits with status "
+    "2).\n"
     "Attributes: message, file, path (a JSON pointer), expected, found, kind ('input').";
 const char* kInternalErrorDoc =
     "A broken invariant inside hetsim (the CLI exits with status 3). Attributes: message, kind "
@@ -87,11 +88,14 @@ sim::Json parse(const std::string& text, const char* what) {
 std::vector<sim::Setting> parse_sets(const std::string& sets_json) {
   sim::Json sets = parse(sets_json, "<overrides>");
   std::vector<sim::Setting> out;
-  if (!sets.is_array()) sim::Where{"<overrides>", ""}.fail("a list of [dotted path, value] pairs", sim::describe_value(sets));
+  if (!sets.is_array())
+    sim::Where{"<overrides>", ""}.fail("a list of [dotted path, value] pairs",
+                                       sim::describe_value(sets));
   for (std::size_t i = 0; i < sets.size(); ++i) {
     const sim::Json& s = sets[i];
     if (!s.is_array() || s.size() != 2 || !s[0].is_string())
-      sim::Where{"<overrides>", "/" + std::to_string(i)}.fail("a [dotted path, value] pair", sim::describe_value(s));
+      sim::Where{"<overrides>", "/" + std::to_string(i)}.fail("a [dotted path, value] pair",
+                                                              sim::describe_value(s));
     out.emplace_back(s[0].get<std::string>(), s[1]);
   }
   return out;
@@ -124,7 +128,8 @@ std::shared_ptr<const sim::Scenario> scenario_of(const std::string& scenario_jso
     std::lock_guard<std::mutex> lock(mu);
     if (last && last_text == scenario_json) return last;
   }
-  auto sc = std::make_shared<const sim::Scenario>(scenario_from_meta(parse(scenario_json, "<scenario>")));
+  auto sc =
+      std::make_shared<const sim::Scenario>(scenario_from_meta(parse(scenario_json, "<scenario>")));
   std::lock_guard<std::mutex> lock(mu);
   last_text = scenario_json;
   last = sc;
@@ -136,10 +141,12 @@ std::string load_path(const std::string& path, const std::string& sets_json) {
   return scenario_to_json(sim::load_scenario(path, parse_sets(sets_json))).dump();
 }
 
-std::string load_doc(const std::string& doc_json, const std::string& origin, const std::string& sets_json) {
+std::string load_doc(const std::string& doc_json, const std::string& origin,
+                     const std::string& sets_json) {
   py::gil_scoped_release nogil;
   sim::Json doc = parse(doc_json, origin.c_str());
-  return scenario_to_json(sim::scenario_from_json(std::move(doc), origin, parse_sets(sets_json))).dump();
+  return scenario_to_json(sim::scenario_from_json(std::move(doc), origin, parse_sets(sets_json)))
+      .dump();
 }
 
 // Every run of the scenario's sweep: its axis values, its hash (the key under which a sweep
@@ -163,7 +170,8 @@ sim::RunPoint point_of(const sim::Scenario& sc, const sim::Json& point) {
   sim::RunPoint rp;
   rp.doc = sc.doc;
   rp.doc.erase("sweep");
-  if (!point.is_object()) sim::Where{"<point>", ""}.fail("an object of axis -> value", sim::describe_value(point));
+  if (!point.is_object())
+    sim::Where{"<point>", ""}.fail("an object of axis -> value", sim::describe_value(point));
   for (auto it = point.begin(); it != point.end(); ++it)
     sim::set_dotted(rp.doc, it.key(), it.value(), sim::Where{sc.file, "/sweep/" + it.key()});
   rp.point = point;
@@ -189,7 +197,8 @@ std::vector<std::pair<std::string, std::string>> run_batch(const std::string& sc
   for (const auto& [key, point_json, seed] : tasks) {
     sim::RunOptions opts;
     opts.seed = seed;
-    out.emplace_back(key, sim::run_point(*sc, point_of(*sc, parse(point_json, "<point>")), opts).results.dump());
+    out.emplace_back(
+        key, sim::run_point(*sc, point_of(*sc, parse(point_json, "<point>")), opts).results.dump());
   }
   return out;
 }
@@ -200,19 +209,25 @@ void check_point(const std::string& scenario_json, const std::string& point_json
   sim::check_point(*sc, point_of(*sc, parse(point_json, "<point>")));
 }
 
-std::string json_hash(const std::string& doc_json) { return sim::json_hash(parse(doc_json, "<json>")); }
+std::string json_hash(const std::string& doc_json) {
+  return sim::json_hash(parse(doc_json, "<json>"));
+}
 
 std::string list_components() {
   sim::Json out = sim::Json::array();
   for (const sim::ComponentInfo* c : sim::Catalog::get().all()) {
     sim::Json params = sim::Json::array();
     for (const auto& p : c->params) {
-      sim::Json j = {{"name", p.name}, {"type", sim::type_label(p)}, {"default", p.default_value},
-                     {"required", p.default_value.is_null()}, {"doc", p.doc}};
+      sim::Json j = {{"name", p.name},
+                     {"type", sim::type_label(p)},
+                     {"default", p.default_value},
+                     {"required", p.default_value.is_null()},
+                     {"doc", p.doc}};
       if (!p.choices.empty()) j["choices"] = p.choices;
       params.push_back(std::move(j));
     }
-    out.push_back(sim::Json{{"kind", c->kind}, {"key", c->key}, {"doc", c->doc}, {"params", std::move(params)}});
+    out.push_back(sim::Json{
+        {"kind", c->kind}, {"key", c->key}, {"doc", c->doc}, {"params", std::move(params)}});
   }
   return out.dump();
 }
@@ -228,8 +243,10 @@ PYBIND11_MODULE(_hetsim, m) {
   m.doc() = "hetsim's C++ core (use the `hetsim` package, not this module directly)";
   // Named hetsim.X so that tracebacks read naturally and pickling (process pools, dask)
   // finds the classes through the public package.
-  g_input_error = PyErr_NewExceptionWithDoc("hetsim.InputError", kInputErrorDoc, PyExc_ValueError, nullptr);
-  g_internal_error = PyErr_NewExceptionWithDoc("hetsim.InternalError", kInternalErrorDoc, PyExc_RuntimeError, nullptr);
+  g_input_error =
+      PyErr_NewExceptionWithDoc("hetsim.InputError", kInputErrorDoc, PyExc_ValueError, nullptr);
+  g_internal_error = PyErr_NewExceptionWithDoc("hetsim.InternalError", kInternalErrorDoc,
+                                               PyExc_RuntimeError, nullptr);
   if (!g_input_error || !g_internal_error) throw py::error_already_set();
   m.add_object("InputError", py::handle(g_input_error).inc_ref());
   m.add_object("InternalError", py::handle(g_internal_error).inc_ref());
@@ -237,9 +254,11 @@ PYBIND11_MODULE(_hetsim, m) {
 
   m.attr("version") = sim::kVersion;
   m.def("load_path", &load_path, py::arg("path"), py::arg("sets_json") = "[]");
-  m.def("load_doc", &load_doc, py::arg("doc_json"), py::arg("origin") = "<inline>", py::arg("sets_json") = "[]");
+  m.def("load_doc", &load_doc, py::arg("doc_json"), py::arg("origin") = "<inline>",
+        py::arg("sets_json") = "[]");
   m.def("expand", &expand, py::arg("scenario_json"), py::arg("with_docs") = false);
-  m.def("run_point", &run_point, py::arg("scenario_json"), py::arg("point_json") = "{}", py::arg("seed") = py::none());
+  m.def("run_point", &run_point, py::arg("scenario_json"), py::arg("point_json") = "{}",
+        py::arg("seed") = py::none());
   m.def("run_batch", &run_batch, py::arg("scenario_json"), py::arg("tasks"));
   m.def("check_point", &check_point, py::arg("scenario_json"), py::arg("point_json") = "{}");
   m.def("json_hash", &json_hash);

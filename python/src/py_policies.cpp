@@ -47,15 +47,18 @@ py::object class_of(const std::string& kind, const std::string& key) {
 
 sim::ParamSpec spec_from(const sim::Json& s) {
   // [name, type, default, doc, choices, min, max] as policies.py normalises them (null: unbounded).
-  std::string name = s.at(0).get<std::string>(), type = s.at(1).get<std::string>(), doc = s.at(3).get<std::string>();
+  std::string name = s.at(0).get<std::string>(), type = s.at(1).get<std::string>(),
+              doc = s.at(3).get<std::string>();
   const sim::Json& def = s.at(2);
   const double inf = std::numeric_limits<double>::infinity();
-  const double lo = s.at(5).is_null() ? -inf : s.at(5).get<double>(), hi = s.at(6).is_null() ? inf : s.at(6).get<double>();
+  const double lo = s.at(5).is_null() ? -inf : s.at(5).get<double>(),
+               hi = s.at(6).is_null() ? inf : s.at(6).get<double>();
   if (type == "int") return sim::p_int(name, def, doc, lo, hi);
   if (type == "double") return sim::p_double(name, def, doc, lo, hi);
   if (type == "bool") return sim::p_bool(name, def, doc);
   if (type == "string") return sim::p_string(name, def, doc);
-  if (type == "choice") return sim::p_choice(name, def, s.at(4).get<std::vector<std::string>>(), doc);
+  if (type == "choice")
+    return sim::p_choice(name, def, s.at(4).get<std::vector<std::string>>(), doc);
   if (type == "time") return sim::p_time(name, def, doc);
   if (type == "size") return sim::p_size(name, def, doc);
   if (type == "bw") return sim::p_bw(name, def, doc);
@@ -73,16 +76,34 @@ py::dict params_dict(const sim::Params& p, const sim::ParamList& specs) {
   for (const auto& s : specs) {
     const char* n = s.name.c_str();
     switch (s.type) {
-      case sim::ParamType::Int: d[n] = p.i(s.name); break;
-      case sim::ParamType::Double: d[n] = p.d(s.name); break;
-      case sim::ParamType::Bool: d[n] = p.b(s.name); break;
+      case sim::ParamType::Int:
+        d[n] = p.i(s.name);
+        break;
+      case sim::ParamType::Double:
+        d[n] = p.d(s.name);
+        break;
+      case sim::ParamType::Bool:
+        d[n] = p.b(s.name);
+        break;
       case sim::ParamType::String:
-      case sim::ParamType::Choice: d[n] = p.s(s.name); break;
-      case sim::ParamType::Time: d[n] = p.time(s.name); break;
-      case sim::ParamType::Size: d[n] = p.size(s.name); break;
-      case sim::ParamType::Bandwidth: d[n] = p.bw(s.name); break;
-      case sim::ParamType::Frequency: d[n] = p.freq(s.name); break;
-      case sim::ParamType::Any: d[n] = json.attr("loads")(p.raw(s.name).dump()); break;
+      case sim::ParamType::Choice:
+        d[n] = p.s(s.name);
+        break;
+      case sim::ParamType::Time:
+        d[n] = p.time(s.name);
+        break;
+      case sim::ParamType::Size:
+        d[n] = p.size(s.name);
+        break;
+      case sim::ParamType::Bandwidth:
+        d[n] = p.bw(s.name);
+        break;
+      case sim::ParamType::Frequency:
+        d[n] = p.freq(s.name);
+        break;
+      case sim::ParamType::Any:
+        d[n] = json.attr("loads")(p.raw(s.name).dump());
+        break;
     }
   }
   return d;
@@ -127,12 +148,13 @@ std::set<std::pair<std::string, std::string>>& python_keys() {
 // Adds (or, for a key this module added before, updates) a registry entry whose maker builds
 // the Python class's instance and wraps it in Wrapper.
 template <class Base, class Wrapper>
-void add_policy(const std::string& key, const std::string& doc, sim::ParamList params, const py::object& cls,
-                const py::object& base) {
+void add_policy(const std::string& key, const std::string& doc, sim::ParamList params,
+                const py::object& cls, const py::object& base) {
   const std::string kind = Base::kKind;
   auto id = std::make_pair(kind, key);
   if (Base::Registry::known(key) && !python_keys().count(id))
-    throw py::value_error("a C++ " + kind + " policy is already registered as '" + key + "'; choose another name");
+    throw py::value_error("a C++ " + kind + " policy is already registered as '" + key +
+                          "'; choose another name");
   PyObject*& slot = classes()[id];
   Py_XINCREF(cls.ptr());
   slot = cls.ptr();  // the old class (if any) stays referenced: runs in flight may still use it
@@ -147,12 +169,14 @@ void add_policy(const std::string& key, const std::string& doc, sim::ParamList p
   python_keys().insert(id);
   py::object base_ref = base;
   PyObject* base_ptr = base_ref.release().ptr();  // kept for the life of the process
-  Base::Registry::add(key, doc, std::move(params),
-                      [kind, key, base_ptr](sim::RunContext&, const sim::Params& p) -> std::unique_ptr<Base> {
-                        py::gil_scoped_acquire gil;
-                        py::object inst = class_of(kind, key)(params_dict(p, Base::Registry::params(key)));
-                        return std::make_unique<Wrapper>(std::move(inst), py::reinterpret_borrow<py::object>(base_ptr));
-                      });
+  Base::Registry::add(
+      key, doc, std::move(params),
+      [kind, key, base_ptr](sim::RunContext&, const sim::Params& p) -> std::unique_ptr<Base> {
+        py::gil_scoped_acquire gil;
+        py::object inst = class_of(kind, key)(params_dict(p, Base::Registry::params(key)));
+        return std::make_unique<Wrapper>(std::move(inst),
+                                         py::reinterpret_borrow<py::object>(base_ptr));
+      });
 }
 
 #endif  // HETSIM_PY_MIGRATION || HETSIM_PY_BALANCE
@@ -166,18 +190,21 @@ models::CopyAgent agent_from(const std::string& s) {
 }
 
 models::CopyPlan plan_from(const py::handle& o) {
-  if (o.is_none()) throw py::type_error("MigrationPolicy.decide() returned None; expected a hetsim.CopyPlan");
+  if (o.is_none())
+    throw py::type_error("MigrationPolicy.decide() returned None; expected a hetsim.CopyPlan");
   models::CopyPlan plan;
   plan.agent = agent_from(py::str(field(o, "agent", py::str("cpu"))));
   plan.streams = field(o, "streams", py::int_(1)).cast<int>();
   if (plan.streams < 1) throw py::value_error("CopyPlan.streams: expected at least 1");
   std::string placement = py::str(field(o, "placement", py::str("spread")));
   if (placement != "spread" && placement != "packed")
-    throw py::value_error("CopyPlan.placement: expected 'spread' or 'packed', found '" + placement + "'");
+    throw py::value_error("CopyPlan.placement: expected 'spread' or 'packed', found '" + placement +
+                          "'");
   plan.placement = placement == "packed" ? models::Placement::Packed : models::Placement::Spread;
   std::string flush = py::str(field(o, "flush", py::str("per_batch")));
   if (flush != "per_batch" && flush != "per_folio")
-    throw py::value_error("CopyPlan.flush: expected 'per_batch' or 'per_folio', found '" + flush + "'");
+    throw py::value_error("CopyPlan.flush: expected 'per_batch' or 'per_folio', found '" + flush +
+                          "'");
   plan.flush = flush == "per_folio" ? models::FlushMode::PerFolio : models::FlushMode::PerBatch;
   plan.sg = field(o, "sg", py::bool_(true)).cast<bool>();
   return plan;
@@ -196,23 +223,43 @@ class PyMigrationPolicy : public models::MigrationPolicy {
 };
 
 void bind_migration(py::module_& m) {
-  py::class_<models::BatchInfo> b(m, "BatchInfo", "What the migration mechanism knows about a batch (read-only).");
+  py::class_<models::BatchInfo> b(m, "BatchInfo",
+                                  "What the migration mechanism knows about a batch (read-only).");
 #define RO(f) b.def_readonly(#f, &models::BatchInfo::f)
-  RO(folios); RO(folio_bytes); RO(bytes); RO(batch_index); RO(src_node); RO(dst_node); RO(caller_cpu);
-  RO(caller_socket); RO(socket_cpus); RO(socket_busy_cpus); RO(dma_queues); RO(dma_busy_queues);
-  RO(memcpy_rate); RO(cpu_path_bw); RO(dma_queue_bw); RO(dma_path_bw); RO(cpu_copy_overhead_s);
-  RO(dma_submit_s); RO(dma_desc_overhead_s); RO(worker_wakeup_s);
+  RO(folios);
+  RO(folio_bytes);
+  RO(bytes);
+  RO(batch_index);
+  RO(src_node);
+  RO(dst_node);
+  RO(caller_cpu);
+  RO(caller_socket);
+  RO(socket_cpus);
+  RO(socket_busy_cpus);
+  RO(dma_queues);
+  RO(dma_busy_queues);
+  RO(memcpy_rate);
+  RO(cpu_path_bw);
+  RO(dma_queue_bw);
+  RO(dma_path_bw);
+  RO(cpu_copy_overhead_s);
+  RO(dma_submit_s);
+  RO(dma_desc_overhead_s);
+  RO(worker_wakeup_s);
 #undef RO
   b.def("__repr__", [](const models::BatchInfo& x) {
-    return "<BatchInfo " + std::to_string(x.folios) + " folios x " + std::to_string(x.folio_bytes) + " B, node" +
-           std::to_string(x.src_node) + " -> node" + std::to_string(x.dst_node) + ">";
+    return "<BatchInfo " + std::to_string(x.folios) + " folios x " + std::to_string(x.folio_bytes) +
+           " B, node" + std::to_string(x.src_node) + " -> node" + std::to_string(x.dst_node) + ">";
   });
-  m.def("_register_migration", [](const std::string& key, const std::string& doc, const std::string& params_json,
-                                  const py::object& cls, const py::object& base) {
-    sim::ParamList own;
-    for (const auto& s : sim::parse_json_text(params_json, "<params>")) own.push_back(spec_from(s));
-    add_policy<models::MigrationPolicy, PyMigrationPolicy>(key, doc, models::migration_policy_params(own), cls, base);
-  });
+  m.def("_register_migration",
+        [](const std::string& key, const std::string& doc, const std::string& params_json,
+           const py::object& cls, const py::object& base) {
+          sim::ParamList own;
+          for (const auto& s : sim::parse_json_text(params_json, "<params>"))
+            own.push_back(spec_from(s));
+          add_policy<models::MigrationPolicy, PyMigrationPolicy>(
+              key, doc, models::migration_policy_params(own), cls, base);
+        });
 }
 #endif
 
@@ -228,7 +275,8 @@ models::BalanceDecision decision_from(const py::handle& o) {
   if (o.is_none()) return d;
   for (const py::handle& mv : field(o, "moves", py::list())) {
     auto t = mv.cast<py::sequence>();
-    if (t.size() != 3) throw py::value_error("BalanceDecision.moves: expected (task, from_cpu, to_cpu) triples");
+    if (t.size() != 3)
+      throw py::value_error("BalanceDecision.moves: expected (task, from_cpu, to_cpu) triples");
     d.moves.push_back({t[0].cast<int>(), t[1].cast<int>(), t[2].cast<int>()});
   }
   d.cost = field(o, "cost", py::int_(0)).cast<sim::Tick>();
@@ -271,7 +319,9 @@ class PyBalancePolicy : public models::BalancePolicy {
   }
   models::BalanceDecision on_tick(int cpu) override { return call(0, "on_tick", cpu); }
   models::BalanceDecision on_idle(int cpu) override { return call(1, "on_idle", cpu); }
-  models::BalanceDecision on_context_switch(int cpu) override { return call(2, "on_context_switch", cpu); }
+  models::BalanceDecision on_context_switch(int cpu) override {
+    return call(2, "on_context_switch", cpu);
+  }
   models::BalanceDecision on_kick(int cpu) override { return call(3, "on_kick", cpu); }
 
  private:
@@ -290,7 +340,8 @@ void bind_balance(py::module_& m) {
   using models::SchedView;
   using R = const ViewRef&;
   using T = const TopoRef&;
-  py::class_<TopoRef>(m, "SchedTopology", "Scheduling domains of the machine (valid during its run).")
+  py::class_<TopoRef>(m, "SchedTopology",
+                      "Scheduling domains of the machine (valid during its run).")
       .def("cpu_count", [](T t) { return t.get().cpu_count(); })
       .def("llc", [](T t, int cpu) { return t.get().llc(cpu); })
       .def("node", [](T t, int cpu) { return t.get().node(cpu); })
@@ -299,7 +350,8 @@ void bind_balance(py::module_& m) {
       .def("llc_cpus", [](T t, int llc) { return t.get().llc_cpus(llc); })
       .def("node_llcs", [](T t, int node) { return t.get().node_llcs(node); })
       .def("housekeeping", [](T t) { return mask_list(t.get().housekeeping()); })
-      .def("scan_cost", [](T t, int cpu, std::size_t level_ix) { return t.get().scan_cost(cpu, level_ix); })
+      .def("scan_cost",
+           [](T t, int cpu, std::size_t level_ix) { return t.get().scan_cost(cpu, level_ix); })
       .def("domains", [](T t, int cpu) {
         py::list out;
         for (const models::SchedDomain* d : t.get().domains(cpu)) {
@@ -315,39 +367,44 @@ void bind_balance(py::module_& m) {
         }
         return out;
       });
-  py::class_<ViewRef, std::shared_ptr<ViewRef>>(m, "SchedView",
-                                                "Read-only run queues for a balance policy (valid during its run; "
-                                                "times in picoseconds).")
+  py::class_<ViewRef, std::shared_ptr<ViewRef>>(
+      m, "SchedView",
+      "Read-only run queues for a balance policy (valid during its run; "
+      "times in picoseconds).")
       .def("now", [](R r) { return r.get().now(); })
       .def("topo", [](const std::shared_ptr<ViewRef>& r) { return TopoRef{r}; })
-      .def("costs", [](R r) {
-        const models::SchedCosts& c = r.get().costs();
-        py::dict d;
-        d["migration_cost"] = c.migration_cost;
-        d["task_move"] = c.task_move;
-        d["ipi_send"] = c.ipi_send;
-        d["tick"] = c.tick;
-        d["busy_factor"] = c.busy_factor;
-        d["cache_nice_tries"] = c.cache_nice_tries;
-        return d;
-      })
+      .def("costs",
+           [](R r) {
+             const models::SchedCosts& c = r.get().costs();
+             py::dict d;
+             d["migration_cost"] = c.migration_cost;
+             d["task_move"] = c.task_move;
+             d["ipi_send"] = c.ipi_send;
+             d["tick"] = c.tick;
+             d["busy_factor"] = c.busy_factor;
+             d["cache_nice_tries"] = c.cache_nice_tries;
+             return d;
+           })
       .def("nr_running", [](R r, int cpu) { return r.get().nr_running(cpu); })
       .def("queued", [](R r, int cpu) { return r.get().queued(cpu); })
       .def("allowed", [](R r, int task, int cpu) { return r.get().allowed(task, cpu); })
       .def("cache_hot", [](R r, int task) { return r.get().cache_hot(task); })
       .def("avg_idle", [](R r, int cpu) { return r.get().avg_idle(cpu); })
       .def("idle_cpus", [](R r, int llc) { return mask_list(r.get().idle_mask(llc)); })
-      .def("overloaded_cpus_in", [](R r, int llc) { return mask_list(r.get().overloaded_mask(llc)); })
+      .def("overloaded_cpus_in",
+           [](R r, int llc) { return mask_list(r.get().overloaded_mask(llc)); })
       .def("llc_nr", [](R r, int llc) { return r.get().llc_nr(llc); })
       .def("node_nr", [](R r, int node) { return r.get().node_nr(node); })
       .def("overloaded_cpus", [](R r) { return r.get().overloaded_cpus(); })
       .def("c2c", [](R r, int a, int b) { return r.get().c2c(a, b); });
-  m.def("_register_balance", [](const std::string& key, const std::string& doc, const std::string& params_json,
-                                const py::object& cls, const py::object& base) {
-    sim::ParamList own;
-    for (const auto& s : sim::parse_json_text(params_json, "<params>")) own.push_back(spec_from(s));
-    add_policy<models::BalancePolicy, PyBalancePolicy>(key, doc, std::move(own), cls, base);
-  });
+  m.def("_register_balance",
+        [](const std::string& key, const std::string& doc, const std::string& params_json,
+           const py::object& cls, const py::object& base) {
+          sim::ParamList own;
+          for (const auto& s : sim::parse_json_text(params_json, "<params>"))
+            own.push_back(spec_from(s));
+          add_policy<models::BalancePolicy, PyBalancePolicy>(key, doc, std::move(own), cls, base);
+        });
 }
 #endif
 

@@ -31,9 +31,11 @@ PholdResult run_phold(int width, int height, Tick stop, std::uint64_t seed, int 
   nodes.reserve(static_cast<std::size_t>(width) * height);
   for (int y = 0; y < height; ++y)
     for (int x = 0; x < width; ++x)
-      nodes.push_back(std::make_unique<PholdNode>(s, "phold." + std::to_string(x) + "." + std::to_string(y)));
+      nodes.push_back(
+          std::make_unique<PholdNode>(s, "phold." + std::to_string(x) + "." + std::to_string(y)));
   auto at = [&](int x, int y) {
-    return nodes[static_cast<std::size_t>((y + height) % height) * width + (x + width) % width].get();
+    return nodes[static_cast<std::size_t>((y + height) % height) * width + (x + width) % width]
+        .get();
   };
   for (int y = 0; y < height; ++y)
     for (int x = 0; x < width; ++x) {
@@ -50,7 +52,8 @@ PholdResult run_phold(int width, int height, Tick stop, std::uint64_t seed, int 
   auto t0 = std::chrono::steady_clock::now();
   Tick end = s.run(stop);
   double wall = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
-  return {s.events_executed(), wall, wall > 0 ? static_cast<double>(s.events_executed()) / wall : 0, end};
+  return {s.events_executed(), wall, wall > 0 ? static_cast<double>(s.events_executed()) / wall : 0,
+          end};
 }
 
 }  // namespace sim

@@ -13,11 +13,14 @@ namespace hetsim {
 std::string describe_machine(const std::string& name_or_path) {
   std::string file = sim::find_machine_file(name_or_path, "");
   if (file.empty())
-    throw sim::InputError(name_or_path, "", "a machine name in configs/ or a machine file", "nothing there");
+    throw sim::InputError(name_or_path, "", "a machine name in configs/ or a machine file",
+                          "nothing there");
   sim::Json m = sim::load_json_file(file);
   sim::Simulator s(1);
   sim::RunContext ctx(s, sim::Json::object(), sim::Where{file, "/policies"});
-  std::string model = m.is_object() && m.contains("model") && m["model"].is_string() ? m["model"].get<std::string>() : "platform";
+  std::string model = m.is_object() && m.contains("model") && m["model"].is_string()
+                          ? m["model"].get<std::string>()
+                          : "platform";
   auto sys = sim::SystemModel::Registry::make(model, ctx, m, sim::Where{file, ""});
   if (!sys) sim::Where{file, "/model"}.fail("a registered machine model", "\"" + model + "\"");
   std::ostringstream os;
@@ -41,7 +44,8 @@ std::vector<std::string> report_metrics(const sim::Scenario& sc, const sim::Json
       if (m.is_string()) out.push_back(m.get<std::string>());
     return out;
   }
-  for (auto it = first["metrics"].begin(); it != first["metrics"].end(); ++it) {  // all but link loads
+  for (auto it = first["metrics"].begin(); it != first["metrics"].end();
+       ++it) {  // all but link loads
     const std::string& k = it.key();
     if (k.rfind("link.", 0) == 0 || k.rfind("run.", 0) == 0) continue;
     out.push_back(k);
@@ -58,12 +62,14 @@ std::string point_value(const sim::Json& v) {
   std::string s = v.contains("kind") && v["kind"].is_string() ? v["kind"].get<std::string>() : "";
   for (auto it = v.begin(); it != v.end(); ++it) {
     if (it.key() == "kind") continue;
-    s += (s.empty() ? "" : " ") + it.key() + "=" + (it.value().is_string() ? it.value().get<std::string>() : it.value().dump());
+    s += (s.empty() ? "" : " ") + it.key() + "=" +
+         (it.value().is_string() ? it.value().get<std::string>() : it.value().dump());
   }
   return s;
 }
 
-void print_summary(std::ostream& os, const sim::Scenario& sc, const std::vector<sim::Json>& results) {
+void print_summary(std::ostream& os, const sim::Scenario& sc,
+                   const std::vector<sim::Json>& results) {
   if (results.empty()) return;
   const sim::Json& r0 = results[0];
   os << "scenario " << r0["scenario"]["name"].get<std::string>() << "  (" << sc.file << ")\n";
@@ -79,18 +85,21 @@ void print_summary(std::ostream& os, const sim::Scenario& sc, const std::vector<
     auto figures = flat_figures(r0);
     for (const auto& m : metrics)
       if (figures.count(m))
-        os << "  " << std::left << std::setw(static_cast<int>(w)) << m << "  " << fmt_num(figures[m]) << "\n";
+        os << "  " << std::left << std::setw(static_cast<int>(w)) << m << "  "
+           << fmt_num(figures[m]) << "\n";
     for (auto it = r0["histograms"].begin(); it != r0["histograms"].end(); ++it) {
       const auto& h = it.value();
       if (h["count"].get<std::uint64_t>() == 0) continue;
       os << "  " << it.key() << " [" << h["unit"].get<std::string>() << "]  n=" << h["count"]
-         << " p50=" << fmt_num(h["p50"]) << " p99=" << fmt_num(h["p99"]) << " max=" << fmt_num(h["max"]) << "\n";
+         << " p50=" << fmt_num(h["p50"]) << " p99=" << fmt_num(h["p99"])
+         << " max=" << fmt_num(h["max"]) << "\n";
     }
     return;
   }
   // One row per run: the sweep axes, then the reported metrics.
   std::vector<std::string> axes;
-  for (auto it = r0["scenario"]["point"].begin(); it != r0["scenario"]["point"].end(); ++it) axes.push_back(it.key());
+  for (auto it = r0["scenario"]["point"].begin(); it != r0["scenario"]["point"].end(); ++it)
+    axes.push_back(it.key());
   std::vector<std::string> header = axes;
   for (const auto& m : metrics) header.push_back(m);
   std::vector<std::vector<std::string>> rows;

@@ -17,16 +17,19 @@ std::string describe_machine(const std::string& name_or_path);
 // A sweep axis value for tables: strings bare, objects as "kind key=value ...".
 std::string point_value(const sim::Json& v);
 // Summary table of one run or of a sweep's runs.
-void print_summary(std::ostream& os, const sim::Scenario& sc, const std::vector<sim::Json>& results);
+void print_summary(std::ostream& os, const sim::Scenario& sc,
+                   const std::vector<sim::Json>& results);
 
 }  // namespace hetsim
 
 namespace hetsim {
 
 // Every scenario file under `dir` (recursively, sorted), skipping folders named in `skip`.
-std::vector<std::string> scenario_files(const std::string& dir, const std::vector<std::string>& skip);
+std::vector<std::string> scenario_files(const std::string& dir,
+                                        const std::vector<std::string>& skip);
 // Settings that turn a scenario into its quick variant (its "quick" object), then `extra`.
-std::vector<sim::Setting> quick_settings(const std::string& file, const std::vector<sim::Setting>& extra);
+std::vector<sim::Setting> quick_settings(const std::string& file,
+                                         const std::vector<sim::Setting>& extra);
 // Everything comparable in one results document, flattened to name -> number:
 // metrics, "run.events", "run.sim_time_s", and "hist.NAME.{count,mean,p50,p99,max}".
 std::map<std::string, double> flat_figures(const sim::Json& results);

@@ -2,6 +2,7 @@
 // internal error; results files are written whole or not at all.
 #include <unistd.h>
 
+#include <boost/program_options.hpp>
 #include <chrono>
 #include <cstdio>
 #include <iomanip>
@@ -9,8 +10,6 @@
 #include <sstream>
 #include <string>
 #include <vector>
-
-#include <boost/program_options.hpp>
 
 #include "sim/batch.h"
 #include "sim/bench/phold.h"
@@ -45,7 +44,8 @@ std::vector<sim::Setting> parse_sets(const std::vector<std::string>& raw) {
   for (const auto& s : raw) {
     auto eq = s.find('=');
     if (eq == std::string::npos || eq == 0)
-      throw sim::InputError("--set", "", "path=value (e.g. policies.migration.channels=4)", "\"" + s + "\"");
+      throw sim::InputError("--set", "", "path=value (e.g. policies.migration.channels=4)",
+                            "\"" + s + "\"");
     out.emplace_back(s.substr(0, eq), sim::parse_cli_value(s.substr(eq + 1)));
   }
   return out;
@@ -60,8 +60,9 @@ class Progress {
     double wall = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0_).count();
     if (wall < 1.0) return;
     int filled = static_cast<int>(std::min(1.0, frac) * 30);
-    std::fprintf(stderr, "\r%s [%s%s] %3d%%  %.1fs", label.c_str(), std::string(filled, '#').c_str(),
-                 std::string(30 - filled, ' ').c_str(), static_cast<int>(std::min(1.0, frac) * 100), wall);
+    std::fprintf(stderr, "\r%s [%s%s] %3d%%  %.1fs", label.c_str(),
+                 std::string(filled, '#').c_str(), std::string(30 - filled, ' ').c_str(),
+                 static_cast<int>(std::min(1.0, frac) * 100), wall);
     shown_ = true;
   }
   void done() {
@@ -81,9 +82,9 @@ int cmd_run(const std::vector<std::string>& args, bool check_only) {
   std::string out_file, trace_file, scenario;
   std::uint64_t seed = 0;
   opts.add_options()("scenario", po::value(&scenario)->required(), "scenario file")(
-      "set", po::value(&sets)->composing(), "path=value override")("seed", po::value(&seed), "seed")(
-      "out", po::value(&out_file), "results JSON")("trace", po::value(&trace_file), "Chrome trace JSON")(
-      "quiet,q", "no summary table");
+      "set", po::value(&sets)->composing(), "path=value override")(
+      "seed", po::value(&seed), "seed")("out", po::value(&out_file), "results JSON")(
+      "trace", po::value(&trace_file), "Chrome trace JSON")("quiet,q", "no summary table");
   po::positional_options_description pos;
   pos.add("scenario", 1);
   po::variables_map vm;
@@ -94,7 +95,8 @@ int cmd_run(const std::vector<std::string>& args, bool check_only) {
   std::vector<sim::RunPoint> points = sim::expand_sweep(sc);
   if (check_only) {
     for (const auto& p : points) sim::check_point(sc, p);
-    std::cout << scenario << ": ok (" << points.size() << " run" << (points.size() == 1 ? "" : "s") << ")\n";
+    std::cout << scenario << ": ok (" << points.size() << " run" << (points.size() == 1 ? "" : "s")
+              << ")\n";
     return 0;
   }
   if (!trace_file.empty() && points.size() > 1)
@@ -106,7 +108,9 @@ int cmd_run(const std::vector<std::string>& args, bool check_only) {
   Progress bar;
   std::vector<sim::Json> results;
   for (std::size_t i = 0; i < points.size(); ++i) {
-    std::string label = points.size() > 1 ? "run " + std::to_string(i + 1) + "/" + std::to_string(points.size()) : "run";
+    std::string label = points.size() > 1
+                            ? "run " + std::to_string(i + 1) + "/" + std::to_string(points.size())
+                            : "run";
     ro.progress = [&bar, label](double f) { bar.update(f, label); };
     sim::RunOutput out = sim::run_point(sc, points[i], ro);
     bar.done();
@@ -125,14 +129,16 @@ int cmd_sweep(const std::vector<std::string>& args) {
   std::string out_file, cache, scenario;
   int jobs = 1;
   opts.add_options()("scenario", po::value(&scenario)->required(), "scenario file")(
-      "set", po::value(&sets)->composing(), "path=value override")("jobs,j", po::value(&jobs), "parallel runs")(
-      "cache", po::value(&cache), "cache directory")("out", po::value(&out_file), "CSV file")("quiet,q", "no table");
+      "set", po::value(&sets)->composing(), "path=value override")(
+      "jobs,j", po::value(&jobs), "parallel runs")("cache", po::value(&cache), "cache directory")(
+      "out", po::value(&out_file), "CSV file")("quiet,q", "no table");
   po::positional_options_description pos;
   pos.add("scenario", 1);
   po::variables_map vm;
   po::store(po::command_line_parser(args).options(opts).positional(pos).run(), vm);
   po::notify(vm);
-  if (jobs < 1) throw sim::InputError("--jobs", "", "a positive number of jobs", std::to_string(jobs));
+  if (jobs < 1)
+    throw sim::InputError("--jobs", "", "a positive number of jobs", std::to_string(jobs));
   sim::Scenario sc = sim::load_scenario(scenario, parse_sets(sets));
   auto points = sim::expand_sweep(sc);
   for (const auto& p : points) sim::check_point(sc, p);  // bad input fails before any run
@@ -149,7 +155,8 @@ int cmd_sweep(const std::vector<std::string>& args) {
   bar.done();
   if (!vm.count("quiet")) hetsim::print_summary(std::cout, sc, results);
   std::size_t hits = static_cast<std::size_t>(std::count(cached.begin(), cached.end(), true));
-  if (!cache.empty()) std::cerr << "sweep: " << results.size() - hits << " run, " << hits << " from cache\n";
+  if (!cache.empty())
+    std::cerr << "sweep: " << results.size() - hits << " run, " << hits << " from cache\n";
   if (!out_file.empty()) sim::write_file_atomic(out_file, sim::results_to_csv(results));
   return 0;
 }
@@ -158,10 +165,13 @@ int cmd_regress(const std::vector<std::string>& args) {
   po::options_description opts("regress options");
   hetsim::RegressOptions ro;
   std::vector<std::string> sets;
-  opts.add_options()("update", "rewrite the baselines")("filter", po::value(&ro.filter), "only scenarios whose path contains this")(
-      "full", "full scenarios instead of their quick variants")("jobs,j", po::value(&ro.jobs), "parallel runs")(
-      "set", po::value(&sets)->composing(), "path=value applied to every scenario")(
-      "scenarios", po::value(&ro.scenarios_dir), "scenario folder")("baselines", po::value(&ro.baselines_dir), "baseline folder");
+  opts.add_options()("update", "rewrite the baselines")("filter", po::value(&ro.filter),
+                                                        "only scenarios whose path contains this")(
+      "full", "full scenarios instead of their quick variants")(
+      "jobs,j", po::value(&ro.jobs), "parallel runs")("set", po::value(&sets)->composing(),
+                                                      "path=value applied to every scenario")(
+      "scenarios", po::value(&ro.scenarios_dir), "scenario folder")(
+      "baselines", po::value(&ro.baselines_dir), "baseline folder");
   po::variables_map vm;
   po::store(po::command_line_parser(args).options(opts).run(), vm);
   po::notify(vm);
@@ -174,8 +184,10 @@ int cmd_regress(const std::vector<std::string>& args) {
 int cmd_validate(const std::vector<std::string>& args) {
   po::options_description opts("validate options");
   hetsim::ValidateOptions vo;
-  opts.add_options()("quick", "quick variants of the claim scenarios")("out-dir", po::value(&vo.out_dir), "report folder")(
-      "claims", po::value(&vo.claims_dir), "claim scenario folder")("jobs,j", po::value(&vo.jobs), "parallel runs");
+  opts.add_options()("quick", "quick variants of the claim scenarios")(
+      "out-dir", po::value(&vo.out_dir), "report folder")(
+      "claims", po::value(&vo.claims_dir), "claim scenario folder")("jobs,j", po::value(&vo.jobs),
+                                                                    "parallel runs");
   po::variables_map vm;
   po::store(po::command_line_parser(args).options(opts).run(), vm);
   po::notify(vm);
@@ -194,37 +206,52 @@ int cmd_list() {
     for (const auto& p : c->params) {
       std::string def = p.default_value.is_null() ? "(required)" : p.default_value.dump();
       if (def.size() > 24) def = def.substr(0, 21) + "...";
-      std::cout << "      " << std::left << std::setw(18) << p.name << std::setw(22) << sim::type_label(p)
-                << std::setw(14) << def << " " << p.doc << "\n";
+      std::cout << "      " << std::left << std::setw(18) << p.name << std::setw(22)
+                << sim::type_label(p) << std::setw(14) << def << " " << p.doc << "\n";
     }
   }
   return 0;
 }
 
 int cmd_describe(const std::vector<std::string>& args) {
-  if (args.size() != 1) throw sim::InputError("describe", "", "one machine name or file", std::to_string(args.size()) + " arguments");
+  if (args.size() != 1)
+    throw sim::InputError("describe", "", "one machine name or file",
+                          std::to_string(args.size()) + " arguments");
   std::cout << hetsim::describe_machine(args[0]);
   return 0;
 }
 
 int cmd_bench(const std::vector<std::string>& args) {
   if (args.empty() || args[0] != "phold")
-    throw sim::InputError("bench", "", "a benchmark name (phold)", args.empty() ? "nothing" : "\"" + args[0] + "\"");
+    throw sim::InputError("bench", "", "a benchmark name (phold)",
+                          args.empty() ? "nothing" : "\"" + args[0] + "\"");
   po::options_description opts("bench options");
   int w = 10, h = 10;
   std::string stop = "100us";
   std::uint64_t seed = 1;
-  opts.add_options()("width", po::value(&w))("height", po::value(&h))("stop", po::value(&stop))("seed", po::value(&seed));
+  opts.add_options()("width", po::value(&w))("height", po::value(&h))("stop", po::value(&stop))(
+      "seed", po::value(&seed));
   po::variables_map vm;
-  po::store(po::command_line_parser(std::vector<std::string>(args.begin() + 1, args.end())).options(opts).run(), vm);
+  po::store(po::command_line_parser(std::vector<std::string>(args.begin() + 1, args.end()))
+                .options(opts)
+                .run(),
+            vm);
   po::notify(vm);
   if (w < 1 || h < 1 || w > 4096 || h > 4096)
-    throw sim::InputError("bench phold", "", "width and height in [1, 4096]", std::to_string(w) + "x" + std::to_string(h));
+    throw sim::InputError("bench phold", "", "width and height in [1, 4096]",
+                          std::to_string(w) + "x" + std::to_string(h));
   auto t = sim::parse_quantity(stop, sim::Dimension::Time);
-  if (!t) throw sim::InputError("bench phold", "--stop", sim::dimension_example(sim::Dimension::Time), "\"" + stop + "\"");
+  if (!t)
+    throw sim::InputError("bench phold", "--stop", sim::dimension_example(sim::Dimension::Time),
+                          "\"" + stop + "\"");
   sim::PholdResult r = sim::run_phold(w, h, static_cast<sim::Tick>(*t), seed);
-  sim::Json out = {{"bench", "phold"}, {"width", w}, {"height", h}, {"stop", stop},
-                   {"events", r.events}, {"wall_s", r.wall_seconds}, {"events_per_sec", r.events_per_sec}};
+  sim::Json out = {{"bench", "phold"},
+                   {"width", w},
+                   {"height", h},
+                   {"stop", stop},
+                   {"events", r.events},
+                   {"wall_s", r.wall_seconds},
+                   {"events_per_sec", r.events_per_sec}};
   std::cout << out.dump() << "\n";
   return 0;
 }

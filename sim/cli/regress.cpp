@@ -16,12 +16,16 @@ namespace hetsim {
 namespace fs = std::filesystem;
 using sim::Json;
 
-std::vector<std::string> scenario_files(const std::string& dir, const std::vector<std::string>& skip) {
+std::vector<std::string> scenario_files(const std::string& dir,
+                                        const std::vector<std::string>& skip) {
   std::vector<std::string> out;
   std::error_code ec;
-  if (!fs::is_directory(dir, ec)) throw sim::InputError(dir, "", "a directory of scenarios", "no such directory");
-  for (auto it = fs::recursive_directory_iterator(dir); it != fs::recursive_directory_iterator(); ++it) {
-    if (it->is_directory() && std::find(skip.begin(), skip.end(), it->path().filename().string()) != skip.end()) {
+  if (!fs::is_directory(dir, ec))
+    throw sim::InputError(dir, "", "a directory of scenarios", "no such directory");
+  for (auto it = fs::recursive_directory_iterator(dir); it != fs::recursive_directory_iterator();
+       ++it) {
+    if (it->is_directory() &&
+        std::find(skip.begin(), skip.end(), it->path().filename().string()) != skip.end()) {
       it.disable_recursion_pending();
       continue;
     }
@@ -33,12 +37,14 @@ std::vector<std::string> scenario_files(const std::string& dir, const std::vecto
   return out;
 }
 
-std::vector<sim::Setting> quick_settings(const std::string& file, const std::vector<sim::Setting>& extra) {
+std::vector<sim::Setting> quick_settings(const std::string& file,
+                                         const std::vector<sim::Setting>& extra) {
   Json doc = sim::load_json_file(file);
   std::vector<sim::Setting> sets;
   if (doc.is_object() && doc.contains("quick")) {
     const Json& q = doc["quick"];
-    if (!q.is_object()) sim::Where{file, "/quick"}.fail("an object of dotted path -> value", sim::describe_value(q));
+    if (!q.is_object())
+      sim::Where{file, "/quick"}.fail("an object of dotted path -> value", sim::describe_value(q));
     for (auto it = q.begin(); it != q.end(); ++it) sets.emplace_back(it.key(), it.value());
   }
   sets.insert(sets.end(), extra.begin(), extra.end());
@@ -52,7 +58,8 @@ std::map<std::string, double> flat_figures(const Json& r) {
   f["run.events"] = r["events"].get<double>();
   f["run.sim_time_s"] = r["sim_time_s"].get<double>();
   for (auto it = r["histograms"].begin(); it != r["histograms"].end(); ++it)
-    for (const char* k : {"count", "mean", "p50", "p90", "p99", "p999", "max"}) f["hist." + it.key() + "." + k] = it.value()[k].get<double>();
+    for (const char* k : {"count", "mean", "p50", "p90", "p99", "p999", "max"})
+      f["hist." + it.key() + "." + k] = it.value()[k].get<double>();
   return f;
 }
 
@@ -66,8 +73,8 @@ double tolerance_for(const Json& tol, const std::string& metric) {
   std::size_t best_len = 0;
   for (auto it = tol.begin(); it != tol.end(); ++it) {
     const std::string& k = it.key();
-    if (k.size() > 1 && k.back() == '*' && metric.rfind(k.substr(0, k.size() - 1), 0) == 0 && k.size() > best_len &&
-        it.value().is_number()) {
+    if (k.size() > 1 && k.back() == '*' && metric.rfind(k.substr(0, k.size() - 1), 0) == 0 &&
+        k.size() > best_len && it.value().is_number()) {
       best = it.value().get<double>();
       best_len = k.size();
     }
@@ -116,15 +123,18 @@ int regress(const RegressOptions& opts, std::ostream& out) {
     bo.jobs = opts.jobs;
     std::vector<Json> results = sim::run_batch(sc, points, bo);
     runs += static_cast<int>(results.size());
-    std::string bfile = (fs::path(opts.baselines_dir) / baseline_name(opts.scenarios_dir, file)).string();
+    std::string bfile =
+        (fs::path(opts.baselines_dir) / baseline_name(opts.scenarios_dir, file)).string();
     Json now_runs = Json::array();
     for (const auto& r : results) {
       Json figures = Json::object();
       for (const auto& [k, v] : flat_figures(r)) figures[k] = v;
-      now_runs.push_back({{"point", r["scenario"]["point"]}, {"seed", r["seed"]}, {"figures", figures}});
+      now_runs.push_back(
+          {{"point", r["scenario"]["point"]}, {"seed", r["seed"]}, {"figures", figures}});
     }
     if (opts.update) {
-      Json doc = {{"scenario", file}, {"variant", opts.full ? "full" : "quick"}, {"runs", now_runs}};
+      Json doc = {
+          {"scenario", file}, {"variant", opts.full ? "full" : "quick"}, {"runs", now_runs}};
       sim::write_file_atomic(bfile, doc.dump(1) + "\n");
       out << "updated " << bfile << " (" << results.size() << " runs)\n";
       continue;
@@ -137,7 +147,8 @@ int regress(const RegressOptions& opts, std::ostream& out) {
     Json base = sim::load_json_file(bfile);
     const Json tol = sc.doc.contains("tolerance") ? sc.doc["tolerance"] : Json::object();
     if (base["runs"].size() != now_runs.size()) {
-      rows.push_back({file, "-", "(runs)", std::to_string(base["runs"].size()), std::to_string(now_runs.size()), "sweep changed"});
+      rows.push_back({file, "-", "(runs)", std::to_string(base["runs"].size()),
+                      std::to_string(now_runs.size()), "sweep changed"});
       continue;
     }
     for (std::size_t i = 0; i < now_runs.size(); ++i) {
@@ -154,12 +165,14 @@ int regress(const RegressOptions& opts, std::ostream& out) {
                           n.contains(m) ? num(n[m].get<double>()) : "(absent)", "added/removed"});
           continue;
         }
-        double bv = b[m].is_number() ? b[m].get<double>() : NAN, nv = n[m].is_number() ? n[m].get<double>() : NAN;
+        double bv = b[m].is_number() ? b[m].get<double>() : NAN,
+               nv = n[m].is_number() ? n[m].get<double>() : NAN;
         if (bv == nv || (std::isnan(bv) && std::isnan(nv))) continue;
         double rel = std::fabs(nv - bv) / std::max(std::fabs(bv), 1e-300);
         if (rel <= tolerance_for(tol, m)) continue;
         std::ostringstream ch;
-        ch << std::showpos << std::setprecision(4) << (bv != 0 ? (nv - bv) / std::fabs(bv) * 100 : INFINITY) << "%";
+        ch << std::showpos << std::setprecision(4)
+           << (bv != 0 ? (nv - bv) / std::fabs(bv) * 100 : INFINITY) << "%";
         rows.push_back({file, label, m, num(bv), num(nv), ch.str()});
       }
     }
@@ -177,10 +190,11 @@ int regress(const RegressOptions& opts, std::ostream& out) {
     w[3] = std::max(w[3], r.base.size());
     w[4] = std::max(w[4], r.now.size());
   }
-  auto line = [&](const std::string& a, const std::string& b, const std::string& c, const std::string& d,
-                  const std::string& e, const std::string& f) {
-    out << std::left << std::setw(static_cast<int>(w[0])) << a << "  " << std::setw(static_cast<int>(w[1])) << b << "  "
-        << std::setw(static_cast<int>(w[2])) << c << "  " << std::setw(static_cast<int>(w[3])) << d << "  "
+  auto line = [&](const std::string& a, const std::string& b, const std::string& c,
+                  const std::string& d, const std::string& e, const std::string& f) {
+    out << std::left << std::setw(static_cast<int>(w[0])) << a << "  "
+        << std::setw(static_cast<int>(w[1])) << b << "  " << std::setw(static_cast<int>(w[2])) << c
+        << "  " << std::setw(static_cast<int>(w[3])) << d << "  "
         << std::setw(static_cast<int>(w[4])) << e << "  " << f << "\n";
   };
   line("scenario", "point", "metric", "baseline", "now", "change");

@@ -2,8 +2,8 @@
 // scenarios/claims/claims.json, the figure the model produces, under which conditions, and a
 // verdict. A scenario states how it answers a claim in its "claim" object (or a list of them):
 //   {"id": "M1", "metric": "migration.throughput_gbps", "kind": "speedup",
-//    "baseline": {"policies.migration.kind": "serial"}, "candidate": {"policies.migration.kind": "dma"},
-//    "claimed": [1.5, 3.0], "conditions": "1 GiB between sockets on milan-2s"}
+//    "baseline": {"policies.migration.kind": "serial"}, "candidate": {"policies.migration.kind":
+//    "dma"}, "claimed": [1.5, 3.0], "conditions": "1 GiB between sockets on milan-2s"}
 // kind: speedup (candidate / baseline), reduction (1 - candidate / baseline), factor
 // (baseline / candidate), value (the metric at the candidate points). The figure is the best
 // pair over the sweep; the verdict compares it with the claimed range.
@@ -31,7 +31,8 @@ bool matches(const Json& point, const Json& selector) {
 // Same values on every axis the selectors do not mention.
 bool same_context(const Json& a, const Json& b, const Json& selector) {
   for (auto it = a.begin(); it != a.end(); ++it)
-    if (!selector.contains(it.key()) && (!b.contains(it.key()) || b[it.key()] != it.value())) return false;
+    if (!selector.contains(it.key()) && (!b.contains(it.key()) || b[it.key()] != it.value()))
+      return false;
   return true;
 }
 
@@ -76,7 +77,8 @@ Finding evaluate(const Json& spec, const std::vector<Json>& results, const sim::
     auto figures = flat_figures(r);
     auto it = figures.find(metric);
     if (it == figures.end())
-      where.child("metric").fail("a metric the scenario produces (or hist.NAME.p99 and the like)", "\"" + metric + "\"");
+      where.child("metric").fail("a metric the scenario produces (or hist.NAME.p99 and the like)",
+                                 "\"" + metric + "\"");
     return it->second;
   };
   bool higher_better = spec.value("better", "higher") == "higher";
@@ -89,13 +91,19 @@ Finding evaluate(const Json& spec, const std::vector<Json>& results, const sim::
     } else {
       const Json* b = nullptr;
       for (const Json& r : results)
-        if (matches(r["scenario"]["point"], base) && same_context(cp, r["scenario"]["point"], sel_all)) b = &r;
+        if (matches(r["scenario"]["point"], base) &&
+            same_context(cp, r["scenario"]["point"], sel_all))
+          b = &r;
       if (!b) continue;
       double bv = value_of(*b), cv = value_of(c);
-      if (kind == "speedup") fig = cv / bv;
-      else if (kind == "reduction") fig = 1 - cv / bv;
-      else if (kind == "factor") fig = bv / cv;
-      else where.child("kind").fail("speedup, reduction, factor or value", "\"" + kind + "\"");
+      if (kind == "speedup")
+        fig = cv / bv;
+      else if (kind == "reduction")
+        fig = 1 - cv / bv;
+      else if (kind == "factor")
+        fig = bv / cv;
+      else
+        where.child("kind").fail("speedup, reduction, factor or value", "\"" + kind + "\"");
     }
     if (std::isnan(f.figure) || (higher_better ? fig > f.figure : fig < f.figure)) {
       f.figure = fig;
@@ -117,7 +125,8 @@ Finding evaluate(const Json& spec, const std::vector<Json>& results, const sim::
     return num(v) + "x";
   };
   double low = std::min(f.figure, f.worst), high = std::max(f.figure, f.worst);
-  f.figure_text = show(f.figure) + (low != high ? " (range " + show(low) + " .. " + show(high) + ")" : "");
+  f.figure_text =
+      show(f.figure) + (low != high ? " (range " + show(low) + " .. " + show(high) + ")" : "");
   if (kind != "value") f.figure_text += ", " + sel_text(cand) + " vs " + sel_text(base);
   const Json claimed = spec.value("claimed", Json::array());
   if (!claimed.is_array() || claimed.size() != 2)
@@ -144,7 +153,8 @@ Finding evaluate(const Json& spec, const std::vector<Json>& results, const sim::
     f.reason = "no gain anywhere in the sweep; " + range;
   }
   if (kind != "value" && f.worst < neutral && f.figure > neutral)
-    f.reason += "; the effect reverses at " + (f.worst_at.empty() ? "another point" : f.worst_at) + " (" + show(f.worst) + ")";
+    f.reason += "; the effect reverses at " + (f.worst_at.empty() ? "another point" : f.worst_at) +
+                " (" + show(f.worst) + ")";
   return f;
 }
 
@@ -158,17 +168,23 @@ std::string md_escape(std::string s) {
 int validate(const ValidateOptions& opts, std::ostream& out) {
   std::string claims_file = (fs::path(opts.claims_dir) / "claims.json").string();
   Json claims = sim::load_json_file(claims_file);
-  if (!claims.is_array()) sim::Where{claims_file, ""}.fail("a list of claims", sim::describe_value(claims));
+  if (!claims.is_array())
+    sim::Where{claims_file, ""}.fail("a list of claims", sim::describe_value(claims));
   std::map<std::string, Json> rows;  // id -> row
   std::vector<std::string> order;
   for (std::size_t i = 0; i < claims.size(); ++i) {
-    sim::Params::parse(claims[i], {sim::p_string("id", nullptr, "claim id"), sim::p_string("claim", nullptr, "text"),
-                                   sim::p_string("source", "", "source document")},
-                       sim::Where{claims_file, "/" + std::to_string(i)}, {});
+    sim::Params::parse(
+        claims[i],
+        {sim::p_string("id", nullptr, "claim id"), sim::p_string("claim", nullptr, "text"),
+         sim::p_string("source", "", "source document")},
+        sim::Where{claims_file, "/" + std::to_string(i)}, {});
     std::string id = claims[i]["id"].get<std::string>();
     order.push_back(id);
-    rows[id] = {{"id", id}, {"claim", claims[i]["claim"]}, {"source", claims[i].value("source", "")},
-                {"verdict", "not modelled"}, {"findings", Json::array()}};
+    rows[id] = {{"id", id},
+                {"claim", claims[i]["claim"]},
+                {"source", claims[i].value("source", "")},
+                {"verdict", "not modelled"},
+                {"findings", Json::array()}};
   }
   for (const auto& file : scenario_files(opts.claims_dir, {})) {
     Json raw = sim::load_json_file(file);
@@ -183,11 +199,17 @@ int validate(const ValidateOptions& opts, std::ostream& out) {
       sim::Where w{file, raw["claim"].is_array() ? "/claim/" + std::to_string(k) : "/claim"};
       const Json& spec = specs[k];
       std::string id = spec.value("id", "");
-      if (!rows.count(id)) w.child("id").fail("a claim id listed in " + claims_file, "\"" + id + "\"");
+      if (!rows.count(id))
+        w.child("id").fail("a claim id listed in " + claims_file, "\"" + id + "\"");
       Finding f = evaluate(spec, results, w);
-      rows[id]["findings"].push_back({{"scenario", file}, {"metric", spec["metric"]}, {"figure", f.figure},
-                                      {"figure_text", f.figure_text}, {"conditions", spec.value("conditions", "")},
-                                      {"verdict", f.verdict}, {"reason", f.reason}, {"quick", opts.quick}});
+      rows[id]["findings"].push_back({{"scenario", file},
+                                      {"metric", spec["metric"]},
+                                      {"figure", f.figure},
+                                      {"figure_text", f.figure_text},
+                                      {"conditions", spec.value("conditions", "")},
+                                      {"verdict", f.verdict},
+                                      {"reason", f.reason},
+                                      {"quick", opts.quick}});
       out << id << "  " << f.verdict << "  " << f.figure_text << "  (" << file << ")\n";
     }
   }
@@ -202,27 +224,33 @@ int validate(const ValidateOptions& opts, std::ostream& out) {
         no += f["verdict"] == "not supported";
       }
       std::size_t n = r["findings"].size();
-      r["verdict"] = sup == static_cast<int>(n) ? "supported" : no == static_cast<int>(n) ? "not supported" : "partly";
+      r["verdict"] = sup == static_cast<int>(n)  ? "supported"
+                     : no == static_cast<int>(n) ? "not supported"
+                                                 : "partly";
     }
     report.push_back(r);
   }
   fs::create_directories(opts.out_dir);
-  sim::write_file_atomic((fs::path(opts.out_dir) / "validation.json").string(), report.dump(2) + "\n");
+  sim::write_file_atomic((fs::path(opts.out_dir) / "validation.json").string(),
+                         report.dump(2) + "\n");
   std::ostringstream md;
   md << "# Validation report\n\nGenerated by `hetsim validate" << (opts.quick ? " --quick" : "")
-     << "` from the scenarios in " << opts.claims_dir << "/. Each figure is what the model produces from its "
+     << "` from the scenarios in " << opts.claims_dir
+     << "/. Each figure is what the model produces from its "
      << "mechanisms and calibrated parameters; the verdict compares it with the claimed range.\n\n"
      << "| id | claim | scenario | figure | conditions | verdict |\n|---|---|---|---|---|---|\n";
   for (const auto& r : report) {
     if (r["findings"].empty()) {
-      md << "| " << r["id"].get<std::string>() << " | " << md_escape(r["claim"]) << " | - | - | - | not modelled |\n";
+      md << "| " << r["id"].get<std::string>() << " | " << md_escape(r["claim"])
+         << " | - | - | - | not modelled |\n";
       continue;
     }
     for (const auto& f : r["findings"])
       md << "| " << r["id"].get<std::string>() << " | " << md_escape(r["claim"]) << " | "
-         << fs::path(f["scenario"].get<std::string>()).filename().string() << " (" << f["metric"].get<std::string>()
-         << ") | " << md_escape(f["figure_text"]) << " | " << md_escape(f["conditions"]) << " | "
-         << f["verdict"].get<std::string>() << ": " << md_escape(f["reason"]) << " |\n";
+         << fs::path(f["scenario"].get<std::string>()).filename().string() << " ("
+         << f["metric"].get<std::string>() << ") | " << md_escape(f["figure_text"]) << " | "
+         << md_escape(f["conditions"]) << " | " << f["verdict"].get<std::string>() << ": "
+         << md_escape(f["reason"]) << " |\n";
   }
   sim::write_file_atomic((fs::path(opts.out_dir) / "VALIDATION.md").string(), md.str());
   out << "validate: wrote " << (fs::path(opts.out_dir) / "VALIDATION.md").string() << "\n";

@@ -50,7 +50,8 @@ void BM_FlowResolve(benchmark::State& st) {
   sim::FlowNetwork net(s);
   std::vector<sim::LinkId> links;
   for (int i = 0; i < 16; ++i) links.push_back(net.add_link("l" + std::to_string(i), 1e10));
-  for (int i = 0; i < n; ++i) net.start({{links[i % 16], links[(i * 7 + 3) % 16]}, 1e18, 0, nullptr});
+  for (int i = 0; i < n; ++i)
+    net.start({{links[i % 16], links[(i * 7 + 3) % 16]}, 1e18, 0, nullptr});
   for (auto _ : st) {
     net.start({{links[0], links[5]}, 1e3, 0, nullptr});
     s.run(s.now() + sim::kMs);

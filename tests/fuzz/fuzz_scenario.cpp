@@ -16,7 +16,9 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
     sim::Json doc = sim::parse_json_text(text, "<fuzz>");
     // A machine document is fuzzed through a scenario that inlines it.
     if (doc.is_object() && doc.contains("cpu") && !doc.contains("workloads"))
-      doc = sim::Json{{"machine", doc}, {"workloads", sim::Json::array({sim::Json{{"kind", "copy"}, {"bytes", "1MiB"}}})}};
+      doc = sim::Json{
+          {"machine", doc},
+          {"workloads", sim::Json::array({sim::Json{{"kind", "copy"}, {"bytes", "1MiB"}}})}};
     sim::Scenario sc = sim::scenario_from_json(doc, "<fuzz>");
     auto points = sim::expand_sweep(sc);
     if (points.size() > 64) return 0;  // a legal but large sweep: building each adds nothing

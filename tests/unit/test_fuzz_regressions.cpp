@@ -24,7 +24,8 @@ TEST(FuzzRegressions, EachInputIsAcceptedOrRejectedCleanly) {
     std::stringstream ss;
     ss << in.rdbuf();
     try {
-      sim::Scenario sc = sim::scenario_from_json(sim::parse_json_text(ss.str(), e.path().string()), e.path().string());
+      sim::Scenario sc = sim::scenario_from_json(sim::parse_json_text(ss.str(), e.path().string()),
+                                                 e.path().string());
       for (const auto& p : sim::expand_sweep(sc)) sim::check_point(sc, p);
     } catch (const sim::InputError& err) {
       EXPECT_NE(std::string(err.what()).find("expected"), std::string::npos) << e.path();

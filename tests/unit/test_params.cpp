@@ -69,7 +69,8 @@ TEST(Params, BadInputNamesFilePathExpectedAndFound) {
 }
 
 TEST(Rng, StreamsDependOnSeedAndName) {
-  sim::Rng a(1, "socket0.core1"), b(1, "socket0.core1"), c(1, "socket0.core2"), d(2, "socket0.core1");
+  sim::Rng a(1, "socket0.core1"), b(1, "socket0.core1"), c(1, "socket0.core2"),
+      d(2, "socket0.core1");
   std::uint64_t va = a.next();
   EXPECT_EQ(va, b.next());
   EXPECT_NE(va, c.next());

@@ -1,9 +1,8 @@
 #include <gtest/gtest.h>
+#include <unistd.h>
 
 #include <filesystem>
 #include <sstream>
-
-#include <unistd.h>
 
 #include "sim/cli/commands.h"
 

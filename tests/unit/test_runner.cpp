@@ -10,7 +10,9 @@ using sim::Json;
 Json copy_scenario() {
   return Json{{"name", "t"},
               {"machine", "milan-2s"},
-              {"workloads", Json::array({Json{{"kind", "copy"}, {"bytes", "256MiB"}, {"from", "node0"}, {"to", "node1"}}})}};
+              {"workloads",
+               Json::array({Json{
+                   {"kind", "copy"}, {"bytes", "256MiB"}, {"from", "node0"}, {"to", "node1"}}})}};
 }
 
 Json run_one(const Json& doc, const std::vector<sim::Setting>& sets = {}) {
@@ -26,7 +28,8 @@ TEST(Runner, SameScenarioSameSeedGivesByteIdenticalResults) {
   EXPECT_EQ(sim::comparable(a).dump(), sim::comparable(b).dump());
   EXPECT_TRUE(a.contains("wall"));
   EXPECT_FALSE(sim::comparable(a).contains("wall"));
-  for (const char* key : {"hetsim_version", "scenario", "seed", "sim_time_s", "events", "metrics", "histograms"})
+  for (const char* key :
+       {"hetsim_version", "scenario", "seed", "sim_time_s", "events", "metrics", "histograms"})
     EXPECT_TRUE(a.contains(key)) << key;
 }
 
@@ -97,9 +100,13 @@ TEST(Scenario, BadInputIsReportedWithItsPath) {
   d = copy_scenario();
   d["policies"] = {{"migratoin", {{"kind", "dma"}}}};
   EXPECT_NE(input_error(d).find("/policies/migratoin | "), std::string::npos);
-  EXPECT_NE(input_error(copy_scenario(), {{"machine.cpu.sockets", 0}}).find("/cpu/sockets | "), std::string::npos);
-  EXPECT_NE(input_error(copy_scenario(), {{"machine.memory.1.socket", 5}}).find("/memory/1/socket | "), std::string::npos);
-  EXPECT_NE(input_error(copy_scenario(), {{"workloads.3.bytes", "1MiB"}}).find("index below 1"), std::string::npos);
+  EXPECT_NE(input_error(copy_scenario(), {{"machine.cpu.sockets", 0}}).find("/cpu/sockets | "),
+            std::string::npos);
+  EXPECT_NE(
+      input_error(copy_scenario(), {{"machine.memory.1.socket", 5}}).find("/memory/1/socket | "),
+      std::string::npos);
+  EXPECT_NE(input_error(copy_scenario(), {{"workloads.3.bytes", "1MiB"}}).find("index below 1"),
+            std::string::npos);
 }
 
 }  // namespace

@@ -38,8 +38,10 @@ TEST(Histogram, SmallValuesAreExact) {
 
 TEST(Histogram, BucketsAreContiguousAndMonotone) {
   for (std::size_t i = 1; i < 1900; ++i) {
-    ASSERT_EQ(sim::Histogram::bucket_low(i - 1) + sim::Histogram::bucket_width(i - 1), sim::Histogram::bucket_low(i));
-    ASSERT_EQ(sim::Histogram::bucket_of(static_cast<std::uint64_t>(sim::Histogram::bucket_low(i))), i);
+    ASSERT_EQ(sim::Histogram::bucket_low(i - 1) + sim::Histogram::bucket_width(i - 1),
+              sim::Histogram::bucket_low(i));
+    ASSERT_EQ(sim::Histogram::bucket_of(static_cast<std::uint64_t>(sim::Histogram::bucket_low(i))),
+              i);
   }
 }
 

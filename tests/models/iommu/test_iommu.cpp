@@ -25,7 +25,8 @@ struct Rig {
   explicit Rig(const std::string& iova)
       : sim(3), ctx(sim, Json{{"iova", Json{{"kind", iova}}}}, sim::Where{"<test>", "/policies"}) {
     Json m = sim::load_json_file(std::string(HETSIM_SOURCE_DIR) + "/configs/genoa-2s.json");
-    ctx.set_system(sim::SystemModel::Registry::make("platform", ctx, m, sim::Where{"genoa-2s.json", ""}));
+    ctx.set_system(
+        sim::SystemModel::Registry::make("platform", ctx, m, sim::Where{"genoa-2s.json", ""}));
     pf = &ctx.system_as<models::Platform>();
     alloc = ctx.make_policy<models::IovaAllocator>("iova", "magazine");
   }
@@ -44,7 +45,8 @@ Json metrics_of(const Json& doc) {
 }
 
 Json dma(Json w, const std::string& iova = "magazine") {
-  Json base = {{"kind", "dma_map"}, {"cpus", 16}, {"devices", 4}, {"size", "1MiB"}, {"ops", 10}, {"think", "5us"}};
+  Json base = {{"kind", "dma_map"}, {"cpus", 16}, {"devices", 4},
+               {"size", "1MiB"},    {"ops", 10},  {"think", "5us"}};
   for (auto it = w.begin(); it != w.end(); ++it) base[it.key()] = it.value();
   return Json{{"name", "t"},
               {"machine", "genoa-2s"},
@@ -52,7 +54,8 @@ Json dma(Json w, const std::string& iova = "magazine") {
               {"policies", Json{{"iova", Json{{"kind", iova}}}}}};
 }
 
-bool overlaps(const std::map<std::uint64_t, std::uint64_t>& live, std::uint64_t a, std::uint64_t n) {
+bool overlaps(const std::map<std::uint64_t, std::uint64_t>& live, std::uint64_t a,
+              std::uint64_t n) {
   auto it = live.upper_bound(a);
   if (it != live.end() && it->first < a + n) return true;
   return it != live.begin() && std::prev(it)->first + std::prev(it)->second > a;
@@ -111,8 +114,12 @@ void CheckAllocatorNeverOverlaps(const std::string& kind) {
   EXPECT_EQ(bad, 0);
 }
 
-TEST(IovaAllocators, MagazineReturnsNonOverlappingRanges) { CheckAllocatorNeverOverlaps("magazine"); }
-TEST(IovaAllocators, PerNumaReturnsNonOverlappingRanges) { CheckAllocatorNeverOverlaps("per_numa"); }
+TEST(IovaAllocators, MagazineReturnsNonOverlappingRanges) {
+  CheckAllocatorNeverOverlaps("magazine");
+}
+TEST(IovaAllocators, PerNumaReturnsNonOverlappingRanges) {
+  CheckAllocatorNeverOverlaps("per_numa");
+}
 
 TEST(IovaAllocators, ContentionGrowsWithMappingCpus) {
   // The same per-CPU load on more CPUs queues longer on the global lock.
@@ -140,7 +147,8 @@ TEST(Iommu, SmallerPagesMissMoreAndStallLonger) {
   huge["page_size"] = "2MiB";
   const Json s = metrics_of(dma(small)), h = metrics_of(dma(huge));
   EXPECT_GT(s["iommu.iotlb_misses"].get<double>(), 100 * h["iommu.iotlb_misses"].get<double>());
-  EXPECT_GT(s["iommu.translation_overhead"].get<double>(), h["iommu.translation_overhead"].get<double>());
+  EXPECT_GT(s["iommu.translation_overhead"].get<double>(),
+            h["iommu.translation_overhead"].get<double>());
 }
 
 TEST(Iommu, PrefetchedAtsHidesTranslationWhenItOutpacesTheData) {
@@ -156,15 +164,16 @@ TEST(Iommu, PrefetchedAtsHidesTranslationWhenItOutpacesTheData) {
 }
 
 TEST(Iommu, PasidTagsRemoveContextFlushes) {
-  Json w{{"cpus", 16}, {"devices", 2}, {"contexts", 4}, {"size", "16MiB"}, {"page_size", "2MiB"},
-         {"ops", 6},   {"reuse", true}, {"ats", true}};
+  Json w{{"cpus", 16},          {"devices", 2}, {"contexts", 4}, {"size", "16MiB"},
+         {"page_size", "2MiB"}, {"ops", 6},     {"reuse", true}, {"ats", true}};
   w["pasid"] = false;
   const Json untagged = metrics_of(dma(w));
   w["pasid"] = true;
   const Json tagged = metrics_of(dma(w));
   EXPECT_GT(untagged["iommu.context_flushes"].get<double>(), 0.0);
   EXPECT_EQ(tagged["iommu.context_flushes"].get<double>(), 0.0);
-  EXPECT_GT(tagged["iommu.iotlb_hit_rate"].get<double>(), untagged["iommu.iotlb_hit_rate"].get<double>());
+  EXPECT_GT(tagged["iommu.iotlb_hit_rate"].get<double>(),
+            untagged["iommu.iotlb_hit_rate"].get<double>());
 }
 
 TEST(Iommu, FlushQueueBatchesInvalidations) {

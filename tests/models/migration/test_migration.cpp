@@ -18,7 +18,8 @@ Json base(const std::string& kind, const std::string& folio, const std::string& 
   return Json{{"name", "mig-test"},
               {"machine", "milan-2s"},
               {"overrides", {{"dma.0.queues", 16}, {"dma.1.queues", 16}}},
-              {"workloads", Json::array({Json{{"kind", "move_pages"}, {"bytes", bytes}, {"folio", folio}}})},
+              {"workloads",
+               Json::array({Json{{"kind", "move_pages"}, {"bytes", bytes}, {"folio", folio}}})},
               {"policies", {{"migration", {{"kind", kind}}}}}};
 }
 
@@ -99,7 +100,8 @@ TEST(Migration, ChangingOnlyTheCopyAgentLeavesTheOtherPhasesAlone) {
       }
       for (const char* ph : {"enter", "unmap", "flush", "remap"}) {
         std::string m = std::string("migration.phase.") + ph + "_us";
-        EXPECT_NEAR(metric(r, m), metric(ref, m), 1e-9 * metric(ref, m) + 1e-9) << pol << " " << folio << " " << m;
+        EXPECT_NEAR(metric(r, m), metric(ref, m), 1e-9 * metric(ref, m) + 1e-9)
+            << pol << " " << folio << " " << m;
       }
       EXPECT_EQ(metric(r, "migration.ipis"), metric(ref, "migration.ipis"));
       EXPECT_NE(metric(r, "migration.phase.copy_us"), metric(ref, "migration.phase.copy_us"));
@@ -124,7 +126,8 @@ TEST(Migration, BatchingIsNeverSlowerThanLegacy) {
       Json s = base("serial", folio), b = base("batch", folio);
       s["workloads"][0]["mm_cpus"] = mm;
       b["workloads"][0]["mm_cpus"] = mm;
-      EXPECT_LE(metric(run(b), "migration.time_us"), metric(run(s), "migration.time_us")) << mm << " " << folio;
+      EXPECT_LE(metric(run(b), "migration.time_us"), metric(run(s), "migration.time_us"))
+          << mm << " " << folio;
     }
 }
 
@@ -136,7 +139,8 @@ TEST(Migration, SpreadThreadsBeatPackedOnesWhenPackedShareACcdLink) {
     (*d)["workloads"][0]["addresses"] = "folio";
   }
   pk["policies"]["migration"]["placement"] = "packed";
-  EXPECT_GT(metric(run(sp), "migration.throughput_gbps"), metric(run(pk), "migration.throughput_gbps"));
+  EXPECT_GT(metric(run(sp), "migration.throughput_gbps"),
+            metric(run(pk), "migration.throughput_gbps"));
 }
 
 TEST(Migration, DmaOffloadFreesTheCpus) {
@@ -157,7 +161,8 @@ TEST(Migration, DmaOffloadFreesTheCpus) {
 TEST(Migration, CorunMemoryStreamGetsAtMostItsDemand) {
   Json d = base("mt", "2MiB", "32MiB");
   d["policies"]["migration"]["streams"] = 8;
-  d["workloads"].push_back(Json{{"kind", "corun"}, {"mem_cpus", {16, 20}}, {"mem_node", "node1"}, {"mem_demand", "10GB/s"}});
+  d["workloads"].push_back(Json{
+      {"kind", "corun"}, {"mem_cpus", {16, 20}}, {"mem_node", "node1"}, {"mem_demand", "10GB/s"}});
   Json r = run(d);
   EXPECT_LE(metric(r, "corun.mem_achieved_gbps"), metric(r, "corun.mem_demand_gbps") * (1 + 1e-6));
   EXPECT_GE(metric(r, "corun.mem_slowdown"), 1.0 - 1e-6);
@@ -226,13 +231,16 @@ TEST(Migration, ReproducesItsCalibrationPoints) {
     const char* bytes;
     const char* folio;
     double total, copy;
-  } pts[] = {{"4KiB", "4KiB", 17799, 794}, {"2MiB", "2MiB", 3478, 494}, {"256MiB", "4KiB", 3669, 815}};
+  } pts[] = {
+      {"4KiB", "4KiB", 17799, 794}, {"2MiB", "2MiB", 3478, 494}, {"256MiB", "4KiB", 3669, 815}};
   for (const Point& p : pts) {
     Json r = run(base("batch", p.folio, p.bytes));
     const double units = metric(r, "migration.bytes_moved") / 4096;
     const double cycles_per_us = 2000;
-    EXPECT_NEAR(metric(r, "migration.time_us") * cycles_per_us / units, p.total, 0.03 * p.total) << p.bytes;
-    EXPECT_NEAR(metric(r, "migration.phase.copy_us") * cycles_per_us / units, p.copy, 0.03 * p.copy) << p.bytes;
+    EXPECT_NEAR(metric(r, "migration.time_us") * cycles_per_us / units, p.total, 0.03 * p.total)
+        << p.bytes;
+    EXPECT_NEAR(metric(r, "migration.phase.copy_us") * cycles_per_us / units, p.copy, 0.03 * p.copy)
+        << p.bytes;
   }
 }
 
@@ -246,7 +254,8 @@ TEST(Migration, DescriptorModeSharesARingBetweenProcesses) {
   Json d = base("dma", "4KiB", "2MiB");
   d["overrides"] = Json{{"dma.0.queues", 1}};
   d["policies"]["migration"]["sg"] = false;
-  d["workloads"].push_back(Json{{"kind", "move_pages"}, {"bytes", "2MiB"}, {"folio", "16KiB"}, {"cpu", 5}});
+  d["workloads"].push_back(
+      Json{{"kind", "move_pages"}, {"bytes", "2MiB"}, {"folio", "16KiB"}, {"cpu", 5}});
   Json r = run(d);
   EXPECT_EQ(metric(r, "run.incomplete"), 0.0);
   EXPECT_EQ(metric(r, "migration.bytes_moved"), metric(r, "migration.bytes_requested"));
@@ -270,10 +279,13 @@ TEST(Migration, LatencyHistogramsCoverEveryFolio) {
   d["workloads"][0]["calls"] = 4;
   Json r = run(d);
   const Json& h = r["histograms"];
-  EXPECT_EQ(h["migration.folio_latency"]["count"].get<double>(), metric(r, "migration.folios_moved"));
+  EXPECT_EQ(h["migration.folio_latency"]["count"].get<double>(),
+            metric(r, "migration.folios_moved"));
   EXPECT_EQ(h["migration.first_folio_latency"]["count"].get<double>(), 4.0);
-  EXPECT_LE(h["migration.first_folio_latency"]["max"].get<double>(), h["migration.call_latency"]["max"].get<double>());
-  EXPECT_LE(h["migration.folio_latency"]["max"].get<double>(), h["migration.call_latency"]["max"].get<double>());
+  EXPECT_LE(h["migration.first_folio_latency"]["max"].get<double>(),
+            h["migration.call_latency"]["max"].get<double>());
+  EXPECT_LE(h["migration.folio_latency"]["max"].get<double>(),
+            h["migration.call_latency"]["max"].get<double>());
 }
 
 }  // namespace

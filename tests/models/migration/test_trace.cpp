@@ -12,8 +12,11 @@ using sim::Json;
 
 TEST(Trace, MigrationRunProducesPhaseSlicesCpuWorkAndLinkCounters) {
   Json doc = {{"machine", "milan-2s"},
-              {"workloads", Json::array({Json{{"kind", "move_pages"}, {"bytes", "4MiB"}, {"folio", "2MiB"},
-                                              {"from", "node0"}, {"to", "node1"}}})},
+              {"workloads", Json::array({Json{{"kind", "move_pages"},
+                                              {"bytes", "4MiB"},
+                                              {"folio", "2MiB"},
+                                              {"from", "node0"},
+                                              {"to", "node1"}}})},
               {"policies", {{"migration", {{"kind", "dma"}}}}}};
   sim::Scenario sc = sim::scenario_from_json(doc, "<test>");
   auto points = sim::expand_sweep(sc);
@@ -31,7 +34,8 @@ TEST(Trace, MigrationRunProducesPhaseSlicesCpuWorkAndLinkCounters) {
       EXPECT_LE(e["ts"].get<double>() + e["dur"].get<double>(), sim_end_us * (1 + 1e-9));
     }
   }
-  for (const char* n : {"enter", "unmap", "flush", "copy", "remap", "kernel", "irq", "link.node1.media"})
+  for (const char* n :
+       {"enter", "unmap", "flush", "copy", "remap", "kernel", "irq", "link.node1.media"})
     EXPECT_TRUE(names.count(n)) << n;
   // The same run without a trace gives the same results.
   sim::RunOutput plain = sim::run_point(sc, points[0]);

@@ -41,9 +41,18 @@ TEST(Sched, EveryBurstCompletesExactlyOnceAndAllWorkIsDone) {
   const std::vector<Case> cases = {
       {Json{{"kind", "hackbench"}, {"groups", 3}, {"fds", 10}, {"loops", 40}}, 3 * 10 * 10 * 40.0},
       {Json{{"kind", "tbench"}, {"pairs", 40}, {"transactions", 200}}, 40 * 200.0},
-      {Json{{"kind", "batch"}, {"jobs", 48}, {"units", 300}, {"dir_units", 100}, {"unit_cpu", "2ms"}}, 300.0},
+      {Json{{"kind", "batch"},
+            {"jobs", 48},
+            {"units", 300},
+            {"dir_units", 100},
+            {"unit_cpu", "2ms"}},
+       300.0},
       {Json{{"kind", "oltp"}, {"threads", 100}, {"transactions", 30}}, 100 * 30.0},
-      {Json{{"kind", "schbench"}, {"message_threads", 2}, {"workers", 40}, {"rounds", 20}, {"request", "300us"}},
+      {Json{{"kind", "schbench"},
+            {"message_threads", 2},
+            {"workers", 40},
+            {"rounds", 20},
+            {"request", "300us"}},
        2 * 40 * 20.0},
   };
   for (const auto& b : kBalancers) {
@@ -53,7 +62,8 @@ TEST(Sched, EveryBurstCompletesExactlyOnceAndAllWorkIsDone) {
       EXPECT_EQ(m(r, "run.incomplete"), 0);
       EXPECT_EQ(m(r, "sched.bursts_started"), m(r, "sched.bursts_completed"));
       EXPECT_EQ(m(r, "sched.bursts_in_flight"), 0);
-      EXPECT_NEAR(m(r, "sched.work_done_ns"), m(r, "sched.work_issued_ns"), 1e-6 * m(r, "sched.work_issued_ns"));
+      EXPECT_NEAR(m(r, "sched.work_done_ns"), m(r, "sched.work_issued_ns"),
+                  1e-6 * m(r, "sched.work_issued_ns"));
       EXPECT_EQ(m(r, "sched.ops"), c.ops);
     }
   }
@@ -62,7 +72,11 @@ TEST(Sched, EveryBurstCompletesExactlyOnceAndAllWorkIsDone) {
 TEST(Sched, AffinityAndCpusetsHoldUnderEveryBalancer) {
   for (const auto& b : kBalancers) {
     Json wls = Json::array({
-        Json{{"kind", "hackbench"}, {"groups", 4}, {"fds", 10}, {"cpus", "0-15"}, {"cpuset", "8-31"}},
+        Json{{"kind", "hackbench"},
+             {"groups", 4},
+             {"fds", 10},
+             {"cpus", "0-15"},
+             {"cpuset", "8-31"}},
         Json{{"kind", "oltp"}, {"threads", 60}, {"cpuset", "32-47"}},
         Json{{"kind", "batch"}, {"jobs", 40}, {"unit_cpu", "1ms"}},
     });
@@ -90,7 +104,11 @@ TEST(Sched, IsolatedCpusRunOnlyTasksPinnedToThem) {
   for (const auto& b : kBalancers) {
     Json doc = scenario(b,
                         Json::array({Json{{"kind", "hackbench"}, {"groups", 8}, {"fds", 10}},
-                                     Json{{"kind", "loop"}, {"label", "probe"}, {"cpus", "62"}, {"burst", "20us"}, {"sleep", "1ms"}}}),
+                                     Json{{"kind", "loop"},
+                                          {"label", "probe"},
+                                          {"cpus", "62"},
+                                          {"burst", "20us"},
+                                          {"sleep", "1ms"}}}),
                         "100ms");
     doc["overrides"] = {{"sched.isolcpus", "60-63"}, {"sched.nohz_full", "60-63"}};
     Json r = run(doc);
@@ -103,8 +121,9 @@ TEST(Sched, IsolatedCpusRunOnlyTasksPinnedToThem) {
 
 TEST(Sched, FairSharesFollowNiceWeights) {
   // Two hogs on one CPU: EEVDF gives each CPU time in proportion to its weight.
-  Json wls = Json::array({Json{{"kind", "loop"}, {"label", "a"}, {"cpus", "5"}, {"burst", "10ms"}, {"nice", 0}},
-                          Json{{"kind", "loop"}, {"label", "b"}, {"cpus", "5"}, {"burst", "10ms"}, {"nice", 5}}});
+  Json wls = Json::array(
+      {Json{{"kind", "loop"}, {"label", "a"}, {"cpus", "5"}, {"burst", "10ms"}, {"nice", 0}},
+       Json{{"kind", "loop"}, {"label", "b"}, {"cpus", "5"}, {"burst", "10ms"}, {"nice", 5}}});
   Json r = run(scenario("pull", wls, "500ms"));
   const double ratio = m(r, "loop.a.cpu_ms") / m(r, "loop.b.cpu_ms");
   EXPECT_NEAR(ratio, 1024.0 / 335.0, 0.1 * 1024.0 / 335.0);
@@ -117,16 +136,22 @@ TEST(Sched, FairSharesFollowNiceWeights) {
 TEST(Sched, IsolatedProbeWakesFasterThanOneSharingACpu) {
   // Shared: the probe competes with a hog on its CPU; run-to-parity makes it wait for the
   // hog's slice. Isolated: nothing else may run there and no tick interrupts it.
-  Json shared = scenario("pull", Json::array({Json{{"kind", "loop"}, {"label", "hog"}, {"cpus", "7"}, {"burst", "50ms"}},
-                                              Json{{"kind", "loop"}, {"label", "probe"}, {"cpus", "7"}, {"burst", "20us"}, {"sleep", "1ms"}}}),
-                         "300ms");
+  Json shared = scenario(
+      "pull",
+      Json::array({Json{{"kind", "loop"}, {"label", "hog"}, {"cpus", "7"}, {"burst", "50ms"}},
+                   Json{{"kind", "loop"},
+                        {"label", "probe"},
+                        {"cpus", "7"},
+                        {"burst", "20us"},
+                        {"sleep", "1ms"}}}),
+      "300ms");
   Json iso = shared;
   iso["overrides"] = {{"sched.isolcpus", "7"}, {"sched.nohz_full", "7"}};
   iso["workloads"][0]["cpus"] = "6";
   Json rs = run(shared), ri = run(iso);
   const double shared_p99 = rs["histograms"]["loop.probe.wakeup_latency"]["p99"].get<double>();
   const double iso_p99 = ri["histograms"]["loop.probe.wakeup_latency"]["p99"].get<double>();
-  EXPECT_LT(iso_p99, 50.0);          // microseconds: IPI-free timer wakeup + idle exit + switch
+  EXPECT_LT(iso_p99, 50.0);  // microseconds: IPI-free timer wakeup + idle exit + switch
   EXPECT_GT(shared_p99, 10 * iso_p99);
 }
 

@@ -15,7 +15,8 @@ struct Machine {
   sim::Simulator sim;
   sim::RunContext ctx{sim, sim::Json::object(), sim::Where{"<test>", ""}};
   std::unique_ptr<models::Platform> pf;
-  explicit Machine(const std::string& name, const std::vector<std::pair<std::string, sim::Json>>& sets = {}) {
+  explicit Machine(const std::string& name,
+                   const std::vector<std::pair<std::string, sim::Json>>& sets = {}) {
     sim::Json m = sim::load_json_file(sim::find_machine_file(name, ""));
     for (const auto& [k, v] : sets) sim::set_dotted(m, k, v, sim::Where{"<test>", k});
     pf = std::make_unique<models::Platform>(ctx, m, sim::Where{name, ""});

@@ -22,9 +22,11 @@ using sim::Tick;
 // A machine and a run context without a workload, for driving the shootdown directly.
 struct Rig {
   explicit Rig(const std::string& policy = "immediate")
-      : sim(7), ctx(sim, Json{{"flush", Json{{"kind", policy}}}}, sim::Where{"<test>", "/policies"}) {
+      : sim(7),
+        ctx(sim, Json{{"flush", Json{{"kind", policy}}}}, sim::Where{"<test>", "/policies"}) {
     Json m = sim::load_json_file(std::string(HETSIM_SOURCE_DIR) + "/configs/genoa-2s.json");
-    ctx.set_system(sim::SystemModel::Registry::make("platform", ctx, m, sim::Where{"genoa-2s.json", ""}));
+    ctx.set_system(
+        sim::SystemModel::Registry::make("platform", ctx, m, sim::Where{"genoa-2s.json", ""}));
     pf = &ctx.system_as<models::Platform>();
     sd = &TlbShootdown::of(ctx);
   }
@@ -35,9 +37,10 @@ struct Rig {
 };
 
 Json storm(const std::string& policy, Json extra = Json::object()) {
-  Json w = {{"kind", "munmap_storm"}, {"cpus", 24},       {"mappings", 12},   {"size", "64KiB"},
-            {"steps", 2},             {"unmappers", 3},   {"touches", 16},    {"unit", "20us"},
-            {"step_gap", "200us"},    {"check_stale", true}};
+  Json w = {{"kind", "munmap_storm"}, {"cpus", 24},     {"mappings", 12},
+            {"size", "64KiB"},        {"steps", 2},     {"unmappers", 3},
+            {"touches", 16},          {"unit", "20us"}, {"step_gap", "200us"},
+            {"check_stale", true}};
   for (auto it = extra.begin(); it != extra.end(); ++it) w[it.key()] = it.value();
   return Json{{"name", "t"},
               {"machine", "genoa-2s"},
@@ -73,11 +76,13 @@ TEST(CpuTlb, CapacityBoundsReach) {
   models::CpuTlb t({8, 8, 64, 8, 3000, 30000});
   int misses = 0;
   for (int pass = 0; pass < 3; ++pass)
-    for (std::uint64_t v = 0; v < 1024; ++v) misses += t.access({0, 12, v * 7}) == models::CpuTlb::Outcome::Miss;
+    for (std::uint64_t v = 0; v < 1024; ++v)
+      misses += t.access({0, 12, v * 7}) == models::CpuTlb::Outcome::Miss;
   EXPECT_EQ(misses, 3 * 1024);
   misses = 0;
   for (int pass = 0; pass < 3; ++pass)
-    for (std::uint64_t v = 0; v < 8; ++v) misses += t.access({0, 21, v}) == models::CpuTlb::Outcome::Miss;
+    for (std::uint64_t v = 0; v < 8; ++v)
+      misses += t.access({0, 21, v}) == models::CpuTlb::Outcome::Miss;
   EXPECT_EQ(misses, 8);
 }
 
@@ -93,7 +98,8 @@ TEST(Shootdown, NeverCompletesBeforeTheSlowestTargetAcknowledges) {
   Tick done_at = 0;
   r.sd->flush(req, [&] { done_at = r.sim.now(); });
   r.sim.run();
-  const Tick slowest_ack = busy + r.pf->cpu_spec().ipi_handler + r.sd->local_cost(4) + r.pf->c2c_latency(40, 0);
+  const Tick slowest_ack =
+      busy + r.pf->cpu_spec().ipi_handler + r.sd->local_cost(4) + r.pf->c2c_latency(40, 0);
   EXPECT_GE(done_at, slowest_ack);
   EXPECT_EQ(r.sd->ipis(), 4u);
   // Every target took exactly one interrupt; everyone else none.
