@@ -1,12 +1,16 @@
 #include "sim/batch.h"
 
 #include <atomic>
+#include <cstdio>
 #include <exception>
 #include <filesystem>
+#include <fstream>
 #include <mutex>
 #include <set>
 #include <sstream>
 #include <thread>
+
+#include "sim/rng.h"
 
 namespace sim {
 
@@ -15,9 +19,22 @@ namespace fs = std::filesystem;
 namespace {
 
 std::string cache_path(const std::string& dir, const RunPoint& p) {
-  return (fs::path(dir) /
-          (json_hash(p.doc) + "-" + std::to_string(p.doc["seed"].get<std::uint64_t>()) + ".json"))
-      .string();
+  std::string seed = std::to_string(p.doc["seed"].get<std::uint64_t>());
+  return (fs::path(dir) / (json_hash(p.doc) + "-s" + seed + ".json")).string();
+}
+
+// The scenario hash covers a run's inputs, not the models' code: a cached result is reused
+// only by the very build that wrote it (identified by a hash of this executable).
+const std::string& build_id() {
+  static const std::string id = [] {
+    std::ifstream in("/proc/self/exe", std::ios::binary);
+    std::ostringstream ss;
+    ss << in.rdbuf();
+    char buf[17];
+    std::snprintf(buf, sizeof buf, "%016llx", static_cast<unsigned long long>(fnv1a64(ss.str())));
+    return std::string(buf);
+  }();
+  return id;
 }
 
 bool load_cached(const std::string& path, Json& out) {
@@ -25,10 +42,14 @@ bool load_cached(const std::string& path, Json& out) {
   if (!fs::is_regular_file(path, ec)) return false;
   try {
     out = load_json_file(path);
-    return out.is_object() && out.contains("metrics");
   } catch (const InputError&) {
     return false;  // a damaged cache entry is simply recomputed
   }
+  if (!out.is_object() || !out.contains("metrics") || !out.contains("cache") ||
+      !out["cache"].is_object() || out["cache"].value("build", "") != build_id())
+    return false;
+  out.erase("cache");
+  return true;
 }
 
 std::string csv_cell(const Json& v) {
@@ -71,7 +92,11 @@ std::vector<Json> run_batch(const Scenario& sc, const std::vector<RunPoint>& poi
         bool hit = !path.empty() && load_cached(path, r);
         if (!hit) {
           r = run_point(sc, points[i]).results;
-          if (!path.empty()) write_file_atomic(path, r.dump() + "\n");
+          if (!path.empty()) {
+            Json stored = r;
+            stored["cache"] = {{"build", build_id()}};
+            write_file_atomic(path, stored.dump() + "\n");
+          }
         }
         std::lock_guard<std::mutex> lock(mu);
         out[i] = std::move(r);

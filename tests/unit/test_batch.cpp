@@ -1,0 +1,70 @@
+#include <gtest/gtest.h>
+#include <unistd.h>
+
+#include <filesystem>
+#include <fstream>
+
+#include "sim/batch.h"
+
+namespace {
+
+namespace fs = std::filesystem;
+using sim::Json;
+
+sim::Scenario sweep_scenario() {
+  Json doc = {
+      {"machine", "milan-2s"},
+      {"overrides", {{"dma.0.queues", 4}}},
+      {"workloads", Json::array({Json{{"kind", "copy"}, {"bytes", "64MiB"}}})},
+      {"sweep", {{"workloads.0.streams", {1, 2, 4}}, {"workloads.0.agent", {"cpu", "dma"}}}}};
+  return sim::scenario_from_json(doc, "<test>");
+}
+
+TEST(Batch, OneAndTwoJobsGiveTheSamePerRunResults) {
+  sim::Scenario sc = sweep_scenario();
+  auto points = sim::expand_sweep(sc);
+  sim::BatchOptions one, two;
+  two.jobs = 2;
+  auto a = sim::run_batch(sc, points, one);
+  auto b = sim::run_batch(sc, points, two);
+  ASSERT_EQ(a.size(), 6u);
+  for (std::size_t i = 0; i < a.size(); ++i)
+    EXPECT_EQ(sim::comparable(a[i]).dump(), sim::comparable(b[i]).dump()) << i;
+  EXPECT_EQ(sim::results_to_csv(a), sim::results_to_csv(b));
+}
+
+TEST(Batch, CacheResumesOnlyWhatIsMissing) {
+  fs::path dir = fs::temp_directory_path() / ("hetsim-cache-" + std::to_string(::getpid()));
+  sim::Scenario sc = sweep_scenario();
+  auto points = sim::expand_sweep(sc);
+  sim::BatchOptions o;
+  o.cache_dir = dir.string();
+  // An "interrupted" sweep: only the first two runs finished.
+  std::vector<sim::RunPoint> first(points.begin(), points.begin() + 2);
+  std::vector<bool> cached;
+  sim::run_batch(sc, first, o, &cached);
+  EXPECT_EQ(std::count(cached.begin(), cached.end(), true), 0);
+  // A damaged entry is recomputed, never trusted.
+  fs::path damaged;
+  for (const auto& e : fs::directory_iterator(dir)) damaged = e.path();
+  { std::ofstream(damaged) << "{\"metrics\": "; }
+  auto all = sim::run_batch(sc, points, o, &cached);
+  EXPECT_EQ(std::count(cached.begin(), cached.end(), true), 1);
+  auto again = sim::run_batch(sc, points, o, &cached);
+  EXPECT_EQ(std::count(cached.begin(), cached.end(), true), 6);
+  for (std::size_t i = 0; i < all.size(); ++i)
+    EXPECT_EQ(sim::comparable(all[i]).dump(), sim::comparable(again[i]).dump());
+  fs::remove_all(dir);
+}
+
+TEST(Batch, CsvHasAColumnPerAxisSeedAndMetric) {
+  sim::Scenario sc = sweep_scenario();
+  auto results = sim::run_batch(sc, sim::expand_sweep(sc), {});
+  std::string csv = sim::results_to_csv(results);
+  std::string header = csv.substr(0, csv.find('\n'));
+  EXPECT_EQ(header.rfind("workloads.0.streams,workloads.0.agent,seed,", 0), 0u) << header;
+  EXPECT_NE(header.find("copy.throughput_gbps"), std::string::npos);
+  EXPECT_EQ(std::count(csv.begin(), csv.end(), '\n'), 7);
+}
+
+}  // namespace
