@@ -1,6 +1,7 @@
 #include "sim/params.h"
 
 #include <cmath>
+#include <iomanip>
 #include <sstream>
 
 namespace sim {
@@ -16,7 +17,7 @@ ParamSpec make(std::string name, ParamType t, Json def, std::string doc, double 
 
 std::string num(double v) {
   std::ostringstream os;
-  os << v;
+  os << std::setprecision(12) << v;
   return os.str();
 }
 

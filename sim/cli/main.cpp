@@ -203,11 +203,22 @@ int cmd_list() {
       std::cout << "\n[" << kind << "]\n";
     }
     std::cout << "  " << c->key << "\n      " << c->doc << "\n";
+    // Columns as wide as this component's widest entry, two spaces apart.
+    std::size_t wn = 0, wt = 0, wd = 0;
+    std::vector<std::string> defs;
     for (const auto& p : c->params) {
       std::string def = p.default_value.is_null() ? "(required)" : p.default_value.dump();
       if (def.size() > 24) def = def.substr(0, 21) + "...";
-      std::cout << "      " << std::left << std::setw(18) << p.name << std::setw(22)
-                << sim::type_label(p) << std::setw(14) << def << " " << p.doc << "\n";
+      wn = std::max(wn, p.name.size());
+      wt = std::max(wt, sim::type_label(p).size());
+      wd = std::max(wd, def.size());
+      defs.push_back(def);
+    }
+    for (std::size_t i = 0; i < c->params.size(); ++i) {
+      const auto& p = c->params[i];
+      std::cout << "      " << std::left << std::setw(static_cast<int>(wn + 2)) << p.name
+                << std::setw(static_cast<int>(wt + 2)) << sim::type_label(p)
+                << std::setw(static_cast<int>(wd + 2)) << defs[i] << p.doc << "\n";
     }
   }
   return 0;
