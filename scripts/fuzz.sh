@@ -15,5 +15,5 @@ cmake --build build-fuzz --target fuzz_scenario -j "$(nproc)"
 corpus=build-fuzz/corpus
 mkdir -p "$corpus" tests/fuzz/crashes
 find configs scenarios tests/fuzz/regressions -name '*.json' -exec cp {} "$corpus/" \; 2>/dev/null || true
-build-fuzz/fuzz_scenario "$corpus" -max_total_time="$secs" -max_len=8192 -timeout=10 \
+build-fuzz/tests/fuzz/fuzz_scenario "$corpus" -max_total_time="$secs" -max_len=8192 -timeout=10 \
   -artifact_prefix=tests/fuzz/crashes/ -print_final_stats=1 2>&1 | tail -n 12

@@ -36,7 +36,7 @@ Iommu& Iommu::of(sim::RunContext& ctx) {
   return *ctx.keep(std::make_unique<Iommu>(ctx, ctx.system_as<Platform>()));
 }
 
-Iommu::Iommu(sim::RunContext& ctx, Platform& pf) : ctx_(ctx), pf_(pf) {
+Iommu::Iommu(sim::RunContext& ctx, Platform& pf) : ctx_(ctx) {
   sim::Params p = sim::Params::parse(pf.section("iommu"), params(), pf.where().child("iommu"), {});
   units_ = static_cast<int>(p.i("units"));
   iotlb_entries_ = static_cast<std::size_t>(p.i("iotlb_entries"));

@@ -66,7 +66,6 @@ class Iommu {
   void flush_fq(int cpu);
 
   sim::RunContext& ctx_;
-  Platform& pf_;
   std::size_t iotlb_entries_, iotlb_ways_, atc_entries_;
   Tick walk_, ats_latency_, cmd_cost_, completion_wait_, ats_inval_;
   int walkers_, ats_outstanding_, units_;

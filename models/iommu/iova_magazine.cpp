@@ -81,7 +81,7 @@ class MagazineIova : public IovaAllocator {
             }
             return depot_cost_;
           },
-          [this, cpu, pages, o, done, &c] {
+          [this, cpu, o, done, &c] {
             if (!c.loaded.empty()) {
               const std::uint64_t iova = c.loaded.back();
               c.loaded.pop_back();

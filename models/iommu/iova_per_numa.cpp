@@ -28,7 +28,7 @@ class PerNumaIova : public IovaAllocator {
   }
 
   PerNumaIova(sim::RunContext& ctx, const sim::Params& p)
-      : ctx_(ctx), pf_(ctx.system_as<Platform>()) {
+      : pf_(ctx.system_as<Platform>()) {
     alloc_cost_ = p.time("alloc_cost");
     free_cost_ = p.time("free_cost");
     auto& st = ctx.sim().stats();
@@ -85,7 +85,6 @@ class PerNumaIova : public IovaAllocator {
     return *nodes_[static_cast<std::size_t>(pf_.cpus()[static_cast<std::size_t>(cpu)].socket)];
   }
 
-  sim::RunContext& ctx_;
   Platform& pf_;
   Tick alloc_cost_ = 0, free_cost_ = 0;
   std::vector<std::unique_ptr<Node>> nodes_;

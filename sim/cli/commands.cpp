@@ -55,6 +55,16 @@ std::vector<std::string> report_metrics(const sim::Scenario& sc, const sim::Json
 
 }  // namespace
 
+std::string axis_label(const std::string& dotted) {
+  std::size_t dot = dotted.rfind('.');
+  if (dot == std::string::npos) return dotted;
+  std::string last = dotted.substr(dot + 1);
+  bool index = !last.empty() && last.find_first_not_of("0123456789") == std::string::npos;
+  if (!index) return last;
+  std::size_t prev = dot == 0 ? std::string::npos : dotted.rfind('.', dot - 1);
+  return prev == std::string::npos ? dotted : dotted.substr(prev + 1);
+}
+
 std::string point_value(const sim::Json& v) {
   if (v.is_string()) return v.get<std::string>();
   if (!v.is_object()) return v.dump();

@@ -14,6 +14,9 @@ namespace hetsim {
 
 // Topology description of a machine given by name (configs/) or path.
 std::string describe_machine(const std::string& name_or_path);
+// A sweep axis for tables: its last path segment ("folio" for workloads.0.folio), or the last
+// two when the last is an index ("workloads.0").
+std::string axis_label(const std::string& dotted);
 // A sweep axis value for tables: strings bare, objects as "kind key=value ...".
 std::string point_value(const sim::Json& v);
 // Summary table of one run or of a sweep's runs.

@@ -93,7 +93,7 @@ std::string point_label(const Json& point) {
   std::string s;
   for (auto it = point.begin(); it != point.end(); ++it) {
     std::string v = point_value(it.value());
-    s += (s.empty() ? "" : " ") + it.key().substr(it.key().rfind('.') + 1) + "=" + v;
+    s += (s.empty() ? "" : " ") + axis_label(it.key()) + "=" + v;
   }
   return s.empty() ? "-" : s;
 }

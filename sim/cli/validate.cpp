@@ -41,7 +41,7 @@ std::string label(const Json& point, const Json& skip) {
   for (auto it = point.begin(); it != point.end(); ++it) {
     if (skip.contains(it.key())) continue;
     std::string v = point_value(it.value());
-    s += (s.empty() ? "" : ", ") + it.key().substr(it.key().rfind('.') + 1) + "=" + v;
+    s += (s.empty() ? "" : ", ") + axis_label(it.key()) + "=" + v;
   }
   return s;
 }
