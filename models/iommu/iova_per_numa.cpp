@@ -27,8 +27,7 @@ class PerNumaIova : public IovaAllocator {
     return p;
   }
 
-  PerNumaIova(sim::RunContext& ctx, const sim::Params& p)
-      : pf_(ctx.system_as<Platform>()) {
+  PerNumaIova(sim::RunContext& ctx, const sim::Params& p) : pf_(ctx.system_as<Platform>()) {
     alloc_cost_ = p.time("alloc_cost");
     free_cost_ = p.time("free_cost");
     auto& st = ctx.sim().stats();
