@@ -21,6 +21,7 @@ test: setup
 bench: build
 	$(BUILD)/hetsim bench phold --width 10 --height 10 --stop 100us
 	$(BUILD)/hetsim bench phold --width 100 --height 100 --stop 10us
+	$(BUILD)/hetsim_bench --benchmark_min_time=0.1
 
 asan: setup
 	@HETSIM_SANITIZE=1 bash scripts/setup.sh

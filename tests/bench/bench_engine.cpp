@@ -17,7 +17,9 @@ struct Chain {
   sim::Simulator* s;
   std::uint64_t left;
   void on(std::uint64_t d) {
-    if (left-- > 0) s->after<&Chain::on>(1 + (d * 7919) % 1000, this, d + 1);
+    if (left == 0) return;
+    --left;
+    s->after<&Chain::on>(1 + (d * 7919) % 1000, this, d + 1);
   }
 };
 
