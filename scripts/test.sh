@@ -8,7 +8,7 @@
 # Every step runs; the script fails if any failed.
 set -uo pipefail
 cd "$(dirname "$0")/.."
-bash scripts/setup.sh --with-clang || exit 1
+bash scripts/setup.sh || exit 1
 jobs=$(nproc)
 status=0
 step() {
