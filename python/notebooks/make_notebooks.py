@@ -35,6 +35,17 @@ pd.set_option("display.width", 160)
 print("hetsim", hetsim.__version__)'''
 
 
+# Prepended to the first cell of each notebook that reads claim scenarios.
+CLAIM_HELPERS = '''\
+import json
+CLAIMS = ROOT / "scenarios" / "claims"
+def scenario(prefix):
+    path = next(CLAIMS.glob(prefix + "*.json"))
+    doc = json.loads(path.read_text())
+    claims = doc["claim"] if isinstance(doc["claim"], list) else [doc["claim"]]
+    return path, doc, claims
+'''
+
 def copy_bandwidth():
     """Where a copy's bandwidth goes: the flow model on milan-2s."""
     return [
@@ -149,14 +160,7 @@ the calling CPU with one flush per batch (`batch`), by the DMA engine (`dma`), b
 This notebook runs the claim scenarios `scenarios/claims/M1`, `M3` and `M4` (their quick
 variants, as CI does) and puts each model figure next to the range the claim states."""),
         new_code_cell(SETUP),
-        new_code_cell('''\
-import json
-CLAIMS = ROOT / "scenarios" / "claims"
-def scenario(prefix):
-    path = next(CLAIMS.glob(prefix + "*.json"))
-    doc = json.loads(path.read_text())
-    claims = doc["claim"] if isinstance(doc["claim"], list) else [doc["claim"]]
-    return path, doc, claims
+        new_code_cell(CLAIM_HELPERS + '''\
 
 def folio_kib(s):
     return int(s[:-3]) * (1024 if s.endswith("MiB") else 1)
@@ -282,12 +286,8 @@ This notebook runs the claim scenarios `scenarios/claims/S1-milan-128c.json` (2S
 128 cores, the machine class the RFC was measured on) and `S2.json` (machine size), quick
 variants as in CI, then sweeps the load itself."""),
         new_code_cell(SETUP),
-        new_code_cell('''\
-import json
-CLAIMS = ROOT / "scenarios" / "claims"
-S1 = CLAIMS / "S1-milan-128c.json"
-s1doc = json.loads(S1.read_text())
-claims = s1doc["claim"] if isinstance(s1doc["claim"], list) else [s1doc["claim"]]
+        new_code_cell(CLAIM_HELPERS + '''\
+S1, s1doc, claims = scenario("S1-milan-128c")
 for c in claims:
     print(c.get("id"), c.get("metric"), c.get("kind", ""), "claimed", c.get("claimed", c.get("holds_if")))
 
@@ -405,14 +405,7 @@ against the CPU count), `T2-notifier-window.json` (MMU-notifier batching for dev
 mappings) and `T3-hugepages-pcid.json` (2 MiB pages, lazy PCID flushing, INVLPGB), all in their
 quick variants as CI runs them, on genoa-2s."""),
         new_code_cell(SETUP),
-        new_code_cell('''\
-import json
-CLAIMS = ROOT / "scenarios" / "claims"
-def scenario(prefix):
-    path = next(CLAIMS.glob(prefix + "*.json"))
-    doc = json.loads(path.read_text())
-    claims = doc["claim"] if isinstance(doc["claim"], list) else [doc["claim"]]
-    return path, doc, claims
+        new_code_cell(CLAIM_HELPERS + '''\
 
 def flush_label(p):
     """{"kind": "notifier", "window": "50us"} -> "notifier 50us"."""
