@@ -10,6 +10,7 @@ if [[ $mode == Asan ]]; then
 else
   args+=(-DCMAKE_BUILD_TYPE=Release)
 fi
+command -v ccache >/dev/null && args+=(-DCMAKE_CXX_COMPILER_LAUNCHER=ccache)
 if [[ ! -f $dir/build.ninja ]]; then
   cmake -S . -B "$dir" "${args[@]}" >/dev/null
 fi
