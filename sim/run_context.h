@@ -26,7 +26,8 @@ class SystemModel {
   static constexpr const char* kKind = "machine";
   using Registry = Factory<SystemModel, RunContext&, const Json&, const Where&>;
   virtual ~SystemModel() = default;
-  virtual void describe(std::ostream& os) const = 0;
+  // `format`: "text" for people, "dot" (Graphviz) or "json" for tools.
+  virtual void describe(std::ostream& os, const std::string& format) const = 0;
 };
 
 // A workload drives the machine: it is built when the run is set up (validating its

@@ -14,14 +14,62 @@ struct DmaEngines::Transfer {
   std::function<void()> done;
 };
 
-DmaEngines& DmaEngines::of(sim::RunContext& ctx) {
-  if (auto* d = ctx.find<DmaEngines>()) return *d;
-  return *ctx.keep(std::make_unique<DmaEngines>(ctx, ctx.system_as<Platform>()));
+const sim::ParamList& dma_params() {
+  static const sim::ParamList p = {
+      sim::p_string("name", nullptr, "engine name"),
+      sim::p_int("socket", 0, "socket whose IO die holds the engine"),
+      sim::p_int("queues", 1, "hardware queues (channels)", 1, 64),
+      sim::p_int("ring", 32, "descriptors per queue ring", 1, 4096),
+      sim::p_bw("queue_bw", "10GB/s", "copy bandwidth of one queue (est.)"),
+      sim::p_time("submit_cost", "0.5us",
+                  "CPU time to prepare and submit a descriptor or SG batch (est.)"),
+      sim::p_time("irq_cost", "0.3us", "CPU time of one completion interrupt (est.)"),
+      sim::p_time("setup_latency", "0.5us", "engine time from doorbell to first byte (est.)"),
+  };
+  return p;
 }
 
-DmaEngines::DmaEngines(sim::RunContext& ctx, Platform& pf) : ctx_(ctx), pf_(pf) {
+std::vector<DmaSpec> dma_specs(const Machine& m) {
+  std::vector<DmaSpec> out;
+  for (const sim::Params& d : m.section_list("dma"))
+    out.push_back({d.s("name"), static_cast<int>(d.i("socket")), static_cast<int>(d.i("queues")),
+                   static_cast<int>(d.i("ring")), d.bw("queue_bw"), d.time("submit_cost"),
+                   d.time("irq_cost"), d.time("setup_latency"), *m.graph().find(d.s("name"))});
+  return out;
+}
+
+namespace {
+
+// Each engine is a device on its socket's IO die; its copies read and write through the die.
+void build_engines(Machine& m, const std::vector<sim::Params>& list) {
+  for (const sim::Params& d : list) {
+    if (d.i("socket") >= m.cpu_spec().sockets)
+      d.where("socket").fail("a socket below " + std::to_string(m.cpu_spec().sockets),
+                             std::to_string(d.i("socket")));
+    if (d.bw("queue_bw") <= 0) d.where("queue_bw").fail("a positive bandwidth", "0");
+    if (m.graph().find(d.s("name")))
+      d.where("name").fail("a name no other part of the machine has", "\"" + d.s("name") + "\"");
+    const int socket = static_cast<int>(d.i("socket"));
+    VertexId iod = m.iod_vertex(socket);
+    VertexId v = m.graph().add_node(
+        {d.s("name"), NodeKind::Device, "dma", socket, static_cast<int>(iod), false, std::nullopt});
+    m.graph().add_wire(v, iod, "iod-dma");
+  }
+}
+
+[[maybe_unused]] const bool kSection = register_machine_section(
+    {"dma", &dma_params, true, "DMA engines on the IO dies", &build_engines, 10});
+
+}  // namespace
+
+DmaEngines& DmaEngines::of(sim::RunContext& ctx) {
+  if (auto* d = ctx.find<DmaEngines>()) return *d;
+  return *ctx.keep(std::make_unique<DmaEngines>(ctx, Machine::of(ctx)));
+}
+
+DmaEngines::DmaEngines(sim::RunContext& ctx, Machine& pf) : ctx_(ctx), pf_(pf) {
   auto& st = ctx.sim().stats();
-  for (const DmaSpec& s : pf.dma_specs()) {
+  for (const DmaSpec& s : dma_specs(pf)) {
     auto e = std::make_unique<Engine>();
     e->spec = s;
     e->queues.resize(static_cast<std::size_t>(s.queues));
@@ -154,7 +202,7 @@ void DmaEngines::run_next(int e, int qi) {
   const double per_desc = sim::to_seconds(job.desc_overhead) * job.descriptors;
   const double cap = job.bytes / (job.bytes / eng.spec.queue_bw + per_desc);
   sim::FlowNetwork::Spec spec;
-  spec.path = pf_.dma_copy_path(eng.spec.socket, job.src, job.dst);
+  spec.path = pf_.copy_path(eng.spec.vertex, job.src, job.dst);
   spec.bytes = job.bytes;
   spec.rate_cap = cap;
   auto done = std::move(job.done);

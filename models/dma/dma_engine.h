@@ -11,11 +11,27 @@
 #include <memory>
 #include <vector>
 
-#include "models/platform/platform.h"
+#include "models/machine/machine.h"
 #include "sim/run_context.h"
 #include "sim/stats.h"
 
 namespace models {
+
+// One engine of the machine file's "dma" list: a device vertex on its socket's IO die.
+struct DmaSpec {
+  std::string name;
+  int socket;
+  int queues;
+  int ring;
+  double queue_bw;
+  Tick submit_cost;    // CPU time to prepare and submit one descriptor or SG batch
+  Tick irq_cost;       // CPU time of the completion interrupt
+  Tick setup_latency;  // engine time from doorbell to first byte
+  VertexId vertex;     // where its copies start and end on the machine graph
+};
+const sim::ParamList& dma_params();
+// The machine's engines, in the order of its "dma" list.
+std::vector<DmaSpec> dma_specs(const Machine& m);
 
 struct DmaCopy {
   int engine = 0, queue = 0;
@@ -31,7 +47,7 @@ struct DmaCopy {
 class DmaEngines {
  public:
   static DmaEngines& of(sim::RunContext& ctx);
-  DmaEngines(sim::RunContext& ctx, Platform& pf);
+  DmaEngines(sim::RunContext& ctx, Machine& pf);
 
   int count() const { return static_cast<int>(engines_.size()); }
   // The first engine on `socket`, -1 when it has none.
@@ -75,7 +91,7 @@ class DmaEngines {
   void retry_waiting(int e, int q);
 
   sim::RunContext& ctx_;
-  Platform& pf_;
+  Machine& pf_;
   std::vector<std::unique_ptr<Engine>> engines_;
   sim::Counter* irqs_;
   sim::Counter* submits_;

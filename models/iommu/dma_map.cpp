@@ -13,7 +13,7 @@
 #include "models/iommu/iommu.h"
 #include "models/iommu/iova_allocator.h"
 #include "models/iommu/iova_space.h"
-#include "models/platform/platform.h"
+#include "models/machine/machine.h"
 #include "sim/run_context.h"
 
 namespace models {
@@ -52,7 +52,7 @@ class DmaMap : public sim::Workload {
   }
 
   DmaMap(sim::RunContext& ctx, const sim::Params& p)
-      : ctx_(ctx), pf_(ctx.system_as<Platform>()), io_(Iommu::of(ctx)) {
+      : ctx_(ctx), pf_(Machine::of(ctx)), io_(Iommu::of(ctx)) {
     ncpu_ = static_cast<int>(p.i("cpus"));
     first_ = static_cast<int>(p.i("first_cpu"));
     stride_ = static_cast<int>(p.i("stride"));
@@ -208,7 +208,7 @@ class DmaMap : public sim::Workload {
   void track_free(std::uint64_t iova) { live_.erase(iova); }
 
   sim::RunContext& ctx_;
-  Platform& pf_;
+  Machine& pf_;
   Iommu& io_;
   IovaAllocator* iova_ = nullptr;
   int ncpu_ = 0, first_ = 0, stride_ = 1, ndev_ = 1, shift_ = 12, ops_ = 1, contexts_ = 1,

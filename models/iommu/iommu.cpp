@@ -33,11 +33,11 @@ const sim::ParamList& Iommu::params() {
 
 Iommu& Iommu::of(sim::RunContext& ctx) {
   if (auto* s = ctx.find<Iommu>()) return *s;
-  return *ctx.keep(std::make_unique<Iommu>(ctx, ctx.system_as<Platform>()));
+  return *ctx.keep(std::make_unique<Iommu>(ctx, Machine::of(ctx)));
 }
 
-Iommu::Iommu(sim::RunContext& ctx, Platform& pf) : ctx_(ctx) {
-  sim::Params p = sim::Params::parse(pf.section("iommu"), params(), pf.where().child("iommu"), {});
+Iommu::Iommu(sim::RunContext& ctx, Machine& pf) : ctx_(ctx) {
+  const sim::Params& p = pf.section("iommu");
   units_ = static_cast<int>(p.i("units"));
   iotlb_entries_ = static_cast<std::size_t>(p.i("iotlb_entries"));
   iotlb_ways_ = static_cast<std::size_t>(p.i("iotlb_ways"));
@@ -193,11 +193,8 @@ void Iommu::flush_fq(int cpu) {
   }
 }
 
-// Listed by `hetsim list` beside the machine's other sections.
-[[maybe_unused]] static const bool kListed = [] {
-  sim::Catalog::get().add(
-      {"machine.iommu", "platform", "the \"iommu\" object of a machine file", Iommu::params()});
-  return true;
-}();
+// The machine file's "iommu" section belongs here: validated when the machine loads.
+[[maybe_unused]] static const bool kSection = register_machine_section(
+    {"iommu", &Iommu::params, false, "IOMMU units, IOTLB and invalidation costs"});
 
 }  // namespace models

@@ -12,7 +12,7 @@
 #include <memory>
 #include <vector>
 
-#include "models/platform/platform.h"
+#include "models/machine/machine.h"
 #include "models/tlb/cpu_tlb.h"
 #include "sim/run_context.h"
 
@@ -22,7 +22,7 @@ class Iommu {
  public:
   static const sim::ParamList& params();  // machine.iommu
   static Iommu& of(sim::RunContext& ctx);
-  Iommu(sim::RunContext& ctx, Platform& pf);
+  Iommu(sim::RunContext& ctx, Machine& pf);
 
   // A device (GPU, NIC) behind the IOMMU unit `unit`; `ats` selects where translations are
   // cached. Returns its id.

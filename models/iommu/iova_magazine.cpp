@@ -9,7 +9,7 @@
 #include "models/iommu/iova_allocator.h"
 #include "models/iommu/iova_space.h"
 #include "models/iommu/queued_lock.h"
-#include "models/platform/platform.h"
+#include "models/machine/machine.h"
 
 namespace models {
 
@@ -36,7 +36,7 @@ class MagazineIova : public IovaAllocator {
   }
 
   MagazineIova(sim::RunContext& ctx, const sim::Params& p)
-      : ctx_(ctx), pf_(ctx.system_as<Platform>()), space_(1, p.size("space") >> 12) {
+      : ctx_(ctx), pf_(Machine::of(ctx)), space_(1, p.size("space") >> 12) {
     orders_ = static_cast<int>(p.i("range_cache_orders"));
     mag_size_ = static_cast<std::size_t>(p.i("mag_size"));
     depot_max_ = static_cast<std::size_t>(p.i("depot_max"));
@@ -178,7 +178,7 @@ class MagazineIova : public IovaAllocator {
   }
 
   sim::RunContext& ctx_;
-  Platform& pf_;
+  Machine& pf_;
   IovaSpace space_;
   int orders_ = 6;
   std::size_t mag_size_ = 127, depot_max_ = 32;

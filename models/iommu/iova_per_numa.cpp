@@ -9,7 +9,7 @@
 #include "models/iommu/iova_allocator.h"
 #include "models/iommu/iova_space.h"
 #include "models/iommu/queued_lock.h"
-#include "models/platform/platform.h"
+#include "models/machine/machine.h"
 
 namespace models {
 
@@ -27,7 +27,7 @@ class PerNumaIova : public IovaAllocator {
     return p;
   }
 
-  PerNumaIova(sim::RunContext& ctx, const sim::Params& p) : pf_(ctx.system_as<Platform>()) {
+  PerNumaIova(sim::RunContext& ctx, const sim::Params& p) : pf_(Machine::of(ctx)) {
     alloc_cost_ = p.time("alloc_cost");
     free_cost_ = p.time("free_cost");
     auto& st = ctx.sim().stats();
@@ -84,7 +84,7 @@ class PerNumaIova : public IovaAllocator {
     return *nodes_[static_cast<std::size_t>(pf_.cpus()[static_cast<std::size_t>(cpu)].socket)];
   }
 
-  Platform& pf_;
+  Machine& pf_;
   Tick alloc_cost_ = 0, free_cost_ = 0;
   std::vector<std::unique_ptr<Node>> nodes_;
 };

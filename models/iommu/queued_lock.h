@@ -7,7 +7,7 @@
 #include <deque>
 #include <functional>
 
-#include "models/platform/platform.h"
+#include "models/machine/machine.h"
 #include "sim/simulator.h"
 #include "sim/stats.h"
 
@@ -15,7 +15,7 @@ namespace models {
 
 class QueuedLock {
  public:
-  QueuedLock(sim::Simulator& sim, Platform& pf, sim::Histogram* wait, sim::Counter* wait_ps)
+  QueuedLock(sim::Simulator& sim, Machine& pf, sim::Histogram* wait, sim::Counter* wait_ps)
       : sim_(sim), pf_(pf), wait_(wait), wait_ps_(wait_ps) {}
 
   // `critical` runs when `cpu` holds the lock and returns how long it holds it; `after`
@@ -52,7 +52,7 @@ class QueuedLock {
   }
 
   sim::Simulator& sim_;
-  Platform& pf_;
+  Machine& pf_;
   sim::Histogram* wait_;
   sim::Counter* wait_ps_;
   std::deque<Waiter> queue_;

@@ -8,10 +8,10 @@ namespace models {
 
 NodeMemory& NodeMemory::of(sim::RunContext& ctx) {
   if (auto* m = ctx.find<NodeMemory>()) return *m;
-  return *ctx.keep(std::make_unique<NodeMemory>(ctx, ctx.system_as<Platform>()));
+  return *ctx.keep(std::make_unique<NodeMemory>(ctx, Machine::of(ctx)));
 }
 
-NodeMemory::NodeMemory(sim::RunContext& ctx, const Platform& pf) {
+NodeMemory::NodeMemory(sim::RunContext& ctx, const Machine& pf) {
   for (const MemNode& n : pf.nodes()) {
     capacity_.push_back(n.capacity);
     used_.push_back(0);

@@ -5,7 +5,7 @@
 #include <cstdint>
 #include <vector>
 
-#include "models/platform/platform.h"
+#include "models/machine/machine.h"
 #include "sim/run_context.h"
 
 namespace models {
@@ -14,7 +14,7 @@ class NodeMemory {
  public:
   // The run's node accounting, created on first use.
   static NodeMemory& of(sim::RunContext& ctx);
-  NodeMemory(sim::RunContext& ctx, const Platform& pf);
+  NodeMemory(sim::RunContext& ctx, const Machine& pf);
 
   std::uint64_t capacity(int node) const { return capacity_[static_cast<std::size_t>(node)]; }
   std::uint64_t used(int node) const { return used_[static_cast<std::size_t>(node)]; }

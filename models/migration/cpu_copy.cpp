@@ -7,7 +7,7 @@ namespace models {
 namespace {
 
 struct CopyState {
-  Platform* pf;
+  Machine* pf;
   CpuCopyRequest req;
   sim::FlowId flow = 0;
   bool flow_done = false, cpu_done = false;
@@ -43,7 +43,7 @@ void charge(const std::shared_ptr<CopyState>& s, Tick work) {
 
 }  // namespace
 
-void cpu_copy(Platform& pf, const CpuCopyRequest& req, std::function<void()> done) {
+void cpu_copy(Machine& pf, const CpuCopyRequest& req, std::function<void()> done) {
   auto s = std::make_shared<CopyState>();
   s->pf = &pf;
   s->req = req;

@@ -5,7 +5,7 @@
 // memory, not free. The copy ends with its last byte, without the path's write latency.
 #include <functional>
 
-#include "models/platform/platform.h"
+#include "models/machine/machine.h"
 
 namespace models {
 
@@ -16,6 +16,6 @@ struct CpuCopyRequest {
   sim::Counter* cpu_ps = nullptr;  // CPU time charged, in picoseconds
 };
 
-void cpu_copy(Platform& pf, const CpuCopyRequest& req, std::function<void()> done);
+void cpu_copy(Machine& pf, const CpuCopyRequest& req, std::function<void()> done);
 
 }  // namespace models

@@ -4,7 +4,7 @@
 // count to its policy so that an adaptive policy can avoid busy cores.
 #include <vector>
 
-#include "models/platform/platform.h"
+#include "models/machine/machine.h"
 #include "sim/run_context.h"
 
 namespace models {
@@ -13,7 +13,7 @@ class CpuLoad {
  public:
   static CpuLoad& of(sim::RunContext& ctx) {
     if (auto* l = ctx.find<CpuLoad>()) return *l;
-    return *ctx.keep(std::make_unique<CpuLoad>(ctx, ctx.system_as<Platform>().cpu_count()));
+    return *ctx.keep(std::make_unique<CpuLoad>(ctx, Machine::of(ctx).cpu_count()));
   }
   CpuLoad(sim::RunContext& ctx, int ncpus) : tasks_(static_cast<std::size_t>(ncpus), 0) {
     ctx.provide<CpuLoad>(this);

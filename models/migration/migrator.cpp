@@ -68,16 +68,15 @@ const sim::ParamList& Migrator::params() {
 
 Migrator& Migrator::of(sim::RunContext& ctx) {
   if (auto* m = ctx.find<Migrator>()) return *m;
-  return *ctx.keep(std::make_unique<Migrator>(ctx, ctx.system_as<Platform>()));
+  return *ctx.keep(std::make_unique<Migrator>(ctx, Machine::of(ctx)));
 }
 
 namespace {
 int socket_choice(const std::string& s) { return s == "src" ? 0 : s == "dst" ? 1 : 2; }
 }  // namespace
 
-Migrator::Migrator(sim::RunContext& ctx, Platform& pf) : ctx_(ctx), pf_(pf) {
-  sim::Params p =
-      sim::Params::parse(pf.section("migration"), params(), pf.where().child("migration"), {});
+Migrator::Migrator(sim::RunContext& ctx, Machine& pf) : ctx_(ctx), pf_(pf) {
+  const sim::Params& p = pf.section("migration");
   auto cyc = [&](const char* k) { return pf.cycles(p.d(k)); };
   costs_ = {static_cast<int>(p.i("batch_pages")),
             cyc("call_cycles"),
@@ -98,7 +97,7 @@ Migrator::Migrator(sim::RunContext& ctx, Platform& pf) : ctx_(ctx), pf_(pf) {
   // Services the mechanism uses, built now so that their own policy slots are taken while the
   // run is set up.
   TlbShootdown::of(ctx);
-  if (!pf.dma_specs().empty()) DmaEngines::of(ctx);
+  if (!pf.section_list("dma").empty()) DmaEngines::of(ctx);
   auto& st = ctx.sim().stats();
   moved_ = &st.counter("migration.bytes_moved");
   folios_ = &st.counter("migration.folios_moved");
@@ -243,7 +242,7 @@ class Migrator::Call : public std::enable_shared_from_this<Migrator::Call> {
       b.dma_queues = d.queues(e);
       b.dma_busy_queues = d.busy_queues(e);
       b.dma_queue_bw = d.spec(e).queue_bw;
-      b.dma_path_bw = pf_.flows().bottleneck(pf_.dma_copy_path(d.spec(e).socket, src_, r_.dst));
+      b.dma_path_bw = pf_.flows().bottleneck(pf_.copy_path(d.spec(e).vertex, src_, r_.dst));
       b.dma_submit_s = sim::to_seconds(d.spec(e).submit_cost + d.spec(e).irq_cost);
     }
     b.cpu_copy_overhead_s = sim::to_seconds(copy_overhead(f0));
@@ -260,7 +259,7 @@ class Migrator::Call : public std::enable_shared_from_this<Migrator::Call> {
     return pf_.cpus()[static_cast<std::size_t>(r_.cpu)].socket;
   }
   int engine() {
-    if (pf_.dma_specs().empty()) return -1;
+    if (pf_.section_list("dma").empty()) return -1;
     int e = DmaEngines::of(m_.ctx_).on_socket(socket_for(m_.costs_.dma_socket_from));
     return e >= 0 ? e : 0;
   }
@@ -527,7 +526,7 @@ class Migrator::Call : public std::enable_shared_from_this<Migrator::Call> {
   }
 
   Migrator& m_;
-  Platform& pf_;
+  Machine& pf_;
   Request r_;
   Tick start_ = 0, phase_start_ = 0;
   std::size_t next_ = 0, folio_pos_ = 0;
@@ -546,12 +545,8 @@ void Migrator::move_pages(Request r) {
   std::make_shared<Call>(*this, std::move(r))->start();
 }
 
-// Listed by `hetsim list` beside the machine's other sections.
-[[maybe_unused]] static const bool kListed = [] {
-  sim::Catalog::get().add({"machine.migration", "platform",
-                           "the \"migration\" object of a machine file: migrate_pages costs",
-                           Migrator::params()});
-  return true;
-}();
+// The machine file's "migration" section belongs here: validated when the machine loads.
+[[maybe_unused]] static const bool kSection =
+    register_machine_section({"migration", &Migrator::params, false, "migrate_pages kernel costs"});
 
 }  // namespace models

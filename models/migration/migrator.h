@@ -35,7 +35,7 @@
 
 #include "models/memory/address_space.h"
 #include "models/migration/migration_policy.h"
-#include "models/platform/platform.h"
+#include "models/machine/machine.h"
 #include "sim/run_context.h"
 #include "sim/stats.h"
 
@@ -57,7 +57,7 @@ class Migrator {
   static const sim::ParamList& params();  // machine.migration
   // The run's mechanism, created on first use (it builds the "migration" policy).
   static Migrator& of(sim::RunContext& ctx);
-  Migrator(sim::RunContext& ctx, Platform& pf);
+  Migrator(sim::RunContext& ctx, Machine& pf);
   ~Migrator();
 
   struct Request {
@@ -82,7 +82,7 @@ class Migrator {
   void finish_metrics();
 
   sim::RunContext& ctx_;
-  Platform& pf_;
+  Machine& pf_;
   MigrationCosts costs_;
   std::unique_ptr<MigrationPolicy> policy_;
   Tick phase_[static_cast<int>(Phase::Count)] = {};

@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <cmath>
 
+#include "models/sched/sched_section.h"
 #include "sim/error.h"
 
 namespace models {
@@ -47,7 +48,6 @@ const sim::ParamList& Scheduler::params() {
       sim::p_time("context_switch", "1.5us", "direct cost of one context switch (est.)"),
       sim::p_time("task_move", "1us",
                   "detach + attach of one task across run queues, remote rq lock included (est.)"),
-      sim::p_time("ipi_send", "50ns", "sender's cost per IPI (est.)"),
       sim::p_time("wakeup_cost", "1us", "waker's CPU time per try_to_wake_up (est.)"),
       sim::p_double("rq_lines", 2, "cache lines read per run queue scanned by a balancer (est.)", 0,
                     64),
@@ -70,24 +70,16 @@ const sim::ParamList& Scheduler::params() {
 
 Scheduler& Scheduler::of(sim::RunContext& ctx) {
   if (auto* s = ctx.find<Scheduler>()) return *s;
-  return *ctx.keep(std::make_unique<Scheduler>(ctx, ctx.system_as<Platform>()));
+  return *ctx.keep(std::make_unique<Scheduler>(ctx, Machine::of(ctx)));
 }
 
-Scheduler::Scheduler(sim::RunContext& ctx, Platform& pf) : ctx_(ctx), sim_(ctx.sim()), pf_(pf) {
-  const sim::Where w = pf.where().child("sched");
-  sim::Params p = sim::Params::parse(pf.section("sched"), params(), w, {});
+Scheduler::Scheduler(sim::RunContext& ctx, Machine& pf) : ctx_(ctx), sim_(ctx.sim()), pf_(pf) {
+  const sim::Params& p = pf.section("sched");
   const int n = pf.cpu_count();
   isolated_ = CpuMask::parse(p.s("isolcpus"), n, p.where("isolcpus"));
   nohz_full_mask_ = CpuMask::parse(p.s("nohz_full"), n, p.where("nohz_full"));
-  CpuMask hk = CpuMask(n, true).without(isolated_);
-  if (!hk.any())
-    p.where("isolcpus").fail("at least one CPU left for housekeeping", p.s("isolcpus"));
-  SchedDomainCosts dc;
-  dc.newidle = {p.time("newidle_cost_smt"), p.time("newidle_cost_mc"), p.time("newidle_cost_pkg"),
-                p.time("newidle_cost_numa")};
-  dc.imbalance_pct = static_cast<int>(p.i("imbalance_pct"));
-  dc.imbalance_pct_smt = static_cast<int>(p.i("imbalance_pct_smt"));
-  dc.rq_lines = p.d("rq_lines");
+  const CpuMask hk = housekeeping_cpus(pf, p);
+  const SchedDomainCosts dc = domain_costs(p);
   imbalance_pct_ = dc.imbalance_pct;
   topo_ = std::make_unique<SchedTopology>(pf, hk, dc);
 
@@ -101,7 +93,7 @@ Scheduler::Scheduler(sim::RunContext& ctx, Platform& pf) : ctx_(ctx), sim_(ctx.s
   tick_skew_ = p.b("skew_tick");
   costs_.migration_cost = p.time("migration_cost");
   costs_.task_move = p.time("task_move");
-  costs_.ipi_send = p.time("ipi_send");
+  costs_.ipi_send = pf.cpu_spec().ipi_send;
   costs_.tick = sim::kSec / static_cast<Tick>(p.i("hz"));
   costs_.busy_factor = static_cast<int>(p.i("busy_factor"));
   costs_.cache_nice_tries = static_cast<int>(p.i("cache_nice_tries"));
@@ -796,11 +788,5 @@ void Scheduler::finish() {
   st.set_metric("sched.ipis_total", ipi_resched_->value() + ipi_kick_->value());
   st.set_metric("sched.tasks", static_cast<double>(tasks_.size()));
 }
-
-[[maybe_unused]] static const bool kListed = [] {
-  sim::Catalog::get().add(
-      {"machine.sched", "platform", "the \"sched\" object of a machine file", Scheduler::params()});
-  return true;
-}();
 
 }  // namespace models

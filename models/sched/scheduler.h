@@ -12,7 +12,7 @@
 #include <vector>
 
 #include "models/cpu/cpu_exec.h"
-#include "models/platform/platform.h"
+#include "models/machine/machine.h"
 #include "models/sched/balance.h"
 #include "models/sched/topology.h"
 #include "sim/run_context.h"
@@ -50,7 +50,7 @@ class Scheduler final : public SchedView, public CpuExec::Observer {
   static const sim::ParamList& params();  // the machine's "sched" section
   // The run's scheduler, built on first use with the scenario's "balance" policy.
   static Scheduler& of(sim::RunContext& ctx);
-  Scheduler(sim::RunContext& ctx, Platform& pf);
+  Scheduler(sim::RunContext& ctx, Machine& pf);
   ~Scheduler() override;
 
   int spawn(const TaskSpec& spec, int parent_cpu = -1);
@@ -61,7 +61,7 @@ class Scheduler final : public SchedView, public CpuExec::Observer {
   int cpu_of(int task) const { return tasks_[static_cast<std::size_t>(task)].cpu; }
   Tick cpu_time(int task) const { return tasks_[static_cast<std::size_t>(task)].cpu_time; }
   void add_ops(double n) { ops_->add(n); }
-  Platform& platform() { return pf_; }
+  Machine& platform() { return pf_; }
   const CpuMask& isolated() const { return isolated_; }
   // A workload's "cpus"/"cpuset" strings -> allowed mask (empty strings = no restriction).
   CpuMask parse_allowed(const std::string& affinity, const sim::Where& aw,
@@ -195,7 +195,7 @@ class Scheduler final : public SchedView, public CpuExec::Observer {
 
   sim::RunContext& ctx_;
   sim::Simulator& sim_;
-  Platform& pf_;
+  Machine& pf_;
   std::unique_ptr<SchedTopology> topo_;
   std::unique_ptr<BalancePolicy> policy_;
   SchedCosts costs_{};

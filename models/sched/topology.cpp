@@ -18,7 +18,7 @@ const char* sd_level_name(SdLevel l) {
   return "?";
 }
 
-SchedTopology::SchedTopology(const Platform& pf, const CpuMask& housekeeping,
+SchedTopology::SchedTopology(const Machine& pf, const CpuMask& housekeeping,
                              const SchedDomainCosts& costs)
     : n_(pf.cpu_count()), housekeeping_(housekeeping) {
   const CpuSpec& cs = pf.cpu_spec();

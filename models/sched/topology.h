@@ -6,7 +6,7 @@
 #include <array>
 #include <vector>
 
-#include "models/platform/platform.h"
+#include "models/machine/machine.h"
 #include "models/sched/cpumask.h"
 
 namespace models {
@@ -33,7 +33,7 @@ struct SchedDomainCosts {
 
 class SchedTopology {
  public:
-  SchedTopology(const Platform& pf, const CpuMask& housekeeping, const SchedDomainCosts& costs);
+  SchedTopology(const Machine& pf, const CpuMask& housekeeping, const SchedDomainCosts& costs);
 
   int cpu_count() const { return n_; }
   // Domains of `cpu`, lowest level first; empty for an isolated CPU.

@@ -10,7 +10,7 @@
 #include <memory>
 #include <vector>
 
-#include "models/platform/platform.h"
+#include "models/machine/machine.h"
 #include "models/tlb/shootdown.h"
 #include "sim/rng.h"
 #include "sim/run_context.h"
@@ -55,7 +55,7 @@ class MunmapStorm : public sim::Workload, public CpuExec::Observer {
 
   MunmapStorm(sim::RunContext& ctx, const sim::Params& p)
       : ctx_(ctx),
-        pf_(ctx.system_as<Platform>()),
+        pf_(Machine::of(ctx)),
         sd_(TlbShootdown::of(ctx)),
         rng_(ctx.sim().seed(), "munmap_storm") {
     ncpu_ = static_cast<int>(p.i("cpus"));
@@ -354,7 +354,7 @@ class MunmapStorm : public sim::Workload, public CpuExec::Observer {
   }
 
   sim::RunContext& ctx_;
-  Platform& pf_;
+  Machine& pf_;
   TlbShootdown& sd_;
   sim::Rng rng_;
   int ncpu_ = 0, first_ = 0, steps_ = 0, unmappers_ = 1, touches_ = 0, shift_ = 12;

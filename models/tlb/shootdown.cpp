@@ -13,7 +13,6 @@ const sim::ParamList& TlbShootdown::params() {
       sim::p_time("full_flush_cost", "2us", "full TLB flush including the refill it causes (est.)"),
       sim::p_int("flush_ceiling", 33, "tlb_single_page_flush_ceiling: above it, flush everything",
                  1, 1 << 20),
-      sim::p_time("ipi_send_cost", "50ns", "initiator's cost per IPI target (est.)"),
       sim::p_int("l1_entries", 72, "first-level data TLB entries (Zen 4: 72; Zen 5: 96)", 0,
                  1 << 20),
       sim::p_int("l2_entries", 3072, "second-level TLB entries (Zen 4: 3072; Zen 5: 4096)", 0,
@@ -39,21 +38,21 @@ const sim::ParamList& TlbShootdown::params() {
 
 TlbShootdown& TlbShootdown::of(sim::RunContext& ctx) {
   if (auto* s = ctx.find<TlbShootdown>()) return *s;
-  return *ctx.keep(std::make_unique<TlbShootdown>(ctx, ctx.system_as<Platform>()));
+  return *ctx.keep(std::make_unique<TlbShootdown>(ctx, Machine::of(ctx)));
 }
 
-TlbShootdown::TlbShootdown(sim::RunContext& ctx, Platform& pf)
+TlbShootdown::TlbShootdown(sim::RunContext& ctx, Machine& pf)
     : ctx_(ctx),
       pf_(pf),
       mms_(pf.cpu_count()),
       tlbs_(static_cast<std::size_t>(pf.cpu_count())),
       recv_(static_cast<std::size_t>(pf.cpu_count()), 0),
       stall_(static_cast<std::size_t>(pf.cpu_count()), 0) {
-  sim::Params p = sim::Params::parse(pf.section("tlb"), params(), pf.where().child("tlb"), {});
+  const sim::Params& p = pf.section("tlb");
   cost_ = {p.time("invlpg_cost"),
            p.time("full_flush_cost"),
            static_cast<std::uint64_t>(p.i("flush_ceiling")),
-           p.time("ipi_send_cost"),
+           pf.cpu_spec().ipi_send,
            p.time("invlpgb_cost"),
            static_cast<std::uint64_t>(p.i("invlpgb_pages")),
            p.time("tlbsync_latency")};
@@ -241,11 +240,8 @@ bool TlbShootdown::stale_visible(int cpu, int mm, int page_shift, std::uint64_t 
   return mms_.loaded(cpu) == mm || mms_.local_gen(mm, cpu) >= mms_.gen(mm);
 }
 
-// Listed by `hetsim list` beside the machine's other sections.
-[[maybe_unused]] static const bool kListed = [] {
-  sim::Catalog::get().add(
-      {"machine.tlb", "platform", "the \"tlb\" object of a machine file", TlbShootdown::params()});
-  return true;
-}();
+// The machine file's "tlb" section belongs here: validated when the machine loads.
+[[maybe_unused]] static const bool kSection = register_machine_section(
+    {"tlb", &TlbShootdown::params, false, "TLB sizes, flush and shootdown costs"});
 
 }  // namespace models

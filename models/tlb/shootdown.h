@@ -20,7 +20,7 @@
 #include <string>
 #include <vector>
 
-#include "models/platform/platform.h"
+#include "models/machine/machine.h"
 #include "models/tlb/cpu_tlb.h"
 #include "models/tlb/mm.h"
 #include "sim/run_context.h"
@@ -63,7 +63,7 @@ class TlbShootdown {
   // The run's shootdown service, created on first use.
   static TlbShootdown& of(sim::RunContext& ctx);
 
-  TlbShootdown(sim::RunContext& ctx, Platform& pf);
+  TlbShootdown(sim::RunContext& ctx, Machine& pf);
   ~TlbShootdown();
 
   // Flushes through the run's flush policy. `done` runs on the initiator when it may go
@@ -104,7 +104,7 @@ class TlbShootdown {
   std::uint64_t ipis() const { return static_cast<std::uint64_t>(ipis_->value()); }
   std::uint64_t ipis_received(int cpu) const { return recv_[static_cast<std::size_t>(cpu)]; }
   Tick stall(int cpu) const { return stall_[static_cast<std::size_t>(cpu)]; }
-  Platform& platform() { return pf_; }
+  Machine& platform() { return pf_; }
   // Below this many CPUs in the mm cpumask, INVLPGB is not worth it (Linux falls back to IPIs).
   std::uint64_t invlpgb_min_cpus() const { return invlpgb_min_cpus_; }
   sim::RunContext& context() { return ctx_; }
@@ -116,7 +116,7 @@ class TlbShootdown {
   void invalidate_pages(int cpu, const FlushRequest& req);
 
   sim::RunContext& ctx_;
-  Platform& pf_;
+  Machine& pf_;
   FlushCost cost_;
   TlbGeometry geom_{};
   std::uint64_t invlpgb_min_cpus_ = 3;

@@ -1,7 +1,8 @@
 // `copy`: one agent (a core or a DMA engine queue) streams a buffer from one memory node to
 // another over the machine's links. The smallest end-to-end example: its time follows from
 // the path's bottleneck and the agent's rate cap.
-#include "models/platform/platform.h"
+#include "models/dma/dma_engine.h"
+#include "models/machine/machine.h"
 #include "sim/run_context.h"
 
 namespace models {
@@ -26,21 +27,22 @@ class CopyWorkload : public sim::Workload {
 
   CopyWorkload(sim::RunContext& ctx, const sim::Params& p)
       : ctx_(ctx),
-        pf_(ctx.system_as<Platform>()),
+        pf_(Machine::of(ctx)),
         bytes_(p.size("bytes")),
         streams_(static_cast<int>(p.i("streams"))) {
     src_ = pf_.node_by_name(p.s("from"), p.where("from"));
     dst_ = pf_.node_by_name(p.s("to"), p.where("to"));
     dma_ = p.s("agent") == "dma";
+    engines_ = dma_specs(pf_);
     cpu_ = static_cast<int>(p.i("cpu"));
     engine_ = static_cast<int>(p.i("engine"));
     if (dma_) {
-      if (engine_ >= static_cast<int>(pf_.dma_specs().size()))
-        p.where("engine").fail("an engine index below " + std::to_string(pf_.dma_specs().size()),
+      if (engine_ >= static_cast<int>(engines_.size()))
+        p.where("engine").fail("an engine index below " + std::to_string(engines_.size()),
                                std::to_string(engine_));
-      if (streams_ > pf_.dma_specs()[engine_].queues)
+      if (streams_ > engines_[engine_].queues)
         p.where("streams").fail(
-            "at most the engine's " + std::to_string(pf_.dma_specs()[engine_].queues) + " queues",
+            "at most the engine's " + std::to_string(engines_[engine_].queues) + " queues",
             std::to_string(streams_));
     } else if (cpu_ + streams_ > pf_.cpu_count()) {
       p.where("streams").fail(
@@ -57,8 +59,8 @@ class CopyWorkload : public sim::Workload {
       sim::FlowNetwork::Spec spec;
       spec.bytes = per;
       if (dma_) {
-        const DmaSpec& e = pf_.dma_specs()[engine_];
-        spec.path = pf_.dma_copy_path(e.socket, src_, dst_);
+        const DmaSpec& e = engines_[engine_];
+        spec.path = pf_.copy_path(e.vertex, src_, dst_);
         spec.rate_cap = e.queue_bw;
       } else {
         spec.path = pf_.cpu_copy_path(cpu_ + s, src_, dst_);
@@ -85,7 +87,8 @@ class CopyWorkload : public sim::Workload {
 
  private:
   sim::RunContext& ctx_;
-  Platform& pf_;
+  Machine& pf_;
+  std::vector<DmaSpec> engines_;
   std::uint64_t bytes_;
   int streams_, src_ = 0, dst_ = 0, cpu_ = 0, engine_ = 0, left_ = 0;
   bool dma_ = false;

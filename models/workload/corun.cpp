@@ -9,7 +9,7 @@
 
 #include "models/cpu/cpu_exec.h"
 #include "models/migration/cpu_load.h"
-#include "models/platform/platform.h"
+#include "models/machine/machine.h"
 #include "sim/run_context.h"
 
 namespace models {
@@ -34,7 +34,7 @@ class CorunWorkload : public sim::Workload, public CpuExec::Observer {
   }
 
   CorunWorkload(sim::RunContext& ctx, const sim::Params& p)
-      : ctx_(ctx), pf_(ctx.system_as<Platform>()) {
+      : ctx_(ctx), pf_(Machine::of(ctx)) {
     cpu_cpus_ = cpu_list(p, "cpu_cpus");
     mem_cpus_ = cpu_list(p, "mem_cpus");
     if (cpu_cpus_.empty() && mem_cpus_.empty())
@@ -124,7 +124,7 @@ class CorunWorkload : public sim::Workload, public CpuExec::Observer {
     if (streams_.size() < mem_cpus_.size()) streams_.resize(mem_cpus_.size());
     const int cpu = mem_cpus_[i];
     sim::FlowNetwork::Spec spec;
-    spec.path = pf_.cpu_stream_path(cpu, node_);
+    spec.path = pf_.read_path(cpu, node_);
     spec.bytes = chunk_;
     spec.rate_cap = demand_;
     spec.on_done = [this, i, cpu] {
@@ -141,7 +141,7 @@ class CorunWorkload : public sim::Workload, public CpuExec::Observer {
   }
 
   sim::RunContext& ctx_;
-  Platform& pf_;
+  Machine& pf_;
   std::vector<int> cpu_cpus_, mem_cpus_;
   std::vector<int> watched_;
   int node_ = 0;

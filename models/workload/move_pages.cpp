@@ -6,7 +6,7 @@
 
 #include "models/memory/address_space.h"
 #include "models/migration/migrator.h"
-#include "models/platform/platform.h"
+#include "models/machine/machine.h"
 #include "sim/run_context.h"
 
 namespace models {
@@ -39,7 +39,7 @@ class MovePagesWorkload : public sim::Workload {
   }
 
   MovePagesWorkload(sim::RunContext& ctx, const sim::Params& p)
-      : ctx_(ctx), pf_(ctx.system_as<Platform>()), migrator_(Migrator::of(ctx)) {
+      : ctx_(ctx), pf_(Machine::of(ctx)), migrator_(Migrator::of(ctx)) {
     const std::uint64_t bytes = p.size("bytes");
     const std::uint64_t folio = p.size("folio");
     if (folio < kBasePage || folio > (1ULL << 30) || (folio & (folio - 1)) != 0)
@@ -121,7 +121,7 @@ class MovePagesWorkload : public sim::Workload {
   }
 
   sim::RunContext& ctx_;
-  Platform& pf_;
+  Machine& pf_;
   Migrator& migrator_;
   std::unique_ptr<AddressSpace> as_;
   int src_ = 0, dst_ = 0, cpu_ = 0;

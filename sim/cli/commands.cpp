@@ -10,7 +10,9 @@
 
 namespace hetsim {
 
-std::string describe_machine(const std::string& name_or_path) {
+std::string describe_machine(const std::string& name_or_path, const std::string& format) {
+  if (format != "text" && format != "dot" && format != "json")
+    throw sim::InputError("describe", "--format", "text, dot or json", "\"" + format + "\"");
   std::string file = sim::find_machine_file(name_or_path, "");
   if (file.empty())
     throw sim::InputError(name_or_path, "", "a machine name in configs/ or a machine file",
@@ -24,8 +26,8 @@ std::string describe_machine(const std::string& name_or_path) {
   auto sys = sim::SystemModel::Registry::make(model, ctx, m, sim::Where{file, ""});
   if (!sys) sim::Where{file, "/model"}.fail("a registered machine model", "\"" + model + "\"");
   std::ostringstream os;
-  os << "file " << file << "\n";
-  sys->describe(os);
+  if (format == "text") os << "file " << file << "\n";
+  sys->describe(os, format);
   return os.str();
 }
 

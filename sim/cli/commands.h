@@ -13,7 +13,8 @@
 namespace hetsim {
 
 // Topology description of a machine given by name (configs/) or path.
-std::string describe_machine(const std::string& name_or_path);
+// `format`: "text", "dot" or "json".
+std::string describe_machine(const std::string& name_or_path, const std::string& format = "text");
 // A sweep axis for tables: its last path segment ("folio" for workloads.0.folio), or the last
 // two when the last is an index ("workloads.0").
 std::string axis_label(const std::string& dotted);

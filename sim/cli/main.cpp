@@ -35,7 +35,7 @@ const char* kUsage =
     "  regress [--update] [--filter TEXT] [--full] [--jobs N] [--set path=value]...\n"
     "  validate [--quick] [--out-dir DIR] [--jobs N]\n"
     "  list                                     models, workloads and policies with parameters\n"
-    "  describe MACHINE                         topology, memory nodes, links, engines\n"
+    "  describe MACHINE [--format text|dot|json]  the machine graph, CPU map, sched domains\n"
     "  bench phold [--width W] [--height H] [--stop T]\n"
     "  help\n";
 
@@ -225,10 +225,20 @@ int cmd_list() {
 }
 
 int cmd_describe(const std::vector<std::string>& args) {
-  if (args.size() != 1)
-    throw sim::InputError("describe", "", "one machine name or file",
-                          std::to_string(args.size()) + " arguments");
-  std::cout << hetsim::describe_machine(args[0]);
+  std::string format = "text";
+  std::vector<std::string> names;
+  for (std::size_t i = 0; i < args.size(); ++i) {
+    if (args[i] == "--format" && i + 1 < args.size())
+      format = args[++i];
+    else if (args[i].rfind("--format=", 0) == 0)
+      format = args[i].substr(9);
+    else
+      names.push_back(args[i]);
+  }
+  if (names.size() != 1)
+    throw sim::InputError("describe", "", "one machine name or file [--format text|dot|json]",
+                          std::to_string(names.size()) + " machine arguments");
+  std::cout << hetsim::describe_machine(names[0], format);
   return 0;
 }
 

@@ -9,7 +9,7 @@
 #include "models/iommu/iommu.h"
 #include "models/iommu/iova_allocator.h"
 #include "models/iommu/iova_space.h"
-#include "models/platform/platform.h"
+#include "models/machine/machine.h"
 #include "sim/json.h"
 #include "sim/rng.h"
 #include "sim/run_context.h"
@@ -27,12 +27,12 @@ struct Rig {
     Json m = sim::load_json_file(std::string(HETSIM_SOURCE_DIR) + "/configs/genoa-2s.json");
     ctx.set_system(
         sim::SystemModel::Registry::make("platform", ctx, m, sim::Where{"genoa-2s.json", ""}));
-    pf = &ctx.system_as<models::Platform>();
+    pf = &models::Machine::of(ctx);
     alloc = ctx.make_policy<models::IovaAllocator>("iova", "magazine");
   }
   sim::Simulator sim;
   sim::RunContext ctx;
-  models::Platform* pf = nullptr;
+  models::Machine* pf = nullptr;
   std::unique_ptr<models::IovaAllocator> alloc;
 };
 

@@ -2,7 +2,7 @@
 // dropped, isolated CPUs in no domain, and scan costs that grow with the span.
 #include <gtest/gtest.h>
 
-#include "models/platform/platform.h"
+#include "models/machine/machine.h"
 #include "models/sched/topology.h"
 #include "sim/run_context.h"
 #include "sim/scenario.h"
@@ -14,12 +14,12 @@ using models::SdLevel;
 struct Machine {
   sim::Simulator sim;
   sim::RunContext ctx{sim, sim::Json::object(), sim::Where{"<test>", ""}};
-  std::unique_ptr<models::Platform> pf;
+  std::unique_ptr<models::Machine> pf;
   explicit Machine(const std::string& name,
                    const std::vector<std::pair<std::string, sim::Json>>& sets = {}) {
     sim::Json m = sim::load_json_file(sim::find_machine_file(name, ""));
     for (const auto& [k, v] : sets) sim::set_dotted(m, k, v, sim::Where{"<test>", k});
-    pf = std::make_unique<models::Platform>(ctx, m, sim::Where{name, ""});
+    pf = std::make_unique<models::Machine>(ctx, m, sim::Where{name, ""});
   }
 };
 

@@ -4,7 +4,7 @@
 #include <string>
 #include <vector>
 
-#include "models/platform/platform.h"
+#include "models/machine/machine.h"
 #include "models/tlb/cpu_tlb.h"
 #include "models/tlb/shootdown.h"
 #include "sim/json.h"
@@ -27,12 +27,12 @@ struct Rig {
     Json m = sim::load_json_file(std::string(HETSIM_SOURCE_DIR) + "/configs/genoa-2s.json");
     ctx.set_system(
         sim::SystemModel::Registry::make("platform", ctx, m, sim::Where{"genoa-2s.json", ""}));
-    pf = &ctx.system_as<models::Platform>();
+    pf = &models::Machine::of(ctx);
     sd = &TlbShootdown::of(ctx);
   }
   sim::Simulator sim;
   sim::RunContext ctx;
-  models::Platform* pf = nullptr;
+  models::Machine* pf = nullptr;
   TlbShootdown* sd = nullptr;
 };
 

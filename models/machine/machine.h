@@ -1,14 +1,19 @@
 #pragma once
 // The machine: CPU topology (sockets, CCDs, CCXs, cores, SMT threads), memory nodes (DDR per
-// socket, CPU-less CXL expanders, HBM), the fabric links between them in the flow model, and
-// the DMA engines' specifications. Every byte a core or an engine moves crosses these links.
+// socket, CPU-less CXL expanders, HBM) and whatever devices the subsystems' sections add, as
+// one graph (models/machine/graph.h). Every byte a core or a device moves follows a route on
+// that graph through the flow model. Each subsystem owns its section of the machine file
+// (models/machine/section.h); the machine validates them all when it loads.
 #include <cstdint>
+#include <map>
 #include <memory>
 #include <ostream>
 #include <string>
 #include <vector>
 
 #include "models/cpu/cpu_exec.h"
+#include "models/machine/graph.h"
+#include "models/machine/section.h"
 #include "sim/flow.h"
 #include "sim/params.h"
 #include "sim/run_context.h"
@@ -34,19 +39,7 @@ struct MemNode {
   double bandwidth;  // sustained bytes/s of the node's own media
   Tick latency;
   std::uint64_t capacity;
-  LinkId media;   // the DRAM/HBM channels (reads and writes share them)
-  LinkId attach;  // CXL: the expander's link; otherwise == media
-};
-
-struct DmaSpec {
-  std::string name;
-  int socket;
-  int queues;
-  int ring;
-  double queue_bw;
-  Tick submit_cost;    // CPU time to prepare and submit one descriptor or SG batch
-  Tick irq_cost;       // CPU time of the completion interrupt
-  Tick setup_latency;  // engine time from doorbell to first byte
+  VertexId vertex;
 };
 
 // Distances a task or a message can travel, nearest first.
@@ -59,23 +52,27 @@ struct CpuSpec {
   double freq_hz;
   double memcpy_rate;  // one core's streaming copy rate
   Tick c2c_smt, c2c_llc, c2c_ccd, c2c_socket, c2c_remote;
-  Tick ipi_latency, ipi_handler;
+  Tick ipi_send, ipi_latency, ipi_handler;
   std::uint64_t l3_per_ccx;
 };
 
-class Platform : public sim::SystemModel {
+class Machine : public sim::SystemModel {
  public:
   static constexpr const char* kDoc =
-      "EPYC-style machine: sockets of CCDs of CCXs of cores, DDR/CXL/HBM memory nodes, "
-      "CCD-to-IO-die and xGMI links, DMA engines. Sections: cpu, fabric, memory[], dma[].";
-  static const sim::ParamList& params();  // top-level keys (documented in `hetsim list`)
+      "EPYC-style machine graph: sockets of CCDs of CCXs of cores around an IO die, DDR/CXL/HBM "
+      "memory nodes, xGMI between sockets, and the devices and links that subsystem sections "
+      "add (dma[], devices[]). Sections: see the machine.* entries.";
+  // Top-level keys: the machine's own and one per registered section.
+  static sim::ParamList params();
   static const sim::ParamList& cpu_params();
   static const sim::ParamList& fabric_params();
   static const sim::ParamList& memory_params();
-  static const sim::ParamList& dma_params();
 
-  Platform(sim::RunContext& ctx, const sim::Json& machine, const sim::Where& where);
-  void describe(std::ostream& os) const override;
+  // The machine of a run (every model finds it here; none downcasts the run's system).
+  static Machine& of(sim::RunContext& ctx);
+
+  Machine(sim::RunContext& ctx, const sim::Json& machine, const sim::Where& where);
+  void describe(std::ostream& os, const std::string& format) const override;
 
   const std::string& name() const { return name_; }
   const CpuSpec& cpu_spec() const { return cpu_; }
@@ -97,43 +94,51 @@ class Platform : public sim::SystemModel {
   // The DDR node of a socket (its local memory), -1 if it has none.
   int local_node(int socket) const;
 
-  const std::vector<DmaSpec>& dma_specs() const { return dma_; }
-
   sim::FlowNetwork& flows() { return *flows_; }
+  const MachineGraph& graph() const { return *graph_; }
+  MachineGraph& graph() { return *graph_; }
+  VertexId core_vertex(int cpu) const {
+    return core_vertex_[static_cast<std::size_t>(cpus_[cpu].core)];
+  }
+  VertexId iod_vertex(int socket) const { return iod_vertex_[static_cast<std::size_t>(socket)]; }
   // Interrupt and kernel time on each logical CPU.
   CpuExec& exec() { return *exec_; }
-  // The machine file's "tlb" section, parsed by the TLB model that uses it.
-  const sim::Json& section(const std::string& key) const {
-    return raw_.contains(key) ? raw_[key] : null_;
-  }
+
+  // A registered section's validated values (defaults filled in).
+  const sim::Params& section(const std::string& key) const;
+  const std::vector<sim::Params>& section_list(const std::string& key) const;
   const sim::Where& where() const { return where_; }
-  // Links crossed when a core on `cpu` copies from node `src` to node `dst`: read into the
-  // CCD, write out of it, and xGMI wherever a socket boundary is crossed.
-  std::vector<LinkId> cpu_copy_path(int cpu, int src, int dst) const;
-  // Links crossed when a DMA engine on the IO die of `socket` copies src -> dst.
-  std::vector<LinkId> dma_copy_path(int socket, int src, int dst) const;
-  // Links crossed when a core streams reads (and writes back `write_share` of them) to `node`.
-  std::vector<LinkId> cpu_stream_path(int cpu, int node) const;
-  // Load-to-use latency from a CPU to a node (media latency plus fabric hops).
-  Tick access_latency(int cpu, int node) const;
+
+  // Links crossed when the agent at vertex `agent` (a core, a DMA engine, a device) copies
+  // from memory node `src` to `dst`: the route from src to the agent, then to dst.
+  std::vector<LinkId> copy_path(VertexId agent, int src, int dst) const;
+  std::vector<LinkId> cpu_copy_path(int cpu, int src, int dst) const {
+    return copy_path(core_vertex(cpu), src, dst);
+  }
+  // Links crossed when a core streams reads from `node`.
+  const std::vector<LinkId>& read_path(int cpu, int node) const {
+    return graph_->route(nodes_[node].vertex, core_vertex(cpu));
+  }
+  // Load-to-use latency from a CPU to a node (media latency plus the links on the route).
+  Tick access_latency(int cpu, int node) const {
+    return graph_->route_latency(nodes_[node].vertex, core_vertex(cpu));
+  }
 
  private:
-  void append_socket_hop(std::vector<LinkId>& path, int from_socket, int to_socket) const;
-  void build_links(const sim::Params& fabric);
+  void build_cpus(const sim::Params& fabric);
+  void build_memory(const sim::Json& mem, const sim::Where& mw);
+  void describe_text(std::ostream& os) const;
 
   std::string name_;
   CpuSpec cpu_{};
   std::vector<Cpu> cpus_;
   std::vector<MemNode> nodes_;
-  std::vector<DmaSpec> dma_;
   std::unique_ptr<sim::FlowNetwork> flows_;
+  std::unique_ptr<MachineGraph> graph_;
   std::unique_ptr<CpuExec> exec_;
-  sim::Json raw_;
-  sim::Json null_;
+  std::vector<VertexId> core_vertex_, iod_vertex_;
+  std::map<std::string, std::vector<sim::Params>> sections_;
   sim::Where where_;
-  std::vector<LinkId> ccd_read_, ccd_write_;
-  std::vector<std::vector<LinkId>> xgmi_;  // [from][to]
-  Tick xgmi_latency_ = 0;
 };
 
 }  // namespace models
