@@ -1,7 +1,8 @@
 // `pull`: Linux's CFS/EEVDF balancing. Busy CPUs balance their domains from the tick;
 // a CPU that runs out of work tries newidle balance, gated by its average idle time against
-// each domain's calibrated newidle cost; idle CPUs (tick stopped) are balanced by one idle
-// load balancer that a busy CPU kicks with an IPI and that scans on behalf of every idle CPU.
+// each domain's decaying max newidle cost (lb_common.h); idle CPUs (tick stopped) are balanced by
+// one idle load balancer that a busy CPU kicks with an IPI and that scans on behalf of every idle
+// CPU.
 #include <algorithm>
 
 #include "models/sched/lb_common.h"
@@ -12,7 +13,8 @@ class PullBalance : public BalancePolicy {
  public:
   static constexpr const char* kDoc =
       "Linux pull balancing: periodic per-domain load_balance, newidle balance gated by avg_idle "
-      "and per-domain cost, nohz idle load balancer, serialised NUMA-level balancing.";
+      "and each domain's decaying max newidle cost, nohz idle load balancer, serialised NUMA-level "
+      "balancing.";
   static const sim::ParamList& params() {
     static const sim::ParamList p = {
         sim::p_bool("newidle", true, "newly idle CPUs pull (newidle balance)"),
@@ -23,7 +25,7 @@ class PullBalance : public BalancePolicy {
     return p;
   }
   PullBalance(sim::RunContext& ctx, const sim::Params& p)
-      : newidle_(p.b("newidle")), ilb_(p.b("nohz_ilb")) {
+      : ctx_(ctx), newidle_(p.b("newidle")), ilb_(p.b("nohz_ilb")) {
     lb_.serialize_numa = p.b("serialize_numa");
     skipped_ = &ctx.sim().stats().counter("sched.newidle_skipped");
     contended_ = &ctx.sim().stats().counter("sched.numa_balance_contended");
@@ -32,7 +34,9 @@ class PullBalance : public BalancePolicy {
   void attach(const SchedView& v) override {
     BalancePolicy::attach(v);
     lb_.attach(v);
+    lb_.export_stats(ctx_);
   }
+  Tick max_idle_balance_cost(int cpu) const override { return lb_.max_idle_balance_cost(cpu); }
 
   BalanceDecision on_tick(int cpu) override {
     BalanceDecision d;
@@ -77,27 +81,16 @@ class PullBalance : public BalancePolicy {
 
   BalanceDecision on_idle(int cpu) override {
     BalanceDecision d;
+    // sched_balance_newidle returns at once when no CPU of the root domain is overloaded.
     if (!newidle_ || view_->overloaded_cpus() == 0) return d;
-    const auto& doms = view_->topo().domains(cpu);
-    if (doms.empty()) return d;
-    const Tick avg_idle = view_->avg_idle(cpu);
-    if (avg_idle < doms[0]->newidle_cost) {
-      skipped_->add();
-      return d;
-    }
-    lb_.begin();
-    Tick spent = 0;
-    for (std::size_t ix = 0; ix < doms.size(); ++ix) {
-      if (avg_idle < spent + doms[ix]->newidle_cost) break;
-      spent += doms[ix]->newidle_cost;
-      d.checkpoints.push_back(spent);
-      if (lb_.load_balance(cpu, ix, true, true, d) > 0) break;
-    }
-    d.cost += spent;
+    if (view_->topo().domains(cpu).empty()) return d;
+    if (view_->avg_idle(cpu) < lb_.max_newidle_lb_cost(cpu, 0)) skipped_->add();
+    lb_.newidle(cpu, d);
     return d;
   }
 
  private:
+  sim::RunContext& ctx_;
   DomainBalancer lb_;
   bool newidle_, ilb_;
   Tick nohz_next_ = 0;
