@@ -58,6 +58,9 @@ class Scheduler final : public SchedView, public CpuExec::Observer {
   // for wakeups from a timer or a device.
   bool wake(int task, int waker_cpu, bool sync = false);
   bool sleeping(int task) const;
+  // A spinning task sees what it waits for: its current burst needs at most `left` more CPU
+  // time (it ends `left` from now if it keeps its CPU). No effect on a task without a burst.
+  void set_burst_left(int task, Tick left);
   int cpu_of(int task) const { return tasks_[static_cast<std::size_t>(task)].cpu; }
   Tick cpu_time(int task) const { return tasks_[static_cast<std::size_t>(task)].cpu_time; }
   void add_ops(double n) { ops_->add(n); }
