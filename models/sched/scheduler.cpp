@@ -128,6 +128,11 @@ Scheduler::Scheduler(sim::RunContext& ctx, Platform& pf) : ctx_(ctx), sim_(ctx.s
   nohz_llc_.assign(static_cast<std::size_t>(nllc), CpuMask(n));
   nohz_writer_llc_.assign(static_cast<std::size_t>(nllc), -1);
   nohz_node_nr_.assign(static_cast<std::size_t>(topo_->node_count()), 0);
+  // The machine starts idle: every CPU with a sched domain has its tick stopped.
+  for (int c = 0; c < n; ++c)
+    if (hk.test(c)) nohz_set(c, true);
+  nohz_writer_all_ = -1;
+  std::fill(nohz_writer_llc_.begin(), nohz_writer_llc_.end(), -1);
   llc_nr_.assign(static_cast<std::size_t>(nllc), 0);
   llc_nover_.assign(static_cast<std::size_t>(nllc), 0);
   llc_last_.assign(static_cast<std::size_t>(nllc), 0);

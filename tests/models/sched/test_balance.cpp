@@ -10,6 +10,7 @@
 
 #include "models/platform/platform.h"
 #include "models/sched/lb_common.h"
+#include "models/sched/scheduler.h"
 #include "sim/run_context.h"
 #include "sim/runner.h"
 #include "sim/scenario.h"
@@ -411,6 +412,25 @@ TEST(Balance, SchedstatCountersAreConsistent) {
       metric(r, "sched.migrations.balance") + metric(r, "sched.balance_moves_stale");
   EXPECT_GE(gained, landed);
   EXPECT_LE(gained - landed, 64);
+}
+
+}  // namespace
+
+namespace {
+
+TEST(Balance, IdleCpusStartInTheNohzMaskIsolatedOnesNever) {
+  sim::Simulator sim;
+  sim::RunContext ctx{sim, Json{{"balance", {{"kind", "push"}}}}, sim::Where{"<test>", ""}};
+  Json m = sim::load_json_file(sim::find_machine_file("milan-2s", ""));
+  sim::set_dotted(m, "sched.isolcpus", "60-63", sim::Where{"<test>", ""});
+  models::Platform pf(ctx, m, sim::Where{"milan-2s", ""});
+  models::Scheduler s(ctx, pf);
+  const CpuMask& nohz = s.nohz_idle_mask();
+  EXPECT_EQ(nohz.count(), pf.cpu_count() - 4);
+  for (int c = 60; c < 64; ++c) EXPECT_FALSE(nohz.test(c));
+  int per_llc = 0;
+  for (int l = 0; l < s.topo().llc_count(); ++l) per_llc += s.nohz_idle_mask(l).count();
+  EXPECT_EQ(per_llc, nohz.count());
 }
 
 }  // namespace
