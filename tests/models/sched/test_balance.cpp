@@ -321,6 +321,27 @@ TEST(Balance, PerLlcNohzMasksSearchTheLlcFirst) {
   EXPECT_EQ(targets_of(per_llc.on_context_switch(0)), (std::vector<int>{33, 12}));
 }
 
+TEST(Balance, IdleLoadBalancerIsAnIdleCpuOfTheNohzMask) {
+  FakeView v;
+  v.running[0] = 1;
+  v.q[0] = {10, 11};
+  for (int c = 8; c < 64; ++c) v.running[static_cast<std::size_t>(c)] = 1;  // 1-7 idle
+  v.running[20] = 0;
+  v.nohz.set(9);   // busy again, still in the mask
+  v.nohz.set(20);  // idle, tick stopped
+  v.refresh();
+  v.clock = 5 * sim::kMs;
+  sim::RunContext ctx{v.sim, Json{{"balance", {{"kind", "pull"}}}}, sim::Where{"<test>", ""}};
+  auto pull = ctx.make_policy<models::BalancePolicy>("balance", "pull");
+  pull->attach(v);
+  EXPECT_EQ(pull->on_tick(0).kick, (std::vector<int>{20}));
+  // No tick-stopped idle CPU: no kick, although CPUs 1-7 are idle.
+  v.nohz = CpuMask(v.n());
+  v.refresh();
+  v.clock += 2 * sim::kMs;
+  EXPECT_TRUE(pull->on_tick(0).kick.empty());
+}
+
 // A balancer that reports a fixed rq->max_idle_balance_cost and records the avg_idle it sees.
 class CapProbe : public models::BalancePolicy {
  public:
