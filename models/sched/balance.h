@@ -42,6 +42,16 @@ class SchedView {
   virtual int overloaded_cpus() const = 0;  // machine-wide count of CPUs with 2+ runnable
   virtual int idle_cpus() const = 0;        // machine-wide count of idle housekeeping CPUs
   virtual Tick c2c(int a, int b) const = 0;
+  // nohz.idle_cpus_mask: CPUs with a sched domain whose tick stopped in idle
+  // (nohz_balance_enter_idle); a CPU leaves it at its first busy tick
+  // (nohz_balancer_kick -> nohz_balance_exit_idle), so it may be busy while still set.
+  virtual const CpuMask& nohz_idle_mask() const = 0;
+  virtual const CpuMask& nohz_idle_mask(int llc) const = 0;  // the same, one LLC's CPUs
+  virtual int nohz_idle_count_node(int node) const = 0;
+  // CPU that last wrote the nohz mask of `llc` (-1: the machine-wide mask), -1 if none yet:
+  // a reader pays the line transfer from it.
+  virtual int nohz_writer(int llc) const = 0;
+  virtual bool nohz_full(int cpu) const = 0;  // outside housekeeping_cpumask(HK_TYPE_KERNEL_NOISE)
 };
 
 struct Move {
@@ -84,6 +94,12 @@ class BalancePolicy {
   virtual BalanceDecision on_kick(int cpu) {
     (void)cpu;
     return {};
+  }
+  // rq->max_idle_balance_cost: avg_idle is capped at twice this (ttwu_do_activate). The kernel
+  // starts it at sysctl_sched_migration_cost; balancers that run newidle balance raise it.
+  virtual Tick max_idle_balance_cost(int cpu) const {
+    (void)cpu;
+    return view_->costs().migration_cost;
   }
 
  protected:

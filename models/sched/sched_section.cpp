@@ -23,6 +23,7 @@ SchedDomainCosts domain_costs(const sim::Params& p) {
   dc.imbalance_pct = static_cast<int>(p.i("imbalance_pct"));
   dc.imbalance_pct_smt = static_cast<int>(p.i("imbalance_pct_smt"));
   dc.rq_lines = p.d("rq_lines");
+  dc.cache_nice_tries = static_cast<int>(p.i("cache_nice_tries"));
   return dc;
 }
 

@@ -38,7 +38,9 @@ const sim::ParamList& Scheduler::params() {
                  1000),
       sim::p_int("imbalance_pct_smt", 110, "imbalance threshold of the SMT domain (percent)", 100,
                  1000),
-      sim::p_int("cache_nice_tries", 1, "failed balance attempts before cache-hot tasks may move",
+      sim::p_int("cache_nice_tries", 1,
+                 "failed balance attempts before cache-hot tasks may move, MC and PKG domains "
+                 "(sd_init: SMT 0, NUMA 2)",
                  0, 100),
       sim::p_time("newidle_cost_smt", "878ns",
                   "newidle balance cost per attempt, SMT domain (LKML 2025-03-13)"),
@@ -113,6 +115,15 @@ Scheduler::Scheduler(sim::RunContext& ctx, Machine& pf) : ctx_(ctx), sim_(ctx.si
     llc_nidle_.push_back(static_cast<int>(topo_->llc_cpus(l).size()));
     idle_total_ += llc_nidle_.back();
   }
+  nohz_all_ = CpuMask(n);
+  nohz_llc_.assign(static_cast<std::size_t>(nllc), CpuMask(n));
+  nohz_writer_llc_.assign(static_cast<std::size_t>(nllc), -1);
+  nohz_node_nr_.assign(static_cast<std::size_t>(topo_->node_count()), 0);
+  // The machine starts idle: every CPU with a sched domain has its tick stopped.
+  for (int c = 0; c < n; ++c)
+    if (hk.test(c)) nohz_set(c, true);
+  nohz_writer_all_ = -1;
+  std::fill(nohz_writer_llc_.begin(), nohz_writer_llc_.end(), -1);
   llc_nr_.assign(static_cast<std::size_t>(nllc), 0);
   llc_nover_.assign(static_cast<std::size_t>(nllc), 0);
   llc_last_.assign(static_cast<std::size_t>(nllc), 0);
@@ -139,6 +150,7 @@ Scheduler::Scheduler(sim::RunContext& ctx, Machine& pf) : ctx_(ctx), sim_(ctx.si
   for (int k = 0; k < kCharges; ++k)
     charge_ns_[static_cast<std::size_t>(k)] =
         &st.counter(std::string("sched.cpu_ns.") + charge_names[k]);
+  nohz_enters_ = &st.counter("sched.nohz.tick_stops");
   ipi_resched_ = &st.counter("sched.ipis.resched");
   ipi_kick_ = &st.counter("sched.ipis.balance_kick");
   refill_ns_ = &st.counter("sched.cache_refill_ns");
@@ -170,6 +182,23 @@ CpuMask Scheduler::parse_allowed(const std::string& affinity, const sim::Where& 
 bool Scheduler::cache_hot(int ti) const {
   const Task& t = tasks_[static_cast<std::size_t>(ti)];
   return t.cpu_time > 0 && now() - t.last_ran < costs_.migration_cost;
+}
+
+void Scheduler::set_burst_left(int ti, Tick left) {
+  Task& t = task(ti);
+  if (!t.started || (t.state != State::Running && t.state != State::Runnable)) return;
+  const bool running = t.state == State::Running && rq(t.cpu).curr == ti;
+  if (running) update_curr(t.cpu);
+  if (t.remaining <= left) return;
+  work_issued_ns_->add(-sim::to_ns(t.remaining - left));  // the spin stops short
+  t.remaining = left;
+  if (!running) return;
+  Rq& r = rq(t.cpu);
+  // seg_end = seg_acc + pending overhead + what is left to run (start_segment, charge).
+  r.seg_end = r.seg_acc + r.seg_ov + t.refill + t.remaining;
+  ++r.token;
+  sim_.at<&Scheduler::on_burst_done>(r.seg_end, this,
+                                     (r.token << 16) | static_cast<std::uint64_t>(t.cpu));
 }
 
 bool Scheduler::sleeping(int ti) const {
@@ -341,7 +370,9 @@ void Scheduler::enqueue(int cpu, Task& t, Cause cause, int waker) {
     const Tick idle = tnow - r.idle_since;
     const double a = static_cast<double>(r.avg_idle) +
                      (static_cast<double>(idle) - static_cast<double>(r.avg_idle)) / 8;
-    r.avg_idle = std::min<Tick>(static_cast<Tick>(std::max(0.0, a)), 2 * costs_.migration_cost);
+    // ttwu_do_activate: avg_idle is capped at 2 x rq->max_idle_balance_cost.
+    r.avg_idle = std::min<Tick>(static_cast<Tick>(std::max(0.0, a)),
+                                2 * policy_->max_idle_balance_cost(cpu));
     // A balance in progress on the idle CPU stops at its next checkpoint (the kernel checks
     // for a pending wakeup between domain levels); the unspent part is not charged.
     if (r.balance_end > tnow && !r.checkpoints.empty()) {
@@ -460,7 +491,10 @@ void Scheduler::schedule(int cpu) {
       ++r.tick_token;
       r.idle_since = now();
       r.need_resched = false;
-      if (r.housekeeping) apply(cpu, policy_->on_idle(cpu), kNewidle);
+      if (r.housekeeping) {
+        apply(cpu, policy_->on_idle(cpu), kNewidle);
+        nohz_idle_entry(cpu);
+      }
       return;
     }
     const int ti = pick_eevdf(r, false);
@@ -628,6 +662,7 @@ void Scheduler::on_tick(std::uint64_t arg) {
   if ((arg >> 16) != r.tick_token) return;
   r.tick_on = false;
   if (r.curr < 0 || (r.nohz_full && r.nr <= 1)) return;
+  if (r.nohz_idle) nohz_set(cpu, false);  // nohz_balancer_kick -> nohz_balance_exit_idle
   update_curr(cpu);
   Task& c = task(r.curr);
   if (c.vruntime >= c.deadline) {
@@ -745,6 +780,49 @@ void Scheduler::on_balance_kick(std::uint64_t arg) {
   const int cpu = static_cast<int>(arg);
   charge(cpu, pf_.cpu_spec().ipi_handler, kIpi);
   apply(cpu, policy_->on_kick(cpu), kKick);
+}
+
+// The idle CPU's tick stops once the idle governor expects a long idle period
+// (tick_nohz_idle_stop_tick -> nohz_balance_enter_idle). The governor's prediction is
+// stood in for by avg_idle (est.): at least a tick, the tick stops when the newidle work
+// ends; shorter, the tick is kept and stops at the next tick if the CPU is still idle.
+void Scheduler::nohz_idle_entry(int cpu) {
+  Rq& r = rq(cpu);
+  ++r.idle_gen;
+  if (r.nohz_idle) return;
+  Tick at = std::max(now(), r.busy_until);
+  if (r.avg_idle < costs_.tick) {
+    const Tick skew = tick_skew_ ? costs_.tick / 2 * static_cast<Tick>(cpu) / rqs_.size() : 0;
+    Tick next = ((at + costs_.tick - skew) / costs_.tick) * costs_.tick + skew;
+    if (next <= at) next += costs_.tick;
+    at = next;
+  }
+  sim_.at<&Scheduler::on_nohz_stop>(at, this, (r.idle_gen << 16) | static_cast<std::uint64_t>(cpu));
+}
+
+void Scheduler::on_nohz_stop(std::uint64_t arg) {
+  const int cpu = static_cast<int>(arg & 0xFFFF);
+  Rq& r = rq(cpu);
+  if ((arg >> 16) != r.idle_gen || r.nr != 0 || r.nohz_idle) return;
+  nohz_set(cpu, true);
+  nohz_enters_->add();
+}
+
+void Scheduler::nohz_set(int cpu, bool in) {
+  Rq& r = rq(cpu);
+  r.nohz_idle = in;
+  const int llc = topo_->llc(cpu);
+  const std::size_t l = static_cast<std::size_t>(llc);
+  if (in) {
+    nohz_all_.set(cpu);
+    nohz_llc_[l].set(cpu);
+  } else {
+    nohz_all_.clear(cpu);
+    nohz_llc_[l].clear(cpu);
+  }
+  nohz_node_nr_[static_cast<std::size_t>(topo_->node(cpu))] += in ? 1 : -1;
+  nohz_writer_all_ = cpu;
+  nohz_writer_llc_[l] = cpu;
 }
 
 void Scheduler::on_sample() {

@@ -58,6 +58,9 @@ class Scheduler final : public SchedView, public CpuExec::Observer {
   // for wakeups from a timer or a device.
   bool wake(int task, int waker_cpu, bool sync = false);
   bool sleeping(int task) const;
+  // A spinning task sees what it waits for: its current burst needs at most `left` more CPU
+  // time (it ends `left` from now if it keeps its CPU). No effect on a task without a burst.
+  void set_burst_left(int task, Tick left);
   int cpu_of(int task) const { return tasks_[static_cast<std::size_t>(task)].cpu; }
   Tick cpu_time(int task) const { return tasks_[static_cast<std::size_t>(task)].cpu_time; }
   void add_ops(double n) { ops_->add(n); }
@@ -89,6 +92,17 @@ class Scheduler final : public SchedView, public CpuExec::Observer {
   int overloaded_cpus() const override { return overloaded_; }
   int idle_cpus() const override { return idle_total_; }
   Tick c2c(int a, int b) const override { return pf_.c2c_latency(a, b); }
+  const CpuMask& nohz_idle_mask() const override { return nohz_all_; }
+  const CpuMask& nohz_idle_mask(int llc) const override {
+    return nohz_llc_[static_cast<std::size_t>(llc)];
+  }
+  int nohz_idle_count_node(int node) const override {
+    return nohz_node_nr_[static_cast<std::size_t>(node)];
+  }
+  int nohz_writer(int llc) const override {
+    return llc < 0 ? nohz_writer_all_ : nohz_writer_llc_[static_cast<std::size_t>(llc)];
+  }
+  bool nohz_full(int cpu) const override { return rq(cpu).nohz_full; }
 
   // CpuExec::Observer: interrupt and kernel time delays the running task.
   void on_steal(int cpu, Tick start, Tick duration, CpuExec::Kind kind) override;
@@ -150,6 +164,8 @@ class Scheduler final : public SchedView, public CpuExec::Observer {
     Charge balance_kind = kNewidle;  // waker time spent on wakeups during this step
     bool kick_pending = false;
     bool housekeeping = true, nohz_full = false;
+    bool nohz_idle = false;      // in nohz.idle_cpus_mask
+    std::uint64_t idle_gen = 0;  // counts idle entries (a deferred tick stop checks it)
   };
 
   Rq& rq(int cpu) { return rqs_[static_cast<std::size_t>(cpu)]; }
@@ -191,6 +207,9 @@ class Scheduler final : public SchedView, public CpuExec::Observer {
   void apply(int cpu, BalanceDecision&& d, Charge kind);
   void commit(const std::vector<Move>& moves);
   void on_balance_kick(std::uint64_t cpu);
+  void nohz_idle_entry(int cpu);
+  void on_nohz_stop(std::uint64_t arg);
+  void nohz_set(int cpu, bool in);
   void finish();
 
   sim::RunContext& ctx_;
@@ -211,6 +230,10 @@ class Scheduler final : public SchedView, public CpuExec::Observer {
   int overloaded_ = 0, idle_total_ = 0;
   std::vector<int> llc_nidle_, llc_nover_;
   std::vector<Tick> llc_last_;
+  CpuMask nohz_all_;
+  std::vector<CpuMask> nohz_llc_;
+  std::vector<int> nohz_node_nr_, nohz_writer_llc_;
+  int nohz_writer_all_ = -1;
   double idle_waiting_ = 0;  // CPU-ps idle while an LLC sibling had waiting tasks
   std::size_t fork_rr_ = 0;
   bool sampling_ = false;
@@ -220,6 +243,7 @@ class Scheduler final : public SchedView, public CpuExec::Observer {
   std::array<sim::Counter*, 6> mig_dist_{};
   std::array<sim::Counter*, 3> mig_cause_{};
   std::array<sim::Counter*, kCharges> charge_ns_{};
+  sim::Counter* nohz_enters_;
   sim::Counter *ipi_resched_, *ipi_kick_, *refill_ns_, *work_issued_ns_, *work_done_ns_;
   sim::Histogram* wake_lat_;
   sim::TimeAverage *imbalance_, *rq_max_;

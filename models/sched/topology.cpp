@@ -81,6 +81,8 @@ SchedTopology::SchedTopology(const Machine& pf, const CpuMask& housekeeping,
       d.min_interval = w * sim::kMs;
       d.max_interval = 2 * w * sim::kMs;
       d.imbalance_pct = l == 0 ? costs.imbalance_pct_smt : costs.imbalance_pct;
+      // sd_init (kernel/sched/topology.c): 0 for SMT, 1 for the LLC and package, 2 for NUMA.
+      d.cache_nice_tries = l == 0 ? 0 : l == 3 ? 2 : costs.cache_nice_tries;
       d.newidle_cost = costs.newidle[static_cast<std::size_t>(l)];
     }
   }

@@ -22,13 +22,15 @@ struct SchedDomain {
   CpuMask mask;
   Tick min_interval, max_interval;  // balance interval bounds (span weight ms, 2x)
   int imbalance_pct;
-  Tick newidle_cost;  // average cost of one newidle balance attempt at this level
+  int cache_nice_tries;  // failed balances before cache-hot tasks may move (sd_init)
+  Tick newidle_cost;     // average cost of one newidle balance attempt at this level
 };
 
 struct SchedDomainCosts {
   std::array<Tick, kSdLevels> newidle{};
   int imbalance_pct = 117, imbalance_pct_smt = 110;
-  double rq_lines = 2;  // cache lines read from each scanned run queue
+  int cache_nice_tries = 1;  // MC and PKG; sd_init gives SMT 0 and NUMA 2
+  double rq_lines = 2;       // cache lines read from each scanned run queue
 };
 
 class SchedTopology {
