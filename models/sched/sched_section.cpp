@@ -8,6 +8,49 @@
 
 namespace models {
 
+const sim::ParamList& Scheduler::params() {
+  static const sim::ParamList p = {
+      sim::p_int("hz", 1000, "scheduler tick rate (CONFIG_HZ)", 100, 10000),
+      sim::p_time("base_slice", "0.7ms",
+                  "EEVDF base slice, scaled by 1 + ilog2(min(ncpus, 8)) (2.8 ms on 8+ CPUs)"),
+      sim::p_time("migration_cost", "0.5ms", "cache-hot threshold, sysctl_sched_migration_cost"),
+      sim::p_int("busy_factor", 16, "balance interval multiplier on a busy CPU", 1, 1024),
+      sim::p_int("imbalance_pct", 117, "imbalance threshold of MC/PKG/NUMA domains (percent)", 100,
+                 1000),
+      sim::p_int("imbalance_pct_smt", 110, "imbalance threshold of the SMT domain (percent)", 100,
+                 1000),
+      sim::p_int("cache_nice_tries", 1,
+                 "failed balance attempts before cache-hot tasks may move, MC and PKG domains "
+                 "(sd_init: SMT 0, NUMA 2)",
+                 0, 100),
+      sim::p_time("newidle_cost_smt", "878ns",
+                  "newidle balance cost per attempt, SMT domain (LKML 2025-03-13)"),
+      sim::p_time("newidle_cost_mc", "1685ns", "newidle balance cost per attempt, MC (LLC) domain"),
+      sim::p_time("newidle_cost_pkg", "10837ns", "newidle balance cost per attempt, PKG domain"),
+      sim::p_time("newidle_cost_numa", "20153ns", "newidle balance cost per attempt, NUMA domain"),
+      sim::p_time("context_switch", "1.5us", "direct cost of one context switch (est.)"),
+      sim::p_time("task_move", "1us",
+                  "detach + attach of one task across run queues, remote rq lock included (est.)"),
+      sim::p_time("wakeup_cost", "1us", "waker's CPU time per try_to_wake_up (est.)"),
+      sim::p_double("rq_lines", 2, "cache lines read per run queue scanned by a balancer (est.)", 0,
+                    64),
+      sim::p_double("refill_mlp", 8,
+                    "cache misses in flight while a migrated task refills its working set (est.)",
+                    1, 64),
+      sim::p_time("idle_exit", "1us", "time for an idle CPU to leave its idle state (est.)"),
+      sim::p_bool("run_to_parity", true,
+                  "EEVDF RUN_TO_PARITY: a woken task does not preempt before curr's slice ends"),
+      sim::p_string("isolcpus", "",
+                    "isolated CPUs (cpulist): in no sched domain, only pinned tasks run there"),
+      sim::p_string("nohz_full", "",
+                    "CPUs whose tick stops while they run a single task (cpulist)"),
+      sim::p_time("sample_period", "1ms", "run-queue imbalance sampling period"),
+      sim::p_bool("skew_tick", true,
+                  "offset each CPU's tick (Linux skew_tick=1); off: all CPUs tick in lockstep"),
+  };
+  return p;
+}
+
 CpuMask housekeeping_cpus(const Machine& m, const sim::Params& p) {
   const int n = m.cpu_count();
   CpuMask hk = CpuMask(n, true).without(CpuMask::parse(p.s("isolcpus"), n, p.where("isolcpus")));

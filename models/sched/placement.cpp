@@ -1,0 +1,116 @@
+// Where tasks go when they are forked or woken, and the per-LLC idle bookkeeping that those
+// choices read (kernel/sched/fair.c select_task_rq_fair, select_idle_sibling).
+#include <algorithm>
+
+#include "models/sched/scheduler.h"
+
+namespace models {
+
+void Scheduler::note_llc(int llc) {
+  const std::size_t l = static_cast<std::size_t>(llc);
+  const Tick t = now();
+  if (llc_nover_[l] > 0)
+    idle_waiting_ += static_cast<double>(llc_nidle_[l]) * static_cast<double>(t - llc_last_[l]);
+  llc_last_[l] = t;
+}
+
+void Scheduler::set_nr(int cpu, int nr) {
+  Rq& r = rq(cpu);
+  const int old = r.nr;
+  if (old == nr) return;
+  r.nr = nr;
+  if (!r.housekeeping) return;
+  const int llc = topo_->llc(cpu);
+  const std::size_t l = static_cast<std::size_t>(llc);
+  note_llc(llc);
+  if (old == 0) {
+    llc_idle_[l].clear(cpu);
+    --llc_nidle_[l];
+    --idle_total_;
+  } else if (nr == 0) {
+    llc_idle_[l].set(cpu);
+    ++llc_nidle_[l];
+    ++idle_total_;
+  }
+  if (old < 2 && nr >= 2) {
+    llc_over_[l].set(cpu);
+    ++llc_nover_[l];
+    ++overloaded_;
+  } else if (old >= 2 && nr < 2) {
+    llc_over_[l].clear(cpu);
+    --llc_nover_[l];
+    --overloaded_;
+  }
+  llc_nr_[l] += nr - old;
+  node_nr_[static_cast<std::size_t>(topo_->node(cpu))] += nr - old;
+}
+
+int Scheduler::select_fork_cpu(const Task& t, int hint) {
+  const int n = pf_.cpu_count();
+  if (hint < 0 || !t.allowed.test(hint)) {
+    hint = t.allowed.next_wrap(static_cast<int>(fork_rr_ % static_cast<std::size_t>(n)));
+    fork_rr_ = static_cast<std::size_t>(hint) + 1;
+  }
+  if (rq(hint).housekeeping) {
+    // Idle CPU nearest the hint: its LLC, then its node, then anywhere.
+    const int llc = topo_->llc(hint), node = topo_->node(hint);
+    auto idle_in = [&](int l) {
+      CpuMask m = llc_idle_[static_cast<std::size_t>(l)];
+      m &= t.allowed;
+      return m.next_wrap(hint);
+    };
+    int c = idle_in(llc);
+    if (c >= 0) return c;
+    for (int l : topo_->node_llcs(node))
+      if ((c = idle_in(l)) >= 0) return c;
+    for (int l = 0; l < topo_->llc_count(); ++l)
+      if ((c = idle_in(l)) >= 0) return c;
+  }
+  int best = -1;
+  for (int i = 0; i < n; ++i) {
+    int c = (hint + i) % n;
+    if (!t.allowed.test(c)) continue;
+    if (best < 0 || rq(c).nr < rq(best).nr) best = c;
+  }
+  return best;
+}
+
+int Scheduler::select_wake_cpu(Task& t, int waker, bool sync) {
+  int prev = t.cpu;
+  if (!t.allowed.test(prev)) prev = t.allowed.next_wrap(prev);
+  int target = prev;
+  if (waker >= 0 && waker != prev && t.allowed.test(waker) && rq(waker).housekeeping) {
+    // wake_affine: pull the wakee next to its waker when that looks no worse.
+    if (sync && rq(waker).nr == 1)
+      target = waker;
+    else if (rq(prev).nr == 0)
+      target = prev;
+    else if ((rq(waker).nr + 1) * 100 * 2 < rq(prev).nr * (200 + imbalance_pct_ - 100))
+      target =
+          waker;  // wake_affine_weight: the waker's CPU, with the wakee, still lighter than prev
+  }
+  if (!rq(target).housekeeping || rq(target).nr == 0) return target;
+  if (prev != target && rq(prev).housekeeping && topo_->llc(prev) == topo_->llc(target) &&
+      rq(prev).nr == 0)
+    return prev;
+  // select_idle_cpu: walk the target's LLC from target+1, reading each CPU's run queue.
+  const auto& cpus = topo_->llc_cpus(topo_->llc(target));
+  const std::size_t sz = cpus.size();
+  std::size_t start =
+      static_cast<std::size_t>(std::lower_bound(cpus.begin(), cpus.end(), target) - cpus.begin());
+  Tick cost = 0;
+  int found = -1;
+  for (std::size_t i = 1; i < sz; ++i) {
+    int c = cpus[(start + i) % sz];
+    cost += pf_.c2c_latency(target, c);
+    if (rq(c).nr == 0 && t.allowed.test(c)) {
+      found = c;
+      break;
+    }
+  }
+  const int scanner = waker >= 0 ? waker : prev;
+  charge(scanner, cost, kWakeScan);
+  return found >= 0 ? found : target;
+}
+
+}  // namespace models

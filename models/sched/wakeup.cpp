@@ -1,0 +1,122 @@
+// Ticks, timers, wakeups and new tasks: what makes a task runnable and when
+// (kernel/sched/core.c try_to_wake_up, wake_up_new_task, scheduler_tick).
+#include <algorithm>
+
+#include "models/sched/scheduler.h"
+
+namespace models {
+
+namespace {
+
+// kernel/sched/core.c sched_prio_to_weight, nice -20..19.
+constexpr int kNiceWeight[40] = {
+    88761, 71755, 56483, 46273, 36291, 29154, 23254, 18705, 14949, 11916, 9548, 7620, 6100, 4904,
+    3906,  3121,  2501,  1991,  1586,  1277,  1024,  820,   655,   526,   423,  335,  272,  215,
+    172,   137,   110,   87,    70,    56,    45,    36,    29,    23,    18,   15};
+
+}  // namespace
+
+void Scheduler::ensure_tick(int cpu) {
+  Rq& r = rq(cpu);
+  if (r.tick_on || r.curr < 0) return;
+  if (r.nohz_full && r.nr <= 1) return;
+  r.tick_on = true;
+  ++r.tick_token;
+  // skew_tick: CPU c ticks at offset (tick/2) * c / ncpus, so CPUs do not all reschedule and
+  // balance at the same instant.
+  const Tick skew = tick_skew_ ? costs_.tick / 2 * static_cast<Tick>(cpu) / rqs_.size() : 0;
+  Tick next = ((now() + costs_.tick - skew) / costs_.tick) * costs_.tick + skew;
+  if (next <= now()) next += costs_.tick;
+  sim_.at<&Scheduler::on_tick>(next, this, (r.tick_token << 16) | static_cast<std::uint64_t>(cpu));
+}
+
+void Scheduler::on_tick(std::uint64_t arg) {
+  const int cpu = static_cast<int>(arg & 0xFFFF);
+  Rq& r = rq(cpu);
+  if ((arg >> 16) != r.tick_token) return;
+  r.tick_on = false;
+  if (r.curr < 0 || (r.nohz_full && r.nr <= 1)) return;
+  if (r.nohz_idle) nohz_set(cpu, false);  // nohz_balancer_kick -> nohz_balance_exit_idle
+  update_curr(cpu);
+  Task& c = task(r.curr);
+  if (c.vruntime >= c.deadline) {
+    c.deadline = c.vruntime + vslice(c);
+    if (!r.queue.empty() && pick_eevdf(r, true) != c.id) preempt(cpu);
+  }
+  if (r.housekeeping) apply(cpu, policy_->on_tick(cpu), kTick);
+  ensure_tick(cpu);
+}
+
+void Scheduler::on_timer(std::uint64_t arg) {
+  const int ti = static_cast<int>(arg & 0xFFFFFFFF);
+  Task& t = task(ti);
+  if (t.state == State::Sleeping && (arg >> 32) == t.sleep_token) wake(ti, -1, false);
+}
+
+bool Scheduler::wake(int ti, int waker, bool sync) {
+  Task& t = task(ti);
+  if ((t.state != State::Blocked && t.state != State::Sleeping) || t.waking) return false;
+  if (waker >= 0 && rq(waker).in_step) {
+    // try_to_wake_up runs on the waker one wakee after another: a task that wakes many
+    // (a group commit, a message thread) spreads them over its own CPU time.
+    Rq& w = rq(waker);
+    w.step_wakes += wakeup_cost_;
+    charge(waker, wakeup_cost_, kWakeup);
+    t.waking = true;
+    sim_.at<&Scheduler::on_deferred_wake>(now() + w.step_wakes, this,
+                                          static_cast<std::uint64_t>(ti) |
+                                              (static_cast<std::uint64_t>(waker) << 32) |
+                                              (sync ? 1ULL << 63 : 0));
+    return true;
+  }
+  return do_wake(ti, waker, sync);
+}
+
+void Scheduler::on_deferred_wake(std::uint64_t arg) {
+  const int ti = static_cast<int>(arg & 0xFFFFFFFF);
+  const int waker = static_cast<int>((arg >> 32) & 0x7FFFFFFF);
+  task(ti).waking = false;
+  do_wake(ti, waker, (arg >> 63) != 0);
+}
+
+bool Scheduler::do_wake(int ti, int waker, bool sync) {
+  Task& t = task(ti);
+  if (t.state != State::Blocked && t.state != State::Sleeping) return false;
+  ++t.sleep_token;
+  t.woken = true;
+  t.wake_time = now();
+  wakeups_->add();
+  const int cpu = select_wake_cpu(t, waker, sync);
+  enqueue(cpu, t, Cause::Wakeup, waker);
+  return true;
+}
+
+int Scheduler::spawn(const TaskSpec& spec, int parent_cpu) {
+  HETSIM_CHECK(spec.client != nullptr, "a task needs a client");
+  Task t;
+  t.id = static_cast<int>(tasks_.size());
+  t.client = spec.client;
+  t.weight = kNiceWeight[std::clamp(spec.nice, -20, 19) + 20];
+  t.allowed = spec.allowed.size() ? spec.allowed : topo_->housekeeping();
+  HETSIM_CHECK(t.allowed.any(), "a task with no CPU to run on");
+  t.pinned_isolated = !t.allowed.intersects(topo_->housekeeping());
+  t.ws_lines = spec.working_set / 64;
+  t.latency = spec.latency;
+  tasks_.push_back(std::move(t));
+  Task& tt = tasks_.back();
+  const int cpu = select_fork_cpu(tt, parent_cpu);
+  if (parent_cpu >= 0)
+    charge(parent_cpu,
+           topo_->domains(parent_cpu).empty()
+               ? 0
+               : topo_->scan_cost(parent_cpu, topo_->domains(parent_cpu).size() - 1),
+           kWakeScan);
+  enqueue(cpu, tt, Cause::Fork, parent_cpu);
+  if (!sampling_) {
+    sampling_ = true;
+    sim_.after<&Scheduler::on_sample>(sample_period_, this, 0, sim::kPrioLast);
+  }
+  return tt.id;
+}
+
+}  // namespace models
