@@ -1,3 +1,6 @@
+// The scheduler mechanism: run queues, EEVDF picking, enqueue/dequeue, context switches and
+// CPU time accounting. Placement, wakeups and ticks, and the balancing glue live beside it
+// (placement.cpp, wakeup.cpp, sched_balance.cpp).
 #include "models/sched/scheduler.h"
 
 #include <algorithm>
