@@ -101,6 +101,14 @@ class RunContext {
   void finish();
 
   void add_workload(std::unique_ptr<Workload> w) { workloads_.push_back(std::move(w)); }
+  // The instance name of the workload being built ("oltp", "oltp1", or the scenario's "name"
+  // for it; `kind` when built outside a scenario): it names the workload's RNG stream and
+  // prefixes its metrics, so that two workloads of one kind neither share random numbers nor
+  // overwrite each other's figures.
+  void set_instance(std::string name) { instance_ = std::move(name); }
+  std::string instance(const std::string& kind) const {
+    return instance_.empty() ? kind : instance_;
+  }
   const std::vector<std::unique_ptr<Workload>>& workloads() const { return workloads_; }
 
   // Owns objects whose lifetime is the run's (models built by other models).
@@ -125,6 +133,7 @@ class RunContext {
   std::vector<std::shared_ptr<void>> owned_;
   std::vector<std::function<void()>> finishers_;
   int holds_ = 0;
+  std::string instance_;
 };
 
 }  // namespace sim

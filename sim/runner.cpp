@@ -1,7 +1,9 @@
 #include "sim/runner.h"
 
 #include <chrono>
+#include <map>
 #include <memory>
+#include <set>
 
 #include "sim/params.h"
 #include "sim/run_context.h"
@@ -54,6 +56,13 @@ Built build(const Scenario& sc, const RunPoint& point, std::uint64_t seed) {
   Where ww = root.child("workloads");
   const Json& wls = doc.contains("workloads") ? doc["workloads"] : Json::array();
   if (!wls.is_array() || wls.empty()) ww.fail("a non-empty list of workloads", describe_value(wls));
+  // Instance names: the scenario's "name", else the kind when the scenario has one workload of
+  // that kind, else kind + list index ("copy0", "copy1").
+  std::map<std::string, int> of_kind;
+  for (const auto& wl : wls)
+    if (wl.is_object() && wl.contains("kind") && wl["kind"].is_string())
+      ++of_kind[wl["kind"].get<std::string>()];
+  std::set<std::string> instances;
   for (std::size_t i = 0; i < wls.size(); ++i) {
     Where w = ww.child(i);
     const Json& wl = wls[i];
@@ -67,8 +76,23 @@ Built build(const Scenario& sc, const RunPoint& point, std::uint64_t seed) {
       for (const auto& k : Catalog::get().keys("workload")) keys += (keys.empty() ? "" : ", ") + k;
       w.child("kind").fail("a registered workload (" + keys + ")", "\"" + kind + "\"");
     }
+    std::string instance = of_kind[kind] > 1 ? kind + std::to_string(i) : kind;
+    if (wl.contains("name")) {
+      const Json& n = wl["name"];
+      if (!n.is_string() || n.get<std::string>().empty() ||
+          n.get<std::string>().find_first_not_of("abcdefghijklmnopqrstuvwxyz0123456789_") !=
+              std::string::npos)
+        w.child("name").fail("an instance name of lower-case letters, digits and _",
+                             describe_value(n));
+      instance = n.get<std::string>();
+    }
+    if (!instances.insert(instance).second)
+      w.child("name").fail("an instance name that no other workload of the scenario has",
+                           "\"" + instance + "\" again");
     Params p = Params::parse(wl, Workload::Registry::params(kind), w, {"kind", "name"});
+    b.ctx->set_instance(instance);
     b.ctx->add_workload(Workload::Registry::make(kind, *b.ctx, p));
+    b.ctx->set_instance("");
   }
   for (const auto& slot : b.ctx->unused_policy_slots())
     root.child("policies")

@@ -32,14 +32,14 @@ class Batch : public SchedWorkload {
     return p;
   }
   Batch(sim::RunContext& ctx, const sim::Params& p)
-      : SchedWorkload(ctx, p, "batch"),
+      : SchedWorkload(ctx, p, ctx.instance("batch")),
         jobs_(count(p, "jobs", 1)),
         units_(p.i("units")),
         dir_units_(p.i("dir_units")),
         unit_cpu_(p.time("unit_cpu")),
         unit_io_(p.time("unit_io")),
         link_cpu_(p.time("link_cpu")) {
-    makespan_ = &ctx.sim().stats().counter("batch.units_done");
+    makespan_ = &ctx.sim().stats().counter(instance_ + ".units_done");
   }
 
   void start() override {
@@ -68,7 +68,7 @@ class Batch : public SchedWorkload {
 
   void finish() override {
     auto& st = ctx_.sim().stats();
-    if (done_at_) st.set_metric("batch.makespan_ms", sim::to_seconds(done_at_) * 1e3);
+    if (done_at_) st.set_metric(instance_ + ".makespan_ms", sim::to_seconds(done_at_) * 1e3);
   }
 
  private:

@@ -28,7 +28,10 @@ inline void add_task_params(sim::ParamList& p, const char* ws_default) {
 class SchedWorkload : public sim::Workload, public TaskClient {
  protected:
   SchedWorkload(sim::RunContext& ctx, const sim::Params& p, const std::string& name)
-      : ctx_(ctx), sched_(Scheduler::of(ctx)), rng_(ctx.sim().seed(), "sched.workload." + name) {
+      : ctx_(ctx),
+        sched_(Scheduler::of(ctx)),
+        instance_(ctx.instance(name.substr(0, name.find('.')))),
+        rng_(ctx.sim().seed(), "sched.workload." + name) {
     spec_.client = this;
     spec_.nice = static_cast<int>(p.i("nice"));
     spec_.working_set = p.size("working_set");
@@ -58,6 +61,8 @@ class SchedWorkload : public sim::Workload, public TaskClient {
 
   sim::RunContext& ctx_;
   Scheduler& sched_;
+  // The instance name ("oltp", "oltp1", or the scenario's "name"): the metrics' prefix.
+  const std::string instance_;
   sim::Rng rng_;
   TaskSpec spec_;
   bool held_ = false;

@@ -34,7 +34,7 @@ class Hackbench : public SchedWorkload {
   }
 
   Hackbench(sim::RunContext& ctx, const sim::Params& p)
-      : SchedWorkload(ctx, p, "hackbench"),
+      : SchedWorkload(ctx, p, ctx.instance("hackbench")),
         fds_(static_cast<int>(p.i("fds"))),
         loops_(p.i("loops")),
         write_(p.time("write_cost")),
@@ -109,8 +109,8 @@ class Hackbench : public SchedWorkload {
 
   void finish() override {
     auto& st = ctx_.sim().stats();
-    st.set_metric("hackbench.messages", sched_ops());
-    if (done_at_) st.set_metric("hackbench.time_ms", sim::to_seconds(done_at_) * 1e3);
+    st.set_metric(instance_ + ".messages", sched_ops());
+    if (done_at_) st.set_metric(instance_ + ".time_ms", sim::to_seconds(done_at_) * 1e3);
   }
 
  private:

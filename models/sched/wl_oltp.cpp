@@ -31,7 +31,7 @@ class Oltp : public SchedWorkload {
     return p;
   }
   Oltp(sim::RunContext& ctx, const sim::Params& p)
-      : SchedWorkload(ctx, p, "oltp"),
+      : SchedWorkload(ctx, p, ctx.instance("oltp")),
         threads_(count(p, "threads", 1)),
         query_(p.time("query_cpu")),
         io_prob_(p.d("io_prob")),

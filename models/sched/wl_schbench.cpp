@@ -27,14 +27,14 @@ class Schbench : public SchedWorkload {
     return p;
   }
   Schbench(sim::RunContext& ctx, const sim::Params& p)
-      : SchedWorkload(ctx, p, "schbench"),
+      : SchedWorkload(ctx, p, ctx.instance("schbench")),
         nwork_(static_cast<int>(p.i("workers"))),
         period_(p.time("period")),
         request_(p.time("request")),
         wake_cost_(p.time("wake_cost")),
         rounds_(p.i("rounds")) {
     nmsg_ = count(p, "message_threads", nwork_ + 1);
-    lat_ = &ctx.sim().stats().histogram("schbench.wakeup_latency", "us",
+    lat_ = &ctx.sim().stats().histogram(instance_ + ".wakeup_latency", "us",
                                         static_cast<double>(sim::kUs));
   }
 

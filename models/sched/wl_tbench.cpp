@@ -25,7 +25,7 @@ class Tbench : public SchedWorkload {
     return p;
   }
   Tbench(sim::RunContext& ctx, const sim::Params& p)
-      : SchedWorkload(ctx, p, "tbench"),
+      : SchedWorkload(ctx, p, ctx.instance("tbench")),
         pairs_(count(p, "pairs", 2)),
         client_(p.time("client_cost")),
         server_(p.time("server_cost")),

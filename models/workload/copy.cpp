@@ -27,6 +27,7 @@ class CopyWorkload : public sim::Workload {
 
   CopyWorkload(sim::RunContext& ctx, const sim::Params& p)
       : ctx_(ctx),
+        name_(ctx.instance("copy")),
         pf_(Machine::of(ctx)),
         bytes_(p.size("bytes")),
         streams_(static_cast<int>(p.i("streams"))) {
@@ -78,15 +79,16 @@ class CopyWorkload : public sim::Workload {
 
   void finish() override {
     auto& st = ctx_.sim().stats();
-    st.set_metric("copy.bytes", static_cast<double>(bytes_));
-    st.set_metric("copy.time_us", sim::to_us(done_at_));
-    st.set_metric("copy.throughput_gbps",
+    st.set_metric(name_ + ".bytes", static_cast<double>(bytes_));
+    st.set_metric(name_ + ".time_us", sim::to_us(done_at_));
+    st.set_metric(name_ + ".throughput_gbps",
                   done_at_ ? static_cast<double>(bytes_) / sim::to_seconds(done_at_) / 1e9 : 0.0);
-    st.set_metric("copy.max_bottleneck_ratio", pf_.flows().max_bottleneck_ratio());
+    st.set_metric(name_ + ".max_bottleneck_ratio", pf_.flows().max_bottleneck_ratio());
   }
 
  private:
   sim::RunContext& ctx_;
+  const std::string name_;  // instance name: the metrics' prefix
   Machine& pf_;
   std::vector<DmaSpec> engines_;
   std::uint64_t bytes_;

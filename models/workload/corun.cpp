@@ -8,8 +8,8 @@
 #include <vector>
 
 #include "models/cpu/cpu_exec.h"
-#include "models/migration/cpu_load.h"
 #include "models/machine/machine.h"
+#include "models/migration/cpu_load.h"
 #include "sim/run_context.h"
 
 namespace models {
@@ -34,7 +34,7 @@ class CorunWorkload : public sim::Workload, public CpuExec::Observer {
   }
 
   CorunWorkload(sim::RunContext& ctx, const sim::Params& p)
-      : ctx_(ctx), pf_(Machine::of(ctx)) {
+      : ctx_(ctx), name_(ctx.instance("corun")), pf_(Machine::of(ctx)) {
     cpu_cpus_ = cpu_list(p, "cpu_cpus");
     mem_cpus_ = cpu_list(p, "mem_cpus");
     if (cpu_cpus_.empty() && mem_cpus_.empty())
@@ -78,8 +78,9 @@ class CorunWorkload : public sim::Workload, public CpuExec::Observer {
     }
     if (!cpu_cpus_.empty()) {
       const double owned = window * static_cast<double>(cpu_cpus_.size());
-      st.set_metric("corun.cpu_stolen_us", stolen_cpu * 1e6);
-      st.set_metric("corun.cpu_slowdown", owned > stolen_cpu ? owned / (owned - stolen_cpu) : 0.0);
+      st.set_metric(name_ + ".cpu_stolen_us", stolen_cpu * 1e6);
+      st.set_metric(name_ + ".cpu_slowdown",
+                    owned > stolen_cpu ? owned / (owned - stolen_cpu) : 0.0);
     }
     if (!mem_cpus_.empty()) {
       double got = 0;
@@ -88,10 +89,10 @@ class CorunWorkload : public sim::Workload, public CpuExec::Observer {
         if (s.flow) got += s.chunk_bytes - pf_.flows().remaining(s.flow);
       }
       const double want = demand_ * window * static_cast<double>(mem_cpus_.size());
-      st.set_metric("corun.mem_demand_gbps", window > 0 ? want / window / 1e9 : 0.0);
-      st.set_metric("corun.mem_achieved_gbps", window > 0 ? got / window / 1e9 : 0.0);
-      st.set_metric("corun.mem_slowdown", got > 0 ? want / got : 0.0);
-      st.set_metric("corun.mem_stolen_us", stolen_mem * 1e6);
+      st.set_metric(name_ + ".mem_demand_gbps", window > 0 ? want / window / 1e9 : 0.0);
+      st.set_metric(name_ + ".mem_achieved_gbps", window > 0 ? got / window / 1e9 : 0.0);
+      st.set_metric(name_ + ".mem_slowdown", got > 0 ? want / got : 0.0);
+      st.set_metric(name_ + ".mem_stolen_us", stolen_mem * 1e6);
     }
   }
 
@@ -141,6 +142,7 @@ class CorunWorkload : public sim::Workload, public CpuExec::Observer {
   }
 
   sim::RunContext& ctx_;
+  const std::string name_;  // instance name: the metrics' prefix
   Machine& pf_;
   std::vector<int> cpu_cpus_, mem_cpus_;
   std::vector<int> watched_;

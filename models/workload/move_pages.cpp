@@ -4,9 +4,9 @@
 #include <algorithm>
 #include <memory>
 
+#include "models/machine/machine.h"
 #include "models/memory/address_space.h"
 #include "models/migration/migrator.h"
-#include "models/machine/machine.h"
 #include "sim/run_context.h"
 
 namespace models {

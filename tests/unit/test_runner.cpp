@@ -1,5 +1,6 @@
 #include <gtest/gtest.h>
 
+#include "sim/error.h"
 #include "sim/runner.h"
 #include "sim/scenario.h"
 
@@ -107,6 +108,31 @@ TEST(Scenario, BadInputIsReportedWithItsPath) {
       std::string::npos);
   EXPECT_NE(input_error(copy_scenario(), {{"workloads.3.bytes", "1MiB"}}).find("index below 1"),
             std::string::npos);
+}
+
+}  // namespace
+
+namespace {
+
+TEST(Runner, TwoWorkloadsOfOneKindKeepTheirOwnMetrics) {
+  Json doc = copy_scenario();
+  Json small = doc["workloads"][0];
+  small["bytes"] = "64MiB";
+  doc["workloads"].push_back(small);
+  Json r = run_one(doc);
+  // Instance names: kind + list index when the kind appears twice.
+  EXPECT_FALSE(r["metrics"].contains("copy.bytes"));
+  EXPECT_DOUBLE_EQ(r["metrics"]["copy0.bytes"].get<double>(), 256.0 * (1 << 20));
+  EXPECT_DOUBLE_EQ(r["metrics"]["copy1.bytes"].get<double>(), 64.0 * (1 << 20));
+  // A name the scenario gives wins, and two instances may not share one.
+  doc["workloads"][0]["name"] = "bulk";
+  r = run_one(doc);
+  EXPECT_TRUE(r["metrics"].contains("bulk.bytes"));
+  EXPECT_TRUE(r["metrics"].contains("copy1.bytes"));
+  doc["workloads"][1]["name"] = "bulk";
+  EXPECT_THROW(run_one(doc), sim::InputError);
+  doc["workloads"][1]["name"] = "Bad Name";
+  EXPECT_THROW(run_one(doc), sim::InputError);
 }
 
 }  // namespace
