@@ -28,6 +28,9 @@ struct DmaSpec {
   Tick irq_cost;       // CPU time of the completion interrupt
   Tick setup_latency;  // engine time from doorbell to first byte
   VertexId vertex;     // where its copies start and end on the machine graph
+  double engine_bw;    // the engine's port into the IO die, per direction, shared by its queues
+  bool chain_irq;      // the driver starts each descriptor from the previous one's interrupt
+  Tick irq_latency;    // completion to interrupt handler entry
 };
 const sim::ParamList& dma_params();
 // The machine's engines, in the order of its "dma" list.
