@@ -34,6 +34,10 @@ const sim::ParamList& dma_params() {
                     "pt_cmd_callback); ring: the engine walks its ring by itself"),
       sim::p_time("irq_latency", "1us",
                   "completion to interrupt handler entry, MSI delivery (est.)"),
+      sim::p_time("chan_setup", "1us",
+                  "CPU time to request and release one channel, paid per channel and batch by "
+                  "the migration offload driver (dma_request_channel / dma_release_channel: "
+                  "device list walk under a mutex, channel resources) (est.)"),
   };
   return p;
 }
@@ -44,7 +48,8 @@ std::vector<DmaSpec> dma_specs(const Machine& m) {
     out.push_back({d.s("name"), static_cast<int>(d.i("socket")), static_cast<int>(d.i("queues")),
                    static_cast<int>(d.i("ring")), d.bw("queue_bw"), d.time("submit_cost"),
                    d.time("irq_cost"), d.time("setup_latency"), *m.graph().find(d.s("name")),
-                   d.bw("engine_bw"), d.s("chain") == "irq", d.time("irq_latency")});
+                   d.bw("engine_bw"), d.s("chain") == "irq", d.time("irq_latency"),
+                   d.time("chan_setup")});
   return out;
 }
 

@@ -31,6 +31,7 @@ struct DmaSpec {
   double engine_bw;    // the engine's port into the IO die, per direction, shared by its queues
   bool chain_irq;      // the driver starts each descriptor from the previous one's interrupt
   Tick irq_latency;    // completion to interrupt handler entry
+  Tick chan_setup;     // CPU time to request and release one channel (per batch)
 };
 const sim::ParamList& dma_params();
 // The machine's engines, in the order of its "dma" list.

@@ -35,6 +35,7 @@ struct BatchInfo {
   double dma_map_s = 0;            // CPU time to map and prepare one descriptor
   double dma_desc_overhead_s = 0;  // engine time per descriptor beyond its bytes
   double dma_desc_gap_s = 0;       // queue idle between descriptors chained by interrupts
+  double dma_chan_setup_s = 0;     // CPU time to request and release one channel per batch
   double worker_wakeup_s = 0;      // waking a kernel copy thread (and, later, the caller)
   double worker_dispatch_s = 0;    // caller's cost to hand work to one copy thread
 };

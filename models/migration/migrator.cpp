@@ -214,6 +214,7 @@ class Migrator::Call : public std::enable_shared_from_this<Migrator::Call> {
       b.dma_queue_bw = d.spec(e).queue_bw;
       b.dma_path_bw = pf_.flows().bottleneck(pf_.copy_path(d.spec(e).vertex, src_, r_.dst));
       b.dma_submit_s = sim::to_seconds(d.spec(e).submit_cost + d.spec(e).irq_cost);
+      b.dma_chan_setup_s = sim::to_seconds(d.spec(e).chan_setup);
       if (d.spec(e).chain_irq)
         b.dma_desc_gap_s = sim::to_seconds(d.spec(e).irq_latency + d.spec(e).irq_cost);
     }
@@ -457,27 +458,37 @@ class Migrator::Call : public std::enable_shared_from_this<Migrator::Call> {
     DmaEngines& d = DmaEngines::of(m_.ctx_);
     const int channels = std::min(plan_.streams, d.queues(e));
     std::vector<Share> shares = split(folios, channels);
-    auto join = std::make_shared<Join>(Join{0, std::move(done)});
-    for (const Share& s : shares) join->left += s.units > 0;
-    const int base = m_.rr_queue_++;
-    for (int c = 0; c < channels; ++c) {
-      const Share& s = shares[static_cast<std::size_t>(c)];
-      if (s.units == 0) continue;
-      DmaCopy dc;
-      dc.engine = e;
-      dc.queue = (base + c) % d.queues(e);
-      dc.cpu = r_.cpu;
-      dc.src = src_;
-      dc.dst = r_.dst;
-      dc.bytes = s.bytes;
-      dc.descriptors = s.units;
-      dc.sg = plan_.sg;
-      dc.desc_overhead = m_.costs_.dma_desc_overhead;
-      dc.map_cost = m_.costs_.dma_map;
-      d.copy(dc, [join] {
-        if (--join->left == 0) join->done();
-      });
-    }
+    int used = 0;
+    for (const Share& s : shares) used += s.units > 0;
+    // The caller sleeps in wait_for_completion until the last channel's callback wakes it.
+    const Tick wake = m_.costs_.worker_wakeup;
+    auto join = std::make_shared<Join>(Join{
+        used, [self = shared_from_this(), wake, done] { self->sim().call_after(wake, done); }});
+    // The offload driver requests its channels for each batch (dma_request_channel) and
+    // releases them once the batch is copied: a per-batch cost per channel on the caller.
+    kernel(r_.cpu, d.spec(e).chan_setup * static_cast<Tick>(used),
+           [self = shared_from_this(), e, channels, shares, join] {
+             DmaEngines& d = DmaEngines::of(self->m_.ctx_);
+             const int base = self->m_.rr_queue_++;
+             for (int c = 0; c < channels; ++c) {
+               const Share& s = shares[static_cast<std::size_t>(c)];
+               if (s.units == 0) continue;
+               DmaCopy dc;
+               dc.engine = e;
+               dc.queue = (base + c) % d.queues(e);
+               dc.cpu = self->r_.cpu;
+               dc.src = self->src_;
+               dc.dst = self->r_.dst;
+               dc.bytes = s.bytes;
+               dc.descriptors = s.units;
+               dc.sg = self->plan_.sg;
+               dc.desc_overhead = self->m_.costs_.dma_desc_overhead;
+               dc.map_cost = self->m_.costs_.dma_map;
+               d.copy(dc, [join] {
+                 if (--join->left == 0) join->done();
+               });
+             }
+           });
   }
 
   void done() {

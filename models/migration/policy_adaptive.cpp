@@ -55,7 +55,7 @@ class AdaptivePolicy : public MigrationPolicy {
       double units = std::max(n, static_cast<double>(c));
       double bw = std::min(c * b.dma_queue_bw, b.dma_path_bw);
       return bytes / bw + (b.dma_desc_overhead_s + b.dma_desc_gap_s) * units / c +
-             b.dma_submit_s * c + b.dma_map_s * units;
+             (b.dma_submit_s + b.dma_chan_setup_s) * c + b.dma_map_s * units + b.worker_wakeup_s;
     };
     CopyPlan best;  // one CPU stream
     double best_t = cpu_time(1);
