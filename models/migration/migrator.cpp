@@ -456,7 +456,9 @@ class Migrator::Call : public std::enable_shared_from_this<Migrator::Call> {
       return;
     }
     DmaEngines& d = DmaEngines::of(m_.ctx_);
-    const int channels = std::min(plan_.streams, d.queues(e));
+    // The offload driver gives each folio one descriptor (one dmaengine_prep_dma_memcpy) and
+    // deals folios to channels in turn: never more channels than folios, a folio never split.
+    const int channels = std::min({plan_.streams, d.queues(e), static_cast<int>(folios.size())});
     std::vector<Share> shares = split(folios, channels);
     int used = 0;
     for (const Share& s : shares) used += s.units > 0;

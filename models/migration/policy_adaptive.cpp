@@ -52,7 +52,8 @@ class AdaptivePolicy : public MigrationPolicy {
     // c channels: the caller maps every descriptor and submits each channel, the engines
     // share the path (and the engine's port), each descriptor costs engine time on its queue.
     auto dma_time = [&](int c) {
-      double units = std::max(n, static_cast<double>(c));
+      c = std::min(c, std::max(1, b.folios));  // one descriptor per folio, no more channels
+      double units = n;
       double bw = std::min(c * b.dma_queue_bw, b.dma_path_bw);
       return bytes / bw + (b.dma_desc_overhead_s + b.dma_desc_gap_s) * units / c +
              (b.dma_submit_s + b.dma_chan_setup_s) * c + b.dma_map_s * units + b.worker_wakeup_s;

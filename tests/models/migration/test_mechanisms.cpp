@@ -101,7 +101,7 @@ TEST(MigrationMechanism, MovePagesCallCostGrowsWithTheCpuCount) {
 
 TEST(MigrationMechanism, DmaChannelsNeverExceedTheirEnginesPort) {
   for (int streams : {1, 4, 16}) {
-    Json d = base("dma", "2MiB", "64MiB");
+    Json d = base("dma", "64KiB", "64MiB");  // batches of 32 folios
     d["overrides"]["dma.0.queues"] = 16;
     d["overrides"]["dma.0.chain"] = "ring";
     d["overrides"]["dma.0.engine_bw"] = "12GB/s";
@@ -113,6 +113,17 @@ TEST(MigrationMechanism, DmaChannelsNeverExceedTheirEnginesPort) {
       EXPECT_GT(copy_rate(r), 10e9);  // more than one queue's worth
     }
   }
+}
+
+TEST(MigrationMechanism, DmaGivesEachFolioOneDescriptorOnOneChannel) {
+  // A THP is a batch of its own and one descriptor: more channels do not split it.
+  auto copy_us = [](int streams) {
+    Json d = base("dma", "2MiB", "16MiB");
+    d["overrides"]["dma.0.queues"] = 16;
+    d["policies"]["migration"]["streams"] = streams;
+    return metric(run(d), "migration.phase.copy_us");
+  };
+  EXPECT_EQ(copy_us(16), copy_us(1));
 }
 
 TEST(MigrationMechanism, PtdmaStartsEachDescriptorFromTheLastOnesInterrupt) {
