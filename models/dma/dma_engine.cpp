@@ -34,6 +34,9 @@ const sim::ParamList& dma_params() {
                     "pt_cmd_callback); ring: the engine walks its ring by itself"),
       sim::p_time("irq_latency", "1us",
                   "completion to interrupt handler entry, MSI delivery (est.)"),
+      sim::p_time("desc_time", "100ns",
+                  "engine time per descriptor beyond its bytes: fetch the 32-byte descriptor, "
+                  "write back its status (est.)"),
       sim::p_time("chan_setup", "1us",
                   "CPU time to request and release one channel, paid per channel and batch by "
                   "the migration offload driver (dma_request_channel / dma_release_channel: "
@@ -49,7 +52,7 @@ std::vector<DmaSpec> dma_specs(const Machine& m) {
                    static_cast<int>(d.i("ring")), d.bw("queue_bw"), d.time("submit_cost"),
                    d.time("irq_cost"), d.time("setup_latency"), *m.graph().find(d.s("name")),
                    d.bw("engine_bw"), d.s("chain") == "irq", d.time("irq_latency"),
-                   d.time("chan_setup")});
+                   d.time("chan_setup"), d.time("desc_time")});
   return out;
 }
 
@@ -156,7 +159,8 @@ void DmaEngines::submit_segment(const std::shared_ptr<Transfer>& t) {
   pf_.exec().kernel(c.cpu, cpu_work, [this, t, seg, seg_bytes] {
     const DmaCopy& c = t->c;
     enqueue(c.engine, c.queue,
-            Job{seg_bytes, seg, c.src, c.dst, c.desc_overhead, [this, t, seg] {
+            Job{seg_bytes, seg, c.src, c.dst,
+                engines_[static_cast<std::size_t>(c.engine)]->spec.desc_time, [this, t, seg] {
                   const DmaCopy& c = t->c;
                   const DmaSpec& spec = engines_[static_cast<std::size_t>(c.engine)]->spec;
                   Engine& e = *engines_[static_cast<std::size_t>(c.engine)];

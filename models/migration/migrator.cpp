@@ -215,11 +215,11 @@ class Migrator::Call : public std::enable_shared_from_this<Migrator::Call> {
       b.dma_path_bw = pf_.flows().bottleneck(pf_.copy_path(d.spec(e).vertex, src_, r_.dst));
       b.dma_submit_s = sim::to_seconds(d.spec(e).submit_cost + d.spec(e).irq_cost);
       b.dma_chan_setup_s = sim::to_seconds(d.spec(e).chan_setup);
+      b.dma_desc_overhead_s = sim::to_seconds(d.spec(e).desc_time);
       if (d.spec(e).chain_irq)
         b.dma_desc_gap_s = sim::to_seconds(d.spec(e).irq_latency + d.spec(e).irq_cost);
     }
     b.cpu_copy_overhead_s = sim::to_seconds(copy_overhead(f0));
-    b.dma_desc_overhead_s = sim::to_seconds(m_.costs_.dma_desc_overhead);
     b.worker_wakeup_s = sim::to_seconds(m_.costs_.worker_wakeup);
     b.worker_dispatch_s = sim::to_seconds(m_.costs_.worker_dispatch);
     b.dma_map_s = sim::to_seconds(m_.costs_.dma_map);
@@ -484,7 +484,6 @@ class Migrator::Call : public std::enable_shared_from_this<Migrator::Call> {
                dc.bytes = s.bytes;
                dc.descriptors = s.units;
                dc.sg = self->plan_.sg;
-               dc.desc_overhead = self->m_.costs_.dma_desc_overhead;
                dc.map_cost = self->m_.costs_.dma_map;
                d.copy(dc, [join] {
                  if (--join->left == 0) join->done();

@@ -57,7 +57,7 @@ namespace models {
 struct MigrationCosts {
   int batch_pages;
   Tick call, lookup, unmap, remap, pte_unmap, pte_remap, copy_folio, copy_page;
-  Tick worker_dispatch, worker_wakeup, dma_desc_overhead, dma_map;
+  Tick worker_dispatch, worker_wakeup, dma_map;
   int dma_socket_from;  // 0: source node's socket, 1: destination's, 2: caller's
   int mt_socket_from;
   Tick rcu_expedited, lru_queue, lru_work;  // lru_cache_disable()
