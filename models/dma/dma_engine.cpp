@@ -25,6 +25,22 @@ const sim::ParamList& dma_params() {
                   "CPU time to prepare and submit a descriptor or SG batch (est.)"),
       sim::p_time("irq_cost", "0.3us", "CPU time of one completion interrupt (est.)"),
       sim::p_time("setup_latency", "0.5us", "engine time from doorbell to first byte (est.)"),
+      sim::p_bw("engine_bw", "25GB/s",
+                "the engine's port into the IO die, per direction, shared by all its queues "
+                "(est.: PTDMA is a PCIe function of the IO die, taken as a Gen4 x16 port)"),
+      sim::p_choice("chain", "irq", {"irq", "ring"},
+                    "irq: one descriptor in flight per queue, the next started from the "
+                    "previous one's completion interrupt (drivers/dma/amd/ptdma "
+                    "pt_cmd_callback); ring: the engine walks its ring by itself"),
+      sim::p_time("irq_latency", "1us",
+                  "completion to interrupt handler entry, MSI delivery (est.)"),
+      sim::p_time("desc_time", "100ns",
+                  "engine time per descriptor beyond its bytes: fetch the 32-byte descriptor, "
+                  "write back its status (est.)"),
+      sim::p_time("chan_setup", "1us",
+                  "CPU time to request and release one channel, paid per channel and batch by "
+                  "the migration offload driver (dma_request_channel / dma_release_channel: "
+                  "device list walk under a mutex, channel resources) (est.)"),
   };
   return p;
 }
@@ -34,26 +50,31 @@ std::vector<DmaSpec> dma_specs(const Machine& m) {
   for (const sim::Params& d : m.section_list("dma"))
     out.push_back({d.s("name"), static_cast<int>(d.i("socket")), static_cast<int>(d.i("queues")),
                    static_cast<int>(d.i("ring")), d.bw("queue_bw"), d.time("submit_cost"),
-                   d.time("irq_cost"), d.time("setup_latency"), *m.graph().find(d.s("name"))});
+                   d.time("irq_cost"), d.time("setup_latency"), *m.graph().find(d.s("name")),
+                   d.bw("engine_bw"), d.s("chain") == "irq", d.time("irq_latency"),
+                   d.time("chan_setup"), d.time("desc_time")});
   return out;
 }
 
 namespace {
 
-// Each engine is a device on its socket's IO die; its copies read and write through the die.
+// Each engine is a device on its socket's IO die; its copies read and write through the die,
+// over one port whose bandwidth per direction all the engine's queues share.
 void build_engines(Machine& m, const std::vector<sim::Params>& list) {
   for (const sim::Params& d : list) {
     if (d.i("socket") >= m.cpu_spec().sockets)
       d.where("socket").fail("a socket below " + std::to_string(m.cpu_spec().sockets),
                              std::to_string(d.i("socket")));
     if (d.bw("queue_bw") <= 0) d.where("queue_bw").fail("a positive bandwidth", "0");
+    if (d.bw("engine_bw") <= 0) d.where("engine_bw").fail("a positive bandwidth", "0");
     if (m.graph().find(d.s("name")))
       d.where("name").fail("a name no other part of the machine has", "\"" + d.s("name") + "\"");
     const int socket = static_cast<int>(d.i("socket"));
     VertexId iod = m.iod_vertex(socket);
     VertexId v = m.graph().add_node(
         {d.s("name"), NodeKind::Device, "dma", socket, static_cast<int>(iod), false, std::nullopt});
-    m.graph().add_wire(v, iod, "iod-dma");
+    m.graph().add_link(v, iod, "iod-dma", d.bw("engine_bw"), d.bw("engine_bw"), 0,
+                       d.s("name") + ".out", d.s("name") + ".in");
   }
 }
 
@@ -138,23 +159,29 @@ void DmaEngines::submit_segment(const std::shared_ptr<Transfer>& t) {
   pf_.exec().kernel(c.cpu, cpu_work, [this, t, seg, seg_bytes] {
     const DmaCopy& c = t->c;
     enqueue(c.engine, c.queue,
-            Job{seg_bytes, seg, c.src, c.dst, c.desc_overhead, [this, t, seg] {
+            Job{seg_bytes, seg, c.src, c.dst,
+                engines_[static_cast<std::size_t>(c.engine)]->spec.desc_time, [this, t, seg] {
                   const DmaCopy& c = t->c;
                   const DmaSpec& spec = engines_[static_cast<std::size_t>(c.engine)]->spec;
                   Engine& e = *engines_[static_cast<std::size_t>(c.engine)];
                   Queue& q = e.queues[static_cast<std::size_t>(c.queue)];
                   q.in_ring -= c.sg ? std::min(seg, spec.ring) : seg;
                   e.ring_avg->add(ctx_.sim().now(), -(c.sg ? std::min(seg, spec.ring) : seg));
-                  // One interrupt per scatter-gather list; per descriptor otherwise (accounted
-                  // together).
-                  const int n_irq = c.sg ? 1 : seg;
+                  // One interrupt per scatter-gather list; per descriptor otherwise, and per
+                  // descriptor when the driver chains them through interrupts (accounted
+                  // together at the end of the job).
+                  const int n_irq = c.sg && !spec.chain_irq ? 1 : seg;
                   irqs_->add(n_irq);
                   cpu_ps_->add(static_cast<double>(spec.irq_cost * static_cast<Tick>(n_irq)));
                   submit_segment(t);
                   retry_waiting(c.engine, c.queue);
-                  pf_.exec().irq(c.cpu, spec.irq_cost * static_cast<Tick>(n_irq), [t, seg] {
-                    t->completed += seg;
-                    if (t->completed == t->c.descriptors && t->done) t->done();
+                  // The last completion reaches its handler after the MSI's delivery.
+                  ctx_.sim().call_after(spec.irq_latency, [this, t, seg, n_irq] {
+                    const DmaSpec& spec = engines_[static_cast<std::size_t>(t->c.engine)]->spec;
+                    pf_.exec().irq(t->c.cpu, spec.irq_cost * static_cast<Tick>(n_irq), [t, seg] {
+                      t->completed += seg;
+                      if (t->completed == t->c.descriptors && t->done) t->done();
+                    });
                   });
                 }});
     submit_segment(t);
@@ -198,8 +225,11 @@ void DmaEngines::run_next(int e, int qi) {
   Job job = std::move(q.jobs.front());
   q.jobs.pop_front();
   // The engine fetches each descriptor before moving its bytes: its rate is the queue's
-  // rate diluted by the per-descriptor time.
-  const double per_desc = sim::to_seconds(job.desc_overhead) * job.descriptors;
+  // rate diluted by the per-descriptor time. Chained through interrupts, the queue also
+  // idles after each descriptor until the handler has started the next one.
+  const Tick gap = eng.spec.chain_irq ? eng.spec.irq_latency + eng.spec.irq_cost : 0;
+  const double per_desc = sim::to_seconds(job.desc_overhead) * job.descriptors +
+                          sim::to_seconds(gap) * (job.descriptors - 1);
   const double cap = job.bytes / (job.bytes / eng.spec.queue_bw + per_desc);
   sim::FlowNetwork::Spec spec;
   spec.path = pf_.copy_path(eng.spec.vertex, job.src, job.dst);

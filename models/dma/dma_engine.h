@@ -28,6 +28,11 @@ struct DmaSpec {
   Tick irq_cost;       // CPU time of the completion interrupt
   Tick setup_latency;  // engine time from doorbell to first byte
   VertexId vertex;     // where its copies start and end on the machine graph
+  double engine_bw;    // the engine's port into the IO die, per direction, shared by its queues
+  bool chain_irq;      // the driver starts each descriptor from the previous one's interrupt
+  Tick irq_latency;    // completion to interrupt handler entry
+  Tick chan_setup;     // CPU time to request and release one channel (per batch)
+  Tick desc_time;      // engine time per descriptor beyond its bytes
 };
 const sim::ParamList& dma_params();
 // The machine's engines, in the order of its "dma" list.
@@ -38,10 +43,9 @@ struct DmaCopy {
   int cpu = 0;           // submits, and takes the completion interrupts
   int src = 0, dst = 0;  // memory nodes
   double bytes = 0;
-  int descriptors = 1;     // one per folio or folio chunk
-  bool sg = true;          // one submission and one interrupt for all descriptors
-  Tick desc_overhead = 0;  // engine time per descriptor beyond its bytes
-  Tick map_cost = 0;       // CPU time to map and prepare each descriptor
+  int descriptors = 1;  // one per folio or folio chunk
+  bool sg = true;       // one submission and one interrupt for all descriptors
+  Tick map_cost = 0;    // CPU time to map and prepare each descriptor
 };
 
 class DmaEngines {

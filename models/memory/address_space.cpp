@@ -11,13 +11,15 @@ std::uint64_t folio_translations(std::uint64_t folio_bytes) {
   return folio_bytes / kBasePage;
 }
 
-long AddressSpace::map(std::uint64_t count, std::uint64_t folio_bytes, int node) {
+long AddressSpace::map(std::uint64_t count, std::uint64_t folio_bytes, int node, bool huge_mapped) {
   HETSIM_CHECK(folio_bytes >= kBasePage && folio_bytes % kBasePage == 0,
                "folio size not a page multiple");
+  HETSIM_CHECK(!huge_mapped || huge_mappable(folio_bytes),
+               "only 2 MiB and 1 GiB folios can be mapped by one entry");
   if (!mem_.reserve(node, count * folio_bytes)) return -1;
   long first = static_cast<long>(folios_.size());
   folios_.resize(folios_.size() + count,
-                 Folio{static_cast<std::uint32_t>(folio_bytes / kBasePage), node});
+                 Folio{static_cast<std::uint32_t>(folio_bytes / kBasePage), node, huge_mapped});
   return first;
 }
 

@@ -15,11 +15,23 @@ inline constexpr std::uint64_t kBasePage = 4096;
 // Translations one folio occupies: PTEs below 2 MiB, PMDs up to 1 GiB, PUDs above.
 std::uint64_t folio_translations(std::uint64_t folio_bytes);
 
+// A folio's mapping: a PMD-mapped THP (or a PUD-mapped 1 GiB page) is one page-table entry,
+// unmapped with one migration entry and restored with one (mm/huge_memory.c
+// set_pmd_migration_entry / remove_migration_pmd); a PTE-mapped large folio (mTHP, or a THP
+// whose PMD was split) has one entry per base page, each unmapped and restored on its own.
 struct Folio {
   std::uint32_t pages;  // base pages (1 .. 262144)
   std::int32_t node;
+  bool huge_mapped = false;  // one PMD/PUD entry instead of `pages` PTEs
   std::uint64_t bytes() const { return static_cast<std::uint64_t>(pages) * kBasePage; }
+  // Page-table entries the folio is mapped by (what unmap and remap walk).
+  std::uint32_t entries() const { return huge_mapped ? 1u : pages; }
 };
+
+// Whether a folio of this size can be mapped by one PMD or PUD entry.
+inline bool huge_mappable(std::uint64_t folio_bytes) {
+  return folio_bytes == (2ULL << 20) || folio_bytes == (1ULL << 30);
+}
 
 class AddressSpace {
  public:
@@ -28,9 +40,10 @@ class AddressSpace {
 
   const std::string& name() const { return name_; }
   const std::vector<int>& cpumask() const { return cpumask_; }
-  // Maps `count` folios of `folio_bytes` on `node`; returns the index of the first, or -1
-  // (nothing mapped) when the node lacks the capacity.
-  long map(std::uint64_t count, std::uint64_t folio_bytes, int node);
+  // Maps `count` folios of `folio_bytes` on `node` (by one PMD/PUD entry each when
+  // `huge_mapped`, else by PTEs); returns the index of the first, or -1 (nothing mapped)
+  // when the node lacks the capacity.
+  long map(std::uint64_t count, std::uint64_t folio_bytes, int node, bool huge_mapped = false);
   std::size_t size() const { return folios_.size(); }
   const Folio& folio(std::size_t i) const { return folios_[i]; }
   // Bytes currently on `node` among folios [first, first + count).

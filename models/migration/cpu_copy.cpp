@@ -48,7 +48,7 @@ void cpu_copy(Machine& pf, const CpuCopyRequest& req, std::function<void()> done
   s->pf = &pf;
   s->req = req;
   s->done = std::move(done);
-  const double rate = pf.cpu_spec().memcpy_rate;
+  const double rate = req.rate > 0 ? req.rate : pf.cpu_spec().memcpy_rate;
   const double t = req.bytes / rate + sim::to_seconds(req.overhead);
   const double cap = t > 0 ? req.bytes / t : rate;
   sim::FlowNetwork::Spec spec;

@@ -14,6 +14,7 @@ struct CpuCopyRequest {
   double bytes = 0;
   Tick overhead = 0;               // fixed work summed over the folios or chunks copied
   sim::Counter* cpu_ps = nullptr;  // CPU time charged, in picoseconds
+  double rate = 0;                 // the core's copy rate for this copy; 0: cpu.memcpy_rate
 };
 
 void cpu_copy(Machine& pf, const CpuCopyRequest& req, std::function<void()> done);

@@ -23,16 +23,19 @@ struct BatchInfo {
   int socket_busy_cpus = 0;        // of those, how many run other work (tasks, kernel work)
   int dma_queues = 0;              // hardware queues of the engine a DMA copy would use
   int dma_busy_queues = 0;         // of those, how many are copying right now
-  double memcpy_rate = 0;          // one core's streaming copy rate, bytes/s
+  double memcpy_rate = 0;          // one core's copy rate for this batch (route, cache), bytes/s
   double cpu_path_bw = 0;          // bottleneck of a core's copy path (shared by its CCD), bytes/s
   int ccds_per_socket = 1;         // copy threads spread over at most this many CCD links
   int cores_per_ccd = 1;           // packed threads fill a CCD before the next
+  int smt = 1;                     // hardware threads per core: siblings share its copy rate
   double dma_queue_bw = 0;         // one queue's copy rate, bytes/s
   double dma_path_bw = 0;          // bottleneck of the engine's copy path, bytes/s
   double cpu_copy_overhead_s = 0;  // fixed CPU copy cost per folio (start, loop, cold lines)
   double dma_submit_s = 0;         // CPU time of one submission and its completion interrupt
   double dma_map_s = 0;            // CPU time to map and prepare one descriptor
   double dma_desc_overhead_s = 0;  // engine time per descriptor beyond its bytes
+  double dma_desc_gap_s = 0;       // queue idle between descriptors chained by interrupts
+  double dma_chan_setup_s = 0;     // CPU time to request and release one channel per batch
   double worker_wakeup_s = 0;      // waking a kernel copy thread (and, later, the caller)
   double worker_dispatch_s = 0;    // caller's cost to hand work to one copy thread
 };

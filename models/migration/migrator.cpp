@@ -13,86 +13,13 @@
 
 namespace models {
 
-const char* phase_name(Phase p) {
-  switch (p) {
-    case Phase::Enter:
-      return "enter";
-    case Phase::Unmap:
-      return "unmap";
-    case Phase::Flush:
-      return "flush";
-    case Phase::Copy:
-      return "copy";
-    case Phase::Remap:
-      return "remap";
-    case Phase::Count:
-      break;
-  }
-  return "?";
-}
-
-const sim::ParamList& Migrator::params() {
-  static const sim::ParamList p = {
-      sim::p_int("batch_pages", 512, "NR_MAX_BATCHED_MIGRATION: base pages per migration batch", 1,
-                 1 << 20),
-      sim::p_double(
-          "call_cycles", 13938,
-          "per move_pages() call: entry, setup, LRU drain, exit (fitted, see migrator.h)"),
-      sim::p_double("lookup_cycles", 2200,
-                    "per address passed: VMA lookup, walk, isolation, status (est. split)"),
-      sim::p_double("unmap_cycles", 350,
-                    "per folio: destination allocation, try_to_unmap (est. split)"),
-      sim::p_double("remap_cycles", 296,
-                    "per folio: mapping, flags, remove_migration_ptes (derived)"),
-      sim::p_double("tail_unmap_cycles", 410,
-                    "per tail page of a large folio, unmap side (derived)"),
-      sim::p_double("tail_remap_cycles", 347,
-                    "per tail page of a large folio, remap side (derived)"),
-      sim::p_double("copy_folio_cycles", 360, "CPU copy work per folio beyond its bytes (fitted)"),
-      sim::p_double("copy_page_cycles", 38,
-                    "CPU copy work per tail page of a large folio (fitted)"),
-      sim::p_double("worker_dispatch_cycles", 1000,
-                    "caller's cost to queue one copy thread's work (est.)"),
-      sim::p_time("worker_wakeup", "3us",
-                  "latency to wake a kernel copy thread or the waiting caller (est.)"),
-      sim::p_time("dma_desc_overhead", "100ns",
-                  "engine time per descriptor beyond its bytes (est.)"),
-      sim::p_double("dma_map_cycles", 200, "CPU cost to DMA-map and prepare one descriptor (est.)"),
-      sim::p_choice("dma_engine", "src", {"src", "dst", "caller"},
-                    "whose socket's DMA engine copies"),
-      sim::p_choice("mt_socket", "caller", {"src", "dst", "caller"},
-                    "socket whose cores run copy threads"),
-  };
-  return p;
-}
-
 Migrator& Migrator::of(sim::RunContext& ctx) {
   if (auto* m = ctx.find<Migrator>()) return *m;
   return *ctx.keep(std::make_unique<Migrator>(ctx, Machine::of(ctx)));
 }
 
-namespace {
-int socket_choice(const std::string& s) { return s == "src" ? 0 : s == "dst" ? 1 : 2; }
-}  // namespace
-
 Migrator::Migrator(sim::RunContext& ctx, Machine& pf) : ctx_(ctx), pf_(pf) {
-  const sim::Params& p = pf.section("migration");
-  auto cyc = [&](const char* k) { return pf.cycles(p.d(k)); };
-  costs_ = {static_cast<int>(p.i("batch_pages")),
-            cyc("call_cycles"),
-            cyc("lookup_cycles"),
-            cyc("unmap_cycles"),
-            cyc("remap_cycles"),
-            cyc("tail_unmap_cycles"),
-            cyc("tail_remap_cycles"),
-            cyc("copy_folio_cycles"),
-            cyc("copy_page_cycles"),
-            cyc("worker_dispatch_cycles"),
-            p.time("worker_wakeup"),
-            p.time("dma_desc_overhead"),
-            cyc("dma_map_cycles"),
-            socket_choice(p.s("dma_engine")),
-            socket_choice(p.s("mt_socket"))};
+  costs_ = load_costs(pf);
   policy_ = ctx.make_policy<MigrationPolicy>("migration", "batch");
   // Services the mechanism uses, built now so that their own policy slots are taken while the
   // run is set up.
@@ -144,11 +71,41 @@ void Migrator::finish_metrics() {
 // ---------------------------------------------------------------------------------------
 // One move_pages() call, as a chain of steps; each step is one or a few events.
 class Migrator::Call : public std::enable_shared_from_this<Migrator::Call> {
+  struct Join {
+    int left;
+    std::function<void()> done;
+  };
+
  public:
   Call(Migrator& m, Request r) : m_(m), pf_(m.pf_), r_(std::move(r)) {}
 
   void start() {
     start_ = phase_start_ = now();
+    // lru_cache_disable(): an expedited RCU grace period (the caller sleeps), then
+    // __lru_add_drain_all(force_all_cpus): drain work queued on every online CPU and flushed.
+    sim().call_after(m_.costs_.rcu_expedited, [self = shared_from_this()] { self->drain_all(); });
+  }
+
+ private:
+  void drain_all() {
+    const MigrationCosts& c = m_.costs_;
+    const int n = pf_.cpu_count();
+    auto join = std::make_shared<Join>(Join{n, [self = shared_from_this()] { self->enter(); }});
+    auto one = [join] {
+      if (--join->left == 0) join->done();
+    };
+    // Queueing work on an idle CPU wakes its worker with an IPI; it then drains its batches.
+    for (int cpu = 0; cpu < n; ++cpu) {
+      if (cpu == r_.cpu) continue;
+      sim().call_after(pf_.cpu_spec().ipi_latency, [self = shared_from_this(), cpu, one] {
+        self->kernel(cpu, self->m_.costs_.lru_work, one);
+      });
+    }
+    kernel(r_.cpu, c.lru_queue * static_cast<Tick>(n) + c.lru_work, one);
+  }
+
+  // The rest of do_pages_move: its fixed work and one look-up per address passed.
+  void enter() {
     const MigrationCosts& c = m_.costs_;
     std::uint64_t addresses = 0;
     for (std::size_t i = r_.first; i < r_.first + r_.count; ++i)
@@ -161,7 +118,19 @@ class Migrator::Call : public std::enable_shared_from_this<Migrator::Call> {
     });
   }
 
- private:
+  // One core's copy rate from `src` to `dst` (migrator.h): the lines it keeps in flight over
+  // the latencies to both ends, at most its streaming rate. A cached source is read from the
+  // caller's L3 (from another CCX, at the core-to-core latency).
+  double copy_rate(int cpu) const {
+    const MigrationCosts& c = m_.costs_;
+    const Tick l_src = r_.source_cached ? std::max(c.l3_latency, pf_.c2c_latency(cpu, r_.cpu))
+                                        : pf_.access_latency(cpu, src_);
+    const Tick l_dst = pf_.access_latency(cpu, r_.dst);
+    const double lat = sim::to_seconds(l_src + l_dst);
+    const double rate = lat > 0 ? c.copy_lines * 64.0 / lat : pf_.cpu_spec().memcpy_rate;
+    return std::min(rate, pf_.cpu_spec().memcpy_rate);
+  }
+
   sim::Simulator& sim() { return m_.ctx_.sim(); }
   Tick now() { return sim().now(); }
 
@@ -232,10 +201,11 @@ class Migrator::Call : public std::enable_shared_from_this<Migrator::Call> {
         ++b.socket_cpus;
         if (!pf_.exec().idle(c.id) || (load && load->tasks(c.id) > 0)) ++b.socket_busy_cpus;
       }
-    b.memcpy_rate = pf_.cpu_spec().memcpy_rate;
+    b.memcpy_rate = copy_rate(r_.cpu);
     b.cpu_path_bw = pf_.flows().bottleneck(pf_.cpu_copy_path(r_.cpu, src_, r_.dst));
     b.ccds_per_socket = pf_.cpu_spec().ccds_per_socket;
     b.cores_per_ccd = pf_.cpu_spec().ccx_per_ccd * pf_.cpu_spec().cores_per_ccx;
+    b.smt = pf_.cpu_spec().smt;
     const int e = engine();
     if (e >= 0) {
       DmaEngines& d = DmaEngines::of(m_.ctx_);
@@ -244,9 +214,12 @@ class Migrator::Call : public std::enable_shared_from_this<Migrator::Call> {
       b.dma_queue_bw = d.spec(e).queue_bw;
       b.dma_path_bw = pf_.flows().bottleneck(pf_.copy_path(d.spec(e).vertex, src_, r_.dst));
       b.dma_submit_s = sim::to_seconds(d.spec(e).submit_cost + d.spec(e).irq_cost);
+      b.dma_chan_setup_s = sim::to_seconds(d.spec(e).chan_setup);
+      b.dma_desc_overhead_s = sim::to_seconds(d.spec(e).desc_time);
+      if (d.spec(e).chain_irq)
+        b.dma_desc_gap_s = sim::to_seconds(d.spec(e).irq_latency + d.spec(e).irq_cost);
     }
     b.cpu_copy_overhead_s = sim::to_seconds(copy_overhead(f0));
-    b.dma_desc_overhead_s = sim::to_seconds(m_.costs_.dma_desc_overhead);
     b.worker_wakeup_s = sim::to_seconds(m_.costs_.worker_wakeup);
     b.worker_dispatch_s = sim::to_seconds(m_.costs_.worker_dispatch);
     b.dma_map_s = sim::to_seconds(m_.costs_.dma_map);
@@ -267,11 +240,12 @@ class Migrator::Call : public std::enable_shared_from_this<Migrator::Call> {
   Tick copy_overhead(const Folio& f) const {
     return m_.costs_.copy_folio + m_.costs_.copy_page * (f.pages - 1);
   }
+  // One migration entry per page-table entry: a PMD-mapped THP has one.
   Tick unmap_cost(const Folio& f) const {
-    return m_.costs_.unmap + m_.costs_.tail_unmap * (f.pages - 1);
+    return m_.costs_.unmap + m_.costs_.pte_unmap * (f.entries() - 1);
   }
   Tick remap_cost(const Folio& f) const {
-    return m_.costs_.remap + m_.costs_.tail_remap * (f.pages - 1);
+    return m_.costs_.remap + m_.costs_.pte_remap * (f.entries() - 1);
   }
 
   // Destinations are allocated as folios are unmapped; a folio whose destination does not
@@ -419,7 +393,8 @@ class Migrator::Call : public std::enable_shared_from_this<Migrator::Call> {
     switch (plan_.agent) {
       case CopyAgent::Cpu: {
         Share s = split(folios, 1)[0];
-        cpu_copy(pf_, {r_.cpu, src_, r_.dst, s.bytes, s.overhead, m_.cpu_ps_}, std::move(done));
+        cpu_copy(pf_, {r_.cpu, src_, r_.dst, s.bytes, s.overhead, m_.cpu_ps_, copy_rate(r_.cpu)},
+                 std::move(done));
         return;
       }
       case CopyAgent::Mt:
@@ -429,26 +404,31 @@ class Migrator::Call : public std::enable_shared_from_this<Migrator::Call> {
     }
   }
 
-  struct Join {
-    int left;
-    std::function<void()> done;
-  };
-
   void copy_mt(const std::vector<std::size_t>& folios, std::function<void()> done) {
     const int n = plan_.streams;
     std::vector<int> cpus =
         worker_cpus(socket_for(m_.costs_.mt_socket_from), n, plan_.placement, plan_.avoid_busy);
     std::vector<Share> shares = split(folios, n);
+    // SMT siblings share their core's miss buffers: the core's rate is split between them.
+    std::vector<double> rate(cpus.size());
+    for (std::size_t w = 0; w < cpus.size(); ++w) {
+      int sharing = 0;
+      for (std::size_t o = 0; o < cpus.size(); ++o)
+        sharing += shares[o].units > 0 && pf_.cpus()[static_cast<std::size_t>(cpus[o])].core ==
+                                              pf_.cpus()[static_cast<std::size_t>(cpus[w])].core;
+      rate[w] = copy_rate(cpus[w]) / std::max(1, sharing);
+    }
     auto join = std::make_shared<Join>(Join{0, std::move(done)});
     for (const Share& s : shares) join->left += s.units > 0;
     const Tick wake = m_.costs_.worker_wakeup;
     // The caller queues the work items, then sleeps until the last worker wakes it.
     kernel(r_.cpu, m_.costs_.worker_dispatch * static_cast<Tick>(n),
-           [self = shared_from_this(), cpus, shares, join, wake] {
+           [self = shared_from_this(), cpus, shares, rate, join, wake] {
              for (std::size_t w = 0; w < shares.size(); ++w) {
                if (shares[w].units == 0) continue;
                CpuCopyRequest req{cpus[w],         self->src_,         self->r_.dst,
-                                  shares[w].bytes, shares[w].overhead, self->m_.cpu_ps_};
+                                  shares[w].bytes, shares[w].overhead, self->m_.cpu_ps_,
+                                  rate[w]};
                self->sim().call_after(wake, [self, req, join, wake] {
                  cpu_copy(self->pf_, req, [self, join, wake] {
                    if (--join->left == 0) self->sim().call_after(wake, join->done);
@@ -459,22 +439,7 @@ class Migrator::Call : public std::enable_shared_from_this<Migrator::Call> {
   }
 
   std::vector<int> worker_cpus(int socket, int n, Placement pl, bool avoid_busy) const {
-    const CpuSpec& s = pf_.cpu_spec();
-    const int per_ccd = s.ccx_per_ccd * s.cores_per_ccx;
-    std::vector<int> order;
-    for (int t = 0; t < s.smt; ++t) {
-      std::vector<const Cpu*> mine;
-      for (const Cpu& c : pf_.cpus())
-        if (c.socket == socket && c.thread == t) mine.push_back(&c);
-      // spread: k-th core of every CCD before the (k+1)-th; packed: CCD after CCD.
-      std::stable_sort(mine.begin(), mine.end(), [&](const Cpu* a, const Cpu* b) {
-        int ka = a->core % per_ccd, kb = b->core % per_ccd;
-        if (pl == Placement::Spread && ka != kb) return ka < kb;
-        if (a->ccd != b->ccd) return a->ccd < b->ccd;
-        return ka < kb;
-      });
-      for (const Cpu* c : mine) order.push_back(c->id);
-    }
+    std::vector<int> order = copy_worker_order(pf_, socket, pl);
     if (CpuLoad* load = m_.ctx_.find<CpuLoad>(); load && avoid_busy)
       std::stable_partition(order.begin(), order.end(),
                             [load](int c) { return load->tasks(c) == 0; });
@@ -491,29 +456,40 @@ class Migrator::Call : public std::enable_shared_from_this<Migrator::Call> {
       return;
     }
     DmaEngines& d = DmaEngines::of(m_.ctx_);
-    const int channels = std::min(plan_.streams, d.queues(e));
+    // The offload driver gives each folio one descriptor (one dmaengine_prep_dma_memcpy) and
+    // deals folios to channels in turn: never more channels than folios, a folio never split.
+    const int channels = std::min({plan_.streams, d.queues(e), static_cast<int>(folios.size())});
     std::vector<Share> shares = split(folios, channels);
-    auto join = std::make_shared<Join>(Join{0, std::move(done)});
-    for (const Share& s : shares) join->left += s.units > 0;
-    const int base = m_.rr_queue_++;
-    for (int c = 0; c < channels; ++c) {
-      const Share& s = shares[static_cast<std::size_t>(c)];
-      if (s.units == 0) continue;
-      DmaCopy dc;
-      dc.engine = e;
-      dc.queue = (base + c) % d.queues(e);
-      dc.cpu = r_.cpu;
-      dc.src = src_;
-      dc.dst = r_.dst;
-      dc.bytes = s.bytes;
-      dc.descriptors = s.units;
-      dc.sg = plan_.sg;
-      dc.desc_overhead = m_.costs_.dma_desc_overhead;
-      dc.map_cost = m_.costs_.dma_map;
-      d.copy(dc, [join] {
-        if (--join->left == 0) join->done();
-      });
-    }
+    int used = 0;
+    for (const Share& s : shares) used += s.units > 0;
+    // The caller sleeps in wait_for_completion until the last channel's callback wakes it.
+    const Tick wake = m_.costs_.worker_wakeup;
+    auto join = std::make_shared<Join>(Join{
+        used, [self = shared_from_this(), wake, done] { self->sim().call_after(wake, done); }});
+    // The offload driver requests its channels for each batch (dma_request_channel) and
+    // releases them once the batch is copied: a per-batch cost per channel on the caller.
+    kernel(r_.cpu, d.spec(e).chan_setup * static_cast<Tick>(used),
+           [self = shared_from_this(), e, channels, shares, join] {
+             DmaEngines& d = DmaEngines::of(self->m_.ctx_);
+             const int base = self->m_.rr_queue_++;
+             for (int c = 0; c < channels; ++c) {
+               const Share& s = shares[static_cast<std::size_t>(c)];
+               if (s.units == 0) continue;
+               DmaCopy dc;
+               dc.engine = e;
+               dc.queue = (base + c) % d.queues(e);
+               dc.cpu = self->r_.cpu;
+               dc.src = self->src_;
+               dc.dst = self->r_.dst;
+               dc.bytes = s.bytes;
+               dc.descriptors = s.units;
+               dc.sg = self->plan_.sg;
+               dc.map_cost = self->m_.costs_.dma_map;
+               d.copy(dc, [join] {
+                 if (--join->left == 0) join->done();
+               });
+             }
+           });
   }
 
   void done() {
@@ -544,9 +520,5 @@ void Migrator::move_pages(Request r) {
   ++active_calls_;
   std::make_shared<Call>(*this, std::move(r))->start();
 }
-
-// The machine file's "migration" section belongs here: validated when the machine loads.
-[[maybe_unused]] static const bool kSection =
-    register_machine_section({"migration", &Migrator::params, false, "migrate_pages kernel costs"});
 
 }  // namespace models

@@ -36,21 +36,27 @@ class AdaptivePolicy : public MigrationPolicy {
     // Copy-phase time of k CPU streams: bytes over the links the threads can use, the
     // per-folio work shared among them, and for threads the dispatch and both wake-ups.
     auto cpu_time = [&](int k) {
+      const int smt = std::max(1, b.smt);
       const int per_ccd = std::max(1, b.cores_per_ccd);
-      int links = placement_ == Placement::Spread ? k : (k + per_ccd - 1) / per_ccd;
-      links = std::min(links, std::max(1, b.ccds_per_socket));
-      double bw = std::min(k * b.memcpy_rate, links * b.cpu_path_bw);
+      const int ccds = std::max(1, b.ccds_per_socket);
+      // packed fills every thread of a CCD (siblings included) first; spread every core first.
+      int links = placement_ == Placement::Spread ? k : (k + per_ccd * smt - 1) / (per_ccd * smt);
+      links = std::min(links, ccds);
+      const int cores =
+          placement_ == Placement::Spread ? std::min(k, per_ccd * ccds) : (k + smt - 1) / smt;
+      double bw = std::min(cores * b.memcpy_rate, links * b.cpu_path_bw);
       double t = bytes / bw + b.cpu_copy_overhead_s * n / k;
       if (k > 1) t += 2 * b.worker_wakeup_s + k * b.worker_dispatch_s;
       return t;
     };
     // c channels: the caller maps every descriptor and submits each channel, the engines
-    // share the path, each descriptor costs engine time on its queue.
+    // share the path (and the engine's port), each descriptor costs engine time on its queue.
     auto dma_time = [&](int c) {
-      double units = std::max(n, static_cast<double>(c));
+      c = std::min(c, std::max(1, b.folios));  // one descriptor per folio, no more channels
+      double units = n;
       double bw = std::min(c * b.dma_queue_bw, b.dma_path_bw);
-      return bytes / bw + b.dma_desc_overhead_s * units / c + b.dma_submit_s * c +
-             b.dma_map_s * units;
+      return bytes / bw + (b.dma_desc_overhead_s + b.dma_desc_gap_s) * units / c +
+             (b.dma_submit_s + b.dma_chan_setup_s) * c + b.dma_map_s * units + b.worker_wakeup_s;
     };
     CopyPlan best;  // one CPU stream
     double best_t = cpu_time(1);

@@ -33,6 +33,12 @@ class MovePagesWorkload : public sim::Workload {
         sim::p_choice(
             "addresses", "page", {"page", "folio"},
             "addresses passed: one per base page (as the RFC benchmarks) or one per folio"),
+        sim::p_choice("mapping", "auto", {"auto", "pte"},
+                      "auto: 2MiB and 1GiB folios mapped by one PMD/PUD entry (THP, hugetlb), "
+                      "smaller ones by PTEs; pte: every folio mapped by PTEs (mTHP, split PMD)"),
+        sim::p_bool("cached", false,
+                    "the source was just written by the caller, so its lines are in the "
+                    "caller's L3 (the RFC benchmark at sizes that fit in it)"),
         sim::p_time("start", "0ns", "when the first call is made"),
     };
     return p;
@@ -63,11 +69,12 @@ class MovePagesWorkload : public sim::Workload {
       p.where("calls").fail("at most one call per folio (" + std::to_string(folios) + ")",
                             std::to_string(calls_));
     page_addresses_ = p.s("addresses") == "page";
+    cached_ = p.b("cached");
     start_ = p.time("start");
 
     as_ = std::make_unique<AddressSpace>("move_pages", NodeMemory::of(ctx),
                                          mm_cpumask(mm_cpus, p.s("mm_spread") == "socket"));
-    long first = as_->map(folios, folio, src_);
+    long first = as_->map(folios, folio, src_, p.s("mapping") == "auto" && huge_mappable(folio));
     if (first < 0)
       p.where("bytes").fail("at most the " + std::to_string(NodeMemory::of(ctx).free_bytes(src_)) +
                                 " free bytes of " + p.s("from"),
@@ -116,6 +123,7 @@ class MovePagesWorkload : public sim::Workload {
     r.dst = dst_;
     r.cpu = cpu_;
     r.page_addresses = page_addresses_;
+    r.source_cached = cached_;
     r.done = [this] { next_call(); };
     migrator_.move_pages(std::move(r));
   }
@@ -126,7 +134,7 @@ class MovePagesWorkload : public sim::Workload {
   std::unique_ptr<AddressSpace> as_;
   int src_ = 0, dst_ = 0, cpu_ = 0;
   std::uint64_t calls_ = 1, call_ = 0;
-  bool page_addresses_ = true;
+  bool page_addresses_ = true, cached_ = false;
   sim::Tick start_ = 0;
 };
 
