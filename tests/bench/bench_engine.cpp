@@ -1,8 +1,7 @@
-// Google Benchmark figures for the engine: event scheduling, PHOLD, flow re-solves.
+// Google Benchmark figures for the engine: event scheduling and PHOLD (flows: bench_flow.cpp).
 #include <benchmark/benchmark.h>
 
 #include "sim/bench/phold.h"
-#include "sim/flow.h"
 #include "sim/simulator.h"
 
 namespace {
@@ -44,22 +43,5 @@ void BM_Phold(benchmark::State& st) {
   }
 }
 BENCHMARK(BM_Phold)->Arg(10)->Arg(100)->Unit(benchmark::kMillisecond);
-
-// A start-and-finish cycle of one flow among `range(0)` long-lived flows over shared links.
-void BM_FlowResolve(benchmark::State& st) {
-  const int n = static_cast<int>(st.range(0));
-  sim::Simulator s;
-  sim::FlowNetwork net(s);
-  std::vector<sim::LinkId> links;
-  for (int i = 0; i < 16; ++i) links.push_back(net.add_link("l" + std::to_string(i), 1e10));
-  for (int i = 0; i < n; ++i)
-    net.start({{links[i % 16], links[(i * 7 + 3) % 16]}, 1e18, 0, nullptr});
-  for (auto _ : st) {
-    net.start({{links[0], links[5]}, 1e3, 0, nullptr});
-    s.run(s.now() + sim::kMs);
-  }
-  st.SetItemsProcessed(st.iterations());
-}
-BENCHMARK(BM_FlowResolve)->Arg(8)->Arg(64)->Arg(512);
 
 }  // namespace
