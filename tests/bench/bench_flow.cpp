@@ -51,7 +51,9 @@ void BM_FlowStartEnd_Local(benchmark::State& st) {
     const int base = g * kLinksPerGroup;
     const double cap = k % 3 == 0 ? 1e9 : 0;  // some flows capped by their agent
     net.start({{links[base + k % kLinksPerGroup], links[base + (k * 3 + 1) % kLinksPerGroup]},
-               1e18, cap, nullptr});
+               1e18,
+               cap,
+               nullptr});
   }
   run_cycles(st, s, net, {links[0], links[5]});
 }
