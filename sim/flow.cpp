@@ -109,6 +109,7 @@ FlowId FlowNetwork::start(Spec spec) {
   } else {
     slot = static_cast<std::uint32_t>(flows_.size());
     flows_.emplace_back();
+    flow_mark_.push_back(0);
   }
   FlowState& f = flows_[slot];
   f.path = std::move(spec.path);
@@ -192,6 +193,8 @@ void FlowNetwork::set_weight(FlowId id, double weight) {
   HETSIM_CHECK(weight > 0 && std::isfinite(weight), "flow weight must be positive");
   FlowState* f = get(id);
   if (!f || f->weight == weight) return;
+  if (f->phase == Phase::kRunning)
+    for (LinkId l : f->path) links_[l].weight_sum += weight - f->weight;
   f->weight = weight;
   if (f->phase != Phase::kRunning) return;
   ++mark_;
@@ -242,6 +245,7 @@ void FlowNetwork::attach(std::uint32_t slot) {
     LinkState& l = links_[f.path[k]];
     f.pos[k] = static_cast<std::uint32_t>(l.users.size());
     l.users.push_back({slot, k});
+    l.weight_sum += f.weight;
   }
   seed_flow(slot);
 }
@@ -254,6 +258,7 @@ void FlowNetwork::detach(std::uint32_t slot) {
     l.users[f.pos[k]] = last;
     flows_[last.flow].pos[last.hop] = f.pos[k];
     l.users.pop_back();
+    l.weight_sum = l.users.empty() ? 0.0 : l.weight_sum - f.weight;
     seed_link(f.path[k]);
   }
 }
@@ -268,9 +273,8 @@ void FlowNetwork::settle(FlowState& f) {
 }
 
 void FlowNetwork::seed_flow(std::uint32_t slot) {
-  FlowState& f = flows_[slot];
-  if (f.mark == mark_) return;
-  f.mark = mark_;
+  if (flow_mark_[slot] == mark_) return;
+  flow_mark_[slot] = mark_;
   comp_flows_.push_back(slot);
 }
 
@@ -303,8 +307,8 @@ void FlowNetwork::solve_component() {
   for (LinkId id : comp_links_) {
     LinkState& l = links_[id];
     l.left = l.capacity;
-    l.wsum = 0;
-    l.unfixed = 0;
+    l.wsum = l.weight_sum;
+    l.unfixed = static_cast<std::uint32_t>(l.users.size());
     ++l.version;
   }
   capped_.clear();
@@ -312,10 +316,6 @@ void FlowNetwork::solve_component() {
     FlowState& f = flows_[s];
     f.fixed = false;
     f.next_rate = 0;
-    for (LinkId id : f.path) {
-      links_[id].wsum += f.weight;
-      ++links_[id].unfixed;
-    }
     if (f.cap > 0) capped_.emplace_back(f.cap / f.weight, s);
   }
   std::sort(capped_.begin(), capped_.end());

@@ -90,6 +90,7 @@ class FlowNetwork {
     double bytes = 0;  // moved by flows up to their last settlement
     TimeAverage* util;
     std::vector<User> users;
+    double weight_sum = 0;  // of the users, kept up to date as flows attach and detach
     // Solver scratch.
     double left = 0, wsum = 0;
     std::uint32_t unfixed = 0, version = 0;
@@ -106,7 +107,6 @@ class FlowNetwork {
     Tick latency = 0;
     std::uint32_t gen = 0, version = 0;
     Phase phase = Phase::kFree;
-    std::uint64_t mark = 0;
     double next_rate = 0;
     bool fixed = false;
     std::function<void()> on_done;
@@ -136,6 +136,7 @@ class FlowNetwork {
   std::string name_;
   std::vector<LinkState> links_;
   std::vector<FlowState> flows_;
+  std::vector<std::uint64_t> flow_mark_;  // beside flows_, dense: the component search reads it
   std::vector<std::uint32_t> free_;
   std::size_t live_ = 0, running_ = 0;
   std::uint64_t epoch_ = 0;
