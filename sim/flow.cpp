@@ -302,7 +302,9 @@ void FlowNetwork::resolve() {
 
 // Weighted progressive filling: raise a common level; a flow's rate is its weight times the
 // level until the flow meets its cap or a link on its path saturates, then it is fixed and the
-// rest keep rising. Links are kept in a heap by the level at which they saturate.
+// rest keep rising. Each round fixes every flow capped at the round's level or crossing a link
+// saturated at it (shares as of the round's start). Small components scan their links each
+// round; large ones keep the links in a heap by the level at which they saturate.
 void FlowNetwork::solve_component() {
   for (LinkId id : comp_links_) {
     LinkState& l = links_[id];
@@ -318,7 +320,69 @@ void FlowNetwork::solve_component() {
     f.next_rate = 0;
     if (f.cap > 0) capped_.emplace_back(f.cap / f.weight, s);
   }
-  std::sort(capped_.begin(), capped_.end());
+  if (capped_.size() > 1) std::sort(capped_.begin(), capped_.end());
+  std::size_t left = comp_flows_.size(), ci = 0;
+  // The lowest cap / weight among flows not yet fixed (infinite if none).
+  auto next_cap_level = [&] {
+    while (ci < capped_.size() && flows_[capped_[ci].second].fixed) ++ci;
+    return ci < capped_.size() ? capped_[ci].first : kInf;
+  };
+  auto fix_capped = [&](double level) {
+    for (; ci < capped_.size() && capped_[ci].first <= level; ++ci) {
+      FlowState& f = flows_[capped_[ci].second];
+      if (f.fixed) continue;
+      f.fixed = true;
+      f.next_rate = f.cap;
+      fixing_.push_back(capped_[ci].second);
+    }
+  };
+  auto fix_users = [&](LinkId id, double level) {
+    for (const User& u : links_[id].users) {
+      FlowState& f = flows_[u.flow];
+      if (f.fixed) continue;
+      f.fixed = true;
+      f.next_rate = f.weight * level;
+      fixing_.push_back(u.flow);
+    }
+  };
+  // Takes the fixed flows' rates off their links; `touched` collects the links that changed.
+  auto release = [&](std::vector<LinkId>* touched) {
+    for (std::uint32_t s : fixing_) {
+      const FlowState& f = flows_[s];
+      for (LinkId id : f.path) {
+        LinkState& l = links_[id];
+        l.left = std::max(0.0, l.left - f.next_rate);
+        l.wsum -= f.weight;
+        --l.unfixed;
+        if (touched && !l.touched) {
+          l.touched = true;
+          touched->push_back(id);
+        }
+      }
+    }
+    left -= fixing_.size();
+  };
+
+  constexpr std::size_t kScanLinks = 32;
+  if (comp_links_.size() <= kScanLinks) {
+    while (left > 0) {
+      double level = next_cap_level();
+      for (LinkId id : comp_links_) {
+        const LinkState& l = links_[id];
+        if (l.unfixed > 0) level = std::min(level, l.left / l.wsum);
+      }
+      HETSIM_CHECK(level < kInf, "unconstrained flow");
+      fixing_.clear();
+      fix_capped(level);
+      for (LinkId id : comp_links_) {
+        const LinkState& l = links_[id];
+        if (l.unfixed > 0 && l.left / l.wsum <= level) fix_users(id, level);
+      }
+      release(nullptr);
+    }
+    return;
+  }
+
   auto later = [](const Level& a, const Level& b) {
     return a.share > b.share || (a.share == b.share && a.link > b.link);
   };
@@ -328,60 +392,30 @@ void FlowNetwork::solve_component() {
     if (l.unfixed > 0) levels_.push_back({l.left / l.wsum, id, l.version});
   }
   std::make_heap(levels_.begin(), levels_.end(), later);
-  auto stale = [&](const Level& e) { return links_[e.link].version != e.version; };
   auto drop_stale_levels = [&] {
-    while (!levels_.empty() && stale(levels_.front())) {
+    while (!levels_.empty() && links_[levels_.front().link].version != levels_.front().version) {
       std::pop_heap(levels_.begin(), levels_.end(), later);
       levels_.pop_back();
     }
   };
-
-  std::size_t left = comp_flows_.size(), ci = 0;
   std::vector<LinkId>& touched = comp_links_;  // appended after the component's own links
   const std::size_t own_links = comp_links_.size();
   while (left > 0) {
     drop_stale_levels();
-    while (ci < capped_.size() && flows_[capped_[ci].second].fixed) ++ci;
-    double level = levels_.empty() ? kInf : levels_.front().share;
-    if (ci < capped_.size()) level = std::min(level, capped_[ci].first);
+    double level = next_cap_level();
+    if (!levels_.empty()) level = std::min(level, levels_.front().share);
     HETSIM_CHECK(level < kInf, "unconstrained flow");
-    // Fix every flow that is capped at `level` or crosses a link saturated at `level`.
     fixing_.clear();
-    for (; ci < capped_.size() && capped_[ci].first <= level; ++ci) {
-      FlowState& f = flows_[capped_[ci].second];
-      if (f.fixed) continue;
-      f.fixed = true;
-      f.next_rate = f.cap;
-      fixing_.push_back(capped_[ci].second);
-    }
+    fix_capped(level);
     for (drop_stale_levels(); !levels_.empty() && levels_.front().share <= level;
          drop_stale_levels()) {
       const LinkId id = levels_.front().link;
       std::pop_heap(levels_.begin(), levels_.end(), later);
       levels_.pop_back();
-      for (const User& u : links_[id].users) {
-        FlowState& f = flows_[u.flow];
-        if (f.fixed) continue;
-        f.fixed = true;
-        f.next_rate = f.weight * level;
-        fixing_.push_back(u.flow);
-      }
+      fix_users(id, level);
       ++links_[id].version;
     }
-    for (std::uint32_t s : fixing_) {
-      const FlowState& f = flows_[s];
-      for (LinkId id : f.path) {
-        LinkState& l = links_[id];
-        l.left = std::max(0.0, l.left - f.next_rate);
-        l.wsum -= f.weight;
-        --l.unfixed;
-        if (!l.touched) {
-          l.touched = true;
-          touched.push_back(id);
-        }
-      }
-    }
-    left -= fixing_.size();
+    release(&touched);
     for (std::size_t i = own_links; i < touched.size(); ++i) {
       LinkState& l = links_[touched[i]];
       l.touched = false;
