@@ -507,7 +507,8 @@ void FlowNetwork::on_timer(std::uint64_t epoch) {
     return later_completion(a.at, a.flow, b.at, b.flow);
   };
   const Tick now = sim_.now();
-  std::vector<std::uint32_t> done;
+  std::vector<std::uint32_t>& done = done_;
+  done.clear();
   for (drop_stale(); !heap_.empty() && heap_.front().at <= now; drop_stale()) {
     done.push_back(heap_.front().flow);
     std::pop_heap(heap_.begin(), heap_.end(), later);

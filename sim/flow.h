@@ -157,6 +157,7 @@ class FlowNetwork {
   std::vector<Level> levels_;
   std::vector<std::pair<double, std::uint32_t>> capped_;
   std::vector<std::uint32_t> fixing_;
+  std::vector<std::uint32_t> done_;  // flows ending at this instant (on_timer)
 };
 
 }  // namespace sim
