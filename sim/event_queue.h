@@ -1,7 +1,8 @@
 #pragma once
 // Pending-event set with a total, deterministic order: (time, priority, insertion sequence).
-// Events are plain values in a 4-ary heap; scheduling never allocates once the heap's
-// vector has grown to the working-set size.
+// The 4-ary heap moves only 24-byte keys (time, order, payload slot); the handler, object and
+// argument wait in a slot array until their event is popped. Scheduling never allocates once
+// both arrays have grown to the working-set size.
 #include <cstdint>
 #include <vector>
 
@@ -27,27 +28,42 @@ class EventQueue {
 
   bool empty() const { return heap_.empty(); }
   std::size_t size() const { return heap_.size(); }
-  const Event& top() const { return heap_.front(); }
-  void reserve(std::size_t n) { heap_.reserve(n); }
+  Tick top_time() const { return heap_.front().time; }
+  void reserve(std::size_t n) {
+    heap_.reserve(n);
+    payload_.reserve(n);
+  }
 
   // Lower priority values run first among events of the same time.
   void push(Tick t, std::uint16_t priority, EventFn fn, void* obj, std::uint64_t arg) {
-    Event e{t, (std::uint64_t{priority} << kSeqBits) | (seq_++ & ((1ULL << kSeqBits) - 1)), fn, obj,
-            arg};
+    std::uint32_t slot;
+    if (!free_.empty()) {
+      slot = free_.back();
+      free_.pop_back();
+      payload_[slot] = {fn, obj, arg};
+    } else {
+      slot = static_cast<std::uint32_t>(payload_.size());
+      payload_.push_back({fn, obj, arg});
+    }
+    const Key k{t, (std::uint64_t{priority} << kSeqBits) | (seq_++ & ((1ULL << kSeqBits) - 1)),
+                slot};
     std::size_t i = heap_.size();
-    heap_.push_back(e);
+    heap_.push_back(k);
     while (i > 0) {
       std::size_t p = (i - 1) / 4;
-      if (!e.before(heap_[p])) break;
+      if (!k.before(heap_[p])) break;
       heap_[i] = heap_[p];
       i = p;
     }
-    heap_[i] = e;
+    heap_[i] = k;
   }
 
   Event pop() {
-    Event out = heap_.front();
-    Event last = heap_.back();
+    const Key top = heap_.front();
+    const Payload& p = payload_[top.slot];
+    const Event out{top.time, top.order, p.fn, p.obj, p.arg};
+    free_.push_back(top.slot);
+    const Key last = heap_.back();
     heap_.pop_back();
     const std::size_t n = heap_.size();
     if (n == 0) return out;
@@ -70,7 +86,20 @@ class EventQueue {
   std::uint64_t pushed() const { return seq_; }
 
  private:
-  std::vector<Event> heap_;
+  struct Key {
+    Tick time;
+    std::uint64_t order;
+    std::uint32_t slot;
+    bool before(const Key& o) const { return time < o.time || (time == o.time && order < o.order); }
+  };
+  struct Payload {
+    EventFn fn;
+    void* obj;
+    std::uint64_t arg;
+  };
+  std::vector<Key> heap_;
+  std::vector<Payload> payload_;
+  std::vector<std::uint32_t> free_;
   std::uint64_t seq_ = 0;
 };
 

@@ -1,6 +1,7 @@
 #include "sim/flow.h"
 
 #include <algorithm>
+#include <cmath>
 #include <limits>
 
 #include "sim/error.h"
@@ -18,31 +19,61 @@ FlowNetwork::FlowNetwork(Simulator& sim, std::string name) : sim_(sim), name_(st
 
 LinkId FlowNetwork::add_link(const std::string& name, double capacity, Tick latency) {
   HETSIM_CHECK(capacity > 0, "link " + name + " needs a positive capacity");
-  links_.push_back(
-      {name, capacity, latency, 0.0, &sim_.stats().time_average(name_ + "." + name + ".util")});
+  LinkState l;
+  l.name = name;
+  l.capacity = capacity;
+  l.latency = latency;
+  l.util = &sim_.stats().time_average(name_ + "." + name + ".util");
+  links_.push_back(std::move(l));
   return static_cast<LinkId>(links_.size() - 1);
 }
 
-bool FlowNetwork::active(FlowId f) const {
+FlowNetwork::FlowState* FlowNetwork::get(FlowId f) {
   std::uint32_t slot = static_cast<std::uint32_t>(f);
-  return slot < flows_.size() && flows_[slot].live && flows_[slot].gen == (f >> 32);
+  if (slot >= flows_.size()) return nullptr;
+  FlowState& s = flows_[slot];
+  return s.phase != Phase::kFree && s.gen == (f >> 32) ? &s : nullptr;
+}
+
+const FlowNetwork::FlowState* FlowNetwork::get(FlowId f) const {
+  return const_cast<FlowNetwork*>(this)->get(f);
+}
+
+bool FlowNetwork::active(FlowId f) const { return get(f) != nullptr; }
+
+bool FlowNetwork::paused(FlowId f) const {
+  const FlowState* s = get(f);
+  return s && s->phase == Phase::kPaused;
 }
 
 double FlowNetwork::rate(FlowId f) const {
-  return active(f) ? flows_[static_cast<std::uint32_t>(f)].rate : 0.0;
+  const FlowState* s = get(f);
+  return s ? s->rate : 0.0;
+}
+
+double FlowNetwork::weight(FlowId f) const {
+  const FlowState* s = get(f);
+  return s ? s->weight : 0.0;
 }
 
 double FlowNetwork::remaining(FlowId f) const {
-  if (!active(f)) return 0.0;
-  const FlowState& s = flows_[static_cast<std::uint32_t>(f)];
-  return std::max(0.0, s.remaining - s.rate * to_seconds(sim_.now() - last_));
+  const FlowState* s = get(f);
+  if (!s) return 0.0;
+  return std::max(0.0, s->remaining - s->rate * to_seconds(sim_.now() - s->since));
 }
 
 double FlowNetwork::link_load(LinkId l) const {
   double sum = 0;
-  for (std::uint32_t s : active_)
-    for (LinkId p : flows_[s].path)
-      if (p == l) sum += flows_[s].rate;
+  for (const User& u : links_[l].users) sum += flows_[u.flow].rate;
+  return sum;
+}
+
+double FlowNetwork::bytes_carried(LinkId l) const {
+  double sum = links_[l].bytes;
+  for (const User& u : links_[l].users) {
+    const FlowState& f = flows_[u.flow];
+    sum += std::min(f.remaining, f.rate * to_seconds(sim_.now() - f.since));
+  }
   return sum;
 }
 
@@ -55,9 +86,14 @@ double FlowNetwork::bottleneck(const std::vector<LinkId>& path) const {
   return b;
 }
 
+double FlowNetwork::path_bottleneck(const FlowState& f) const {
+  return std::min(bottleneck(f.path), f.cap > 0 ? f.cap : kInf);
+}
+
 FlowId FlowNetwork::start(Spec spec) {
   for (LinkId l : spec.path) HETSIM_CHECK(l < links_.size(), "flow over an unknown link");
   HETSIM_CHECK(spec.bytes >= 0 && spec.rate_cap >= 0, "flow with negative size or cap");
+  HETSIM_CHECK(spec.weight > 0 && std::isfinite(spec.weight), "flow weight must be positive");
   HETSIM_CHECK(!spec.path.empty() || spec.rate_cap > 0 || spec.bytes <= kResidueBytes,
                "a flow needs a link or a rate cap");
   if (spec.bytes <= kResidueBytes) {  // nothing to share: only the path latency applies
@@ -66,7 +102,6 @@ FlowId FlowNetwork::start(Spec spec) {
     if (spec.on_done) sim_.call_after(lat, std::move(spec.on_done));
     return 0;
   }
-  advance();
   std::uint32_t slot;
   if (!free_.empty()) {
     slot = free_.back();
@@ -74,132 +109,428 @@ FlowId FlowNetwork::start(Spec spec) {
   } else {
     slot = static_cast<std::uint32_t>(flows_.size());
     flows_.emplace_back();
+    flow_mark_.push_back(0);
   }
   FlowState& f = flows_[slot];
   f.path = std::move(spec.path);
+  f.pos.resize(f.path.size());
   f.remaining = spec.bytes;
+  f.since = sim_.now();
   f.cap = spec.rate_cap;
+  f.weight = spec.weight;
   f.rate = 0;
   f.latency = 0;
   for (LinkId l : f.path) f.latency += links_[l].latency;
-  f.bottleneck = std::min(bottleneck(f.path), f.cap > 0 ? f.cap : kInf);
-  f.live = true;
+  f.bottleneck = path_bottleneck(f);
+  f.phase = Phase::kRunning;
   f.on_done = std::move(spec.on_done);
   ++f.gen;
-  active_.push_back(slot);
-  solve();
+  ++f.version;
+  ++live_;
+  ++running_;
+  ++mark_;
+  attach(slot);
+  resolve();
   schedule_next();
   return (FlowId{f.gen} << 32) | slot;
 }
 
-void FlowNetwork::advance() {
-  Tick now = sim_.now();
-  if (now == last_) return;
-  double dt = to_seconds(now - last_);
-  for (std::uint32_t s : active_) {
-    FlowState& f = flows_[s];
-    double moved = std::min(f.remaining, f.rate * dt);
-    f.remaining -= moved;
-    for (LinkId l : f.path) links_[l].bytes += moved;
+double FlowNetwork::cancel(FlowId id) {
+  FlowState* f = get(id);
+  if (!f) return 0.0;
+  const auto slot = static_cast<std::uint32_t>(id);
+  const bool running = f->phase == Phase::kRunning;
+  ++mark_;
+  if (running) {
+    settle(*f);
+    detach(slot);
+    --running_;
   }
-  last_ = now;
+  const double left = f->remaining;
+  f->phase = Phase::kFree;
+  f->rate = 0;
+  ++f->version;
+  f->on_done = nullptr;
+  free_.push_back(slot);
+  --live_;
+  if (running) {
+    resolve();
+    schedule_next();
+  }
+  return left;
 }
 
-void FlowNetwork::solve() {
-  const std::size_t nl = links_.size();
-  cap_left_.assign(nl, 0.0);
-  unfixed_on_.assign(nl, 0);
-  for (std::size_t l = 0; l < nl; ++l) cap_left_[l] = links_[l].capacity;
-  fixed_.assign(active_.size(), 0);
-  std::size_t left = active_.size();
-  for (std::uint32_t s : active_)
-    for (LinkId l : flows_[s].path) ++unfixed_on_[l];
+bool FlowNetwork::pause(FlowId id) {
+  FlowState* f = get(id);
+  if (!f || f->phase != Phase::kRunning) return false;
+  ++mark_;
+  settle(*f);
+  detach(static_cast<std::uint32_t>(id));
+  f->phase = Phase::kPaused;
+  f->rate = 0;
+  ++f->version;
+  --running_;
+  resolve();
+  schedule_next();
+  return true;
+}
 
-  while (left > 0) {
-    double share = kInf;
-    for (std::size_t l = 0; l < nl; ++l)
-      if (unfixed_on_[l] > 0) share = std::min(share, cap_left_[l] / unfixed_on_[l]);
-    double min_cap = kInf;
-    for (std::size_t i = 0; i < active_.size(); ++i)
-      if (!fixed_[i] && flows_[active_[i]].cap > 0)
-        min_cap = std::min(min_cap, flows_[active_[i]].cap);
-    double level = std::min(share, min_cap);
-    HETSIM_CHECK(level < kInf, "unconstrained flow");
-    // Fix every flow that is capped at `level` or crosses a link saturated at `level`.
-    for (std::size_t i = 0; i < active_.size(); ++i) {
-      if (fixed_[i]) continue;
-      FlowState& f = flows_[active_[i]];
-      bool done = f.cap > 0 && f.cap <= level;
-      for (LinkId l : f.path)
-        if (cap_left_[l] / unfixed_on_[l] <= level) done = true;
-      if (!done) continue;
-      fixed_[i] = 1;
-      --left;
-      f.rate = level;
+bool FlowNetwork::resume(FlowId id) {
+  FlowState* f = get(id);
+  if (!f || f->phase != Phase::kPaused) return false;
+  ++mark_;
+  f->phase = Phase::kRunning;
+  f->since = sim_.now();
+  f->bottleneck = path_bottleneck(*f);
+  ++running_;
+  attach(static_cast<std::uint32_t>(id));
+  resolve();
+  schedule_next();
+  return true;
+}
+
+void FlowNetwork::set_weight(FlowId id, double weight) {
+  HETSIM_CHECK(weight > 0 && std::isfinite(weight), "flow weight must be positive");
+  FlowState* f = get(id);
+  if (!f || f->weight == weight) return;
+  if (f->phase == Phase::kRunning)
+    for (LinkId l : f->path) links_[l].weight_sum += weight - f->weight;
+  f->weight = weight;
+  if (f->phase != Phase::kRunning) return;
+  ++mark_;
+  seed_flow(static_cast<std::uint32_t>(id));
+  resolve();
+  schedule_next();
+}
+
+void FlowNetwork::set_rate_cap(FlowId id, double rate_cap) {
+  HETSIM_CHECK(rate_cap >= 0, "flow with a negative cap");
+  FlowState* f = get(id);
+  if (!f || f->cap == rate_cap) return;
+  HETSIM_CHECK(!f->path.empty() || rate_cap > 0, "a flow needs a link or a rate cap");
+  f->cap = rate_cap;
+  f->bottleneck = path_bottleneck(*f);
+  if (f->phase != Phase::kRunning) return;
+  ++mark_;
+  seed_flow(static_cast<std::uint32_t>(id));
+  resolve();
+  schedule_next();
+}
+
+void FlowNetwork::set_capacity(LinkId l, double capacity) {
+  HETSIM_CHECK(l < links_.size(), "capacity change of an unknown link");
+  HETSIM_CHECK(capacity >= 0 && std::isfinite(capacity),
+               "link " + links_[l].name + " needs a capacity of zero or more");
+  if (links_[l].capacity == capacity) return;
+  links_[l].capacity = capacity;
+  for (const User& u : links_[l].users) flows_[u.flow].bottleneck = path_bottleneck(flows_[u.flow]);
+  ++mark_;
+  seed_link(l);
+  resolve();
+  schedule_next();
+}
+
+void FlowNetwork::resolve_all() {
+  ++mark_;
+  for (LinkId l = 0; l < links_.size(); ++l) seed_link(l);
+  for (std::uint32_t s = 0; s < flows_.size(); ++s)
+    if (flows_[s].phase == Phase::kRunning) seed_flow(s);
+  resolve();
+  schedule_next();
+}
+
+void FlowNetwork::attach(std::uint32_t slot) {
+  FlowState& f = flows_[slot];
+  for (std::uint32_t k = 0; k < f.path.size(); ++k) {
+    LinkState& l = links_[f.path[k]];
+    f.pos[k] = static_cast<std::uint32_t>(l.users.size());
+    l.users.push_back({slot, k});
+    l.weight_sum += f.weight;
+  }
+  seed_flow(slot);
+}
+
+void FlowNetwork::detach(std::uint32_t slot) {
+  FlowState& f = flows_[slot];
+  for (std::uint32_t k = 0; k < f.path.size(); ++k) {
+    LinkState& l = links_[f.path[k]];
+    const User last = l.users.back();
+    l.users[f.pos[k]] = last;
+    flows_[last.flow].pos[last.hop] = f.pos[k];
+    l.users.pop_back();
+    l.weight_sum = l.users.empty() ? 0.0 : l.weight_sum - f.weight;
+    seed_link(f.path[k]);
+  }
+}
+
+void FlowNetwork::settle(FlowState& f) {
+  const Tick now = sim_.now();
+  if (now == f.since) return;
+  const double moved = std::min(f.remaining, f.rate * to_seconds(now - f.since));
+  f.remaining -= moved;
+  for (LinkId l : f.path) links_[l].bytes += moved;
+  f.since = now;
+}
+
+void FlowNetwork::seed_flow(std::uint32_t slot) {
+  if (flow_mark_[slot] == mark_) return;
+  flow_mark_[slot] = mark_;
+  comp_flows_.push_back(slot);
+}
+
+void FlowNetwork::seed_link(LinkId l) {
+  if (links_[l].mark == mark_) return;
+  links_[l].mark = mark_;
+  comp_links_.push_back(l);
+}
+
+// Grows the seeds (the flows and links a change touched, marked with mark_) to their
+// connected component, solves it and applies the rates that changed.
+void FlowNetwork::resolve() {
+  std::size_t li = 0, fi = 0;
+  while (li < comp_links_.size() || fi < comp_flows_.size()) {
+    for (; li < comp_links_.size(); ++li)
+      for (const User& u : links_[comp_links_[li]].users) seed_flow(u.flow);
+    for (; fi < comp_flows_.size(); ++fi)
+      for (LinkId l : flows_[comp_flows_[fi]].path) seed_link(l);
+  }
+  solve_component();
+  apply_rates();
+  comp_links_.clear();
+  comp_flows_.clear();
+}
+
+// Weighted progressive filling: raise a common level; a flow's rate is its weight times the
+// level until the flow meets its cap or a link on its path saturates, then it is fixed and the
+// rest keep rising. Each round fixes every flow capped at the round's level or crossing a link
+// saturated at it (shares as of the round's start). Small components scan their links each
+// round; large ones keep the links in a heap by the level at which they saturate.
+void FlowNetwork::solve_component() {
+  for (LinkId id : comp_links_) {
+    LinkState& l = links_[id];
+    l.left = l.capacity;
+    l.wsum = l.weight_sum;
+    l.unfixed = static_cast<std::uint32_t>(l.users.size());
+    ++l.version;
+  }
+  capped_.clear();
+  for (std::uint32_t s : comp_flows_) {
+    FlowState& f = flows_[s];
+    f.fixed = false;
+    f.next_rate = 0;
+    if (f.cap > 0) capped_.emplace_back(f.cap / f.weight, s);
+  }
+  if (capped_.size() > 1) std::sort(capped_.begin(), capped_.end());
+  std::size_t left = comp_flows_.size(), ci = 0;
+  // The lowest cap / weight among flows not yet fixed (infinite if none).
+  auto next_cap_level = [&] {
+    while (ci < capped_.size() && flows_[capped_[ci].second].fixed) ++ci;
+    return ci < capped_.size() ? capped_[ci].first : kInf;
+  };
+  auto fix_capped = [&](double level) {
+    for (; ci < capped_.size() && capped_[ci].first <= level; ++ci) {
+      FlowState& f = flows_[capped_[ci].second];
+      if (f.fixed) continue;
+      f.fixed = true;
+      f.next_rate = f.cap;
+      fixing_.push_back(capped_[ci].second);
     }
-    for (std::size_t i = 0; i < active_.size(); ++i) {
-      if (fixed_[i] != 1) continue;
-      fixed_[i] = 2;
-      FlowState& f = flows_[active_[i]];
-      for (LinkId l : f.path) {
-        cap_left_[l] = std::max(0.0, cap_left_[l] - f.rate);
-        --unfixed_on_[l];
+  };
+  auto fix_users = [&](LinkId id, double level) {
+    for (const User& u : links_[id].users) {
+      FlowState& f = flows_[u.flow];
+      if (f.fixed) continue;
+      f.fixed = true;
+      f.next_rate = f.weight * level;
+      fixing_.push_back(u.flow);
+    }
+  };
+  // Takes the fixed flows' rates off their links; `touched` collects the links that changed.
+  auto release = [&](std::vector<LinkId>* touched) {
+    for (std::uint32_t s : fixing_) {
+      const FlowState& f = flows_[s];
+      for (LinkId id : f.path) {
+        LinkState& l = links_[id];
+        l.left = std::max(0.0, l.left - f.next_rate);
+        l.wsum -= f.weight;
+        --l.unfixed;
+        if (touched && !l.touched) {
+          l.touched = true;
+          touched->push_back(id);
+        }
       }
     }
-  }
-  Tick now = sim_.now();
-  std::vector<double>& load = cap_left_;  // reuse: now holds the load per link
-  load.assign(nl, 0.0);
-  for (std::uint32_t s : active_) {
-    const FlowState& f = flows_[s];
-    max_ratio_ = std::max(max_ratio_, f.rate / f.bottleneck);
-    for (LinkId l : f.path) load[l] += f.rate;
-  }
-  for (std::size_t l = 0; l < nl; ++l) {
-    HETSIM_CHECK(load[l] <= links_[l].capacity * (1 + 1e-9),
-                 "link " + links_[l].name + " oversubscribed");
-    const double util = load[l] / links_[l].capacity;
-    if (links_[l].util->current() != util) {
-      links_[l].util->set(now, util);
-      if (auto* tr = sim_.trace()) tr->counter(name_ + "." + links_[l].name, "util", now, util);
+    left -= fixing_.size();
+  };
+
+  constexpr std::size_t kScanLinks = 32;
+  if (comp_links_.size() <= kScanLinks) {
+    while (left > 0) {
+      double level = next_cap_level();
+      for (LinkId id : comp_links_) {
+        const LinkState& l = links_[id];
+        if (l.unfixed > 0) level = std::min(level, l.left / l.wsum);
+      }
+      HETSIM_CHECK(level < kInf, "unconstrained flow");
+      fixing_.clear();
+      fix_capped(level);
+      for (LinkId id : comp_links_) {
+        const LinkState& l = links_[id];
+        if (l.unfixed > 0 && l.left / l.wsum <= level) fix_users(id, level);
+      }
+      release(nullptr);
     }
+    return;
+  }
+
+  auto later = [](const Level& a, const Level& b) {
+    return a.share > b.share || (a.share == b.share && a.link > b.link);
+  };
+  levels_.clear();
+  for (LinkId id : comp_links_) {
+    const LinkState& l = links_[id];
+    if (l.unfixed > 0) levels_.push_back({l.left / l.wsum, id, l.version});
+  }
+  std::make_heap(levels_.begin(), levels_.end(), later);
+  auto drop_stale_levels = [&] {
+    while (!levels_.empty() && links_[levels_.front().link].version != levels_.front().version) {
+      std::pop_heap(levels_.begin(), levels_.end(), later);
+      levels_.pop_back();
+    }
+  };
+  std::vector<LinkId>& touched = comp_links_;  // appended after the component's own links
+  const std::size_t own_links = comp_links_.size();
+  while (left > 0) {
+    drop_stale_levels();
+    double level = next_cap_level();
+    if (!levels_.empty()) level = std::min(level, levels_.front().share);
+    HETSIM_CHECK(level < kInf, "unconstrained flow");
+    fixing_.clear();
+    fix_capped(level);
+    for (drop_stale_levels(); !levels_.empty() && levels_.front().share <= level;
+         drop_stale_levels()) {
+      const LinkId id = levels_.front().link;
+      std::pop_heap(levels_.begin(), levels_.end(), later);
+      levels_.pop_back();
+      fix_users(id, level);
+      ++links_[id].version;
+    }
+    release(&touched);
+    for (std::size_t i = own_links; i < touched.size(); ++i) {
+      LinkState& l = links_[touched[i]];
+      l.touched = false;
+      ++l.version;
+      if (l.unfixed > 0) {
+        levels_.push_back({l.left / l.wsum, touched[i], l.version});
+        std::push_heap(levels_.begin(), levels_.end(), later);
+      }
+    }
+    touched.resize(own_links);
+  }
+}
+
+void FlowNetwork::apply_rates() {
+  const Tick now = sim_.now();
+  for (std::uint32_t s : comp_flows_) {
+    FlowState& f = flows_[s];
+    if (f.bottleneck > 0) max_ratio_ = std::max(max_ratio_, f.next_rate / f.bottleneck);
+    if (f.next_rate == f.rate && f.since != now) continue;  // its completion stands
+    settle(f);
+    f.rate = f.next_rate;
+    ++f.version;
+    push_completion(s);
+  }
+  for (LinkId id : comp_links_) {
+    LinkState& l = links_[id];
+    const double load = link_load(id);
+    HETSIM_CHECK(load <= l.capacity * (1 + 1e-9), "link " + l.name + " oversubscribed");
+    const double util = l.capacity > 0 ? load / l.capacity : (load > 0 ? 1.0 : 0.0);
+    if (l.util->current() != util) {
+      l.util->set(now, util);
+      if (auto* tr = sim_.trace()) tr->counter(name_ + "." + l.name, "util", now, util);
+    }
+  }
+}
+
+namespace {
+bool later_completion(Tick a_at, std::uint32_t a_flow, Tick b_at, std::uint32_t b_flow) {
+  return a_at > b_at || (a_at == b_at && a_flow > b_flow);
+}
+}  // namespace
+
+void FlowNetwork::push_completion(std::uint32_t slot) {
+  const FlowState& f = flows_[slot];
+  Tick at;
+  if (f.remaining <= kResidueBytes) {
+    at = f.since;
+  } else {
+    if (!(f.rate > 0)) return;
+    const Tick t = transfer_time(f.remaining, f.rate);
+    if (t >= kMaxTick - f.since) return;  // ends beyond the time range
+    at = f.since + t;
+  }
+  auto later = [](const Completion& a, const Completion& b) {
+    return later_completion(a.at, a.flow, b.at, b.flow);
+  };
+  // Rebuild once stale entries outnumber live ones, so the heap stays O(running flows).
+  if (heap_.size() > 2 * running_ + 64) {
+    heap_.erase(
+        std::remove_if(heap_.begin(), heap_.end(),
+                       [&](const Completion& c) { return flows_[c.flow].version != c.version; }),
+        heap_.end());
+    std::make_heap(heap_.begin(), heap_.end(), later);
+  }
+  heap_.push_back({at, slot, f.version});
+  std::push_heap(heap_.begin(), heap_.end(), later);
+}
+
+void FlowNetwork::drop_stale() {
+  auto later = [](const Completion& a, const Completion& b) {
+    return later_completion(a.at, a.flow, b.at, b.flow);
+  };
+  while (!heap_.empty() && flows_[heap_.front().flow].version != heap_.front().version) {
+    std::pop_heap(heap_.begin(), heap_.end(), later);
+    heap_.pop_back();
   }
 }
 
 void FlowNetwork::schedule_next() {
   ++epoch_;
-  Tick best = kMaxTick;
-  for (std::uint32_t s : active_) {
-    const FlowState& f = flows_[s];
-    Tick t = f.remaining <= kResidueBytes ? 0 : transfer_time(f.remaining, f.rate);
-    best = std::min(best, t);
-  }
-  if (best >= kMaxTick - sim_.now()) return;  // nothing ends within the time range
-  sim_.after<&FlowNetwork::on_timer>(best, this, epoch_, kPrioFirst);
+  drop_stale();
+  if (heap_.empty()) return;
+  sim_.at<&FlowNetwork::on_timer>(heap_.front().at, this, epoch_, kPrioFirst);
 }
 
 void FlowNetwork::on_timer(std::uint64_t epoch) {
   if (epoch != epoch_) return;  // superseded by a later re-solve
-  advance();
-  std::vector<std::uint32_t> done;
-  for (std::size_t i = 0; i < active_.size();) {
-    FlowState& f = flows_[active_[i]];
-    if (f.remaining <= kResidueBytes) {
-      done.push_back(active_[i]);
-      active_[i] = active_.back();
-      active_.pop_back();
-    } else {
-      ++i;
-    }
+  auto later = [](const Completion& a, const Completion& b) {
+    return later_completion(a.at, a.flow, b.at, b.flow);
+  };
+  const Tick now = sim_.now();
+  std::vector<std::uint32_t>& done = done_;
+  done.clear();
+  for (drop_stale(); !heap_.empty() && heap_.front().at <= now; drop_stale()) {
+    done.push_back(heap_.front().flow);
+    std::pop_heap(heap_.begin(), heap_.end(), later);
+    heap_.pop_back();
   }
   // Deterministic callback order: by slot.
   std::sort(done.begin(), done.end());
-  solve();
+  ++mark_;
+  for (std::uint32_t s : done) {
+    FlowState& f = flows_[s];
+    settle(f);
+    detach(s);
+    f.phase = Phase::kFree;
+    f.rate = 0;
+    ++f.version;
+    --running_;
+    --live_;
+  }
+  resolve();
   schedule_next();
   for (std::uint32_t s : done) {
     FlowState& f = flows_[s];
-    f.live = false;
-    f.rate = 0;
     auto cb = std::move(f.on_done);
     f.on_done = nullptr;
     free_.push_back(s);

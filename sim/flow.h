@@ -1,8 +1,15 @@
 #pragma once
 // Bandwidth sharing. Links have a capacity in bytes/s; a transfer is a flow of bytes over a
-// path of links, optionally capped by its agent (one core's memcpy rate, one DMA queue).
-// Concurrent flows share links max-min fairly (progressive filling); rates are re-solved
-// only when a flow starts or ends, and only one completion event is pending at a time.
+// path of links, optionally capped by its agent (one core's memcpy rate, one DMA queue) and
+// weighted (weighted max-min: on a shared bottleneck, rates are proportional to weights).
+// Flows can be cancelled, paused and resumed, re-weighted and re-capped, and link capacities
+// can change at run time.
+//
+// A change re-solves only the connected part of the network it touches (the links and flows
+// reachable from the changed ones through shared links); every other flow keeps its rate, its
+// progress is not touched (it is brought up to date lazily, when its own rate changes) and its
+// completion stays where it is in a heap of completion times. One completion event is pending
+// at a time.
 #include <cstdint>
 #include <functional>
 #include <string>
@@ -25,24 +32,41 @@ class FlowNetwork {
   const std::string& link_name(LinkId l) const { return links_[l].name; }
   double capacity(LinkId l) const { return links_[l].capacity; }
   Tick latency(LinkId l) const { return links_[l].latency; }
-  // Bytes carried so far (brought up to date at every flow start and end).
-  double bytes_carried(LinkId l) const { return links_[l].bytes; }
+  // Changes a link's capacity from now on (0 stalls the flows over it) and re-solves the
+  // flows that share a link with it, directly or through other flows.
+  void set_capacity(LinkId l, double capacity_bytes_per_sec);
+  // Bytes carried up to now.
+  double bytes_carried(LinkId l) const;
 
   struct Spec {
     std::vector<LinkId> path;
     double bytes = 0;
     double rate_cap = 0;  // bytes/s, 0 = no cap beyond the links
     std::function<void()> on_done;
+    double weight = 1;  // share of a common bottleneck relative to other flows
   };
   // A link listed twice in a path carries the flow twice (a copy within one DRAM node
   // reads and writes it). The callback fires when the last byte has crossed the path and the
   // path's summed latency has elapsed.
   FlowId start(Spec spec);
+  // Stops a flow without firing its callback; returns the bytes it had not moved (0 if the
+  // flow is not active). Bytes already moved stay counted on its links.
+  double cancel(FlowId f);
+  // A paused flow keeps its remaining bytes and takes no bandwidth until resumed.
+  // Both return false when the flow is not active or already in the requested state.
+  bool pause(FlowId f);
+  bool resume(FlowId f);
+  void set_weight(FlowId f, double weight);
+  void set_rate_cap(FlowId f, double rate_cap);
+
+  // Active = started, not finished and not cancelled (paused flows are active).
   bool active(FlowId f) const;
+  bool paused(FlowId f) const;
   double rate(FlowId f) const;
+  double weight(FlowId f) const;
   // Bytes the flow still has to move at the current time (0 once it is done).
   double remaining(FlowId f) const;
-  std::size_t active_count() const { return active_.size(); }
+  std::size_t active_count() const { return live_; }
   // Sum of current rates over a link.
   double link_load(LinkId l) const;
   // Smallest capacity / occurrences over a path: an upper bound on any flow over it.
@@ -50,25 +74,61 @@ class FlowNetwork {
   // Largest rate a flow has ever had divided by its path's bottleneck (<= 1 by construction).
   double max_bottleneck_ratio() const { return max_ratio_; }
 
+  // Re-solves every flow from scratch; rates must not change (tests compare the incremental
+  // solve against it).
+  void resolve_all();
+
  private:
+  struct User {  // one occurrence of a flow on a link
+    std::uint32_t flow;
+    std::uint32_t hop;  // index in the flow's path
+  };
   struct LinkState {
     std::string name;
     double capacity;
     Tick latency;
-    double bytes = 0;
+    double bytes = 0;  // moved by flows up to their last settlement
     TimeAverage* util;
+    std::vector<User> users;
+    double weight_sum = 0;  // of the users, kept up to date as flows attach and detach
+    // Solver scratch.
+    double left = 0, wsum = 0;
+    std::uint32_t unfixed = 0, version = 0;
+    std::uint64_t mark = 0;
+    bool touched = false;
   };
+  enum class Phase : std::uint8_t { kFree, kRunning, kPaused };
   struct FlowState {
     std::vector<LinkId> path;
-    double remaining = 0, rate = 0, cap = 0, bottleneck = 0;
+    std::vector<std::uint32_t> pos;  // index of each hop in its link's users
+    double remaining = 0;            // at time `since`
+    Tick since = 0;
+    double rate = 0, cap = 0, weight = 1, bottleneck = 0;
     Tick latency = 0;
-    std::uint32_t gen = 0;
-    bool live = false;
+    std::uint32_t gen = 0, version = 0;
+    Phase phase = Phase::kFree;
+    double next_rate = 0;
+    bool fixed = false;
     std::function<void()> on_done;
   };
+  struct Completion {
+    Tick at;
+    std::uint32_t flow, version;
+  };
 
-  void advance();
-  void solve();
+  FlowState* get(FlowId f);
+  const FlowState* get(FlowId f) const;
+  double path_bottleneck(const FlowState& f) const;
+  void attach(std::uint32_t slot);
+  void detach(std::uint32_t slot);
+  void settle(FlowState& f);
+  void seed_flow(std::uint32_t slot);
+  void seed_link(LinkId l);
+  void resolve();
+  void solve_component();
+  void apply_rates();
+  void push_completion(std::uint32_t slot);
+  void drop_stale();
   void schedule_next();
   void on_timer(std::uint64_t epoch);
 
@@ -76,15 +136,28 @@ class FlowNetwork {
   std::string name_;
   std::vector<LinkState> links_;
   std::vector<FlowState> flows_;
+  std::vector<std::uint64_t> flow_mark_;  // beside flows_, dense: the component search reads it
   std::vector<std::uint32_t> free_;
-  std::vector<std::uint32_t> active_;
-  Tick last_ = 0;
+  std::size_t live_ = 0, running_ = 0;
   std::uint64_t epoch_ = 0;
   double max_ratio_ = 0;
-  // Scratch for the solver, kept to avoid reallocating.
-  std::vector<double> cap_left_;
-  std::vector<std::uint32_t> unfixed_on_;
-  std::vector<char> fixed_;
+  // Completion times of running flows; entries of flows whose rate changed since are stale
+  // (their version differs) and are dropped when they surface or when the heap is rebuilt.
+  std::vector<Completion> heap_;
+  // The connected part of the network the pending changes touch.
+  std::uint64_t mark_ = 0;
+  std::vector<LinkId> comp_links_;
+  std::vector<std::uint32_t> comp_flows_;
+  // Solver scratch.
+  struct Level {
+    double share;
+    LinkId link;
+    std::uint32_t version;
+  };
+  std::vector<Level> levels_;
+  std::vector<std::pair<double, std::uint32_t>> capped_;
+  std::vector<std::uint32_t> fixing_;
+  std::vector<std::uint32_t> done_;  // flows ending at this instant (on_timer)
 };
 
 }  // namespace sim

@@ -28,7 +28,7 @@ void Simulator::run_callback(void* self, std::uint64_t slot) {
 Tick Simulator::run(Tick until) {
   stop_requested_ = false;
   while (!queue_.empty() && !stop_requested_) {
-    if (queue_.top().time > until) {
+    if (queue_.top_time() > until) {
       now_ = until;
       return now_;
     }

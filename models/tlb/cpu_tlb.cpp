@@ -7,56 +7,98 @@ namespace models {
 TlbArray::TlbArray(std::size_t entries, std::size_t ways)
     : sets_(std::max<std::size_t>(1, ways ? entries / ways : 1)),
       ways_(ways ? std::min(ways, entries) : entries),
-      e_(sets_ * ways_) {}
-
-std::size_t TlbArray::set_of(const TlbKey& k) const {
-  if (sets_ == 1) return 0;
-  std::uint64_t h =
-      (k.vpn ^ (static_cast<std::uint64_t>(k.page_shift) << 58)) * 0x9e3779b97f4a7c15ULL;
-  return static_cast<std::size_t>((h >> 32) % sets_);
+      stride_(3 * ways_ + (ways_ + 7) / 8),
+      w_(ways_ ? sets_ * stride_ : 0, 0) {
+  for (std::size_t s = 0; s < (ways_ ? sets_ : 0); ++s)
+    for (std::size_t w = 0; w < ways_; ++w) tags(s)[w] = kEmpty;
+  if ((sets_ & (sets_ - 1)) == 0)
+    set_mask_ = sets_ - 1;
+  else
+    set_magic_ = ~std::uint64_t{0} / sets_ + 1;
 }
 
-TlbArray::Entry* TlbArray::find(const TlbKey& k, std::uint32_t epoch) {
-  Entry* s = e_.data() + set_of(k) * ways_;
+// The set is (hash >> 32) mod sets; the mask and the fastmod below both compute exactly that.
+std::size_t TlbArray::set_of(const TlbKey& k) const {
+  if (sets_ == 1) return 0;
+  const std::uint64_t h =
+      ((k.vpn ^ (static_cast<std::uint64_t>(k.page_shift) << 58)) * 0x9e3779b97f4a7c15ULL) >> 32;
+  if (set_magic_ == 0) return static_cast<std::size_t>(h & set_mask_);
+  const std::uint64_t low = set_magic_ * h;
+  return static_cast<std::size_t>((static_cast<unsigned __int128>(low) * sets_) >> 64);
+}
+
+std::size_t TlbArray::find(std::size_t set, const TlbKey& k, std::uint64_t t) {
+  const std::uint64_t* v = vpn(set);
+  for (std::size_t w = 0; w < ways_; ++w)
+    if (v[w] == k.vpn && tags(set)[w] == t &&
+        shifts(set)[w] == static_cast<std::uint8_t>(k.page_shift))
+      return w;
+  return kNone;
+}
+
+void TlbArray::fill(std::size_t set, const TlbKey& k, std::uint64_t t) {
+  const std::uint64_t* tg = tags(set);
+  std::uint64_t* st = stamps(set);
+  std::size_t victim = 0;
   for (std::size_t w = 0; w < ways_; ++w) {
-    Entry& e = s[w];
-    if (e.asid == k.asid && e.vpn == k.vpn && e.shift == static_cast<std::uint32_t>(k.page_shift) &&
-        e.epoch == epoch)
-      return &e;
+    if (tg[w] == kEmpty) {
+      victim = w;
+      break;
+    }
+    if (st[w] < st[victim]) victim = w;
   }
-  return nullptr;
+  vpn(set)[victim] = k.vpn;
+  tags(set)[victim] = t;
+  shifts(set)[victim] = static_cast<std::uint8_t>(k.page_shift);
+  st[victim] = ++clock_;
+}
+
+void TlbArray::clear(std::size_t set, std::size_t way) {
+  vpn(set)[way] = 0;
+  tags(set)[way] = kEmpty;
+  stamps(set)[way] = 0;
+  shifts(set)[way] = 0;
 }
 
 bool TlbArray::touch(const TlbKey& k, std::uint32_t epoch) {
-  Entry* e = find(k, epoch);
-  if (!e) return false;
-  e->stamp = ++clock_;
+  if (w_.empty()) return false;
+  const std::size_t set = set_of(k);
+  const std::size_t w = find(set, k, tag(k, epoch));
+  if (w == kNone) return false;
+  stamps(set)[w] = ++clock_;
   return true;
 }
 
 void TlbArray::insert(const TlbKey& k, std::uint32_t epoch) {
-  if (e_.empty() || touch(k, epoch)) return;
-  Entry* s = e_.data() + set_of(k) * ways_;
-  Entry* victim = s;
-  for (std::size_t w = 0; w < ways_; ++w) {
-    if (s[w].asid < 0) {
-      victim = &s[w];
-      break;
-    }
-    if (s[w].stamp < victim->stamp) victim = &s[w];
+  if (w_.empty()) return;
+  const std::size_t set = set_of(k);
+  const std::uint64_t t = tag(k, epoch);
+  const std::size_t w = find(set, k, t);
+  if (w != kNone) {
+    stamps(set)[w] = ++clock_;
+    return;
   }
-  *victim = Entry{k.vpn, k.asid, epoch, static_cast<std::uint32_t>(k.page_shift), ++clock_};
+  fill(set, k, t);
+}
+
+void TlbArray::insert_absent(const TlbKey& k, std::uint32_t epoch) {
+  if (!w_.empty()) fill(set_of(k), k, tag(k, epoch));
 }
 
 bool TlbArray::erase(const TlbKey& k, std::uint32_t epoch) {
-  Entry* e = find(k, epoch);
-  if (!e) return false;
-  *e = Entry{};
+  if (w_.empty()) return false;
+  const std::size_t set = set_of(k);
+  const std::size_t w = find(set, k, tag(k, epoch));
+  if (w == kNone) return false;
+  clear(set, w);
   return true;
 }
 
 bool TlbArray::contains(const TlbKey& k, std::uint32_t epoch) const {
-  return const_cast<TlbArray*>(this)->find(k, epoch) != nullptr;
+  if (w_.empty()) return false;
+  auto* self = const_cast<TlbArray*>(this);
+  const std::size_t set = set_of(k);
+  return self->find(set, k, tag(k, epoch)) != kNone;
 }
 
 CpuTlb::CpuTlb(const TlbGeometry& g)
@@ -67,11 +109,11 @@ CpuTlb::Outcome CpuTlb::access(const TlbKey& k) {
   if (l1_.touch(k, ep)) return Outcome::L1Hit;
   // The first level refills from the second (or the walk); both keep the entry.
   if (l2_.touch(k, ep)) {
-    l1_.insert(k, ep);
+    l1_.insert_absent(k, ep);
     return Outcome::L2Hit;
   }
-  l2_.insert(k, ep);
-  l1_.insert(k, ep);
+  l2_.insert_absent(k, ep);
+  l1_.insert_absent(k, ep);
   return Outcome::Miss;
 }
 

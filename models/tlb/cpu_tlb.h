@@ -29,28 +29,44 @@ struct TlbKey {
 };
 
 // A set-associative array with LRU replacement inside each set (one set: fully associative).
+// Each set is one contiguous block of 64-bit words: the ways' virtual page numbers, then
+// their asid|epoch tags, then their LRU stamps, then their page sizes packed eight to a word.
+// A lookup scans one row of page numbers; a refill reads the next two rows of the same
+// block; an entry takes 25 bytes.
 class TlbArray {
  public:
   TlbArray(std::size_t entries, std::size_t ways);
   // True on a hit (and refreshes it).
   bool touch(const TlbKey& k, std::uint32_t epoch);
   void insert(const TlbKey& k, std::uint32_t epoch);
+  // insert() for a key the caller has just seen miss: no second lookup.
+  void insert_absent(const TlbKey& k, std::uint32_t epoch);
   bool erase(const TlbKey& k, std::uint32_t epoch);
   bool contains(const TlbKey& k, std::uint32_t epoch) const;
+  std::size_t bytes() const { return w_.size() * sizeof(std::uint64_t); }
 
  private:
-  struct Entry {
-    std::uint64_t vpn = 0;
-    std::int32_t asid = -1;  // -1: empty
-    std::uint32_t epoch = 0;
-    std::uint32_t shift = 0;
-    std::uint64_t stamp = 0;
-  };
+  static constexpr std::size_t kNone = ~std::size_t{0};
+  static constexpr std::uint64_t kEmpty = ~std::uint64_t{0};  // tag word of an empty way
+  static std::uint64_t tag(const TlbKey& k, std::uint32_t epoch) {
+    return (std::uint64_t{static_cast<std::uint32_t>(k.asid)} << 32) | epoch;
+  }
+  // Word offsets inside a set's block.
+  std::uint64_t* vpn(std::size_t set) { return w_.data() + set * stride_; }
+  std::uint64_t* tags(std::size_t set) { return vpn(set) + ways_; }
+  std::uint64_t* stamps(std::size_t set) { return vpn(set) + 2 * ways_; }
+  std::uint8_t* shifts(std::size_t set) {
+    return reinterpret_cast<std::uint8_t*>(vpn(set) + 3 * ways_);
+  }
   std::size_t set_of(const TlbKey& k) const;
-  Entry* find(const TlbKey& k, std::uint32_t epoch);
-  std::size_t sets_, ways_;
+  std::size_t find(std::size_t set, const TlbKey& k, std::uint64_t tag);
+  void fill(std::size_t set, const TlbKey& k, std::uint64_t tag);
+  void clear(std::size_t set, std::size_t way);
+  std::size_t sets_, ways_, stride_;
+  std::uint64_t set_mask_ = 0;   // sets - 1 when sets is a power of two
+  std::uint64_t set_magic_ = 0;  // otherwise: exact division-free modulo (Lemire's fastmod)
   std::uint64_t clock_ = 0;
-  std::vector<Entry> e_;
+  std::vector<std::uint64_t> w_;
 };
 
 class CpuTlb {

@@ -208,13 +208,17 @@ class MunmapStorm : public sim::Workload, public CpuExec::Observer {
   void schedule_unit(int i) {
     PerCpu& c = cpus_[static_cast<std::size_t>(i)];
     const std::uint64_t tok = ++c.token;
-    ctx_.sim().call_at(c.unit_end, [this, i, tok] {
-      PerCpu& cc = cpus_[static_cast<std::size_t>(i)];
-      if (cc.token != tok || !cc.running) return;
-      cc.running = false;
-      ++units_;
-      begin_unit(i);
-    });
+    // A typed event, not a closure: the CPU index and its token share the argument.
+    ctx_.sim().at<&MunmapStorm::end_unit>(c.unit_end, this, (tok << kCpuBits) | unsigned(i));
+  }
+  static constexpr int kCpuBits = 24;
+  void end_unit(std::uint64_t arg) {
+    const int i = static_cast<int>(arg & ((1u << kCpuBits) - 1));
+    PerCpu& c = cpus_[static_cast<std::size_t>(i)];
+    if ((c.token & ((1ULL << (64 - kCpuBits)) - 1)) != (arg >> kCpuBits) || !c.running) return;
+    c.running = false;
+    ++units_;
+    begin_unit(i);
   }
   void pause(int i) {
     PerCpu& c = cpus_[static_cast<std::size_t>(i)];

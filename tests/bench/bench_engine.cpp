@@ -1,8 +1,12 @@
-// Google Benchmark figures for the engine: event scheduling, PHOLD, flow re-solves.
+// Google Benchmark figures for the engine: event scheduling and PHOLD (flows: bench_flow.cpp).
 #include <benchmark/benchmark.h>
 
+#include <queue>
+#include <string>
+#include <vector>
+
 #include "sim/bench/phold.h"
-#include "sim/flow.h"
+#include "sim/rng.h"
 #include "sim/simulator.h"
 
 namespace {
@@ -36,30 +40,70 @@ void BM_ScheduleAndFire(benchmark::State& st) {
 }
 BENCHMARK(BM_ScheduleAndFire)->Arg(16)->Arg(1024)->Arg(65536)->Unit(benchmark::kMillisecond);
 
+// About 8 M events per run whatever the width: W * W * 4 messages, one hop per ns.
+sim::Tick phold_stop(int w) {
+  return w <= 10 ? 20 * sim::kUs : w <= 100 ? 200 * sim::kNs : 20 * sim::kNs;
+}
+
 void BM_Phold(benchmark::State& st) {
   const int w = static_cast<int>(st.range(0));
   for (auto _ : st) {
-    auto r = sim::run_phold(w, w, w <= 10 ? 20 * sim::kUs : 2 * sim::kUs);
+    auto r = sim::run_phold(w, w, phold_stop(w));
     st.SetItemsProcessed(st.items_processed() + static_cast<std::int64_t>(r.events));
   }
 }
-BENCHMARK(BM_Phold)->Arg(10)->Arg(100)->Unit(benchmark::kMillisecond);
+BENCHMARK(BM_Phold)->Arg(10)->Arg(100)->Arg(316)->Unit(benchmark::kMillisecond);
 
-// A start-and-finish cycle of one flow among `range(0)` long-lived flows over shared links.
-void BM_FlowResolve(benchmark::State& st) {
-  const int n = static_cast<int>(st.range(0));
-  sim::Simulator s;
-  sim::FlowNetwork net(s);
-  std::vector<sim::LinkId> links;
-  for (int i = 0; i < 16; ++i) links.push_back(net.add_link("l" + std::to_string(i), 1e10));
-  for (int i = 0; i < n; ++i)
-    net.start({{links[i % 16], links[(i * 7 + 3) % 16]}, 1e18, 0, nullptr});
+// The reference for BM_Phold: the same PHOLD shape (torus, 4 messages per node, 1 ns links,
+// one random stream per node) on a bare std::priority_queue of (time, sequence, node,
+// message), with no engine around it. Items/s of the two compare directly.
+void BM_PholdBareHeap(benchmark::State& st) {
+  const int w = static_cast<int>(st.range(0));
+  const sim::Tick stop = phold_stop(w);
+  struct Ev {
+    sim::Tick time;
+    std::uint64_t seq;
+    std::uint32_t node;
+    std::uint64_t msg;
+    bool operator>(const Ev& o) const { return time > o.time || (time == o.time && seq > o.seq); }
+  };
   for (auto _ : st) {
-    net.start({{links[0], links[5]}, 1e3, 0, nullptr});
-    s.run(s.now() + sim::kMs);
+    const std::size_t n = static_cast<std::size_t>(w) * static_cast<std::size_t>(w);
+    std::vector<sim::Rng> rng;
+    rng.reserve(n);
+    for (int y = 0; y < w; ++y)
+      for (int x = 0; x < w; ++x)
+        rng.emplace_back(1, "phold." + std::to_string(x) + "." + std::to_string(y));
+    std::priority_queue<Ev, std::vector<Ev>, std::greater<Ev>> q;
+    std::uint64_t seq = 0, id = 0, events = 0;
+    for (std::uint32_t i = 0; i < n; ++i)
+      for (int m = 0; m < 4; ++m) q.push({0, seq++, i, id++});
+    while (!q.empty() && q.top().time <= stop) {
+      const Ev e = q.top();
+      q.pop();
+      ++events;
+      const int x = static_cast<int>(e.node) % w, y = static_cast<int>(e.node) / w;
+      int nx = x, ny = y;
+      switch (rng[e.node].below(4)) {
+        case 0:
+          nx = (x + 1) % w;
+          break;
+        case 1:
+          nx = (x - 1 + w) % w;
+          break;
+        case 2:
+          ny = (y + 1) % w;
+          break;
+        default:
+          ny = (y - 1 + w) % w;
+          break;
+      }
+      q.push({e.time + sim::kNs, seq++, static_cast<std::uint32_t>(ny * w + nx), e.msg});
+    }
+    benchmark::DoNotOptimize(events);
+    st.SetItemsProcessed(st.items_processed() + static_cast<std::int64_t>(events));
   }
-  st.SetItemsProcessed(st.iterations());
 }
-BENCHMARK(BM_FlowResolve)->Arg(8)->Arg(64)->Arg(512);
+BENCHMARK(BM_PholdBareHeap)->Arg(10)->Arg(100)->Arg(316)->Unit(benchmark::kMillisecond);
 
 }  // namespace

@@ -41,4 +41,29 @@ TEST(EventQueue, PopsInTotalOrderUnderRandomPushes) {
   }
 }
 
+TEST(EventQueue, PayloadsFollowTheirKeysWhenSlotsAreReused) {
+  // Interleaved pushes and pops reuse payload slots; every popped event must carry the
+  // handler argument it was pushed with, and pops never go back in time.
+  sim::EventQueue q;
+  std::vector<sim::Tick> time_of;
+  std::uint64_t x = 99;
+  sim::Tick now = 0;
+  for (int round = 0; round < 2000; ++round) {
+    x = x * 6364136223846793005ULL + 1442695040888963407ULL;
+    const int pushes = static_cast<int>((x >> 40) % 4);
+    for (int i = 0; i < pushes; ++i) {
+      const sim::Tick t = now + (x >> (20 + i)) % 50;
+      q.push(t, sim::kPrioDefault, nullptr, &time_of, time_of.size());
+      time_of.push_back(t);
+    }
+    if (!q.empty() && (x >> 30) % 3 != 0) {
+      const sim::Event e = q.pop();
+      ASSERT_GE(e.time, now);
+      ASSERT_EQ(e.obj, &time_of);
+      ASSERT_EQ(e.time, time_of[e.arg]);
+      now = e.time;
+    }
+  }
+}
+
 }  // namespace

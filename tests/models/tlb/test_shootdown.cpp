@@ -1,7 +1,10 @@
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <memory>
 #include <string>
+#include <tuple>
+#include <utility>
 #include <vector>
 
 #include "models/machine/machine.h"
@@ -84,6 +87,49 @@ TEST(CpuTlb, CapacityBoundsReach) {
     for (std::uint64_t v = 0; v < 8; ++v)
       misses += t.access({0, 21, v}) == models::CpuTlb::Outcome::Miss;
   EXPECT_EQ(misses, 8);
+}
+
+// Set-associative LRU as the model describes it: set = (hash >> 32) mod sets, least
+// recently used way replaced. Checked against the array for a power-of-two set count (mask)
+// and others (division-free modulo), with hits, refills, erasures and epoch changes mixed.
+TEST(TlbArray, BehavesAsASetAssociativeLruCache) {
+  for (auto [entries, ways] : {std::pair{72, 6}, {3072, 12}, {40, 40}, {96, 8}, {1, 1}}) {
+    const std::size_t sets = static_cast<std::size_t>(entries / ways);
+    models::TlbArray a(static_cast<std::size_t>(entries), static_cast<std::size_t>(ways));
+    // Reference: per set, keys in LRU order (front = least recent).
+    std::vector<std::vector<std::tuple<int, int, std::uint64_t, std::uint32_t>>> ref(sets);
+    auto set_of = [&](const models::TlbKey& k) {
+      const std::uint64_t h =
+          (k.vpn ^ (static_cast<std::uint64_t>(k.page_shift) << 58)) * 0x9e3779b97f4a7c15ULL;
+      return static_cast<std::size_t>((h >> 32) % sets);
+    };
+    std::uint64_t x = 7;
+    for (int i = 0; i < 20000; ++i) {
+      x = x * 6364136223846793005ULL + 1442695040888963407ULL;
+      const models::TlbKey k{static_cast<int>(x >> 62), (x >> 61) & 1 ? 21 : 12,
+                             (x >> 20) % static_cast<std::uint64_t>(3 * entries)};
+      const std::uint32_t epoch = static_cast<std::uint32_t>((x >> 10) % 2);
+      auto& set = ref[set_of(k)];
+      auto key = std::make_tuple(k.asid, k.page_shift, k.vpn, epoch);
+      auto it = std::find(set.begin(), set.end(), key);
+      const int op = static_cast<int>((x >> 4) % 8);
+      if (op == 0) {
+        ASSERT_EQ(a.erase(k, epoch), it != set.end());
+        if (it != set.end()) set.erase(it);
+      } else if (op == 1) {
+        ASSERT_EQ(a.contains(k, epoch), it != set.end());
+      } else {
+        ASSERT_EQ(a.touch(k, epoch), it != set.end()) << "step " << i;
+        if (it != set.end()) {
+          set.erase(it);
+        } else {
+          a.insert(k, epoch);
+          if (set.size() == static_cast<std::size_t>(ways)) set.erase(set.begin());
+        }
+        set.push_back(key);
+      }
+    }
+  }
 }
 
 TEST(Shootdown, NeverCompletesBeforeTheSlowestTargetAcknowledges) {
