@@ -1,7 +1,10 @@
 #include "sim/runner.h"
 
 #include <chrono>
+#include <iomanip>
 #include <memory>
+#include <sstream>
+#include <utility>
 
 #include "sim/params.h"
 #include "sim/run_context.h"
@@ -84,6 +87,28 @@ Json summary_json(const HistogramSummary& h) {
               {"p99", h.p99},   {"p999", h.p999},   {"max", h.max}};
 }
 
+// What a run did not do that was asked of it: a status word per problem ("ok" when none) and
+// a sentence each, so that no output (table, CSV, JSON, DataFrame) shows such a run as normal.
+std::pair<std::string, Json> run_status(const Json& metrics, Tick end) {
+  std::string status;
+  Json warnings = Json::array();
+  auto add = [&](const std::string& word, const std::string& text) {
+    status += (status.empty() ? "" : "+") + word;
+    warnings.push_back(text);
+  };
+  if (metrics.value("run.incomplete", 0) != 0) {
+    std::ostringstream ms;
+    ms << std::setprecision(6) << to_seconds(end) * 1e3;
+    add("incomplete", "the run reached stop.time (" + ms.str() +
+                          " ms) before its workloads finished: figures cover only that part");
+  }
+  double failed = metrics.value("migration.folios_failed", 0.0);
+  if (failed > 0)
+    add("folios_failed", std::to_string(static_cast<std::uint64_t>(failed)) +
+                             " folios were not migrated (no room on the destination node)");
+  return {status.empty() ? "ok" : status, warnings};
+}
+
 }  // namespace
 
 void check_point(const Scenario& sc, const RunPoint& point) {
@@ -105,7 +130,7 @@ RunOutput run_point(const Scenario& sc, const RunPoint& point, const RunOptions&
   }
   for (const auto& w : b.ctx->workloads()) w->start();
   bool finite = b.ctx->holds() > 0;
-  Tick end = sim.run(b.stop_time);
+  Tick end = sim.run(opts.stop ? *opts.stop : b.stop_time);
   bool incomplete = finite && b.ctx->holds() > 0;
   b.ctx->finish();
 
@@ -114,6 +139,7 @@ RunOutput run_point(const Scenario& sc, const RunPoint& point, const RunOptions&
   metrics["run.incomplete"] = incomplete ? 1 : 0;
   Json hists = Json::object();
   for (const auto& [k, h] : sim.stats().histograms()) hists[k] = summary_json(h);
+  auto [status, warnings] = run_status(metrics, end);
 
   double wall = std::chrono::duration<double>(std::chrono::steady_clock::now() - wall0).count();
   RunOutput out;
@@ -125,6 +151,8 @@ RunOutput run_point(const Scenario& sc, const RunPoint& point, const RunOptions&
         {"hash", json_hash(point.doc)},
         {"point", point.point}}},
       {"seed", seed},
+      {"status", status},
+      {"warnings", std::move(warnings)},
       {"sim_time_s", to_seconds(end)},
       {"events", sim.events_executed()},
       {"metrics", std::move(metrics)},

@@ -14,6 +14,7 @@ namespace sim {
 struct RunOptions {
   std::optional<std::uint64_t> seed;  // overrides the scenario's seed
   bool want_trace = false;
+  std::optional<Tick> stop;  // replaces the scenario's stop.time (0: build, start, stop)
   // Called now and then with the fraction done (by simulated time) while the run goes on.
   std::function<void(double)> progress;
 };

@@ -29,7 +29,7 @@ except ImportError as _e:  # pragma: no cover - only without a build
     ) from _e
 
 from ._hetsim import InputError, InternalError  # noqa: E402
-from ._core import Result, Scenario, check, describe, list_components, load, run  # noqa: E402
+from ._core import Result, RunWarning, Scenario, SweepNote, check, describe, list_components, load, run  # noqa: E402
 from ._sweep import sweep  # noqa: E402
 from .policies import (  # noqa: E402
     MS, NS, PS, SEC, US, BalanceDecision, BalancePolicy, CopyPlan, MigrationPolicy, policy, policy_kinds,

@@ -1,11 +1,27 @@
 """Scenarios and single runs: the Python face of sim::load_scenario / expand_sweep / run_point."""
 import json
 import os
+import warnings
 from collections.abc import Mapping
 
 from . import _hetsim
 
 HIST_STATS = ("count", "mean", "min", "p50", "p90", "p99", "p999", "max")
+
+
+class RunWarning(UserWarning):
+    """A run that did not do everything asked of it (status other than "ok"): it reached
+    stop.time before its workloads finished, or folios found no room on their destination."""
+
+
+class SweepNote(UserWarning):
+    """A setting (overrides=) replaced or amended a sweep axis of the scenario."""
+
+
+def _warn_run(result):
+    for w in result.warnings:
+        where = f" {result.point}" if result.point else ""
+        warnings.warn(f"{result.name}{where}: {w}", RunWarning, stacklevel=3)
 
 
 def _to_json_value(v):
@@ -101,11 +117,17 @@ def load(scenario, overrides=None, origin="<inline>", quick=False):
     if isinstance(scenario, Scenario):
         if not overrides:
             return scenario
-        return Scenario(json.loads(_hetsim.load_doc(dumps(scenario.doc), scenario.file, sets)))
-    if isinstance(scenario, (str, os.PathLike)):
-        return Scenario(json.loads(_hetsim.load_path(os.fspath(scenario), sets)))
-    if isinstance(scenario, Mapping):
-        return Scenario(json.loads(_hetsim.load_doc(dumps(dict(scenario)), origin, sets)))
+        meta = json.loads(_hetsim.load_doc(dumps(scenario.doc), scenario.file, sets))
+    elif isinstance(scenario, (str, os.PathLike)):
+        meta = json.loads(_hetsim.load_path(os.fspath(scenario), sets))
+    elif isinstance(scenario, Mapping):
+        meta = json.loads(_hetsim.load_doc(dumps(dict(scenario)), origin, sets))
+    else:
+        meta = None
+    if meta is not None:
+        for note in meta.get("notes", []):
+            warnings.warn(note, SweepNote, stacklevel=2)
+        return Scenario(meta)
     raise TypeError(f"scenario: expected a path, a dict or a hetsim.Scenario, found {type(scenario).__name__}")
 
 
@@ -114,7 +136,9 @@ class Result:
 
     metrics: {name: float}; histograms: {name: {"unit", "count", "mean", "min", "p50", "p90",
     "p99", "p999", "max"}}; doc: the whole results document (as `hetsim run --out` writes it);
-    point: {axis: value} for a run of a sweep; seed; hash (the resolved scenario's hash).
+    point: {axis: value} for a run of a sweep; seed; hash (the resolved scenario's hash);
+    status: "ok", or what the run did not do ("incomplete": stop.time came first;
+    "folios_failed": some folios found no room), several joined by "+"; warnings: a sentence each.
     """
 
     def __init__(self, doc, cached=False):
@@ -128,20 +152,24 @@ class Result:
     hash = property(lambda self: self.doc["scenario"]["hash"])
     name = property(lambda self: self.doc["scenario"]["name"])
     sim_time_s = property(lambda self: self.doc["sim_time_s"])
+    status = property(lambda self: self.doc.get("status", "ok"))
+    warnings = property(lambda self: self.doc.get("warnings", []))
 
     def row(self, axes=None):
         """One flat dict: axis values, seed, scenario hash, simulated time, events, metrics,
-        and each histogram's summary as "<histogram>.<stat>" (a sweep's DataFrame row)."""
+        and each histogram's summary as "hist.<histogram>.<stat>" (a sweep's DataFrame row; the
+        names `report` and `hetsim regress` use too)."""
         point = self.point
         out = {a: point.get(a) for a in (axes if axes is not None else point)}
         out["seed"] = self.seed
+        out["status"] = self.status
         out["scenario_hash"] = self.hash
         out["sim_time_s"] = self.doc["sim_time_s"]
         out["events"] = self.doc["events"]
         out.update(self.metrics)
         for h, s in self.histograms.items():
             for stat in HIST_STATS:
-                out[f"{h}.{stat}"] = s.get(stat)
+                out[f"hist.{h}.{stat}"] = s.get(stat)
         return out
 
     def to_pandas(self):
@@ -190,6 +218,8 @@ def run(scenario, overrides=None, seed=None, quick=False):
     ensure_registered()
     scn_json = scn.to_json()
     results = [run_one(scn_json, p, seed) for p in pts]
+    for r in results:
+        _warn_run(r)
     return results if "sweep" in scn.doc else results[0]
 
 

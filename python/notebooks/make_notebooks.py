@@ -359,8 +359,8 @@ fig, axes = plt.subplots(2, 3, figsize=(15, 7), sharex=True)
 for row, (wl, g) in zip(axes, ld.groupby("workload")):
     for pol, k in g.groupby("policy"):
         row[0].plot(k["workloads.0.per_cpu"], k["sched.throughput_ops"], "o-", label=pol)
-        row[1].plot(k["workloads.0.per_cpu"], k["sched.wakeup_latency.p50"], "o-", label=pol)
-        row[2].plot(k["workloads.0.per_cpu"], k["sched.wakeup_latency.p99"], "o-", label=pol)
+        row[1].plot(k["workloads.0.per_cpu"], k["hist.sched.wakeup_latency.p50"], "o-", label=pol)
+        row[2].plot(k["workloads.0.per_cpu"], k["hist.sched.wakeup_latency.p99"], "o-", label=pol)
     row[0].set_ylabel(f"{wl}\\nops / s"); row[1].set_ylabel(f"p50 wakeup ({unit})"); row[2].set_ylabel(f"p99 wakeup ({unit})")
     row[2].set_yscale("log")
     for ax in row:
@@ -450,9 +450,9 @@ the CPU time lost grows with N while the share of throughput lost falls as the s
         new_code_cell('''\
 fig, axes = plt.subplots(1, 2, figsize=(12, 4))
 ax = axes[0]
-ax.plot(t1.index, t1["tlb.shootdown_latency.p50"], "o-", label="shootdown (p50)")
-ax.plot(t1.index, t1["tlb.shootdown_latency.p99"], "s--", label="shootdown (p99)")
-ax.plot(t1.index, t1["munmap.unmap_latency.p50"], "^-", label="whole munmap() (p50)")
+ax.plot(t1.index, t1["hist.tlb.shootdown_latency.p50"], "o-", label="shootdown (p50)")
+ax.plot(t1.index, t1["hist.tlb.shootdown_latency.p99"], "s--", label="shootdown (p99)")
+ax.plot(t1.index, t1["hist.munmap.unmap_latency.p50"], "^-", label="whole munmap() (p50)")
 ax.set_ylim(0, None); ax.set_ylabel(f"latency ({unit})"); ax.set_title("shootdown latency grows with the targets")
 ax.legend()
 ax = axes[1]

@@ -106,7 +106,8 @@ sim::Json scenario_to_json(const sim::Scenario& sc) {
   return sim::Json{{"file", sc.file},
                    {"machine_file", sc.machine_file},
                    {"machine_pointer", sc.machine_pointer},
-                   {"doc", sc.doc}};
+                   {"doc", sc.doc},
+                   {"notes", sc.notes}};
 }
 
 sim::Scenario scenario_from_meta(const sim::Json& meta) {

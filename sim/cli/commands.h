@@ -2,6 +2,7 @@
 // Pieces of the CLI shared with the Python bindings.
 #include <map>
 #include <ostream>
+#include <set>
 #include <string>
 #include <utility>
 #include <vector>
@@ -19,6 +20,15 @@ std::string describe_machine(const std::string& name_or_path);
 std::string axis_label(const std::string& dotted);
 // A sweep axis value for tables: strings bare, objects as "kind key=value ...".
 std::string point_value(const sim::Json& v);
+// The metrics a summary shows: the scenario's "report" list (a name, or a pattern where '*'
+// matches any run of characters, "migration.*") resolved against the figures of `results`
+// (flat_figures names), or every metric but link loads. A name or pattern that matches no
+// figure is an input error at /report/N listing close names.
+std::vector<std::string> report_metrics(const sim::Scenario& sc,
+                                        const std::vector<sim::Json>& results);
+bool glob_match(const std::string& pattern, const std::string& name);
+std::vector<std::string> close_names(const std::string& wanted, const std::set<std::string>& names,
+                                     std::size_t max);
 // Summary table of one run or of a sweep's runs.
 void print_summary(std::ostream& os, const sim::Scenario& sc,
                    const std::vector<sim::Json>& results);

@@ -51,6 +51,19 @@ std::vector<sim::Setting> parse_sets(const std::vector<std::string>& raw) {
   return out;
 }
 
+void print_notes(const sim::Scenario& sc) {
+  for (const auto& n : sc.notes) std::cerr << "hetsim: note: " << n << "\n";
+}
+
+// Runs that did not do what was asked say so on stderr too (the table may be --quiet).
+void print_warnings(const std::vector<sim::Json>& results) {
+  for (std::size_t i = 0; i < results.size(); ++i)
+    for (const auto& w : results[i].value("warnings", sim::Json::array()))
+      std::cerr << "hetsim: warning: "
+                << (results.size() > 1 ? "run " + std::to_string(i + 1) + ": " : "")
+                << w.get<std::string>() << "\n";
+}
+
 // Progress bar on stderr, only on a terminal and only once a run has taken a second.
 class Progress {
  public:
@@ -92,9 +105,16 @@ int cmd_run(const std::vector<std::string>& args, bool check_only) {
   po::notify(vm);
 
   sim::Scenario sc = sim::load_scenario(scenario, parse_sets(sets));
+  print_notes(sc);
   std::vector<sim::RunPoint> points = sim::expand_sweep(sc);
   if (check_only) {
-    for (const auto& p : points) sim::check_point(sc, p);
+    // A zero-length run of each point gives the names of the figures it produces, against
+    // which the scenario's "report" list is checked.
+    sim::RunOptions zero;
+    zero.stop = 0;
+    std::vector<sim::Json> dry;
+    for (const auto& p : points) dry.push_back(sim::run_point(sc, p, zero).results);
+    hetsim::report_metrics(sc, dry);
     std::cout << scenario << ": ok (" << points.size() << " run" << (points.size() == 1 ? "" : "s")
               << ")\n";
     return 0;
@@ -107,6 +127,7 @@ int cmd_run(const std::vector<std::string>& args, bool check_only) {
   ro.want_trace = !trace_file.empty();
   Progress bar;
   std::vector<sim::Json> results;
+  std::string trace_json;
   for (std::size_t i = 0; i < points.size(); ++i) {
     std::string label = points.size() > 1
                             ? "run " + std::to_string(i + 1) + "/" + std::to_string(points.size())
@@ -115,10 +136,15 @@ int cmd_run(const std::vector<std::string>& args, bool check_only) {
     sim::RunOutput out = sim::run_point(sc, points[i], ro);
     bar.done();
     results.push_back(std::move(out.results));
-    if (ro.want_trace) sim::write_file_atomic(trace_file, out.trace_json);
+    trace_json = std::move(out.trace_json);
   }
+  hetsim::report_metrics(sc, results);  // a bad "report" list fails before any file is written
   sim::Json doc = results.size() == 1 ? results[0] : sim::Json{{"runs", results}};
-  if (!vm.count("quiet")) hetsim::print_summary(std::cout, sc, results);
+  if (!vm.count("quiet"))
+    hetsim::print_summary(std::cout, sc, results);
+  else
+    print_warnings(results);
+  if (ro.want_trace) sim::write_file_atomic(trace_file, trace_json);
   if (!out_file.empty()) sim::write_file_atomic(out_file, doc.dump(2) + "\n");
   return 0;
 }
@@ -140,6 +166,7 @@ int cmd_sweep(const std::vector<std::string>& args) {
   if (jobs < 1)
     throw sim::InputError("--jobs", "", "a positive number of jobs", std::to_string(jobs));
   sim::Scenario sc = sim::load_scenario(scenario, parse_sets(sets));
+  print_notes(sc);
   auto points = sim::expand_sweep(sc);
   for (const auto& p : points) sim::check_point(sc, p);  // bad input fails before any run
   Progress bar;
@@ -153,7 +180,11 @@ int cmd_sweep(const std::vector<std::string>& args) {
   std::vector<bool> cached;
   auto results = sim::run_batch(sc, points, bo, &cached);
   bar.done();
-  if (!vm.count("quiet")) hetsim::print_summary(std::cout, sc, results);
+  hetsim::report_metrics(sc, results);
+  if (!vm.count("quiet"))
+    hetsim::print_summary(std::cout, sc, results);
+  else
+    print_warnings(results);
   std::size_t hits = static_cast<std::size_t>(std::count(cached.begin(), cached.end(), true));
   if (!cache.empty())
     std::cerr << "sweep: " << results.size() - hits << " run, " << hits << " from cache\n";
