@@ -180,6 +180,7 @@ Scenario scenario_from_json(Json doc, const std::string& origin, const std::vect
   check_keys(doc, scenario_keys(), root);
   Scenario sc;
   sc.file = origin;
+  sc.settings = sets.size();
   if (!doc.contains("name")) doc["name"] = fs::path(origin).stem().string();
   if (!doc["name"].is_string()) root.child("name").fail("a string", describe_value(doc["name"]));
   if (!doc.contains("machine")) root.child("machine").fail("a machine name or object", "nothing");

@@ -29,6 +29,7 @@ struct Scenario {
   std::string machine_pointer;     // "/machine" when inline, "" when from its own file
   Json doc;                        // machine inlined, overrides and settings applied, sweep kept
   std::vector<std::string> notes;  // settings that replaced or amended sweep axes
+  std::size_t settings = 0;        // how many settings were applied to the file's document
 };
 
 // Looks up a machine by name: $HETSIM_CONFIGS, configs/ beside the scenario's tree, ./configs,

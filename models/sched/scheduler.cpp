@@ -4,6 +4,7 @@
 #include <cmath>
 
 #include "sim/error.h"
+#include "sim/trace.h"
 
 namespace models {
 
@@ -371,6 +372,7 @@ void Scheduler::enqueue(int cpu, Task& t, Cause cause, int waker) {
         ipi_resched_->add();
         charge(waker, costs_.ipi_send, kIpi);
         delay += pf_.cpu_spec().ipi_latency;
+        trace_arrow(waker, cpu, tnow + pf_.cpu_spec().ipi_latency, "ipi resched");
         charge(cpu, pf_.cpu_spec().ipi_handler, kIpi);
       }
     }
@@ -385,6 +387,7 @@ void Scheduler::enqueue(int cpu, Task& t, Cause cause, int waker) {
     } else {
       ipi_resched_->add();
       if (waker >= 0) charge(waker, costs_.ipi_send, kIpi);
+      if (waker >= 0) trace_arrow(waker, cpu, now() + pf_.cpu_spec().ipi_latency, "ipi resched");
       kick(cpu, pf_.cpu_spec().ipi_latency);
     }
   }
@@ -415,6 +418,7 @@ void Scheduler::dequeue_queued(int cpu, Task& t) {
 // The task on `cpu` stops running for a reason other than preemption: it blocks, sleeps
 // (a timer wakes it) or exits.
 void Scheduler::park(int cpu, Task& t, const Action& a) {
+  trace_off(cpu, t, a.kind == Action::Block ? "block" : a.kind == Action::Sleep ? "sleep" : "exit");
   leave_cpu(cpu, t);
   if (a.kind == Action::Block) {
     t.state = State::Blocked;
@@ -475,6 +479,7 @@ void Scheduler::schedule(int cpu) {
     Task& t = task(ti);
     r.queue.erase(std::find(r.queue.begin(), r.queue.end(), ti));
     r.curr = ti;
+    r.on_since = now();
     t.state = State::Running;
     if (r.last != ti) {
       r.busy_until = std::max(now(), r.busy_until) + ctx_switch_;
@@ -589,6 +594,7 @@ void Scheduler::preempt(int cpu) {
   t.state = State::Runnable;
   t.last_ran = now();
   r.queue.push_back(t.id);
+  trace_off(cpu, t, "preempt");
   r.curr = -1;
   ++r.token;
   preemptions_->add();
@@ -686,8 +692,22 @@ bool Scheduler::do_wake(int ti, int waker, bool sync) {
   t.wake_time = now();
   wakeups_->add();
   const int cpu = select_wake_cpu(t, waker, sync);
+  if (waker >= 0) trace_arrow(waker, cpu, now(), "wakeup");
   enqueue(cpu, t, Cause::Wakeup, waker);
   return true;
+}
+
+void Scheduler::trace_off(int cpu, const Task& t, const char* why) {
+  sim::TraceWriter* tr = sim_.trace();
+  const Tick from = rq(cpu).on_since;
+  if (!tr || now() <= from) return;
+  tr->slice("cpu" + std::to_string(cpu), "task " + std::to_string(t.id), from, now(),
+            "{\"task\":" + std::to_string(t.id) + ",\"end\":\"" + why + "\"}");
+}
+
+void Scheduler::trace_arrow(int from, int to, Tick arrives, const char* what) {
+  if (sim::TraceWriter* tr = sim_.trace())
+    tr->flow("cpu" + std::to_string(from), now(), "cpu" + std::to_string(to), arrives, what);
 }
 
 int Scheduler::spawn(const TaskSpec& spec, int parent_cpu) {
@@ -730,6 +750,7 @@ void Scheduler::apply(int cpu, BalanceDecision&& d, Charge kind) {
   }
   for (int k : d.kick) {
     ipi_kick_->add();
+    trace_arrow(cpu, k, now() + d.cost + pf_.cpu_spec().ipi_latency, "ipi balance kick");
     charge(cpu, costs_.ipi_send, kIpi);
     sim_.at<&Scheduler::on_balance_kick>(now() + d.cost + pf_.cpu_spec().ipi_latency, this,
                                          static_cast<std::uint64_t>(k));
@@ -769,6 +790,8 @@ void Scheduler::on_sample() {
 
 void Scheduler::finish() {
   for (int l = 0; l < topo_->llc_count(); ++l) note_llc(l);
+  for (int c = 0; c < static_cast<int>(rqs_.size()); ++c)
+    if (rq(c).curr >= 0) trace_off(c, task(rq(c).curr), "end of run");
   const Tick end = now();
   auto& st = sim_.stats();
   const double secs = sim::to_seconds(end);

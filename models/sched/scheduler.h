@@ -150,6 +150,7 @@ class Scheduler final : public SchedView, public CpuExec::Observer {
     Charge balance_kind = kNewidle;  // waker time spent on wakeups during this step
     bool kick_pending = false;
     bool housekeeping = true, nohz_full = false;
+    Tick on_since = 0;  // when curr got the CPU (for trace slices)
   };
 
   Rq& rq(int cpu) { return rqs_[static_cast<std::size_t>(cpu)]; }
@@ -192,6 +193,10 @@ class Scheduler final : public SchedView, public CpuExec::Observer {
   void commit(const std::vector<Move>& moves);
   void on_balance_kick(std::uint64_t cpu);
   void finish();
+  // Trace output (only when a trace is asked for): the task leaving `cpu` as a slice, and
+  // an arrow for a wakeup or an IPI.
+  void trace_off(int cpu, const Task& t, const char* why);
+  void trace_arrow(int from, int to, Tick arrives, const char* what);
 
   sim::RunContext& ctx_;
   sim::Simulator& sim_;

@@ -23,9 +23,12 @@ std::string point_value(const sim::Json& v);
 // The metrics a summary shows: the scenario's "report" list (a name, or a pattern where '*'
 // matches any run of characters, "migration.*") resolved against the figures of `results`
 // (flat_figures names), or every metric but link loads. A name or pattern that matches no
-// figure is an input error at /report/N listing close names.
+// figure is an input error at /report/N listing close names when the scenario runs as its file
+// says; with settings applied (which may leave out the runs that produce it) it is a warning
+// written to `warn` (when given) and the name is left out.
 std::vector<std::string> report_metrics(const sim::Scenario& sc,
-                                        const std::vector<sim::Json>& results);
+                                        const std::vector<sim::Json>& results,
+                                        std::ostream* warn = nullptr);
 bool glob_match(const std::string& pattern, const std::string& name);
 std::vector<std::string> close_names(const std::string& wanted, const std::set<std::string>& names,
                                      std::size_t max);

@@ -114,7 +114,7 @@ int cmd_run(const std::vector<std::string>& args, bool check_only) {
     zero.stop = 0;
     std::vector<sim::Json> dry;
     for (const auto& p : points) dry.push_back(sim::run_point(sc, p, zero).results);
-    hetsim::report_metrics(sc, dry);
+    hetsim::report_metrics(sc, dry, &std::cerr);
     std::cout << scenario << ": ok (" << points.size() << " run" << (points.size() == 1 ? "" : "s")
               << ")\n";
     return 0;
@@ -138,7 +138,8 @@ int cmd_run(const std::vector<std::string>& args, bool check_only) {
     results.push_back(std::move(out.results));
     trace_json = std::move(out.trace_json);
   }
-  hetsim::report_metrics(sc, results);  // a bad "report" list fails before any file is written
+  hetsim::report_metrics(sc, results,
+                         &std::cerr);  // a bad "report" list fails before any file is written
   sim::Json doc = results.size() == 1 ? results[0] : sim::Json{{"runs", results}};
   if (!vm.count("quiet"))
     hetsim::print_summary(std::cout, sc, results);
@@ -180,7 +181,7 @@ int cmd_sweep(const std::vector<std::string>& args) {
   std::vector<bool> cached;
   auto results = sim::run_batch(sc, points, bo, &cached);
   bar.done();
-  hetsim::report_metrics(sc, results);
+  hetsim::report_metrics(sc, results, &std::cerr);
   if (!vm.count("quiet"))
     hetsim::print_summary(std::cout, sc, results);
   else

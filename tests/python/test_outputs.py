@@ -186,3 +186,16 @@ def test_report_wildcards_expand(tmp_path, hetsim_bin):
                      "migration.share.remap", "migration.share.unmap",
                      "hist.migration.call_latency.p90", "hist.migration.call_latency.p99",
                      "hist.migration.call_latency.p999"]
+
+
+def test_report_name_under_settings_is_a_warning(tmp_path, hetsim_bin):
+    # Settings may leave out the runs that produce a name (a policy's own figures): with
+    # settings, a name that matches nothing is said on stderr and left out, not an error.
+    doc = dict(moves(), sweep={"policies.migration.kind": ["batch", "dma"]},
+               report=["migration.time_us", "dma.nope"])
+    scn = write(tmp_path, doc)
+    assert cli(hetsim_bin, "check", scn).returncode == 2
+    p = cli(hetsim_bin, "run", scn, "--set", "policies.migration.kind=batch")
+    assert p.returncode == 0, p.stderr
+    assert "warning" in p.stderr and "at /report/1" in p.stderr
+    assert "dma.nope" not in p.stdout and "migration.time_us" in p.stdout

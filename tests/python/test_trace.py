@@ -1,0 +1,60 @@
+"""`hetsim run --trace` on a scheduler scenario: a track per CPU with the tasks that ran on it
+(which task, why it stopped), and arrows for wakeups and IPIs from sender to target."""
+import collections
+import json
+import pathlib
+import subprocess
+
+ROOT = pathlib.Path(__file__).resolve().parents[2]
+S1 = ROOT / "scenarios" / "claims" / "S1-milan-128c.json"
+ENDS = {"preempt", "block", "sleep", "exit", "end of run"}
+
+
+def traced(tmp_path, hetsim_bin, *sets):
+    trace, out = tmp_path / "t.json", tmp_path / "r.json"
+    args = [hetsim_bin, "run", str(S1), "--set", "sweep={}", "--set", "stop.time=4ms"]
+    for s in sets:
+        args += ["--set", s]
+    p = subprocess.run(args + ["--trace", str(trace), "--out", str(out), "--quiet"],
+                       capture_output=True, text=True, timeout=120)
+    assert p.returncode == 0, p.stderr
+    return json.loads(trace.read_text()), json.loads(out.read_text())
+
+
+def test_scheduler_trace_has_task_slices_per_cpu(tmp_path, hetsim_bin):
+    doc, res = traced(tmp_path, hetsim_bin)
+    ev = doc["traceEvents"]
+    names = {e["tid"]: e["args"]["name"] for e in ev if e["ph"] == "M"}
+    slices = [e for e in ev if e["ph"] == "X" and e["name"].startswith("task ")]
+    assert slices, "no task slices"
+    per_cpu = collections.defaultdict(list)
+    for e in slices:
+        assert names[e["tid"]].startswith("cpu")
+        assert e["args"]["end"] in ENDS and e["name"] == f"task {e['args']['task']}"
+        assert e["dur"] > 0
+        per_cpu[e["tid"]].append((e["ts"], e["ts"] + e["dur"]))
+    # One task at a time on a CPU, and nothing after the end of the run.
+    end_us = res["sim_time_s"] * 1e6
+    for spans in per_cpu.values():
+        spans.sort()
+        for (a0, a1), (b0, _) in zip(spans, spans[1:]):
+            assert b0 >= a1 - 1e-6
+        assert spans[-1][1] <= end_us + 1e-6
+    assert len(per_cpu) > 64  # hackbench at 2 tasks per CPU keeps most CPUs busy
+
+
+def test_scheduler_trace_has_wakeup_and_ipi_arrows(tmp_path, hetsim_bin):
+    doc, res = traced(tmp_path, hetsim_bin, "policies.balance.kind=push")
+    ev = doc["traceEvents"]
+    starts = {e["id"]: e for e in ev if e["ph"] == "s"}
+    ends = {e["id"]: e for e in ev if e["ph"] == "f"}
+    assert starts and starts.keys() == ends.keys()
+    kinds = collections.Counter(e["name"] for e in starts.values())
+    assert kinds["wakeup"] > 0
+    for i, s in starts.items():
+        assert ends[i]["ts"] >= s["ts"] and ends[i]["name"] == s["name"]
+    m = res["metrics"]
+    # Every IPI the scheduler sent from a CPU is drawn (device wakeups have no sender).
+    assert kinds["ipi balance kick"] == m["sched.ipis.balance_kick"]
+    assert 0 < kinds["ipi resched"] <= m["sched.ipis.resched"]
+    assert doc["otherData"]["dropped_records"] == 0
