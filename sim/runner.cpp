@@ -82,9 +82,13 @@ Built build(const Scenario& sc, const RunPoint& point, std::uint64_t seed) {
 }
 
 Json summary_json(const HistogramSummary& h) {
-  return Json{{"unit", h.unit}, {"count", h.count}, {"mean", h.mean},
-              {"min", h.min},   {"p50", h.p50},     {"p90", h.p90},
-              {"p99", h.p99},   {"p999", h.p999},   {"max", h.max}};
+  Json buckets = Json::array();
+  for (const auto& b : h.buckets) buckets.push_back(Json::array({b.low, b.high, b.count}));
+  return Json{{"unit", h.unit}, {"count", h.count},
+              {"mean", h.mean}, {"min", h.min},
+              {"p50", h.p50},   {"p90", h.p90},
+              {"p99", h.p99},   {"p999", h.p999},
+              {"max", h.max},   {"buckets", std::move(buckets)}};
 }
 
 // What a run did not do that was asked of it: a status word per problem ("ok" when none) and

@@ -181,10 +181,21 @@ class Result:
         return df
 
     def histograms_frame(self):
-        """The histogram summaries as a DataFrame, one row per histogram."""
+        """The histogram summaries as a DataFrame, one row per histogram (buckets left out:
+        see buckets())."""
         import pandas as pd
 
-        return pd.DataFrame.from_dict(self.histograms, orient="index")
+        rows = {h: {k: v for k, v in s.items() if k != "buckets"} for h, s in self.histograms.items()}
+        return pd.DataFrame.from_dict(rows, orient="index")
+
+    def buckets(self, histogram=None):
+        """The non-empty buckets of every histogram (or of one) as a long DataFrame: histogram,
+        unit, low, high (a bucket is [low, high) in the unit), count, cdf (the fraction of
+        samples in this bucket or below): plot a CDF with ax.step(df.high, df.cdf)."""
+        import pandas as pd
+
+        return pd.DataFrame(_bucket_rows(self, histogram),
+                            columns=["histogram", "unit", "low", "high", "count", "cdf"])
 
     def comparable(self):
         """The results minus what differs between identical runs (wall-clock figures)."""
@@ -194,6 +205,21 @@ class Result:
         pt = f" {self.point}" if self.point else ""
         return (f"<hetsim.Result {self.name!r}{pt} seed={self.seed} sim_time={self.sim_time_s:.6g}s "
                 f"{len(self.metrics)} metrics, {len(self.histograms)} histograms>")
+
+
+def _bucket_rows(result, histogram=None, lead=()):
+    rows = []
+    for h, s in result.histograms.items():
+        if histogram is not None and h != histogram:
+            continue
+        seen, n = 0, s.get("count", 0)
+        for low, high, count in s.get("buckets", []):
+            seen += count
+            rows.append((*lead, h, s.get("unit"), low, high, count, seen / n))
+    if histogram is not None and histogram not in result.histograms:
+        raise KeyError(f"{histogram!r}: not a histogram of this run "
+                       f"({', '.join(sorted(result.histograms)) or 'none'})")
+    return rows
 
 
 def run_one(scn_json, p, seed=None):

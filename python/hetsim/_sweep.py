@@ -12,7 +12,7 @@ import warnings
 from collections.abc import Mapping
 
 from . import _hetsim, _worker
-from ._core import Result, RunWarning, Scenario, dumps, input_error, load
+from ._core import Result, RunWarning, Scenario, _bucket_rows, dumps, input_error, load
 from . import policies as _policies
 
 
@@ -237,7 +237,8 @@ def _run_dask(runner, tasks, client, chunksize, regs, on_done):
 
 
 def sweep(scenario, axes=None, seeds=None, backend="local", jobs=None, cache=None, client=None,
-          overrides=None, progress=True, chunksize=None, mp_context="forkserver", quick=False):
+          overrides=None, progress=True, chunksize=None, mp_context="forkserver", quick=False,
+          buckets=False):
     """Runs the product of `axes` x `seeds` of a scenario and returns a pandas DataFrame.
 
     scenario: a path, a dict or a hetsim.Scenario; its own "sweep" axes are kept and `axes`
@@ -260,7 +261,9 @@ def sweep(scenario, axes=None, seeds=None, backend="local", jobs=None, cache=Non
     a column per axis path, "seed", "status" ("ok", or what the run did not do: a RunWarning
     is issued for such runs), "scenario_hash", "sim_time_s", "events", a column per metric and
     "hist.<histogram>.<stat>" columns. df.attrs["hetsim"] says how many runs ran and how many came
-    from the cache, and gives each histogram's unit ("histogram_units").
+    from the cache, and gives each histogram's unit ("histogram_units"). buckets=True adds
+    df.attrs["hetsim"]["buckets"]: a long DataFrame of every run's histogram buckets (the axis
+    columns, seed, histogram, unit, low, high, count, cdf), for CDFs per policy.
     """
     import pandas as pd
 
@@ -328,4 +331,11 @@ def sweep(scenario, axes=None, seeds=None, backend="local", jobs=None, cache=Non
     units = {h: s.get("unit") for r in results.values() for h, s in r.histograms.items()}
     df.attrs["hetsim"] = {"runs": len(keys), "ran": len(tasks), "cached": cached, "wall_s": wall,
                           "backend": backend, "histogram_units": units}
+    if buckets:
+        rows = []
+        for k in keys:
+            r = results[k]
+            rows += _bucket_rows(r, lead=(*(r.point.get(a) for a in axis_names), r.seed))
+        df.attrs["hetsim"]["buckets"] = pd.DataFrame(
+            rows, columns=[*axis_names, "seed", "histogram", "unit", "low", "high", "count", "cdf"])
     return df

@@ -127,6 +127,48 @@ std::vector<std::string> report_metrics(const sim::Scenario& sc,
   return out;
 }
 
+namespace {
+
+std::string csv_cell(const std::string& s) {
+  if (s.find_first_of(",\"\n") == std::string::npos) return s;
+  std::string q = "\"";
+  for (char c : s) q += c == '"' ? std::string("\"\"") : std::string(1, c);
+  return q + "\"";
+}
+
+}  // namespace
+
+std::string buckets_csv(const std::vector<sim::Json>& results) {
+  std::vector<std::string> axes;
+  for (const auto& r : results)
+    for (auto it = r["scenario"]["point"].begin(); it != r["scenario"]["point"].end(); ++it)
+      if (std::find(axes.begin(), axes.end(), it.key()) == axes.end()) axes.push_back(it.key());
+  std::ostringstream os;
+  os << std::setprecision(12);
+  for (const auto& a : axes) os << csv_cell(a) << ",";
+  os << "seed,histogram,unit,low,high,count,cdf\n";
+  for (const auto& r : results) {
+    std::string lead;
+    for (const auto& a : axes)
+      lead += (r["scenario"]["point"].contains(a) ? csv_cell(point_value(r["scenario"]["point"][a]))
+                                                  : "") +
+              ",";
+    lead += r["seed"].dump() + ",";
+    for (auto it = r["histograms"].begin(); it != r["histograms"].end(); ++it) {
+      const auto& h = it.value();
+      const double n = h["count"].get<double>();
+      double seen = 0;
+      for (const auto& b : h.value("buckets", sim::Json::array())) {
+        seen += b[2].get<double>();
+        os << lead << csv_cell(it.key()) << "," << csv_cell(h["unit"].get<std::string>()) << ","
+           << b[0].get<double>() << "," << b[1].get<double>() << "," << b[2].get<std::uint64_t>()
+           << "," << seen / n << "\n";
+      }
+    }
+  }
+  return os.str();
+}
+
 std::string axis_label(const std::string& dotted) {
   std::size_t dot = dotted.rfind('.');
   if (dot == std::string::npos) return dotted;
@@ -179,7 +221,16 @@ void print_summary(std::ostream& os, const sim::Scenario& sc,
     }
     return;
   }
-  // One row per run: the sweep axes, then the reported metrics.
+  // One row per run: the sweep axes, then the reported metrics (and, without a report list,
+  // each histogram's percentiles).
+  if (!sc.doc.contains("report")) {
+    std::set<std::string> hists;
+    for (const auto& r : results)
+      for (auto it = r["histograms"].begin(); it != r["histograms"].end(); ++it)
+        if (it.value()["count"].get<std::uint64_t>() > 0) hists.insert(it.key());
+    for (const auto& h : hists)
+      for (const char* q : {"p50", "p90", "p99", "p999"}) metrics.push_back("hist." + h + "." + q);
+  }
   std::vector<std::string> axes;
   for (auto it = r0["scenario"]["point"].begin(); it != r0["scenario"]["point"].end(); ++it)
     axes.push_back(it.key());

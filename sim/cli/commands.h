@@ -32,6 +32,10 @@ std::vector<std::string> report_metrics(const sim::Scenario& sc,
 bool glob_match(const std::string& pattern, const std::string& name);
 std::vector<std::string> close_names(const std::string& wanted, const std::set<std::string>& names,
                                      std::size_t max);
+// Every histogram's non-empty buckets as CSV, one row per bucket: the sweep axes, seed,
+// histogram, unit, low, high (the bucket is [low, high) in the unit), count, cdf (the fraction
+// of samples in this bucket or below).
+std::string buckets_csv(const std::vector<sim::Json>& results);
 // Summary table of one run or of a sweep's runs.
 void print_summary(std::ostream& os, const sim::Scenario& sc,
                    const std::vector<sim::Json>& results);

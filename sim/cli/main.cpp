@@ -29,9 +29,12 @@ namespace {
 const char* kUsage =
     "usage: hetsim COMMAND [options]\n"
     "commands:\n"
-    "  run SCENARIO [--set path=value]... [--seed N] [--out FILE] [--trace FILE] [--quiet]\n"
+    "  run SCENARIO [--set path=value]... [--seed N] [--out FILE] [--trace FILE] [--buckets "
+    "FILE.csv]\n"
+    "      [--quiet]\n"
     "  check SCENARIO [--set path=value]...    validate without running\n"
-    "  sweep SCENARIO [--jobs N] [--cache DIR] [--out FILE.csv] [--set path=value]...\n"
+    "  sweep SCENARIO [--jobs N] [--cache DIR] [--out FILE.csv] [--buckets FILE.csv]\n"
+    "      [--set path=value]... [--quiet]\n"
     "  regress [--update] [--filter TEXT] [--full] [--jobs N] [--set path=value]...\n"
     "  validate [--quick] [--out-dir DIR] [--jobs N]\n"
     "  list                                     models, workloads and policies with parameters\n"
@@ -92,12 +95,14 @@ class Progress {
 int cmd_run(const std::vector<std::string>& args, bool check_only) {
   po::options_description opts("run options");
   std::vector<std::string> sets;
-  std::string out_file, trace_file, scenario;
+  std::string out_file, trace_file, scenario, buckets_file;
   std::uint64_t seed = 0;
   opts.add_options()("scenario", po::value(&scenario)->required(), "scenario file")(
       "set", po::value(&sets)->composing(), "path=value override")(
       "seed", po::value(&seed), "seed")("out", po::value(&out_file), "results JSON")(
-      "trace", po::value(&trace_file), "Chrome trace JSON")("quiet,q", "no summary table");
+      "trace", po::value(&trace_file), "Chrome trace JSON")(
+      "buckets", po::value(&buckets_file), "histogram buckets CSV (for CDFs)")("quiet,q",
+                                                                               "no summary table");
   po::positional_options_description pos;
   pos.add("scenario", 1);
   po::variables_map vm;
@@ -146,6 +151,7 @@ int cmd_run(const std::vector<std::string>& args, bool check_only) {
   else
     print_warnings(results);
   if (ro.want_trace) sim::write_file_atomic(trace_file, trace_json);
+  if (!buckets_file.empty()) sim::write_file_atomic(buckets_file, hetsim::buckets_csv(results));
   if (!out_file.empty()) sim::write_file_atomic(out_file, doc.dump(2) + "\n");
   return 0;
 }
@@ -153,12 +159,14 @@ int cmd_run(const std::vector<std::string>& args, bool check_only) {
 int cmd_sweep(const std::vector<std::string>& args) {
   po::options_description opts("sweep options");
   std::vector<std::string> sets;
-  std::string out_file, cache, scenario;
+  std::string out_file, cache, scenario, buckets_file;
   int jobs = 1;
   opts.add_options()("scenario", po::value(&scenario)->required(), "scenario file")(
       "set", po::value(&sets)->composing(), "path=value override")(
       "jobs,j", po::value(&jobs), "parallel runs")("cache", po::value(&cache), "cache directory")(
-      "out", po::value(&out_file), "CSV file")("quiet,q", "no table");
+      "out", po::value(&out_file), "CSV file")("buckets", po::value(&buckets_file),
+                                               "histogram buckets CSV (for CDFs)")("quiet,q",
+                                                                                   "no table");
   po::positional_options_description pos;
   pos.add("scenario", 1);
   po::variables_map vm;
@@ -190,6 +198,7 @@ int cmd_sweep(const std::vector<std::string>& args) {
   if (!cache.empty())
     std::cerr << "sweep: " << results.size() - hits << " run, " << hits << " from cache\n";
   if (!out_file.empty()) sim::write_file_atomic(out_file, sim::results_to_csv(results));
+  if (!buckets_file.empty()) sim::write_file_atomic(buckets_file, hetsim::buckets_csv(results));
   return 0;
 }
 
