@@ -5,8 +5,10 @@
 #include <boost/program_options.hpp>
 #include <chrono>
 #include <cstdio>
+#include <filesystem>
 #include <iomanip>
 #include <iostream>
+#include <set>
 #include <sstream>
 #include <string>
 #include <vector>
@@ -29,18 +31,19 @@ namespace {
 const char* kUsage =
     "usage: hetsim COMMAND [options]\n"
     "commands:\n"
-    "  run SCENARIO [--set path=value]... [--seed N] [--out FILE] [--trace FILE] [--buckets "
-    "FILE.csv]\n"
-    "      [--quiet]\n"
+    "  run SCENARIO [--set path=value]... [--seed N] [--out FILE] [--trace FILE]\n"
+    "      [--buckets FILE.csv] [--quiet]\n"
     "  check SCENARIO [--set path=value]...    validate without running\n"
     "  sweep SCENARIO [--jobs N] [--cache DIR] [--out FILE.csv] [--buckets FILE.csv]\n"
     "      [--set path=value]... [--quiet]\n"
     "  regress [--update] [--filter TEXT] [--full] [--jobs N] [--set path=value]...\n"
-    "  validate [--quick] [--out-dir DIR] [--jobs N]\n"
-    "  list                                     models, workloads and policies with parameters\n"
+    "      [--root DIR] [--scenarios DIR] [--baselines DIR]\n"
+    "  validate [--quick] [--out-dir DIR] [--claims DIR] [--root DIR] [--jobs N]\n"
+    "  list [FILTER]                            models, workloads and policies with parameters\n"
     "  describe MACHINE                         topology, memory nodes, links, engines\n"
-    "  bench phold [--width W] [--height H] [--stop T]\n"
-    "  help\n";
+    "  bench phold [--width W] [--height H] [--stop T] [--seed N]\n"
+    "  help, version\n"
+    "hetsim COMMAND --help describes a command's options.\n";
 
 std::vector<sim::Setting> parse_sets(const std::vector<std::string>& raw) {
   std::vector<sim::Setting> out;
@@ -52,6 +55,38 @@ std::vector<sim::Setting> parse_sets(const std::vector<std::string>& raw) {
     out.emplace_back(s.substr(0, eq), sim::parse_cli_value(s.substr(eq + 1)));
   }
   return out;
+}
+
+// The help of the command being parsed, printed after an option error.
+std::string g_command_help;
+
+// Parses a command's options: `visible` (shown by --help), plus a positional SCENARIO when
+// `scenario` is given (kept out of the help and of error messages). Returns false when
+// --help was asked for (and printed).
+bool parse_options(const std::vector<std::string>& args, const std::string& synopsis,
+                   const std::string& doc, po::options_description& visible, po::variables_map& vm,
+                   std::string* scenario = nullptr, bool required = true) {
+  visible.add_options()("help,h", "print this help");
+  std::ostringstream help;
+  help << "usage: hetsim " << synopsis << "\n" << doc << "\n\n" << visible;
+  g_command_help = help.str();
+  po::options_description all;
+  all.add(visible);
+  po::positional_options_description pos;
+  if (scenario) {
+    all.add_options()("scenario", po::value(scenario));
+    pos.add("scenario", 1);
+  }
+  po::store(po::command_line_parser(args).options(all).positional(pos).run(), vm);
+  po::notify(vm);
+  if (vm.count("help")) {
+    std::cout << g_command_help;
+    return false;
+  }
+  if (scenario && required && scenario->empty())
+    throw sim::InputError("hetsim " + synopsis.substr(0, synopsis.find(' ')), "",
+                          "a scenario file (hetsim " + synopsis + ")", "none");
+  return true;
 }
 
 void print_notes(const sim::Scenario& sc) {
@@ -93,21 +128,29 @@ class Progress {
 };
 
 int cmd_run(const std::vector<std::string>& args, bool check_only) {
-  po::options_description opts("run options");
+  po::options_description opts(check_only ? "check options" : "run options");
   std::vector<std::string> sets;
   std::string out_file, trace_file, scenario, buckets_file;
   std::uint64_t seed = 0;
-  opts.add_options()("scenario", po::value(&scenario)->required(), "scenario file")(
-      "set", po::value(&sets)->composing(), "path=value override")(
-      "seed", po::value(&seed), "seed")("out", po::value(&out_file), "results JSON")(
-      "trace", po::value(&trace_file), "Chrome trace JSON")(
-      "buckets", po::value(&buckets_file), "histogram buckets CSV (for CDFs)")("quiet,q",
-                                                                               "no summary table");
-  po::positional_options_description pos;
-  pos.add("scenario", 1);
+  opts.add_options()("set", po::value(&sets)->composing()->value_name("PATH=VALUE"),
+                     "path=value: set a scenario path (beats a sweep axis on it); repeatable");
+  if (!check_only) {
+    opts.add_options()("seed", po::value(&seed)->value_name("N"), "seed, replacing the scenario's")(
+        "out", po::value(&out_file)->value_name("FILE"), "results JSON file")(
+        "trace", po::value(&trace_file)->value_name("FILE"),
+        "Chrome trace file (Perfetto); a run without a sweep")(
+        "buckets", po::value(&buckets_file)->value_name("FILE.csv"),
+        "histogram buckets CSV (for CDFs)")("quiet,q",
+                                            "no summary table (warnings still go to stderr)");
+  }
   po::variables_map vm;
-  po::store(po::command_line_parser(args).options(opts).positional(pos).run(), vm);
-  po::notify(vm);
+  if (!parse_options(args, check_only ? "check SCENARIO [options]" : "run SCENARIO [options]",
+                     check_only ? "Validates a scenario (every sweep point and its report list) "
+                                  "without running it."
+                                : "Runs a scenario (every point of its sweep, one after another) "
+                                  "and prints a summary.",
+                     opts, vm, &scenario))
+    return 0;
 
   sim::Scenario sc = sim::load_scenario(scenario, parse_sets(sets));
   print_notes(sc);
@@ -161,17 +204,19 @@ int cmd_sweep(const std::vector<std::string>& args) {
   std::vector<std::string> sets;
   std::string out_file, cache, scenario, buckets_file;
   int jobs = 1;
-  opts.add_options()("scenario", po::value(&scenario)->required(), "scenario file")(
-      "set", po::value(&sets)->composing(), "path=value override")(
-      "jobs,j", po::value(&jobs), "parallel runs")("cache", po::value(&cache), "cache directory")(
-      "out", po::value(&out_file), "CSV file")("buckets", po::value(&buckets_file),
-                                               "histogram buckets CSV (for CDFs)")("quiet,q",
-                                                                                   "no table");
-  po::positional_options_description pos;
-  pos.add("scenario", 1);
+  opts.add_options()("set", po::value(&sets)->composing()->value_name("PATH=VALUE"),
+                     "path=value: set a scenario path (beats a sweep axis on it); repeatable")(
+      "jobs,j", po::value(&jobs)->value_name("N"), "parallel runs (threads)")(
+      "cache", po::value(&cache)->value_name("DIR"),
+      "cache directory: finished runs are kept and reused")(
+      "out", po::value(&out_file)->value_name("FILE"), "CSV file, one row per run")(
+      "buckets", po::value(&buckets_file)->value_name("FILE.csv"),
+      "histogram buckets CSV (for CDFs)")("quiet,q", "no table (warnings still go to stderr)");
   po::variables_map vm;
-  po::store(po::command_line_parser(args).options(opts).positional(pos).run(), vm);
-  po::notify(vm);
+  if (!parse_options(args, "sweep SCENARIO [options]",
+                     "Runs the product of a scenario's sweep axes in parallel and prints a table.",
+                     opts, vm, &scenario))
+    return 0;
   if (jobs < 1)
     throw sim::InputError("--jobs", "", "a positive number of jobs", std::to_string(jobs));
   sim::Scenario sc = sim::load_scenario(scenario, parse_sets(sets));
@@ -202,20 +247,73 @@ int cmd_sweep(const std::vector<std::string>& args) {
   return 0;
 }
 
+// The source tree regress and validate work in: --root, else the nearest folder at or above
+// the current one with scenarios/ and configs/, else the tree this binary was built from.
+// The process moves there so that scenario paths in baselines stay relative to it.
+void enter_root(const std::string& given) {
+  namespace fs = std::filesystem;
+  auto is_root = [](const fs::path& p) {
+    std::error_code ec;
+    return fs::is_directory(p / "scenarios", ec) && fs::is_directory(p / "configs", ec);
+  };
+  fs::path root;
+  if (!given.empty()) {
+    if (!is_root(given))
+      throw sim::InputError("--root", "", "a hetsim source tree (with scenarios/ and configs/)",
+                            "\"" + given + "\"");
+    root = given;
+  } else {
+    for (fs::path p = fs::current_path(); !p.empty(); p = p.parent_path()) {
+      if (is_root(p)) {
+        root = p;
+        break;
+      }
+      if (p == p.parent_path()) break;
+    }
+#ifdef HETSIM_SOURCE_DIR
+    if (root.empty() && is_root(HETSIM_SOURCE_DIR)) root = HETSIM_SOURCE_DIR;
+#endif
+    if (root.empty())
+      throw sim::InputError("--root", "",
+                            "a hetsim source tree (scenarios/ and configs/) here or above, or "
+                            "--root DIR",
+                            "none from " + fs::current_path().string());
+  }
+  fs::current_path(root);
+}
+
+// A folder option given on the command line, made absolute before the move to the root.
+void absolute_if_given(const po::variables_map& vm, const char* name, std::string& dir) {
+  if (vm.count(name)) dir = std::filesystem::absolute(dir).string();
+}
+
 int cmd_regress(const std::vector<std::string>& args) {
   po::options_description opts("regress options");
   hetsim::RegressOptions ro;
   std::vector<std::string> sets;
-  opts.add_options()("update", "rewrite the baselines")("filter", po::value(&ro.filter),
+  std::string root;
+  opts.add_options()("update", "rewrite the baselines")("filter",
+                                                        po::value(&ro.filter)->value_name("TEXT"),
                                                         "only scenarios whose path contains this")(
       "full", "full scenarios instead of their quick variants")(
-      "jobs,j", po::value(&ro.jobs), "parallel runs")("set", po::value(&sets)->composing(),
-                                                      "path=value applied to every scenario")(
-      "scenarios", po::value(&ro.scenarios_dir), "scenario folder")(
-      "baselines", po::value(&ro.baselines_dir), "baseline folder");
+      "jobs,j", po::value(&ro.jobs)->value_name("N"), "parallel runs")(
+      "set", po::value(&sets)->composing()->value_name("PATH=VALUE"),
+      "path=value applied to every scenario; repeatable")(
+      "root", po::value(&root)->value_name("DIR"),
+      "source tree (default: found from the current folder up)")(
+      "scenarios", po::value(&ro.scenarios_dir)->value_name("DIR"),
+      "scenario folder (default ROOT/scenarios)")(
+      "baselines", po::value(&ro.baselines_dir)->value_name("DIR"),
+      "baseline folder (default ROOT/results/baselines)");
   po::variables_map vm;
-  po::store(po::command_line_parser(args).options(opts).run(), vm);
-  po::notify(vm);
+  if (!parse_options(args, "regress [options]",
+                     "Reruns every scenario and compares its figures with the baselines; exit 1 "
+                     "on a change beyond tolerance.",
+                     opts, vm))
+    return 0;
+  absolute_if_given(vm, "scenarios", ro.scenarios_dir);
+  absolute_if_given(vm, "baselines", ro.baselines_dir);
+  enter_root(root);
   ro.update = vm.count("update") > 0;
   ro.full = vm.count("full") > 0;
   ro.sets = parse_sets(sets);
@@ -225,20 +323,42 @@ int cmd_regress(const std::vector<std::string>& args) {
 int cmd_validate(const std::vector<std::string>& args) {
   po::options_description opts("validate options");
   hetsim::ValidateOptions vo;
+  std::string root;
   opts.add_options()("quick", "quick variants of the claim scenarios")(
-      "out-dir", po::value(&vo.out_dir), "report folder")(
-      "claims", po::value(&vo.claims_dir), "claim scenario folder")("jobs,j", po::value(&vo.jobs),
-                                                                    "parallel runs");
+      "out-dir", po::value(&vo.out_dir)->value_name("DIR"), "report folder (default ROOT/results)")(
+      "claims", po::value(&vo.claims_dir)->value_name("DIR"),
+      "claim scenario folder (default ROOT/scenarios/claims)")(
+      "root", po::value(&root)->value_name("DIR"),
+      "source tree (default: found from the current folder up)")(
+      "jobs,j", po::value(&vo.jobs)->value_name("N"), "parallel runs");
   po::variables_map vm;
-  po::store(po::command_line_parser(args).options(opts).run(), vm);
-  po::notify(vm);
+  if (!parse_options(args, "validate [options]",
+                     "Runs the claim scenarios and writes VALIDATION.md and validation.json.", opts,
+                     vm))
+    return 0;
+  absolute_if_given(vm, "out-dir", vo.out_dir);
+  absolute_if_given(vm, "claims", vo.claims_dir);
+  enter_root(root);
   vo.quick = vm.count("quick") > 0;
   return hetsim::validate(vo, std::cout);
 }
 
-int cmd_list() {
+int cmd_list(const std::vector<std::string>& args) {
+  po::options_description opts("list options");
+  std::string filter;
+  po::variables_map vm;
+  if (!parse_options(args, "list [FILTER]",
+                     "Prints every machine model, workload and policy with its parameters; "
+                     "FILTER keeps the sections or keys that contain it (\"balance\", \"dma\").",
+                     opts, vm, &filter, false))
+    return 0;
   std::string kind;
+  std::size_t shown = 0;
   for (const sim::ComponentInfo* c : sim::Catalog::get().all()) {
+    if (!filter.empty() && c->kind.find(filter) == std::string::npos &&
+        c->key.find(filter) == std::string::npos)
+      continue;
+    ++shown;
     if (c->kind != kind) {
       kind = c->kind;
       std::cout << "\n[" << kind << "]\n";
@@ -262,10 +382,23 @@ int cmd_list() {
                 << std::setw(static_cast<int>(wd + 2)) << defs[i] << p.doc << "\n";
     }
   }
+  if (!filter.empty() && shown == 0) {
+    std::set<std::string> kinds;
+    for (const sim::ComponentInfo* c : sim::Catalog::get().all()) kinds.insert(c->kind);
+    std::string k;
+    for (const auto& x : kinds) k += (k.empty() ? "" : ", ") + x;
+    throw sim::InputError("hetsim list", "", "a section or key (sections: " + k + ")",
+                          "\"" + filter + "\", which matches none");
+  }
   return 0;
 }
 
 int cmd_describe(const std::vector<std::string>& args) {
+  if (args.size() == 1 && (args[0] == "--help" || args[0] == "-h")) {
+    std::cout << "usage: hetsim describe MACHINE\nPrints the topology a machine (a name in "
+                 "configs/ or a file) builds: CPUs, memory nodes, links, engines.\n";
+    return 0;
+  }
   if (args.size() != 1)
     throw sim::InputError("describe", "", "one machine name or file",
                           std::to_string(args.size()) + " arguments");
@@ -273,7 +406,8 @@ int cmd_describe(const std::vector<std::string>& args) {
   return 0;
 }
 
-int cmd_bench(const std::vector<std::string>& args) {
+int cmd_bench(std::vector<std::string> args) {
+  if (!args.empty() && (args[0] == "--help" || args[0] == "-h")) args = {"phold", "--help"};
   if (args.empty() || args[0] != "phold")
     throw sim::InputError("bench", "", "a benchmark name (phold)",
                           args.empty() ? "nothing" : "\"" + args[0] + "\"");
@@ -281,14 +415,15 @@ int cmd_bench(const std::vector<std::string>& args) {
   int w = 10, h = 10;
   std::string stop = "100us";
   std::uint64_t seed = 1;
-  opts.add_options()("width", po::value(&w))("height", po::value(&h))("stop", po::value(&stop))(
-      "seed", po::value(&seed));
+  opts.add_options()("width", po::value(&w)->value_name("N"), "grid width (default 10)")(
+      "height", po::value(&h)->value_name("N"), "grid height (default 10)")(
+      "stop", po::value(&stop)->value_name("TIME"), "simulated time (default 100us)")(
+      "seed", po::value(&seed)->value_name("N"), "seed (default 1)");
   po::variables_map vm;
-  po::store(po::command_line_parser(std::vector<std::string>(args.begin() + 1, args.end()))
-                .options(opts)
-                .run(),
-            vm);
-  po::notify(vm);
+  if (!parse_options(
+          std::vector<std::string>(args.begin() + 1, args.end()), "bench phold [options]",
+          "Measures the engine's event rate on the PHOLD benchmark; prints JSON.", opts, vm))
+    return 0;
   if (w < 1 || h < 1 || w > 4096 || h > 4096)
     throw sim::InputError("bench phold", "", "width and height in [1, 4096]",
                           std::to_string(w) + "x" + std::to_string(h));
@@ -321,7 +456,7 @@ int main(int argc, char** argv) {
   try {
     if (cmd == "run") return cmd_run(rest, false);
     if (cmd == "check") return cmd_run(rest, true);
-    if (cmd == "list") return cmd_list();
+    if (cmd == "list") return cmd_list(rest);
     if (cmd == "sweep") return cmd_sweep(rest);
     if (cmd == "regress") return cmd_regress(rest);
     if (cmd == "validate") return cmd_validate(rest);
@@ -337,7 +472,8 @@ int main(int argc, char** argv) {
     std::cerr << "hetsim: error: " << e.what() << "\n";
     return 2;
   } catch (const po::error& e) {
-    std::cerr << "hetsim: error: " << e.what() << "\n" << kUsage;
+    std::cerr << "hetsim: error: " << e.what() << "\n"
+              << (g_command_help.empty() ? kUsage : g_command_help.c_str());
     return 2;
   } catch (const sim::InternalError& e) {
     std::cerr << "hetsim: internal error: " << e.what() << "\n";
