@@ -9,6 +9,7 @@
 #include "models/migration/cpu_load.h"
 #include "models/tlb/shootdown.h"
 #include "sim/error.h"
+#include "sim/log.h"
 #include "sim/trace.h"
 
 namespace models {
@@ -202,9 +203,13 @@ class Migrator::Call : public std::enable_shared_from_this<Migrator::Call> {
       done();
       return;
     }
-    plan_ = m_.policy_->decide(describe_batch());
+    const BatchInfo info = describe_batch();
+    plan_ = m_.policy_->decide(info);
     plan_.streams = std::max(1, plan_.streams);
     if (plan_.agent == CopyAgent::Cpu) plan_.streams = 1;
+    HETSIM_LOG(debug, sim().now(), "migration: batch {} of {} folios ({} bytes) -> {} x{}{}",
+               info.batch_index, info.folios, info.bytes, agent_name(plan_.agent), plan_.streams,
+               plan_.flush == FlushMode::PerFolio ? ", flush per folio" : "");
     m_.batches_[static_cast<int>(plan_.agent)]->add();
     ++batch_index_;
     if (plan_.flush == FlushMode::PerFolio) {

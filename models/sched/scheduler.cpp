@@ -4,6 +4,7 @@
 #include <cmath>
 
 #include "sim/error.h"
+#include "sim/log.h"
 #include "sim/trace.h"
 
 namespace models {
@@ -756,6 +757,13 @@ void Scheduler::apply(int cpu, BalanceDecision&& d, Charge kind) {
                                          static_cast<std::uint64_t>(k));
   }
   if (d.moves.empty()) return;
+  if (sim::log_on(spdlog::level::debug)) {
+    static const char* const hooks[] = {"ctx_switch", "newidle", "tick",  "switch", "kick",
+                                        "wake_scan",  "ipi",     "steal", "wakeup"};
+    for (const Move& m : d.moves)
+      HETSIM_LOG(debug, now(), "balance ({} on cpu{}): task {} cpu{} -> cpu{}", hooks[kind], cpu,
+                 m.task, m.from, m.to);
+  }
   sim_.call_at(now() + d.cost, [this, cpu, moves = std::move(d.moves)] {
     for (const Move& m : moves) {
       Task& t = task(m.task);

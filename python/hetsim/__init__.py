@@ -37,11 +37,21 @@ from .policies import (  # noqa: E402
 
 __version__ = _hetsim.version
 
+
+def set_log_level(level):
+    """Logs the decisions policies take (which copy agent a migration batch got and why, which
+    task a balancer moved where) on stderr: "off" (default), "error", "warn", "info", "debug"
+    or "trace". Applies to runs in this process (run(), sweep(jobs=1)), like `hetsim -v`."""
+    _hetsim.set_log_level(str(level))
+
 __all__ = [
     "InputError",
     "InternalError",
     "Result",
+    "RunWarning",
     "Scenario",
+    "SweepNote",
+    "set_log_level",
     "check",
     "describe",
     "list_components",

@@ -19,6 +19,7 @@
 #include "sim/cli/commands.h"
 #include "sim/error.h"
 #include "sim/json.h"
+#include "sim/log.h"
 #include "sim/registry.h"
 #include "sim/runner.h"
 #include "sim/scenario.h"
@@ -265,6 +266,9 @@ PYBIND11_MODULE(_hetsim, m) {
   m.def("json_hash", &json_hash);
   m.def("list_components", &list_components);
   m.def("describe", &describe, py::arg("machine"));
+  m.def(
+      "set_log_level", [](const std::string& level) { sim::set_log_level(level, "set_log_level"); },
+      py::arg("level"));
   // A test hook: an internal error raised from C++, to check the translation end to end.
   m.def("_raise_internal", [] { HETSIM_CHECK(false, "test hook"); });
   hetsim_py::bind_policies(m);

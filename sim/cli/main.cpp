@@ -18,6 +18,7 @@
 #include "sim/cli/commands.h"
 #include "sim/error.h"
 #include "sim/json.h"
+#include "sim/log.h"
 #include "sim/registry.h"
 #include "sim/run_context.h"
 #include "sim/runner.h"
@@ -32,10 +33,10 @@ const char* kUsage =
     "usage: hetsim COMMAND [options]\n"
     "commands:\n"
     "  run SCENARIO [--set path=value]... [--seed N] [--out FILE] [--trace FILE]\n"
-    "      [--buckets FILE.csv] [--quiet]\n"
-    "  check SCENARIO [--set path=value]...    validate without running\n"
+    "      [--buckets FILE.csv] [--quiet] [-v] [--log-level LEVEL]\n"
+    "  check SCENARIO [--set path=value]... [-v] [--log-level LEVEL]   validate without running\n"
     "  sweep SCENARIO [--jobs N] [--cache DIR] [--out FILE.csv] [--buckets FILE.csv]\n"
-    "      [--set path=value]... [--quiet]\n"
+    "      [--set path=value]... [--quiet] [-v] [--log-level LEVEL]\n"
     "  regress [--update] [--filter TEXT] [--full] [--jobs N] [--set path=value]...\n"
     "      [--root DIR] [--scenarios DIR] [--baselines DIR]\n"
     "  validate [--quick] [--out-dir DIR] [--claims DIR] [--root DIR] [--jobs N]\n"
@@ -87,6 +88,21 @@ bool parse_options(const std::vector<std::string>& args, const std::string& syno
     throw sim::InputError("hetsim " + synopsis.substr(0, synopsis.find(' ')), "",
                           "a scenario file (hetsim " + synopsis + ")", "none");
   return true;
+}
+
+std::string g_log_level;
+
+void add_log_options(po::options_description& opts) {
+  opts.add_options()("verbose,v", "log the decisions policies take (--log-level debug)")(
+      "log-level", po::value(&g_log_level)->value_name("LEVEL"),
+      "off, error, warn, info, debug (policy decisions) or trace; on stderr");
+}
+
+void apply_log_options(const po::variables_map& vm) {
+  if (vm.count("log-level"))
+    sim::set_log_level(g_log_level);
+  else if (vm.count("verbose"))
+    sim::set_log_level("debug");
 }
 
 void print_notes(const sim::Scenario& sc) {
@@ -143,6 +159,7 @@ int cmd_run(const std::vector<std::string>& args, bool check_only) {
         "histogram buckets CSV (for CDFs)")("quiet,q",
                                             "no summary table (warnings still go to stderr)");
   }
+  add_log_options(opts);
   po::variables_map vm;
   if (!parse_options(args, check_only ? "check SCENARIO [options]" : "run SCENARIO [options]",
                      check_only ? "Validates a scenario (every sweep point and its report list) "
@@ -151,6 +168,7 @@ int cmd_run(const std::vector<std::string>& args, bool check_only) {
                                   "and prints a summary.",
                      opts, vm, &scenario))
     return 0;
+  apply_log_options(vm);
 
   sim::Scenario sc = sim::load_scenario(scenario, parse_sets(sets));
   print_notes(sc);
@@ -212,11 +230,13 @@ int cmd_sweep(const std::vector<std::string>& args) {
       "out", po::value(&out_file)->value_name("FILE"), "CSV file, one row per run")(
       "buckets", po::value(&buckets_file)->value_name("FILE.csv"),
       "histogram buckets CSV (for CDFs)")("quiet,q", "no table (warnings still go to stderr)");
+  add_log_options(opts);
   po::variables_map vm;
   if (!parse_options(args, "sweep SCENARIO [options]",
                      "Runs the product of a scenario's sweep axes in parallel and prints a table.",
                      opts, vm, &scenario))
     return 0;
+  apply_log_options(vm);
   if (jobs < 1)
     throw sim::InputError("--jobs", "", "a positive number of jobs", std::to_string(jobs));
   sim::Scenario sc = sim::load_scenario(scenario, parse_sets(sets));
