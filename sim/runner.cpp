@@ -8,6 +8,7 @@
 
 #include "sim/params.h"
 #include "sim/run_context.h"
+#include "sim/series.h"
 #include "sim/simulator.h"
 #include "sim/trace.h"
 
@@ -93,7 +94,7 @@ Json summary_json(const HistogramSummary& h) {
 
 // What a run did not do that was asked of it: a status word per problem ("ok" when none) and
 // a sentence each, so that no output (table, CSV, JSON, DataFrame) shows such a run as normal.
-std::pair<std::string, Json> run_status(const Json& metrics, Tick end) {
+std::pair<std::string, Json> run_status(const Json& metrics, Tick end, const Json& series) {
   std::string status;
   Json warnings = Json::array();
   auto add = [&](const std::string& word, const std::string& text) {
@@ -110,13 +111,18 @@ std::pair<std::string, Json> run_status(const Json& metrics, Tick end) {
   if (failed > 0)
     add("folios_failed", std::to_string(static_cast<std::uint64_t>(failed)) +
                              " folios were not migrated (no room on the destination node)");
+  if (series.is_object())
+    for (const auto& pat : series["unmatched"])
+      add("sample_unmatched", "sample.metrics \"" + pat.get<std::string>() +
+                                  "\" matched no statistic while the run went on");
   return {status.empty() ? "ok" : status, warnings};
 }
 
 }  // namespace
 
 void check_point(const Scenario& sc, const RunPoint& point) {
-  build(sc, point, point.doc["seed"].get<std::uint64_t>());
+  Built b = build(sc, point, point.doc["seed"].get<std::uint64_t>());
+  Series::from_scenario(point.doc, Where{sc.file, ""}, *b.sim);
 }
 
 RunOutput run_point(const Scenario& sc, const RunPoint& point, const RunOptions& opts) {
@@ -132,10 +138,13 @@ RunOutput run_point(const Scenario& sc, const RunPoint& point, const RunOptions&
     sim.set_progress_hook(
         [stop, cb](Tick now) { cb(static_cast<double>(now) / static_cast<double>(stop)); });
   }
+  auto series = Series::from_scenario(point.doc, Where{sc.file, ""}, sim);
+  if (series) series->start();
   for (const auto& w : b.ctx->workloads()) w->start();
   bool finite = b.ctx->holds() > 0;
   Tick end = sim.run(opts.stop ? *opts.stop : b.stop_time);
   bool incomplete = finite && b.ctx->holds() > 0;
+  Json series_json = series ? series->finish(end) : Json();  // before end-of-run figures
   b.ctx->finish();
 
   Json metrics = Json::object();
@@ -143,7 +152,7 @@ RunOutput run_point(const Scenario& sc, const RunPoint& point, const RunOptions&
   metrics["run.incomplete"] = incomplete ? 1 : 0;
   Json hists = Json::object();
   for (const auto& [k, h] : sim.stats().histograms()) hists[k] = summary_json(h);
-  auto [status, warnings] = run_status(metrics, end);
+  auto [status, warnings] = run_status(metrics, end, series_json);
 
   double wall = std::chrono::duration<double>(std::chrono::steady_clock::now() - wall0).count();
   RunOutput out;
@@ -165,6 +174,7 @@ RunOutput run_point(const Scenario& sc, const RunPoint& point, const RunOptions&
        {{"wall_time_s", wall},
         {"events_per_sec", wall > 0 ? static_cast<double>(sim.events_executed()) / wall : 0.0}}},
   };
+  if (series) out.results["series"] = std::move(series_json);
   if (opts.want_trace) out.trace_json = trace.to_json();
   return out;
 }

@@ -10,7 +10,7 @@ namespace fs = std::filesystem;
 const std::vector<std::string>& scenario_keys() {
   static const std::vector<std::string> keys = {
       "name", "description", "machine", "seed",      "overrides", "workloads", "policies",
-      "stop", "sweep",       "quick",   "tolerance", "claim",     "report"};
+      "stop", "sweep",       "quick",   "tolerance", "claim",     "report",    "sample"};
   return keys;
 }
 

@@ -197,6 +197,18 @@ class Result:
         return pd.DataFrame(_bucket_rows(self, histogram),
                             columns=["histogram", "unit", "low", "high", "count", "cdf"])
 
+    def series(self):
+        """The scenario's "sample" time series as a DataFrame indexed by simulated time t_s
+        (seconds), a column per sampled statistic (counters are cumulative: .diff() gives
+        per-period amounts). Raises ValueError when the scenario samples nothing."""
+        import pandas as pd
+
+        s = self.doc.get("series")
+        if s is None:
+            raise ValueError(f"{self.name}: no time series; add \"sample\": {{\"every\": \"100us\", "
+                             "\"metrics\": [...]}} to the scenario")
+        return pd.DataFrame(s["metrics"], index=pd.Index(s["t_s"], name="t_s"))
+
     def comparable(self):
         """The results minus what differs between identical runs (wall-clock figures)."""
         return {k: v for k, v in self.doc.items() if k != "wall"}

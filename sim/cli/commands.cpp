@@ -7,6 +7,7 @@
 #include <sstream>
 
 #include "sim/run_context.h"
+#include "sim/series.h"
 #include "sim/simulator.h"
 
 namespace hetsim {
@@ -55,26 +56,6 @@ std::size_t edit_distance(const std::string& a, const std::string& b) {
 
 }  // namespace
 
-bool glob_match(const std::string& pattern, const std::string& name) {
-  std::size_t p = 0, n = 0, star = std::string::npos, mark = 0;
-  while (n < name.size()) {
-    if (p < pattern.size() && pattern[p] == '*') {
-      star = p++;
-      mark = n;
-    } else if (p < pattern.size() && pattern[p] == name[n]) {
-      ++p;
-      ++n;
-    } else if (star != std::string::npos) {
-      p = star + 1;
-      n = ++mark;
-    } else {
-      return false;
-    }
-  }
-  while (p < pattern.size() && pattern[p] == '*') ++p;
-  return p == pattern.size();
-}
-
 std::vector<std::string> close_names(const std::string& wanted, const std::set<std::string>& names,
                                      std::size_t max) {
   std::vector<std::pair<std::size_t, std::string>> scored;
@@ -110,7 +91,7 @@ std::vector<std::string> report_metrics(const sim::Scenario& sc,
     std::string want = rep[i].get<std::string>();
     std::size_t before = out.size();
     for (const auto& n : names)
-      if (glob_match(want, n) && std::find(out.begin(), out.end(), n) == out.end())
+      if (sim::glob_match(want, n) && std::find(out.begin(), out.end(), n) == out.end())
         out.push_back(n);
     if (out.size() == before) {
       std::string close;

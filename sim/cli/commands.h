@@ -29,7 +29,6 @@ std::string point_value(const sim::Json& v);
 std::vector<std::string> report_metrics(const sim::Scenario& sc,
                                         const std::vector<sim::Json>& results,
                                         std::ostream* warn = nullptr);
-bool glob_match(const std::string& pattern, const std::string& name);
 std::vector<std::string> close_names(const std::string& wanted, const std::set<std::string>& names,
                                      std::size_t max);
 // Every histogram's non-empty buckets as CSV, one row per bucket: the sweep axes, seed,
