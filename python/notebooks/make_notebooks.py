@@ -350,8 +350,12 @@ as the machine fills up."""),
         new_code_cell('''\
 wls = [w for w in s1doc["sweep"]["workloads.0"] if w["kind"] in ("schbench", "oltp")]
 loads = [0.5, 0.75, 1.0, 1.25, 1.5, 2.0]
-ld = hetsim.sweep(S1, {"workloads.0": wls, "policies.balance": [{"kind": "pull"}, {"kind": "push"}],
-                       "workloads.0.per_cpu": loads}, quick=True, jobs=2, progress=False)
+# Each workload at each load is one value of the workloads.0 axis (an axis inside another,
+# workloads.0.per_cpu next to workloads.0, would be an input error).
+ld = hetsim.sweep(S1, {"workloads.0": [dict(w, per_cpu=x) for w in wls for x in loads],
+                       "policies.balance": [{"kind": "pull"}, {"kind": "push"}]},
+                  quick=True, jobs=2, progress=False)
+ld["workloads.0.per_cpu"] = ld["workloads.0"].map(lambda w: w["per_cpu"])
 ld["workload"] = ld["workloads.0"].map(lambda w: w["kind"])
 ld["policy"] = ld["policies.balance"].map(policy_label)
 unit = ld.attrs["hetsim"]["histogram_units"]["sched.wakeup_latency"]
