@@ -156,11 +156,17 @@ class Result:
     warnings = property(lambda self: self.doc.get("warnings", []))
 
     def row(self, axes=None):
-        """One flat dict: axis values, seed, scenario hash, simulated time, events, metrics,
+        """One flat dict: axis values (a quantity such as "4KiB" also as a number in SI base units,
+        in "<axis>_bytes", "<axis>_s", "<axis>_bytes_per_s" or "<axis>_hz"), seed, status,
+        scenario hash, simulated time, events, metrics,
         and each histogram's summary as "hist.<histogram>.<stat>" (a sweep's DataFrame row; the
         names `report` and `hetsim regress` use too)."""
         point = self.point
-        out = {a: point.get(a) for a in (axes if axes is not None else point)}
+        out = {}
+        for a in (axes if axes is not None else point):
+            out[a] = point.get(a)
+            for suffix, v in si_columns(point.get(a)).items():
+                out[a + suffix] = v
         out["seed"] = self.seed
         out["status"] = self.status
         out["scenario_hash"] = self.hash
@@ -234,11 +240,24 @@ def _bucket_rows(result, histogram=None, lead=()):
     return rows
 
 
-def run_one(scn_json, p, seed=None):
-    return Result(json.loads(_hetsim.run_point(scn_json, dumps(p["point"]), seed)))
+def run_one(scn_json, p, seed=None, trace=None):
+    return Result(json.loads(_hetsim.run_point(scn_json, dumps(p["point"]), seed,
+                                               os.fspath(trace) if trace else "")))
 
 
-def run(scenario, overrides=None, seed=None, quick=False):
+SI_SUFFIX = {"s": "_s", "B": "_bytes", "B/s": "_bytes_per_s", "Hz": "_hz"}
+
+
+def si_columns(values):
+    """For axis values written as quantities ("4KiB", "1.5us", "64GB/s"), the same in SI base
+    units as {suffix: number}; {} when the value is not a quantity string."""
+    if not isinstance(values, str):
+        return {}
+    q = _hetsim.quantity(values)
+    return {SI_SUFFIX[q[1]]: q[0]} if q else {}
+
+
+def run(scenario, overrides=None, seed=None, quick=False, trace=None):
     """Runs a scenario (a path, a dict or a hetsim.Scenario) and returns a hetsim.Result.
 
     overrides: {dotted.path: value} applied to the scenario (like `hetsim run --set`); seed
@@ -246,16 +265,21 @@ def run(scenario, overrides=None, seed=None, quick=False):
     The GIL is released while the simulation runs.
     A scenario with a "sweep" returns a list of Results, one per point in expansion order
     (like `hetsim run`); use hetsim.sweep() for caching, parallel runs and a DataFrame.
+    trace: a path; the run's Chrome trace (Perfetto) is written there, as `hetsim run --trace`
+    (a scenario without a sweep only).
     Bad input raises hetsim.InputError (message, file, path, expected, found).
     """
     if seed is not None and (not isinstance(seed, int) or isinstance(seed, bool) or seed < 0):
         raise input_error("seed", "", "a non-negative integer", repr(seed))
     scn = load(scenario, overrides, quick=quick)
     pts = scn.points()
+    if trace is not None and len(pts) > 1:
+        raise input_error("trace", "", "a scenario without a sweep (one trace per run)",
+                          f"{len(pts)} runs")
     from .policies import ensure_registered
     ensure_registered()
     scn_json = scn.to_json()
-    results = [run_one(scn_json, p, seed) for p in pts]
+    results = [run_one(scn_json, p, seed, trace) for p in pts]
     for r in results:
         _warn_run(r)
     return results if "sweep" in scn.doc else results[0]

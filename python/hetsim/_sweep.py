@@ -296,9 +296,15 @@ def sweep(scenario, axes=None, seeds=None, backend="local", jobs=None, cache=Non
 
     bar = _Progress(len(results), cached, progress)
     runner = scn.to_json()
-    if tasks:
-        # Bad input is reported from here, once, before any pool starts.
-        _hetsim.check_point(runner, tasks[0][1])
+    # Bad input is reported from here, naming the sweep point, before any pool starts.
+    for _, point_json, _ in tasks:
+        try:
+            _hetsim.check_point(runner, point_json)
+        except _hetsim.InputError as e:
+            msg = f"{e} (in the sweep point {point_json})"
+            e.args = (msg,)
+            e.message, e.point = msg, json.loads(point_json)
+            raise
 
     def on_done(batch, report=True):
         for key, text in batch:

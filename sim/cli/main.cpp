@@ -243,7 +243,15 @@ int cmd_sweep(const std::vector<std::string>& args) {
   sim::Scenario sc = sim::load_scenario(scenario, parse_sets(sets));
   print_notes(sc);
   auto points = sim::expand_sweep(sc);
-  for (const auto& p : points) sim::check_point(sc, p);  // bad input fails before any run
+  for (const auto& p : points) {  // bad input fails before any run, naming its point
+    try {
+      sim::check_point(sc, p);
+    } catch (const sim::InputError& e) {
+      if (points.size() == 1) throw;
+      throw sim::InputError(e.file(), e.path(), e.expected(),
+                            e.found() + " (in the sweep point " + p.point.dump() + ")");
+    }
+  }
   Progress bar;
   sim::BatchOptions bo;
   bo.jobs = jobs;
