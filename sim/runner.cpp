@@ -130,7 +130,7 @@ RunOutput run_point(const Scenario& sc, const RunPoint& point, const RunOptions&
   std::uint64_t seed = opts.seed ? *opts.seed : point.doc["seed"].get<std::uint64_t>();
   Built b = build(sc, point, seed);
   Simulator& sim = *b.sim;
-  TraceWriter trace;
+  TraceWriter trace = opts.trace.path.empty() ? TraceWriter() : TraceWriter(opts.trace);
   if (opts.want_trace) sim.set_trace(&trace);
   if (opts.progress) {
     Tick stop = b.stop_time;
@@ -175,7 +175,10 @@ RunOutput run_point(const Scenario& sc, const RunPoint& point, const RunOptions&
         {"events_per_sec", wall > 0 ? static_cast<double>(sim.events_executed()) / wall : 0.0}}},
   };
   if (series) out.results["series"] = std::move(series_json);
-  if (opts.want_trace) out.trace_json = trace.to_json();
+  if (opts.want_trace) {
+    trace.finish();
+    if (opts.trace.path.empty()) out.trace_json = trace.to_json();
+  }
   return out;
 }
 

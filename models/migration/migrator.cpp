@@ -174,7 +174,8 @@ class Migrator::Call : public std::enable_shared_from_this<Migrator::Call> {
   void end_phase(Phase p) {
     Tick t = now();
     if (auto* tr = sim().trace())
-      tr->slice("cpu" + std::to_string(r_.cpu) + ".move_pages", phase_name(p), phase_start_, t);
+      tr->slice("cpu" + std::to_string(r_.cpu) + ".move_pages", phase_name(p), phase_start_, t, "",
+                "migration");
     m_.phase_[static_cast<int>(p)] += t - phase_start_;
     phase_start_ = t;
   }

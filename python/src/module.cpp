@@ -188,9 +188,8 @@ std::string run_point(const std::string& scenario_json, const std::string& point
   sim::RunOptions opts;
   opts.seed = seed;
   opts.want_trace = !trace_path.empty();
-  sim::RunOutput out = sim::run_point(*sc, point_of(*sc, parse(point_json, "<point>")), opts);
-  if (opts.want_trace) sim::write_file_atomic(trace_path, out.trace_json);
-  return out.results.dump();
+  opts.trace.path = trace_path;  // streamed there, gzip for .gz
+  return sim::run_point(*sc, point_of(*sc, parse(point_json, "<point>")), opts).results.dump();
 }
 
 // A quantity string in SI base units: (value, "s" | "B" | "B/s" | "Hz"), or None.

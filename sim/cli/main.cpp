@@ -32,7 +32,8 @@ namespace {
 const char* kUsage =
     "usage: hetsim COMMAND [options]\n"
     "commands:\n"
-    "  run SCENARIO [--set path=value]... [--seed N] [--out FILE] [--trace FILE]\n"
+    "  run SCENARIO [--set path=value]... [--seed N] [--out FILE] [--trace FILE[.gz]]\n"
+    "      [--trace-window FROM:TO] [--trace-categories LIST]\n"
     "      [--buckets FILE.csv] [--quiet] [-v|--verbose] [--log-level LEVEL]\n"
     "  check SCENARIO [--set path=value]... [-v|--verbose] [--log-level LEVEL]\n"
     "      validate a scenario (every sweep point and its report list) without running it\n"
@@ -106,6 +107,47 @@ void apply_log_options(const po::variables_map& vm) {
     sim::set_log_level("debug");
 }
 
+sim::TraceOptions trace_options(const std::string& path, const std::string& window,
+                                const std::string& cats) {
+  sim::TraceOptions t;
+  t.path = path;
+  if ((!window.empty() || !cats.empty()) && path.empty())
+    throw sim::InputError("--trace-window / --trace-categories", "", "--trace FILE with them",
+                          "no --trace");
+  if (!window.empty()) {
+    auto colon = window.find(':');
+    auto time = [&](const std::string& text) {
+      auto v = sim::parse_quantity(text, sim::Dimension::Time);
+      if (!v)
+        throw sim::InputError("--trace-window", "",
+                              "FROM:TO, times with units (\"2ms:3ms\", \"5ms:\")",
+                              "\"" + window + "\"");
+      return static_cast<sim::Tick>(*v);
+    };
+    if (colon == std::string::npos)
+      throw sim::InputError("--trace-window", "", "FROM:TO (\"2ms:3ms\", \"5ms:\")",
+                            "\"" + window + "\"");
+    if (colon > 0) t.from = time(window.substr(0, colon));
+    if (colon + 1 < window.size()) t.to = time(window.substr(colon + 1));
+    if (t.to < t.from)
+      throw sim::InputError("--trace-window", "", "FROM before TO", "\"" + window + "\"");
+  }
+  static const std::set<std::string> known = {"sched", "cpu", "migration", "link"};
+  std::size_t start = 0;
+  while (!cats.empty() && start <= cats.size()) {
+    std::size_t comma = cats.find(',', start);
+    std::string c =
+        cats.substr(start, comma == std::string::npos ? std::string::npos : comma - start);
+    if (!known.count(c))
+      throw sim::InputError("--trace-categories", "",
+                            "categories among sched, cpu, migration, link", "\"" + c + "\"");
+    t.categories.push_back(c);
+    if (comma == std::string::npos) break;
+    start = comma + 1;
+  }
+  return t;
+}
+
 void print_notes(const sim::Scenario& sc) {
   for (const auto& n : sc.notes) std::cerr << "hetsim: note: " << n << "\n";
 }
@@ -147,7 +189,7 @@ class Progress {
 int cmd_run(const std::vector<std::string>& args, bool check_only) {
   po::options_description opts(check_only ? "check options" : "run options");
   std::vector<std::string> sets;
-  std::string out_file, trace_file, scenario, buckets_file;
+  std::string out_file, trace_file, scenario, buckets_file, trace_window, trace_cats;
   std::uint64_t seed = 0;
   opts.add_options()("set", po::value(&sets)->composing()->value_name("PATH=VALUE"),
                      "path=value: set a scenario path (beats a sweep axis on it); repeatable");
@@ -155,7 +197,11 @@ int cmd_run(const std::vector<std::string>& args, bool check_only) {
     opts.add_options()("seed", po::value(&seed)->value_name("N"), "seed, replacing the scenario's")(
         "out", po::value(&out_file)->value_name("FILE"), "results JSON file")(
         "trace", po::value(&trace_file)->value_name("FILE"),
-        "Chrome trace file (Perfetto); a run without a sweep")(
+        "Chrome trace file (Perfetto), streamed; gzip when it ends in .gz; a run without a sweep")(
+        "trace-window", po::value(&trace_window)->value_name("FROM:TO"),
+        "only what overlaps this simulated time window (\"2ms:3ms\", \"5ms:\")")(
+        "trace-categories", po::value(&trace_cats)->value_name("LIST"),
+        "only these categories, comma-separated: sched, cpu, migration, link")(
         "buckets", po::value(&buckets_file)->value_name("FILE.csv"),
         "histogram buckets CSV (for CDFs)")("quiet,q",
                                             "no summary table (warnings still go to stderr)");
@@ -192,9 +238,9 @@ int cmd_run(const std::vector<std::string>& args, bool check_only) {
   sim::RunOptions ro;
   if (vm.count("seed")) ro.seed = seed;
   ro.want_trace = !trace_file.empty();
+  ro.trace = trace_options(trace_file, trace_window, trace_cats);
   Progress bar;
   std::vector<sim::Json> results;
-  std::string trace_json;
   for (std::size_t i = 0; i < points.size(); ++i) {
     std::string label = points.size() > 1
                             ? "run " + std::to_string(i + 1) + "/" + std::to_string(points.size())
@@ -203,7 +249,6 @@ int cmd_run(const std::vector<std::string>& args, bool check_only) {
     sim::RunOutput out = sim::run_point(sc, points[i], ro);
     bar.done();
     results.push_back(std::move(out.results));
-    trace_json = std::move(out.trace_json);
   }
   hetsim::report_metrics(sc, results,
                          &std::cerr);  // a bad "report" list fails before any file is written
@@ -212,7 +257,6 @@ int cmd_run(const std::vector<std::string>& args, bool check_only) {
     hetsim::print_summary(std::cout, sc, results);
   else
     print_warnings(results);
-  if (ro.want_trace) sim::write_file_atomic(trace_file, trace_json);
   if (!buckets_file.empty()) sim::write_file_atomic(buckets_file, hetsim::buckets_csv(results));
   if (!out_file.empty()) sim::write_file_atomic(out_file, doc.dump(2) + "\n");
   return 0;

@@ -58,3 +58,43 @@ def test_scheduler_trace_has_wakeup_and_ipi_arrows(tmp_path, hetsim_bin):
     assert kinds["ipi balance kick"] == m["sched.ipis.balance_kick"]
     assert 0 < kinds["ipi resched"] <= m["sched.ipis.resched"]
     assert doc["otherData"]["dropped_records"] == 0
+
+
+def test_streamed_gzip_window_and_categories(tmp_path, hetsim_bin):
+    import gzip
+
+    def run(name, *extra):
+        path = tmp_path / name
+        p = subprocess.run([hetsim_bin, "run", str(S1), "--set", "sweep={}", "--set", "stop.time=6ms",
+                            "--trace", str(path), *extra, "--quiet"],
+                           capture_output=True, text=True, timeout=120)
+        assert p.returncode == 0, p.stderr
+        opener = gzip.open if name.endswith(".gz") else open
+        with opener(path, "rt") as f:
+            return json.load(f)
+
+    plain = run("t.json")
+    packed = run("t.json.gz")
+    assert packed == plain
+    assert (tmp_path / "t.json.gz").stat().st_size < (tmp_path / "t.json").stat().st_size / 4
+    w = run("w.json", "--trace-window", "2ms:3ms", "--trace-categories", "sched")
+    ev = [e for e in w["traceEvents"] if e["ph"] != "M"]
+    assert ev and all(e["cat"] == "sched" for e in ev)
+    ends = {e["id"]: e["ts"] for e in ev if e["ph"] == "f"}
+    for e in ev:  # a slice, or an arrow (from its start to its end), overlaps the window
+        end = ends[e["id"]] if e["ph"] == "s" else e["ts"] + e.get("dur", 0)
+        if e["ph"] != "f":
+            assert end >= 2000 - 1e-6 and e["ts"] <= 3000 + 1e-6
+    assert len(ev) < len([e for e in plain["traceEvents"] if e["ph"] != "M"]) / 2
+    assert w["otherData"]["window_us"] == [2000, 3000]
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["t.json", "t.json.gz", "w.json"]
+
+
+def test_bad_trace_options_exit_2(tmp_path, hetsim_bin):
+    for extra in (["--trace-window", "3ms:2ms"], ["--trace-categories", "sched,bogus"],
+                  ["--trace-window", "2:3"]):
+        p = subprocess.run([hetsim_bin, "run", str(S1), "--set", "sweep={}", "--trace",
+                            str(tmp_path / "x.json"), *extra], capture_output=True, text=True,
+                           timeout=60)
+        assert p.returncode == 2, extra
+    assert list(tmp_path.iterdir()) == []
