@@ -35,11 +35,13 @@ struct Built {
   Tick stop_time = 0;
 };
 
-Built build(const Scenario& sc, const RunPoint& point, std::uint64_t seed) {
+Built build(const Scenario& sc, const RunPoint& point, std::uint64_t seed,
+            TraceWriter* trace = nullptr) {
   const Json& doc = point.doc;
   Where root{sc.file, ""};
   Built b;
   b.sim = std::make_unique<Simulator>(seed);
+  b.sim->set_trace(trace);  // before the models are built: they may lay out their tracks
   b.ctx = std::make_unique<RunContext>(
       *b.sim, doc.contains("policies") ? doc["policies"] : Json::object(), root.child("policies"));
   Params stop = Params::parse(doc.contains("stop") ? doc["stop"] : Json::object(), stop_params(),
@@ -128,10 +130,9 @@ void check_point(const Scenario& sc, const RunPoint& point) {
 RunOutput run_point(const Scenario& sc, const RunPoint& point, const RunOptions& opts) {
   auto wall0 = std::chrono::steady_clock::now();
   std::uint64_t seed = opts.seed ? *opts.seed : point.doc["seed"].get<std::uint64_t>();
-  Built b = build(sc, point, seed);
-  Simulator& sim = *b.sim;
   TraceWriter trace = opts.trace.path.empty() ? TraceWriter() : TraceWriter(opts.trace);
-  if (opts.want_trace) sim.set_trace(&trace);
+  Built b = build(sc, point, seed, opts.want_trace ? &trace : nullptr);
+  Simulator& sim = *b.sim;
   if (opts.progress) {
     Tick stop = b.stop_time;
     auto cb = opts.progress;

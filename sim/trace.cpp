@@ -80,13 +80,41 @@ bool TraceWriter::admit(const char* cat, Tick start, Tick end) {
   return true;
 }
 
+void TraceWriter::group(const std::string& track, std::uint32_t pid, const std::string& process,
+                        const std::string& label) {
+  groups_[track] = {pid, process, label};
+}
+
 std::uint32_t TraceWriter::track_id(const std::string& track) {
   auto it = tracks_.find(track);
   if (it != tracks_.end()) return it->second;
   auto id = static_cast<std::uint32_t>(tracks_.size() + 1);
   tracks_[track] = id;
+  std::uint32_t p = 1;
+  std::string label = track;
+  auto g = groups_.find(track);
+  if (g != groups_.end()) {
+    p = g->second.pid;
+    label = g->second.label;
+    if (named_pid_.size() <= p) named_pid_.resize(p + 1, false);
+    if (!named_pid_[p]) {
+      named_pid_[p] = true;
+      emit(Json{{"name", "process_name"},
+                {"ph", "M"},
+                {"pid", p},
+                {"args", {{"name", g->second.process}}}}
+               .dump());
+    }
+  }
+  pids_.push_back(p);
   emit(Json{
-      {"name", "thread_name"}, {"ph", "M"}, {"pid", 1}, {"tid", id}, {"args", {{"name", track}}}}
+      {"name", "thread_name"}, {"ph", "M"}, {"pid", p}, {"tid", id}, {"args", {{"name", label}}}}
+           .dump());
+  emit(Json{{"name", "thread_sort_index"},
+            {"ph", "M"},
+            {"pid", p},
+            {"tid", id},
+            {"args", {{"sort_index", id}}}}
            .dump());
   return id;
 }
@@ -94,11 +122,12 @@ std::uint32_t TraceWriter::track_id(const std::string& track) {
 void TraceWriter::slice(const std::string& track, const std::string& name, Tick start, Tick end,
                         std::string args, const char* cat) {
   if (!admit(cat, start, end)) return;
+  const std::uint32_t tid = track_id(track);
   Json e = {{"name", name},
             {"cat", cat},
             {"ph", "X"},
-            {"pid", 1},
-            {"tid", track_id(track)},
+            {"pid", pid(tid)},
+            {"tid", tid},
             {"ts", static_cast<double>(start) / kUs},
             {"dur", static_cast<double>(end - start) / kUs}};
   if (!args.empty()) e["args"] = Json::parse(args);
@@ -109,11 +138,12 @@ void TraceWriter::counter(const std::string& track, const std::string& name, Tic
                           const char* cat) {
   if (!admit(cat, at, at)) return;
   // A counter is identified by its name in the viewer: use the track's.
+  const std::uint32_t tid = track_id(track);
   emit(Json{{"name", track},
             {"cat", cat},
             {"ph", "C"},
-            {"pid", 1},
-            {"tid", track_id(track)},
+            {"pid", pid(tid)},
+            {"tid", tid},
             {"ts", static_cast<double>(at) / kUs},
             {"args", {{name, v}}}}
            .dump());
@@ -129,7 +159,7 @@ void TraceWriter::flow(const std::string& from_track, Tick sent, const std::stri
             {"cat", cat},
             {"ph", "s"},
             {"id", flow_id_},
-            {"pid", 1},
+            {"pid", pid(from)},
             {"tid", from},
             {"ts", static_cast<double>(sent) / kUs}}
            .dump());
@@ -137,7 +167,7 @@ void TraceWriter::flow(const std::string& from_track, Tick sent, const std::stri
             {"cat", cat},
             {"ph", "f"},
             {"id", flow_id_},
-            {"pid", 1},
+            {"pid", pid(to)},
             {"tid", to},
             {"ts", static_cast<double>(arrives) / kUs}}
            .dump());

@@ -42,6 +42,11 @@ class TraceWriter {
   void flow(const std::string& from_track, Tick sent, const std::string& to_track, Tick arrives,
             const std::string& name, const char* cat = "sched");
 
+  // Puts `track` in a process of the viewer (e.g. pid = socket + 1, "socket 0") under a
+  // label ("cpu12 ccd1"); to be called before the track's first record.
+  void group(const std::string& track, std::uint32_t pid, const std::string& process,
+             const std::string& label);
+
   // Streaming: completes the file and renames it into place. In memory: the document.
   void finish();
   std::string to_json() const;
@@ -56,7 +61,15 @@ class TraceWriter {
   std::string footer() const;
 
   TraceOptions opts_;
+  std::uint32_t pid(std::uint32_t track) const { return pids_[track]; }
   std::map<std::string, std::uint32_t> tracks_;
+  struct Group {
+    std::uint32_t pid;
+    std::string process, label;
+  };
+  std::map<std::string, Group> groups_;
+  std::vector<std::uint32_t> pids_{0};  // by track id
+  std::vector<bool> named_pid_;
   std::string memory_;  // in-memory mode: the events so far
   std::string tmp_path_;
   std::FILE* file_ = nullptr;

@@ -4,6 +4,7 @@
 #include <memory>
 #include <vector>
 
+#include "models/cpu/trace_groups.h"
 #include "models/dma/dma_engine.h"
 #include "models/migration/cpu_copy.h"
 #include "models/migration/cpu_load.h"
@@ -77,6 +78,7 @@ int socket_choice(const std::string& s) { return s == "src" ? 0 : s == "dst" ? 1
 }  // namespace
 
 Migrator::Migrator(sim::RunContext& ctx, Platform& pf) : ctx_(ctx), pf_(pf) {
+  group_cpu_tracks(ctx.sim(), pf);
   sim::Params p =
       sim::Params::parse(pf.section("migration"), params(), pf.where().child("migration"), {});
   auto cyc = [&](const char* k) { return pf.cycles(p.d(k)); };

@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <cmath>
 
+#include "models/cpu/trace_groups.h"
 #include "sim/error.h"
 #include "sim/log.h"
 #include "sim/trace.h"
@@ -76,6 +77,7 @@ Scheduler& Scheduler::of(sim::RunContext& ctx) {
 }
 
 Scheduler::Scheduler(sim::RunContext& ctx, Platform& pf) : ctx_(ctx), sim_(ctx.sim()), pf_(pf) {
+  group_cpu_tracks(sim_, pf);
   const sim::Where w = pf.where().child("sched");
   sim::Params p = sim::Params::parse(pf.section("sched"), params(), w, {});
   const int n = pf.cpu_count();

@@ -24,7 +24,7 @@ def traced(tmp_path, hetsim_bin, *sets):
 def test_scheduler_trace_has_task_slices_per_cpu(tmp_path, hetsim_bin):
     doc, res = traced(tmp_path, hetsim_bin)
     ev = doc["traceEvents"]
-    names = {e["tid"]: e["args"]["name"] for e in ev if e["ph"] == "M"}
+    names = {e["tid"]: e["args"]["name"] for e in ev if e["ph"] == "M" and e["name"] == "thread_name"}
     slices = [e for e in ev if e["ph"] == "X" and e["name"].startswith("task ")]
     assert slices, "no task slices"
     per_cpu = collections.defaultdict(list)
@@ -41,6 +41,14 @@ def test_scheduler_trace_has_task_slices_per_cpu(tmp_path, hetsim_bin):
             assert b0 >= a1 - 1e-6
         assert spans[-1][1] <= end_us + 1e-6
     assert len(per_cpu) > 64  # hackbench at 2 tasks per CPU keeps most CPUs busy
+    # A process per socket, CPU tracks labelled with their CCD inside them.
+    procs = {e["pid"]: e["args"]["name"] for e in ev if e["ph"] == "M" and e["name"] == "process_name"}
+    assert procs == {1: "socket 0", 2: "socket 1"}
+    pid_of = {e["tid"]: e["pid"] for e in ev if e["ph"] == "M" and e["name"] == "thread_name"}
+    assert {pid_of[t] for t in per_cpu} == {1, 2}
+    assert all(" ccd" in names[t] for t in per_cpu)
+    for e in slices:
+        assert e["pid"] == pid_of[e["tid"]]
 
 
 def test_scheduler_trace_has_wakeup_and_ipi_arrows(tmp_path, hetsim_bin):
