@@ -28,7 +28,7 @@ except ImportError as _e:  # pragma: no cover - only without a build
         "PYTHONPATH=$PWD/build/python:$PWD/python /usr/bin/python3"
     ) from _e
 
-from ._hetsim import InputError, InternalError  # noqa: E402
+from ._hetsim import BatchInfo, InputError, InternalError, SchedTopology, SchedView  # noqa: E402
 from ._core import Result, RunWarning, Scenario, SweepNote, check, describe, list_components, load, run  # noqa: E402
 from ._sweep import sweep  # noqa: E402
 from .policies import (  # noqa: E402
@@ -47,6 +47,9 @@ def set_log_level(level):
 __all__ = [
     "InputError",
     "InternalError",
+    "BatchInfo",
+    "SchedView",
+    "SchedTopology",
     "Result",
     "RunWarning",
     "Scenario",

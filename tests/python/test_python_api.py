@@ -55,3 +55,21 @@ def test_bad_sweep_point_is_named_before_any_run(tmp_path, hetsim_bin):
     scn.write_text(json.dumps(dict(moves(), sweep={"workloads.0.folio": ["4KiB", "3KiB"]})))
     p = subprocess.run([hetsim_bin, "sweep", str(scn)], capture_output=True, text=True, timeout=60)
     assert p.returncode == 2 and 'in the sweep point {"workloads.0.folio":"3KiB"}' in p.stderr
+
+
+def test_policy_argument_types_are_exported_and_documented():
+    import hetsim
+
+    seen = []
+
+    class Spy(hetsim.MigrationPolicy):
+        def decide(self, batch):
+            seen.append(batch)
+            return hetsim.CopyPlan()
+
+    hetsim.register_policy("migration", "py_type_spy", Spy)
+    hetsim.run(moves(), overrides={"policies.migration.kind": "py_type_spy"})
+    assert seen and all(isinstance(b, hetsim.BatchInfo) for b in seen)
+    assert sum(b.bytes for b in seen) == 8 << 20
+    for t in (hetsim.BatchInfo, hetsim.SchedView, hetsim.SchedTopology):
+        assert t.__doc__ and t.__name__ in hetsim.__all__
