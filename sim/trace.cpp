@@ -81,8 +81,8 @@ bool TraceWriter::admit(const char* cat, Tick start, Tick end) {
 }
 
 void TraceWriter::group(const std::string& track, std::uint32_t pid, const std::string& process,
-                        const std::string& label) {
-  groups_[track] = {pid, process, label};
+                        const std::string& label, int sort) {
+  groups_[track] = {pid, process, label, sort};
 }
 
 std::uint32_t TraceWriter::track_id(const std::string& track) {
@@ -92,10 +92,12 @@ std::uint32_t TraceWriter::track_id(const std::string& track) {
   tracks_[track] = id;
   std::uint32_t p = 1;
   std::string label = track;
+  std::int64_t sort = id;
   auto g = groups_.find(track);
   if (g != groups_.end()) {
     p = g->second.pid;
     label = g->second.label;
+    sort = g->second.sort;
     if (named_pid_.size() <= p) named_pid_.resize(p + 1, false);
     if (!named_pid_[p]) {
       named_pid_[p] = true;
@@ -114,7 +116,7 @@ std::uint32_t TraceWriter::track_id(const std::string& track) {
             {"ph", "M"},
             {"pid", p},
             {"tid", id},
-            {"args", {{"sort_index", id}}}}
+            {"args", {{"sort_index", sort}}}}
            .dump());
   return id;
 }

@@ -43,9 +43,10 @@ class TraceWriter {
             const std::string& name, const char* cat = "sched");
 
   // Puts `track` in a process of the viewer (e.g. pid = socket + 1, "socket 0") under a
-  // label ("cpu12 ccd1"); to be called before the track's first record.
+  // label ("cpu12 ccd1"), ordered by `sort` within it; to be called before the track's first
+  // record.
   void group(const std::string& track, std::uint32_t pid, const std::string& process,
-             const std::string& label);
+             const std::string& label, int sort);
 
   // Streaming: completes the file and renames it into place. In memory: the document.
   void finish();
@@ -66,6 +67,7 @@ class TraceWriter {
   struct Group {
     std::uint32_t pid;
     std::string process, label;
+    int sort;
   };
   std::map<std::string, Group> groups_;
   std::vector<std::uint32_t> pids_{0};  // by track id

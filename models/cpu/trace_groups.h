@@ -18,8 +18,8 @@ inline void group_cpu_tracks(sim::Simulator& sim, const Platform& pf) {
     const std::string process = "socket " + std::to_string(c.socket);
     const std::string cpu = "cpu" + std::to_string(c.id);
     const std::string where = " ccd" + std::to_string(c.ccd) + " ccx" + std::to_string(c.ccx);
-    tr->group(cpu, pid, process, cpu + where);
-    tr->group(cpu + ".move_pages", pid, process, cpu + ".move_pages" + where);
+    tr->group(cpu, pid, process, cpu + where, 2 * c.id);
+    tr->group(cpu + ".move_pages", pid, process, cpu + ".move_pages" + where, 2 * c.id + 1);
   }
 }
 

@@ -47,6 +47,8 @@ def test_scheduler_trace_has_task_slices_per_cpu(tmp_path, hetsim_bin):
     pid_of = {e["tid"]: e["pid"] for e in ev if e["ph"] == "M" and e["name"] == "thread_name"}
     assert {pid_of[t] for t in per_cpu} == {1, 2}
     assert all(" ccd" in names[t] for t in per_cpu)
+    sort = {e["tid"]: e["args"]["sort_index"] for e in ev if e["name"] == "thread_sort_index"}
+    assert all(sort[t] == 2 * int(names[t].split()[0][3:]) for t in per_cpu)  # CPU order
     for e in slices:
         assert e["pid"] == pid_of[e["tid"]]
 
