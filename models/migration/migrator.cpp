@@ -175,9 +175,17 @@ class Migrator::Call : public std::enable_shared_from_this<Migrator::Call> {
   }
   void end_phase(Phase p) {
     Tick t = now();
-    if (auto* tr = sim().trace())
-      tr->slice("cpu" + std::to_string(r_.cpu) + ".move_pages", phase_name(p), phase_start_, t, "",
-                "migration");
+    if (auto* tr = sim().trace()) {
+      // The batch the phase worked on and what the policy chose for it (the call's entry
+      // phase comes before any batch).
+      std::string args;
+      if (p != Phase::Enter && !batch_.empty())
+        args = "{\"batch\":" + std::to_string(batch_index_ - 1) +
+               ",\"folios\":" + std::to_string(batch_.size()) + ",\"agent\":\"" +
+               agent_name(plan_.agent) + "\",\"streams\":" + std::to_string(plan_.streams) + "}";
+      tr->slice("cpu" + std::to_string(r_.cpu) + ".move_pages", phase_name(p), phase_start_, t,
+                args, "migration");
+    }
     m_.phase_[static_cast<int>(p)] += t - phase_start_;
     phase_start_ = t;
   }

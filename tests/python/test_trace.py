@@ -5,6 +5,8 @@ import json
 import pathlib
 import subprocess
 
+import pytest
+
 ROOT = pathlib.Path(__file__).resolve().parents[2]
 S1 = ROOT / "scenarios" / "claims" / "S1-milan-128c.json"
 ENDS = {"preempt", "block", "sleep", "exit", "end of run"}
@@ -108,3 +110,23 @@ def test_bad_trace_options_exit_2(tmp_path, hetsim_bin):
                            timeout=60)
         assert p.returncode == 2, extra
     assert list(tmp_path.iterdir()) == []
+
+
+@pytest.mark.parametrize("kind,agent", [("batch", "cpu"), ("mt", "mt"), ("dma", "dma")])
+def test_migration_phase_slices_carry_the_batch_and_the_policy_choice(tmp_path, hetsim_bin, kind, agent):
+    scn = tmp_path / "m.json"
+    scn.write_text(json.dumps({
+        "name": "m", "machine": "milan-2s",
+        "workloads": [{"kind": "move_pages", "bytes": "8MiB", "folio": "4KiB", "from": "node0", "to": "node1"}],
+        "policies": {"migration": {"kind": kind}}}))
+    trace, out = tmp_path / "t.json", tmp_path / "r.json"
+    p = subprocess.run([hetsim_bin, "run", str(scn), "--trace", str(trace), "--out", str(out), "--quiet"],
+                       capture_output=True, text=True, timeout=120)
+    assert p.returncode == 0, p.stderr
+    ev = [e for e in json.loads(trace.read_text())["traceEvents"] if e.get("cat") == "migration"]
+    copies = [e for e in ev if e["name"] == "copy"]
+    m = json.loads(out.read_text())["metrics"]
+    assert len(copies) == m[f"migration.batches_{agent}"] > 1
+    assert sum(e["args"]["folios"] for e in copies) == m["migration.folios_moved"]
+    assert {e["args"]["agent"] for e in ev if "args" in e} == {agent}
+    assert [e["args"]["batch"] for e in copies] == list(range(len(copies)))
