@@ -32,6 +32,14 @@ def repo_root():
 
 ROOT = repo_root()
 pd.set_option("display.width", 160)
+
+# One colour per policy in every notebook.
+POLICY_COLORS = {"serial": "#7f7f7f", "batch": "#1f77b4", "mt": "#2ca02c", "dma": "#d62728",
+                 "adaptive": "#9467bd", "size_split": "#8c564b",
+                 "none": "#7f7f7f", "pull": "#1f77b4", "push": "#d62728",
+                 "push claim_targets=True": "#ff7f0e", "push push_hot=False": "#2ca02c"}
+def policy_colors(names):
+    return [POLICY_COLORS.get(n, "black") for n in names]
 print("hetsim", hetsim.__version__)'''
 
 
@@ -201,7 +209,8 @@ top = df[df["policies.migration.streams"] == df["policies.migration.streams"].ma
 fig, axes = plt.subplots(1, 2, figsize=(12, 4), sharey=True)
 for ax, (mode, g) in zip(axes, top.groupby("workloads.0.addresses", sort=False)):
     for kind, k in g.groupby("policies.migration.kind", sort=False):
-        ax.plot(k["folio_kib"], k["migration.throughput_gbps"], "o-", label=kind)
+        ax.plot(k["folio_kib"], k["migration.throughput_gbps"], "o-", label=kind,
+                color=POLICY_COLORS.get(kind))
     folio_axis(ax, g["workloads.0.folio"]); ax.set_title(f"addresses per {mode}")
     ax.grid(alpha=.3); ax.legend()
 axes[0].set_ylabel("migration throughput (GB/s)")
@@ -341,7 +350,8 @@ def relative(metric):
 fig, axes = plt.subplots(1, 2, figsize=(13, 4))
 for ax, metric, label in [(axes[0], "sched.throughput_ops", "throughput / pull's"),
                           (axes[1], "sched.migrations_per_kop", "migrations per kop / pull's")]:
-    relative(metric).plot.bar(ax=ax, rot=0, legend=ax is axes[0])
+    rel = relative(metric)
+    rel.plot.bar(ax=ax, rot=0, legend=ax is axes[0], color=policy_colors(rel.columns))
     if band(metric):
         ax.axhspan(*band(metric), color="grey", alpha=.25)
     ax.axhline(1, color="black", lw=.8); ax.set_ylabel(label)
@@ -355,10 +365,11 @@ Idle time while an LLC sibling had waiting tasks (what push targets) and the CPU
 balancer itself spends (what pull's scans cost)."""),
         new_code_cell('''\
 fig, axes = plt.subplots(1, 2, figsize=(13, 4))
-df.pivot(index="workload", columns="policy", values="sched.idle_llc_waiting_share").plot.bar(ax=axes[0], rot=0)
+waiting = df.pivot(index="workload", columns="policy", values="sched.idle_llc_waiting_share")
+waiting.plot.bar(ax=axes[0], rot=0, color=policy_colors(waiting.columns))
 axes[0].set_ylabel("idle with LLC work waiting (share)"); axes[0].legend(fontsize=8)
-(df.pivot(index="workload", columns="policy", values="sched.balance_cpu_share") * 100).plot.bar(
-    ax=axes[1], rot=0, legend=False)
+balancing = df.pivot(index="workload", columns="policy", values="sched.balance_cpu_share") * 100
+balancing.plot.bar(ax=axes[1], rot=0, legend=False, color=policy_colors(balancing.columns))
 axes[1].set_ylabel("balancer CPU (% of CPU time)")
 fig.suptitle("S1: idle time with waiting LLC siblings, and the balancer's own CPU time")
 plt.show()'''),
@@ -383,9 +394,10 @@ unit = ld.attrs["hetsim"]["histogram_units"]["sched.wakeup_latency"]
 fig, axes = plt.subplots(2, 3, figsize=(15, 7), sharex=True)
 for row, (wl, g) in zip(axes, ld.groupby("workload")):
     for pol, k in g.groupby("policy"):
-        row[0].plot(k["workloads.0.per_cpu"], k["sched.throughput_ops"], "o-", label=pol)
-        row[1].plot(k["workloads.0.per_cpu"], k["hist.sched.wakeup_latency.p50"], "o-", label=pol)
-        row[2].plot(k["workloads.0.per_cpu"], k["hist.sched.wakeup_latency.p99"], "o-", label=pol)
+        c = POLICY_COLORS.get(pol)
+        row[0].plot(k["workloads.0.per_cpu"], k["sched.throughput_ops"], "o-", label=pol, color=c)
+        row[1].plot(k["workloads.0.per_cpu"], k["hist.sched.wakeup_latency.p50"], "o-", label=pol, color=c)
+        row[2].plot(k["workloads.0.per_cpu"], k["hist.sched.wakeup_latency.p99"], "o-", label=pol, color=c)
     row[0].set_ylabel(f"{wl}\\nops / s"); row[1].set_ylabel(f"p50 wakeup ({unit})"); row[2].set_ylabel(f"p99 wakeup ({unit})")
     row[2].set_yscale("log")
     for ax in row:
@@ -405,8 +417,9 @@ s2["workload"] = s2["workloads.0"].map(lambda w: w["kind"])
 ccds = "machine.cpu.ccds_per_socket"
 fig, axes = plt.subplots(1, 2, figsize=(13, 4))
 for (wl, pol), g in s2.groupby(["workload", "policies.balance.kind"]):
-    axes[0].plot(g[ccds], g["sched.balance_cpu_share"] * 100, "o-", label=f"{wl} / {pol}")
-    axes[1].plot(g[ccds], g["sched.throughput_ops"] / g[ccds], "o-", label=f"{wl} / {pol}")
+    style = dict(color=POLICY_COLORS.get(pol), marker="o", linestyle=["-", "--", ":", "-."][sorted(s2["workload"].unique()).index(wl) % 4])
+    axes[0].plot(g[ccds], g["sched.balance_cpu_share"] * 100, label=f"{wl} / {pol}", **style)
+    axes[1].plot(g[ccds], g["sched.throughput_ops"] / g[ccds], label=f"{wl} / {pol}", **style)
 axes[0].set_ylabel("balancer CPU (%)"); axes[1].set_ylabel("ops / s per CCD"); axes[1].set_yscale("log")
 for ax in axes:
     ax.set_xlabel("CCDs per socket"); ax.set_xticks(sorted(s2[ccds].unique())); ax.grid(alpha=.3); ax.legend(fontsize=8)

@@ -61,3 +61,5 @@ def test_notebook_states_its_question_and_ends_with_take_aways(path):
         if c["cell_type"] == "code" and "plt.show()" in src[i]:
             assert "xlabel" in src[i] or "ylabel" in src[i], f"cell {i}: a plot without axis labels"
             assert "title" in src[i], f"cell {i}: a plot without a title"
+        if c["cell_type"] == "code" and ("label=kind" in src[i] or "label=pol" in src[i]):
+            assert "POLICY_COLORS" in src[i], f"cell {i}: policies drawn without their colours"
