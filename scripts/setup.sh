@@ -5,7 +5,7 @@ set -euo pipefail
 
 PKGS=(
   cmake ninja-build g++ make
-  libboost-graph-dev libboost-program-options-dev libeigen3-dev nlohmann-json3-dev
+  libboost-graph-dev libboost-program-options-dev nlohmann-json3-dev zlib1g-dev
   libspdlog-dev pybind11-dev python3-pybind11 libgtest-dev libgmock-dev libbenchmark-dev
   python3-dev python3-venv python3-numpy python3-pandas python3-matplotlib python3-pytest
   python3-nbclient python3-nbformat python3-ipykernel python3-distributed

@@ -129,13 +129,13 @@ std::string results_to_csv(const std::vector<Json>& results) {
   }
   std::ostringstream os;
   for (const auto& a : axes) os << csv_cell(a) << ",";
-  os << "seed";
+  os << "seed,status";
   for (const auto& m : metrics) os << "," << csv_cell(m);
   os << "\n";
   for (const Json& r : results) {
     for (const auto& a : axes)
       os << (r["scenario"]["point"].contains(a) ? csv_cell(r["scenario"]["point"][a]) : "") << ",";
-    os << r["seed"].dump();
+    os << r["seed"].dump() << "," << csv_cell(r.value("status", "ok"));
     for (const auto& m : metrics)
       os << "," << (r["metrics"].contains(m) ? r["metrics"][m].dump() : "");
     os << "\n";

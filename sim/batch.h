@@ -23,7 +23,9 @@ struct BatchOptions {
 std::vector<Json> run_batch(const Scenario& sc, const std::vector<RunPoint>& points,
                             const BatchOptions& opts, std::vector<bool>* cached = nullptr);
 
-// One CSV row per run: the sweep axes, the seed, then every metric (union over runs, sorted).
+// One CSV row per run: the sweep axes, the seed, the status
+// ("ok" or what the run did not do, see the results' "warnings"), then every metric (union over
+// runs, sorted).
 std::string results_to_csv(const std::vector<Json>& results);
 
 }  // namespace sim

@@ -49,12 +49,6 @@ class RunContext {
   Simulator& sim() { return sim_; }
   void set_system(std::unique_ptr<SystemModel> s) { system_ = std::move(s); }
   SystemModel& system() { return *system_; }
-  template <class T>
-  T& system_as() {
-    auto* t = dynamic_cast<T*>(system_.get());
-    if (!t) throw InternalError("the machine model is not of the expected type");
-    return *t;
-  }
 
   // Builds the policy chosen for `slot` (e.g. "migration") from the scenario's "policies"
   // object, or `default_key` when the scenario names none. Unknown keys exit with status 2.

@@ -1,12 +1,16 @@
 #include "sim/runner.h"
 
 #include <chrono>
+#include <iomanip>
 #include <map>
 #include <memory>
 #include <set>
+#include <sstream>
+#include <utility>
 
 #include "sim/params.h"
 #include "sim/run_context.h"
+#include "sim/series.h"
 #include "sim/simulator.h"
 #include "sim/trace.h"
 
@@ -33,11 +37,13 @@ struct Built {
   Tick stop_time = 0;
 };
 
-Built build(const Scenario& sc, const RunPoint& point, std::uint64_t seed) {
+Built build(const Scenario& sc, const RunPoint& point, std::uint64_t seed,
+            TraceWriter* trace = nullptr) {
   const Json& doc = point.doc;
   Where root{sc.file, ""};
   Built b;
   b.sim = std::make_unique<Simulator>(seed);
+  b.sim->set_trace(trace);  // before the models are built: they may lay out their tracks
   b.ctx = std::make_unique<RunContext>(
       *b.sim, doc.contains("policies") ? doc["policies"] : Json::object(), root.child("policies"));
   Params stop = Params::parse(doc.contains("stop") ? doc["stop"] : Json::object(), stop_params(),
@@ -103,34 +109,67 @@ Built build(const Scenario& sc, const RunPoint& point, std::uint64_t seed) {
 }
 
 Json summary_json(const HistogramSummary& h) {
-  return Json{{"unit", h.unit}, {"count", h.count}, {"mean", h.mean},
-              {"min", h.min},   {"p50", h.p50},     {"p90", h.p90},
-              {"p99", h.p99},   {"p999", h.p999},   {"max", h.max}};
+  Json buckets = Json::array();
+  for (const auto& b : h.buckets) buckets.push_back(Json::array({b.low, b.high, b.count}));
+  return Json{{"unit", h.unit}, {"count", h.count},
+              {"mean", h.mean}, {"min", h.min},
+              {"p50", h.p50},   {"p90", h.p90},
+              {"p99", h.p99},   {"p999", h.p999},
+              {"max", h.max},   {"buckets", std::move(buckets)}};
+}
+
+// What a run did not do that was asked of it: a status word per problem ("ok" when none) and
+// a sentence each, so that no output (table, CSV, JSON, DataFrame) shows such a run as normal.
+std::pair<std::string, Json> run_status(const Json& metrics, Tick end, const Json& series) {
+  std::string status;
+  Json warnings = Json::array();
+  auto add = [&](const std::string& word, const std::string& text) {
+    status += (status.empty() ? "" : "+") + word;
+    warnings.push_back(text);
+  };
+  if (metrics.value("run.incomplete", 0) != 0) {
+    std::ostringstream ms;
+    ms << std::setprecision(6) << to_seconds(end) * 1e3;
+    add("incomplete", "the run reached stop.time (" + ms.str() +
+                          " ms) before its workloads finished: figures cover only that part");
+  }
+  double failed = metrics.value("migration.folios_failed", 0.0);
+  if (failed > 0)
+    add("folios_failed", std::to_string(static_cast<std::uint64_t>(failed)) +
+                             " folios were not migrated (no room on the destination node)");
+  if (series.is_object())
+    for (const auto& pat : series["unmatched"])
+      add("sample_unmatched", "sample.metrics \"" + pat.get<std::string>() +
+                                  "\" matched no statistic while the run went on");
+  return {status.empty() ? "ok" : status, warnings};
 }
 
 }  // namespace
 
 void check_point(const Scenario& sc, const RunPoint& point) {
-  build(sc, point, point.doc["seed"].get<std::uint64_t>());
+  Built b = build(sc, point, point.doc["seed"].get<std::uint64_t>());
+  Series::from_scenario(point.doc, Where{sc.file, ""}, *b.sim);
 }
 
 RunOutput run_point(const Scenario& sc, const RunPoint& point, const RunOptions& opts) {
   auto wall0 = std::chrono::steady_clock::now();
   std::uint64_t seed = opts.seed ? *opts.seed : point.doc["seed"].get<std::uint64_t>();
-  Built b = build(sc, point, seed);
+  TraceWriter trace = opts.trace.path.empty() ? TraceWriter() : TraceWriter(opts.trace);
+  Built b = build(sc, point, seed, opts.want_trace ? &trace : nullptr);
   Simulator& sim = *b.sim;
-  TraceWriter trace;
-  if (opts.want_trace) sim.set_trace(&trace);
   if (opts.progress) {
     Tick stop = b.stop_time;
     auto cb = opts.progress;
     sim.set_progress_hook(
         [stop, cb](Tick now) { cb(static_cast<double>(now) / static_cast<double>(stop)); });
   }
+  auto series = Series::from_scenario(point.doc, Where{sc.file, ""}, sim);
+  if (series) series->start();
   for (const auto& w : b.ctx->workloads()) w->start();
   bool finite = b.ctx->holds() > 0;
-  Tick end = sim.run(b.stop_time);
+  Tick end = sim.run(opts.stop ? *opts.stop : b.stop_time);
   bool incomplete = finite && b.ctx->holds() > 0;
+  Json series_json = series ? series->finish(end) : Json();  // before end-of-run figures
   b.ctx->finish();
 
   Json metrics = Json::object();
@@ -138,6 +177,7 @@ RunOutput run_point(const Scenario& sc, const RunPoint& point, const RunOptions&
   metrics["run.incomplete"] = incomplete ? 1 : 0;
   Json hists = Json::object();
   for (const auto& [k, h] : sim.stats().histograms()) hists[k] = summary_json(h);
+  auto [status, warnings] = run_status(metrics, end, series_json);
 
   double wall = std::chrono::duration<double>(std::chrono::steady_clock::now() - wall0).count();
   RunOutput out;
@@ -149,6 +189,8 @@ RunOutput run_point(const Scenario& sc, const RunPoint& point, const RunOptions&
         {"hash", json_hash(point.doc)},
         {"point", point.point}}},
       {"seed", seed},
+      {"status", status},
+      {"warnings", std::move(warnings)},
       {"sim_time_s", to_seconds(end)},
       {"events", sim.events_executed()},
       {"metrics", std::move(metrics)},
@@ -157,7 +199,11 @@ RunOutput run_point(const Scenario& sc, const RunPoint& point, const RunOptions&
        {{"wall_time_s", wall},
         {"events_per_sec", wall > 0 ? static_cast<double>(sim.events_executed()) / wall : 0.0}}},
   };
-  if (opts.want_trace) out.trace_json = trace.to_json();
+  if (series) out.results["series"] = std::move(series_json);
+  if (opts.want_trace) {
+    trace.finish();
+    if (opts.trace.path.empty()) out.trace_json = trace.to_json();
+  }
   return out;
 }
 

@@ -10,7 +10,7 @@ namespace fs = std::filesystem;
 const std::vector<std::string>& scenario_keys() {
   static const std::vector<std::string> keys = {
       "name", "description", "machine", "seed",      "overrides", "workloads", "policies",
-      "stop", "sweep",       "quick",   "tolerance", "claim",     "report"};
+      "stop", "sweep",       "quick",   "tolerance", "claim",     "report",    "sample"};
   return keys;
 }
 
@@ -41,6 +41,136 @@ std::string find_machine_file(const std::string& name, const std::string& scenar
   return "";
 }
 
+namespace {
+
+// One sweep dimension: a plain axis (one path) or a zip group (several paths moving together).
+struct Axis {
+  std::vector<std::string> paths;
+  std::vector<Where> wheres;
+  std::vector<const Json*> lists;
+  std::size_t n = 0;
+};
+
+bool inside(const std::string& path, const std::string& outer) {
+  return path.size() > outer.size() && path.compare(0, outer.size(), outer) == 0 &&
+         path[outer.size()] == '.';
+}
+
+bool overlaps(const std::string& a, const std::string& b) {
+  return a == b || inside(a, b) || inside(b, a);
+}
+
+const char* const kZipExpected =
+    "an object of dotted path -> list of values, the lists of one length (paths that move "
+    "together)";
+
+void add_zip_group(const Json& g, const Where& gw, std::vector<Axis>& out) {
+  if (!g.is_object() || g.empty()) gw.fail(kZipExpected, describe_value(g));
+  Axis a;
+  for (auto it = g.begin(); it != g.end(); ++it) {
+    Where w = gw.child(it.key());
+    if (!it.value().is_array() || it.value().empty())
+      w.fail("a non-empty list of values", describe_value(it.value()));
+    if (!a.paths.empty() && it.value().size() != a.n)
+      w.fail("a list of " + std::to_string(a.n) + " values, as long as \"" + a.paths[0] + "\"'s",
+             "a list of " + std::to_string(it.value().size()) + " values");
+    a.paths.push_back(it.key());
+    a.wheres.push_back(w);
+    a.lists.push_back(&it.value());
+    a.n = it.value().size();
+  }
+  out.push_back(std::move(a));
+}
+
+std::vector<Axis> parse_axes(const Json& sw, const Where& w) {
+  if (!sw.is_object()) w.fail("an object of dotted path -> list of values", describe_value(sw));
+  std::vector<Axis> out;
+  for (auto it = sw.begin(); it != sw.end(); ++it) {
+    if (it.key() == "zip") {
+      if (it.value().is_array()) {
+        if (it.value().empty()) w.child("zip").fail(kZipExpected, "an empty list");
+        for (std::size_t i = 0; i < it.value().size(); ++i)
+          add_zip_group(it.value()[i], w.child("zip").child(i), out);
+      } else {
+        add_zip_group(it.value(), w.child("zip"), out);
+      }
+      continue;
+    }
+    if (!it.value().is_array() || it.value().empty())
+      w.child(it.key()).fail("a non-empty list of values", describe_value(it.value()));
+    out.push_back({{it.key()}, {w.child(it.key())}, {&it.value()}, it.value().size()});
+  }
+  // An axis inside another would be reset by it in some runs and its recorded value would
+  // then name something never simulated.
+  std::vector<std::pair<std::string, Where>> seen;
+  for (const Axis& a : out)
+    for (std::size_t k = 0; k < a.paths.size(); ++k) {
+      for (const auto& [p, pw] : seen)
+        if (overlaps(a.paths[k], p))
+          a.wheres[k].fail(
+              "an axis path that no other axis contains or is inside (use \"zip\" "
+              "for paths that move together)",
+              "\"" + a.paths[k] + "\", which overlaps the axis \"" + p + "\"");
+      seen.emplace_back(a.paths[k], a.wheres[k]);
+    }
+  return out;
+}
+
+// Applies the precedence of settings over axes (see scenario.h); returns notes saying what moved.
+std::vector<std::string> fold_settings_into_sweep(Json& doc, const std::vector<Setting>& sets) {
+  std::vector<std::string> notes;
+  for (const auto& [path, value] : sets) {
+    if (path == "sweep" || inside(path, "sweep") || !doc.contains("sweep")) continue;
+    Json& sw = doc["sweep"];
+    // One list of values at `axis`: dropped (returns true) or amended.
+    auto fold = [&, &path = path, &value = value](const std::string& axis, Json& list) {
+      if (axis == path || inside(axis, path)) {
+        notes.push_back("the setting " + path + " replaces the sweep axis " + axis + " (" +
+                        std::to_string(list.size()) + " values)");
+        return true;
+      }
+      if (inside(path, axis)) {
+        for (Json& v : list)
+          set_dotted(v, path.substr(axis.size() + 1), value, Where{"--set", path});
+        notes.push_back("the setting " + path + " is applied to every value of the sweep axis " +
+                        axis);
+      }
+      return false;
+    };
+    auto fold_group = [&](Json& g) {
+      if (!g.is_object()) return;
+      std::vector<std::string> drop;
+      for (auto it = g.begin(); it != g.end(); ++it)
+        if (fold(it.key(), it.value())) drop.push_back(it.key());
+      for (const auto& k : drop) g.erase(k);
+    };
+    std::vector<std::string> drop;
+    for (auto it = sw.begin(); it != sw.end(); ++it) {
+      if (it.key() != "zip") {
+        if (fold(it.key(), it.value())) drop.push_back(it.key());
+        continue;
+      }
+      Json& zip = it.value();
+      if (zip.is_array()) {
+        for (Json& g : zip) fold_group(g);
+        Json kept = Json::array();
+        for (Json& g : zip)
+          if (!g.empty()) kept.push_back(std::move(g));
+        zip = std::move(kept);
+        if (zip.empty()) drop.push_back("zip");
+      } else {
+        fold_group(zip);
+        if (zip.empty()) drop.push_back("zip");
+      }
+    }
+    for (const auto& k : drop) sw.erase(k);
+    if (sw.empty()) doc.erase("sweep");
+  }
+  return notes;
+}
+
+}  // namespace
+
 Scenario load_scenario(const std::string& path, const std::vector<Setting>& sets) {
   return scenario_from_json(load_json_file(path), path, sets);
 }
@@ -50,6 +180,7 @@ Scenario scenario_from_json(Json doc, const std::string& origin, const std::vect
   check_keys(doc, scenario_keys(), root);
   Scenario sc;
   sc.file = origin;
+  sc.settings = sets.size();
   if (!doc.contains("name")) doc["name"] = fs::path(origin).stem().string();
   if (!doc["name"].is_string()) root.child("name").fail("a string", describe_value(doc["name"]));
   if (!doc.contains("machine")) root.child("machine").fail("a machine name or object", "nothing");
@@ -84,29 +215,36 @@ Scenario scenario_from_json(Json doc, const std::string& origin, const std::vect
     root.child("seed").fail("a non-negative integer", describe_value(seed));
   doc["seed"] = seed.get<std::uint64_t>();
   if (doc.contains("sweep")) {
-    const Json& sw = doc["sweep"];
-    Where w = root.child("sweep");
-    if (!sw.is_object()) w.fail("an object of dotted path -> list of values", describe_value(sw));
-    for (auto it = sw.begin(); it != sw.end(); ++it)
-      if (!it.value().is_array() || it.value().empty())
-        w.child(it.key()).fail("a non-empty list of values", describe_value(it.value()));
+    sweep_paths(doc["sweep"], root.child("sweep"));
+    sc.notes = fold_settings_into_sweep(doc, sets);
   }
   sc.doc = std::move(doc);
   return sc;
 }
 
+std::vector<std::string> sweep_paths(const Json& sweep, const Where& where) {
+  std::vector<std::string> out;
+  for (const Axis& a : parse_axes(sweep, where))
+    out.insert(out.end(), a.paths.begin(), a.paths.end());
+  return out;
+}
+
 std::vector<RunPoint> expand_sweep(const Scenario& sc) {
   Json base = sc.doc;
-  Json axes = base.contains("sweep") ? base["sweep"] : Json::object();
+  Json axes_doc = base.contains("sweep") ? base["sweep"] : Json::object();
   base.erase("sweep");
+  std::vector<Axis> axes = parse_axes(axes_doc, Where{sc.file, "/sweep"});
   std::vector<RunPoint> points{{base, Json::object()}};
-  for (auto it = axes.begin(); it != axes.end(); ++it) {
+  for (const Axis& axis : axes) {
     std::vector<RunPoint> next;
     for (const RunPoint& p : points) {
-      for (const Json& v : it.value()) {
+      for (std::size_t i = 0; i < axis.n; ++i) {
         RunPoint q = p;
-        set_dotted(q.doc, it.key(), v, Where{sc.file, "/sweep/" + it.key()});
-        q.point[it.key()] = v;
+        for (std::size_t k = 0; k < axis.paths.size(); ++k) {
+          const Json& v = (*axis.lists[k])[i];
+          set_dotted(q.doc, axis.paths[k], v, axis.wheres[k]);
+          q.point[axis.paths[k]] = v;
+        }
         next.push_back(std::move(q));
       }
     }

@@ -32,6 +32,10 @@ HistogramSummary Histogram::summary() const {
   s.p90 = quantile(0.9) / scale_;
   s.p99 = quantile(0.99) / scale_;
   s.p999 = quantile(0.999) / scale_;
+  for (std::size_t i = 0; i < buckets_.size(); ++i)
+    if (buckets_[i])
+      s.buckets.push_back(
+          {bucket_low(i) / scale_, (bucket_low(i) + bucket_width(i)) / scale_, buckets_[i]});
   return s;
 }
 

@@ -53,10 +53,16 @@ class TimeAverage {
   double v_ = 0, area_ = 0, max_ = 0;
 };
 
+struct HistogramBucket {
+  double low, high;  // [low, high) in the histogram's unit
+  std::uint64_t count;
+};
+
 struct HistogramSummary {
   std::uint64_t count = 0;
   double mean = 0, min = 0, p50 = 0, p90 = 0, p99 = 0, p999 = 0, max = 0;
   std::string unit;
+  std::vector<HistogramBucket> buckets;  // the non-empty ones, in order (for CDFs)
 };
 
 // Log-linear buckets (32 per power of two, relative error under 3.2%); memory is bounded

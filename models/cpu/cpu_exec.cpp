@@ -31,7 +31,8 @@ void CpuExec::run(int cpu, Kind kind, Tick work, std::function<void()> done) {
                                         (c.token << 16) | static_cast<std::uint64_t>(cpu));
     }
     notify(cpu, start, work, kind);
-    if (auto* tr = sim_.trace()) tr->slice("cpu" + std::to_string(cpu), "irq", start, end);
+    if (auto* tr = sim_.trace())
+      tr->slice("cpu" + std::to_string(cpu), "irq", start, end, "", "cpu");
     if (done) sim_.call_at(end, std::move(done), sim::kPrioFirst);
     return;
   }
@@ -61,7 +62,7 @@ void CpuExec::on_kernel_done(std::uint64_t arg) {
   c.kernel_queue.pop_front();
   c.kernel_running = false;
   if (auto* tr = sim_.trace())
-    tr->slice("cpu" + std::to_string(cpu), "kernel", c.kernel_start, c.kernel_end);
+    tr->slice("cpu" + std::to_string(cpu), "kernel", c.kernel_start, c.kernel_end, "", "cpu");
   if (!c.kernel_queue.empty()) start_kernel(cpu);
   if (item.done) item.done();
 }

@@ -4,11 +4,13 @@
 #include <memory>
 #include <vector>
 
+#include "models/cpu/trace_groups.h"
 #include "models/dma/dma_engine.h"
 #include "models/migration/cpu_copy.h"
 #include "models/migration/cpu_load.h"
 #include "models/tlb/shootdown.h"
 #include "sim/error.h"
+#include "sim/log.h"
 #include "sim/trace.h"
 
 namespace models {
@@ -19,6 +21,7 @@ Migrator& Migrator::of(sim::RunContext& ctx) {
 }
 
 Migrator::Migrator(sim::RunContext& ctx, Machine& pf) : ctx_(ctx), pf_(pf) {
+  group_cpu_tracks(ctx.sim(), pf);
   costs_ = load_costs(pf);
   policy_ = ctx.make_policy<MigrationPolicy>("migration", "batch");
   // Services the mechanism uses, built now so that their own policy slots are taken while the
@@ -140,8 +143,17 @@ class Migrator::Call : public std::enable_shared_from_this<Migrator::Call> {
   }
   void end_phase(Phase p) {
     Tick t = now();
-    if (auto* tr = sim().trace())
-      tr->slice("cpu" + std::to_string(r_.cpu) + ".move_pages", phase_name(p), phase_start_, t);
+    if (auto* tr = sim().trace()) {
+      // The batch the phase worked on and what the policy chose for it (the call's entry
+      // phase comes before any batch).
+      std::string args;
+      if (p != Phase::Enter && !batch_.empty())
+        args = "{\"batch\":" + std::to_string(batch_index_ - 1) +
+               ",\"folios\":" + std::to_string(batch_.size()) + ",\"agent\":\"" +
+               agent_name(plan_.agent) + "\",\"streams\":" + std::to_string(plan_.streams) + "}";
+      tr->slice("cpu" + std::to_string(r_.cpu) + ".move_pages", phase_name(p), phase_start_, t,
+                args, "migration");
+    }
     m_.phase_[static_cast<int>(p)] += t - phase_start_;
     phase_start_ = t;
   }
@@ -170,9 +182,13 @@ class Migrator::Call : public std::enable_shared_from_this<Migrator::Call> {
       done();
       return;
     }
-    plan_ = m_.policy_->decide(describe_batch());
+    const BatchInfo info = describe_batch();
+    plan_ = m_.policy_->decide(info);
     plan_.streams = std::max(1, plan_.streams);
     if (plan_.agent == CopyAgent::Cpu) plan_.streams = 1;
+    HETSIM_LOG(debug, sim().now(), "migration: batch {} of {} folios ({} bytes) -> {} x{}{}",
+               info.batch_index, info.folios, info.bytes, agent_name(plan_.agent), plan_.streams,
+               plan_.flush == FlushMode::PerFolio ? ", flush per folio" : "");
     m_.batches_[static_cast<int>(plan_.agent)]->add();
     ++batch_index_;
     if (plan_.flush == FlushMode::PerFolio) {

@@ -7,6 +7,7 @@
 #include <cmath>
 
 #include "models/migration/migration_policy.h"
+#include "sim/log.h"
 
 namespace models {
 
@@ -86,9 +87,17 @@ class AdaptivePolicy : public MigrationPolicy {
       }
     }
     // CPU-thrifty choices within the slack of the fastest.
-    if (dma_t <= best_t * (1 + slack_)) return dma;
-    if (best.agent == CopyAgent::Mt && cpu1 <= best_t * (1 + slack_)) return CopyPlan{};
-    return best;
+    const CopyPlan pick = dma_t <= best_t * (1 + slack_) ? dma
+                          : best.agent == CopyAgent::Mt && cpu1 <= best_t * (1 + slack_)
+                              ? CopyPlan{}
+                              : best;
+    if (sim::log_on(spdlog::level::debug))
+      sim::logger().debug(
+          "adaptive: batch {} ({} folios): est. cpu x1 {:.1f}us, best cpu/mt x{} {:.1f}us, "
+          "dma x{} {:.1f}us ({} of {} queues free) -> {} x{}",
+          b.batch_index, b.folios, cpu1 * 1e6, best.streams, best_t * 1e6, dma.streams, dma_t * 1e6,
+          free_q, b.dma_queues, agent_name(pick.agent), pick.streams);
+    return pick;
   }
 
  private:

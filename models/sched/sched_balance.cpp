@@ -3,6 +3,7 @@
 #include <algorithm>
 
 #include "models/sched/scheduler.h"
+#include "sim/log.h"
 
 namespace models {
 
@@ -18,11 +19,19 @@ void Scheduler::apply(int cpu, BalanceDecision&& d, Charge kind) {
   }
   for (int k : d.kick) {
     ipi_kick_->add();
+    trace_arrow(cpu, k, now() + d.cost + pf_.cpu_spec().ipi_latency, "ipi balance kick");
     charge(cpu, costs_.ipi_send, kIpi);
     sim_.at<&Scheduler::on_balance_kick>(now() + d.cost + pf_.cpu_spec().ipi_latency, this,
                                          static_cast<std::uint64_t>(k));
   }
   if (d.moves.empty()) return;
+  if (sim::log_on(spdlog::level::debug)) {
+    static const char* const hooks[] = {"ctx_switch", "newidle", "tick",  "switch", "kick",
+                                        "wake_scan",  "ipi",     "steal", "wakeup"};
+    for (const Move& m : d.moves)
+      HETSIM_LOG(debug, now(), "balance ({} on cpu{}): task {} cpu{} -> cpu{}", hooks[kind], cpu,
+                 m.task, m.from, m.to);
+  }
   sim_.call_at(now() + d.cost, [this, cpu, moves = std::move(d.moves)] {
     for (const Move& m : moves) {
       Task& t = task(m.task);

@@ -6,8 +6,11 @@
 #include <algorithm>
 #include <cmath>
 
+#include "models/cpu/trace_groups.h"
 #include "models/sched/sched_section.h"
 #include "sim/error.h"
+#include "sim/log.h"
+#include "sim/trace.h"
 
 namespace models {
 
@@ -31,6 +34,7 @@ Scheduler& Scheduler::of(sim::RunContext& ctx) {
 
 Scheduler::Scheduler(sim::RunContext& ctx, Machine& pf) : ctx_(ctx), sim_(ctx.sim()), pf_(pf) {
   const sim::Params& p = pf.section("sched");
+  group_cpu_tracks(sim_, pf);
   const int n = pf.cpu_count();
   isolated_ = CpuMask::parse(p.s("isolcpus"), n, p.where("isolcpus"));
   nohz_full_mask_ = CpuMask::parse(p.s("nohz_full"), n, p.where("nohz_full"));
@@ -241,6 +245,7 @@ void Scheduler::enqueue(int cpu, Task& t, Cause cause, int waker) {
         ipi_resched_->add();
         charge(waker, costs_.ipi_send, kIpi);
         delay += pf_.cpu_spec().ipi_latency;
+        trace_arrow(waker, cpu, tnow + pf_.cpu_spec().ipi_latency, "ipi resched");
         charge(cpu, pf_.cpu_spec().ipi_handler, kIpi);
       }
     }
@@ -255,6 +260,7 @@ void Scheduler::enqueue(int cpu, Task& t, Cause cause, int waker) {
     } else {
       ipi_resched_->add();
       if (waker >= 0) charge(waker, costs_.ipi_send, kIpi);
+      if (waker >= 0) trace_arrow(waker, cpu, now() + pf_.cpu_spec().ipi_latency, "ipi resched");
       kick(cpu, pf_.cpu_spec().ipi_latency);
     }
   }
@@ -285,6 +291,7 @@ void Scheduler::dequeue_queued(int cpu, Task& t) {
 // The task on `cpu` stops running for a reason other than preemption: it blocks, sleeps
 // (a timer wakes it) or exits.
 void Scheduler::park(int cpu, Task& t, const Action& a) {
+  trace_off(cpu, t, a.kind == Action::Block ? "block" : a.kind == Action::Sleep ? "sleep" : "exit");
   leave_cpu(cpu, t);
   if (a.kind == Action::Block) {
     t.state = State::Blocked;
@@ -348,6 +355,7 @@ void Scheduler::schedule(int cpu) {
     Task& t = task(ti);
     r.queue.erase(std::find(r.queue.begin(), r.queue.end(), ti));
     r.curr = ti;
+    r.on_since = now();
     t.state = State::Running;
     if (r.last != ti) {
       r.busy_until = std::max(now(), r.busy_until) + ctx_switch_;
@@ -462,6 +470,7 @@ void Scheduler::preempt(int cpu) {
   t.state = State::Runnable;
   t.last_ran = now();
   r.queue.push_back(t.id);
+  trace_off(cpu, t, "preempt");
   r.curr = -1;
   ++r.token;
   preemptions_->add();
@@ -489,6 +498,19 @@ void Scheduler::on_steal(int cpu, Tick start, Tick duration, CpuExec::Kind kind)
   charge(cpu, duration, kSteal);
 }
 
+void Scheduler::trace_off(int cpu, const Task& t, const char* why) {
+  sim::TraceWriter* tr = sim_.trace();
+  const Tick from = rq(cpu).on_since;
+  if (!tr || now() <= from) return;
+  tr->slice("cpu" + std::to_string(cpu), "task " + std::to_string(t.id), from, now(),
+            "{\"task\":" + std::to_string(t.id) + ",\"end\":\"" + why + "\"}");
+}
+
+void Scheduler::trace_arrow(int from, int to, Tick arrives, const char* what) {
+  if (sim::TraceWriter* tr = sim_.trace())
+    tr->flow("cpu" + std::to_string(from), now(), "cpu" + std::to_string(to), arrives, what);
+}
+
 void Scheduler::on_sample() {
   int mx = -1, mn = 1 << 30;
   for (std::size_t c = 0; c < rqs_.size(); ++c) {
@@ -503,6 +525,8 @@ void Scheduler::on_sample() {
 
 void Scheduler::finish() {
   for (int l = 0; l < topo_->llc_count(); ++l) note_llc(l);
+  for (int c = 0; c < static_cast<int>(rqs_.size()); ++c)
+    if (rq(c).curr >= 0) trace_off(c, task(rq(c).curr), "end of run");
   const Tick end = now();
   auto& st = sim_.stats();
   const double secs = sim::to_seconds(end);

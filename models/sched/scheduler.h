@@ -166,6 +166,7 @@ class Scheduler final : public SchedView, public CpuExec::Observer {
     bool housekeeping = true, nohz_full = false;
     bool nohz_idle = false;      // in nohz.idle_cpus_mask
     std::uint64_t idle_gen = 0;  // counts idle entries (a deferred tick stop checks it)
+    Tick on_since = 0;  // when curr got the CPU (for trace slices)
   };
 
   Rq& rq(int cpu) { return rqs_[static_cast<std::size_t>(cpu)]; }
@@ -211,6 +212,10 @@ class Scheduler final : public SchedView, public CpuExec::Observer {
   void on_nohz_stop(std::uint64_t arg);
   void nohz_set(int cpu, bool in);
   void finish();
+  // Trace output (only when a trace is asked for): the task leaving `cpu` as a slice, and
+  // an arrow for a wakeup or an IPI.
+  void trace_off(int cpu, const Task& t, const char* why);
+  void trace_arrow(int from, int to, Tick arrives, const char* what);
 
   sim::RunContext& ctx_;
   sim::Simulator& sim_;

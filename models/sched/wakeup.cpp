@@ -87,6 +87,7 @@ bool Scheduler::do_wake(int ti, int waker, bool sync) {
   t.wake_time = now();
   wakeups_->add();
   const int cpu = select_wake_cpu(t, waker, sync);
+  if (waker >= 0) trace_arrow(waker, cpu, now(), "wakeup");
   enqueue(cpu, t, Cause::Wakeup, waker);
   return true;
 }

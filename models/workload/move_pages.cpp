@@ -56,6 +56,9 @@ class MovePagesWorkload : public sim::Workload {
                             sim::describe_value(p.raw("bytes")));
     src_ = pf_.node_by_name(p.s("from"), p.where("from"));
     dst_ = pf_.node_by_name(p.s("to"), p.where("to"));
+    if (dst_ == src_)
+      p.where("to").fail("a node other than \"from\" (pages are already on " + p.s("from") + ")",
+                         "\"" + p.s("to") + "\"");
     cpu_ = static_cast<int>(p.i("cpu"));
     if (cpu_ >= pf_.cpu_count())
       p.where("cpu").fail("a CPU below " + std::to_string(pf_.cpu_count()), std::to_string(cpu_));

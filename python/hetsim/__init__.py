@@ -28,8 +28,8 @@ except ImportError as _e:  # pragma: no cover - only without a build
         "PYTHONPATH=$PWD/build/python:$PWD/python /usr/bin/python3"
     ) from _e
 
-from ._hetsim import InputError, InternalError  # noqa: E402
-from ._core import Result, Scenario, check, describe, list_components, load, run  # noqa: E402
+from ._hetsim import BatchInfo, InputError, InternalError, SchedTopology, SchedView  # noqa: E402
+from ._core import Result, RunWarning, Scenario, SweepNote, check, describe, list_components, load, run  # noqa: E402
 from ._sweep import sweep  # noqa: E402
 from .policies import (  # noqa: E402
     MS, NS, PS, SEC, US, BalanceDecision, BalancePolicy, CopyPlan, MigrationPolicy, policy, policy_kinds,
@@ -37,11 +37,24 @@ from .policies import (  # noqa: E402
 
 __version__ = _hetsim.version
 
+
+def set_log_level(level):
+    """Logs the decisions policies take (which copy agent a migration batch got and why, which
+    task a balancer moved where) on stderr: "off" (default), "error", "warn", "info", "debug"
+    or "trace". Applies to runs in this process (run(), sweep(jobs=1)), like `hetsim -v`."""
+    _hetsim.set_log_level(str(level))
+
 __all__ = [
     "InputError",
     "InternalError",
+    "BatchInfo",
+    "SchedView",
+    "SchedTopology",
     "Result",
+    "RunWarning",
     "Scenario",
+    "SweepNote",
+    "set_log_level",
     "check",
     "describe",
     "list_components",

@@ -1,11 +1,27 @@
 """Scenarios and single runs: the Python face of sim::load_scenario / expand_sweep / run_point."""
 import json
 import os
+import warnings
 from collections.abc import Mapping
 
 from . import _hetsim
 
 HIST_STATS = ("count", "mean", "min", "p50", "p90", "p99", "p999", "max")
+
+
+class RunWarning(UserWarning):
+    """A run that did not do everything asked of it (status other than "ok"): it reached
+    stop.time before its workloads finished, or folios found no room on their destination."""
+
+
+class SweepNote(UserWarning):
+    """A setting (overrides=) replaced or amended a sweep axis of the scenario."""
+
+
+def _warn_run(result):
+    for w in result.warnings:
+        where = f" {result.point}" if result.point else ""
+        warnings.warn(f"{result.name}{where}: {w}", RunWarning, stacklevel=3)
 
 
 def _to_json_value(v):
@@ -101,11 +117,17 @@ def load(scenario, overrides=None, origin="<inline>", quick=False):
     if isinstance(scenario, Scenario):
         if not overrides:
             return scenario
-        return Scenario(json.loads(_hetsim.load_doc(dumps(scenario.doc), scenario.file, sets)))
-    if isinstance(scenario, (str, os.PathLike)):
-        return Scenario(json.loads(_hetsim.load_path(os.fspath(scenario), sets)))
-    if isinstance(scenario, Mapping):
-        return Scenario(json.loads(_hetsim.load_doc(dumps(dict(scenario)), origin, sets)))
+        meta = json.loads(_hetsim.load_doc(dumps(scenario.doc), scenario.file, sets))
+    elif isinstance(scenario, (str, os.PathLike)):
+        meta = json.loads(_hetsim.load_path(os.fspath(scenario), sets))
+    elif isinstance(scenario, Mapping):
+        meta = json.loads(_hetsim.load_doc(dumps(dict(scenario)), origin, sets))
+    else:
+        meta = None
+    if meta is not None:
+        for note in meta.get("notes", []):
+            warnings.warn(note, SweepNote, stacklevel=2)
+        return Scenario(meta)
     raise TypeError(f"scenario: expected a path, a dict or a hetsim.Scenario, found {type(scenario).__name__}")
 
 
@@ -114,7 +136,9 @@ class Result:
 
     metrics: {name: float}; histograms: {name: {"unit", "count", "mean", "min", "p50", "p90",
     "p99", "p999", "max"}}; doc: the whole results document (as `hetsim run --out` writes it);
-    point: {axis: value} for a run of a sweep; seed; hash (the resolved scenario's hash).
+    point: {axis: value} for a run of a sweep; seed; hash (the resolved scenario's hash);
+    status: "ok", or what the run did not do ("incomplete": stop.time came first;
+    "folios_failed": some folios found no room), several joined by "+"; warnings: a sentence each.
     """
 
     def __init__(self, doc, cached=False):
@@ -128,20 +152,30 @@ class Result:
     hash = property(lambda self: self.doc["scenario"]["hash"])
     name = property(lambda self: self.doc["scenario"]["name"])
     sim_time_s = property(lambda self: self.doc["sim_time_s"])
+    status = property(lambda self: self.doc.get("status", "ok"))
+    warnings = property(lambda self: self.doc.get("warnings", []))
 
     def row(self, axes=None):
-        """One flat dict: axis values, seed, scenario hash, simulated time, events, metrics,
-        and each histogram's summary as "<histogram>.<stat>" (a sweep's DataFrame row)."""
+        """One flat dict: axis values (a quantity such as "4KiB" also as a number in SI base units,
+        in "<axis>_bytes", "<axis>_s", "<axis>_bytes_per_s" or "<axis>_hz"), seed, status,
+        scenario hash, simulated time, events, metrics,
+        and each histogram's summary as "hist.<histogram>.<stat>" (a sweep's DataFrame row; the
+        names `report` and `hetsim regress` use too)."""
         point = self.point
-        out = {a: point.get(a) for a in (axes if axes is not None else point)}
+        out = {}
+        for a in (axes if axes is not None else point):
+            out[a] = point.get(a)
+            for suffix, v in si_columns(point.get(a)).items():
+                out[a + suffix] = v
         out["seed"] = self.seed
+        out["status"] = self.status
         out["scenario_hash"] = self.hash
         out["sim_time_s"] = self.doc["sim_time_s"]
         out["events"] = self.doc["events"]
         out.update(self.metrics)
         for h, s in self.histograms.items():
             for stat in HIST_STATS:
-                out[f"{h}.{stat}"] = s.get(stat)
+                out[f"hist.{h}.{stat}"] = s.get(stat)
         return out
 
     def to_pandas(self):
@@ -153,10 +187,33 @@ class Result:
         return df
 
     def histograms_frame(self):
-        """The histogram summaries as a DataFrame, one row per histogram."""
+        """The histogram summaries as a DataFrame, one row per histogram (buckets left out:
+        see buckets())."""
         import pandas as pd
 
-        return pd.DataFrame.from_dict(self.histograms, orient="index")
+        rows = {h: {k: v for k, v in s.items() if k != "buckets"} for h, s in self.histograms.items()}
+        return pd.DataFrame.from_dict(rows, orient="index")
+
+    def buckets(self, histogram=None):
+        """The non-empty buckets of every histogram (or of one) as a long DataFrame: histogram,
+        unit, low, high (a bucket is [low, high) in the unit), count, cdf (the fraction of
+        samples in this bucket or below): plot a CDF with ax.step(df.high, df.cdf)."""
+        import pandas as pd
+
+        return pd.DataFrame(_bucket_rows(self, histogram),
+                            columns=["histogram", "unit", "low", "high", "count", "cdf"])
+
+    def series(self):
+        """The scenario's "sample" time series as a DataFrame indexed by simulated time t_s
+        (seconds), a column per sampled statistic (counters are cumulative: .diff() gives
+        per-period amounts). Raises ValueError when the scenario samples nothing."""
+        import pandas as pd
+
+        s = self.doc.get("series")
+        if s is None:
+            raise ValueError(f"{self.name}: no time series; add \"sample\": {{\"every\": \"100us\", "
+                             "\"metrics\": [...]}} to the scenario")
+        return pd.DataFrame(s["metrics"], index=pd.Index(s["t_s"], name="t_s"))
 
     def comparable(self):
         """The results minus what differs between identical runs (wall-clock figures)."""
@@ -168,11 +225,39 @@ class Result:
                 f"{len(self.metrics)} metrics, {len(self.histograms)} histograms>")
 
 
-def run_one(scn_json, p, seed=None):
-    return Result(json.loads(_hetsim.run_point(scn_json, dumps(p["point"]), seed)))
+def _bucket_rows(result, histogram=None, lead=()):
+    rows = []
+    for h, s in result.histograms.items():
+        if histogram is not None and h != histogram:
+            continue
+        seen, n = 0, s.get("count", 0)
+        for low, high, count in s.get("buckets", []):
+            seen += count
+            rows.append((*lead, h, s.get("unit"), low, high, count, seen / n))
+    if histogram is not None and histogram not in result.histograms:
+        raise KeyError(f"{histogram!r}: not a histogram of this run "
+                       f"({', '.join(sorted(result.histograms)) or 'none'})")
+    return rows
 
 
-def run(scenario, overrides=None, seed=None, quick=False):
+def run_one(scn_json, p, seed=None, trace=None):
+    return Result(json.loads(_hetsim.run_point(scn_json, dumps(p["point"]), seed,
+                                               os.fspath(trace) if trace else "")))
+
+
+SI_SUFFIX = {"s": "_s", "B": "_bytes", "B/s": "_bytes_per_s", "Hz": "_hz"}
+
+
+def si_columns(values):
+    """For axis values written as quantities ("4KiB", "1.5us", "64GB/s"), the same in SI base
+    units as {suffix: number}; {} when the value is not a quantity string."""
+    if not isinstance(values, str):
+        return {}
+    q = _hetsim.quantity(values)
+    return {SI_SUFFIX[q[1]]: q[0]} if q else {}
+
+
+def run(scenario, overrides=None, seed=None, quick=False, trace=None):
     """Runs a scenario (a path, a dict or a hetsim.Scenario) and returns a hetsim.Result.
 
     overrides: {dotted.path: value} applied to the scenario (like `hetsim run --set`); seed
@@ -180,16 +265,23 @@ def run(scenario, overrides=None, seed=None, quick=False):
     The GIL is released while the simulation runs.
     A scenario with a "sweep" returns a list of Results, one per point in expansion order
     (like `hetsim run`); use hetsim.sweep() for caching, parallel runs and a DataFrame.
+    trace: a path; the run's Chrome trace (Perfetto) is written there, as `hetsim run --trace`
+    (a scenario without a sweep only).
     Bad input raises hetsim.InputError (message, file, path, expected, found).
     """
     if seed is not None and (not isinstance(seed, int) or isinstance(seed, bool) or seed < 0):
         raise input_error("seed", "", "a non-negative integer", repr(seed))
     scn = load(scenario, overrides, quick=quick)
     pts = scn.points()
+    if trace is not None and len(pts) > 1:
+        raise input_error("trace", "", "a scenario without a sweep (one trace per run)",
+                          f"{len(pts)} runs")
     from .policies import ensure_registered
     ensure_registered()
     scn_json = scn.to_json()
-    results = [run_one(scn_json, p, seed) for p in pts]
+    results = [run_one(scn_json, p, seed, trace) for p in pts]
+    for r in results:
+        _warn_run(r)
     return results if "sweep" in scn.doc else results[0]
 
 

@@ -8,10 +8,11 @@ import os
 import sys
 import tempfile
 import time
+import warnings
 from collections.abc import Mapping
 
 from . import _hetsim, _worker
-from ._core import Result, Scenario, dumps, input_error, load
+from ._core import Result, RunWarning, Scenario, _bucket_rows, dumps, input_error, load
 from . import policies as _policies
 
 
@@ -102,10 +103,13 @@ class _Cache:
             raise
 
 
-def _axes_into(scn, axes):
-    """The scenario's own sweep extended (and, for the same path, replaced) by `axes`."""
+def _axes_into(scn, axes, overrides=None):
+    """The scenario's own sweep extended (and, for the same path, replaced) by `axes`. An axis
+    on a path that `overrides` also sets (or that contains or lies inside one) is an input
+    error: one of the two would be silently ignored."""
     if axes is None:
         axes = {}
+    fixed = [k for k, _ in (overrides.items() if isinstance(overrides, Mapping) else overrides or [])]
     if not isinstance(axes, Mapping):
         raise input_error("axes", "", "a dict of dotted path -> list of values", type(axes).__name__)
     sweep = dict(scn.doc.get("sweep", {}))
@@ -117,6 +121,10 @@ def _axes_into(scn, axes):
         v = json.loads(dumps(list(v)))
         if not v:
             raise input_error("axes", "/" + k, "a non-empty list of values", "an empty list")
+        for f in fixed:
+            if f == k or f.startswith(k + ".") or k.startswith(f + "."):
+                raise input_error("axes", "/" + k, "an axis on a path that overrides= does not set",
+                                  f"overrides={{{f!r}: ...}}")
         sweep[k] = v
     doc = dict(scn.doc)
     if sweep:
@@ -229,11 +237,15 @@ def _run_dask(runner, tasks, client, chunksize, regs, on_done):
 
 
 def sweep(scenario, axes=None, seeds=None, backend="local", jobs=None, cache=None, client=None,
-          overrides=None, progress=True, chunksize=None, mp_context="forkserver", quick=False):
+          overrides=None, progress=True, chunksize=None, mp_context="forkserver", quick=False,
+          buckets=False):
     """Runs the product of `axes` x `seeds` of a scenario and returns a pandas DataFrame.
 
     scenario: a path, a dict or a hetsim.Scenario; its own "sweep" axes are kept and `axes`
-    ({dotted.path: [values]}) added to them (same path: `axes` wins).
+    ({dotted.path: [values]}) added to them (same path: `axes` wins). Precedence otherwise as
+    `hetsim sweep`: overrides= beat the file's axes (a SweepNote warning says which); an
+    `axes` path that overrides= also sets, and axes that contain one another, are input errors.
+    Paired axes: the file's "sweep": {"zip": {path: [...], path: [...]}}.
     seeds: None (the scenario's seed), an int or a list of ints.
     overrides: {dotted.path: value} applied to the scenario first; quick=True applies the
     scenario's own "quick" overrides (its small variant) before those.
@@ -246,9 +258,12 @@ def sweep(scenario, axes=None, seeds=None, backend="local", jobs=None, cache=Non
     progress: True (a line on stderr), False, or a callable progress(done, total).
 
     One row per run, in expansion order (axes in order, the last varying fastest, then seeds):
-    a column per axis, "seed", "scenario_hash", "sim_time_s", "events", a column per metric and
-    "<histogram>.<stat>" columns. df.attrs["hetsim"] says how many runs ran and how many came
-    from the cache, and gives each histogram's unit ("histogram_units").
+    a column per axis path, "seed", "status" ("ok", or what the run did not do: a RunWarning
+    is issued for such runs), "scenario_hash", "sim_time_s", "events", a column per metric and
+    "hist.<histogram>.<stat>" columns. df.attrs["hetsim"] says how many runs ran and how many came
+    from the cache, and gives each histogram's unit ("histogram_units"). buckets=True adds
+    df.attrs["hetsim"]["buckets"]: a long DataFrame of every run's histogram buckets (the axis
+    columns, seed, histogram, unit, low, high, count, cdf), for CDFs per policy.
     """
     import pandas as pd
 
@@ -257,9 +272,10 @@ def sweep(scenario, axes=None, seeds=None, backend="local", jobs=None, cache=Non
     if jobs is not None and (not isinstance(jobs, int) or jobs < 1):
         raise ValueError(f"jobs: expected a positive integer, found {jobs!r}")
     scn = Scenario(load(scenario, overrides, quick=quick).meta())  # a copy: the caller's stays as it was
-    axis_names = _axes_into(scn, axes)
+    _axes_into(scn, axes, overrides)
     seed_list = _seeds(seeds)
     points = scn.points()
+    axis_names = list(dict.fromkeys(a for p in points for a in p["point"]))
     store = _Cache(cache)
 
     tasks, keys, results = [], [], {}
@@ -280,9 +296,15 @@ def sweep(scenario, axes=None, seeds=None, backend="local", jobs=None, cache=Non
 
     bar = _Progress(len(results), cached, progress)
     runner = scn.to_json()
-    if tasks:
-        # Bad input is reported from here, once, before any pool starts.
-        _hetsim.check_point(runner, tasks[0][1])
+    # Bad input is reported from here, naming the sweep point, before any pool starts.
+    for _, point_json, _ in tasks:
+        try:
+            _hetsim.check_point(runner, point_json)
+        except _hetsim.InputError as e:
+            msg = f"{e} (in the sweep point {point_json})"
+            e.args = (msg,)
+            e.message, e.point = msg, json.loads(point_json)
+            raise
 
     def on_done(batch, report=True):
         for key, text in batch:
@@ -305,8 +327,21 @@ def sweep(scenario, axes=None, seeds=None, backend="local", jobs=None, cache=Non
         bar.close()
     wall = time.monotonic() - t0
 
+    bad = [k for k in keys if results[k].status != "ok"]
+    if bad:
+        r = results[bad[0]]
+        warnings.warn(f"{len(bad)} of {len(keys)} runs did not do all that was asked (see the "
+                      f"'status' column); the first, {r.point}: {r.warnings[0]}", RunWarning,
+                      stacklevel=2)
     df = pd.DataFrame([results[k].row(axis_names) for k in keys])
     units = {h: s.get("unit") for r in results.values() for h, s in r.histograms.items()}
     df.attrs["hetsim"] = {"runs": len(keys), "ran": len(tasks), "cached": cached, "wall_s": wall,
                           "backend": backend, "histogram_units": units}
+    if buckets:
+        rows = []
+        for k in keys:
+            r = results[k]
+            rows += _bucket_rows(r, lead=(*(r.point.get(a) for a in axis_names), r.seed))
+        df.attrs["hetsim"]["buckets"] = pd.DataFrame(
+            rows, columns=[*axis_names, "seed", "histogram", "unit", "low", "high", "count", "cdf"])
     return df

@@ -19,9 +19,11 @@
 #include "sim/cli/commands.h"
 #include "sim/error.h"
 #include "sim/json.h"
+#include "sim/log.h"
 #include "sim/registry.h"
 #include "sim/runner.h"
 #include "sim/scenario.h"
+#include "sim/units.h"
 
 namespace py = pybind11;
 
@@ -106,7 +108,8 @@ sim::Json scenario_to_json(const sim::Scenario& sc) {
   return sim::Json{{"file", sc.file},
                    {"machine_file", sc.machine_file},
                    {"machine_pointer", sc.machine_pointer},
-                   {"doc", sc.doc}};
+                   {"doc", sc.doc},
+                   {"notes", sc.notes}};
 }
 
 sim::Scenario scenario_from_meta(const sim::Json& meta) {
@@ -179,12 +182,27 @@ sim::RunPoint point_of(const sim::Scenario& sc, const sim::Json& point) {
 }
 
 std::string run_point(const std::string& scenario_json, const std::string& point_json,
-                      std::optional<std::uint64_t> seed) {
+                      std::optional<std::uint64_t> seed, const std::string& trace_path) {
   py::gil_scoped_release nogil;
   auto sc = scenario_of(scenario_json);
   sim::RunOptions opts;
   opts.seed = seed;
+  opts.want_trace = !trace_path.empty();
+  opts.trace.path = trace_path;  // streamed there, gzip for .gz
   return sim::run_point(*sc, point_of(*sc, parse(point_json, "<point>")), opts).results.dump();
+}
+
+// A quantity string in SI base units: (value, "s" | "B" | "B/s" | "Hz"), or None.
+std::optional<std::pair<double, std::string>> quantity(const std::string& text) {
+  if (auto t = sim::parse_quantity(text, sim::Dimension::Time))
+    return std::make_pair(*t / static_cast<double>(sim::kSec), std::string("s"));
+  if (auto b = sim::parse_quantity(text, sim::Dimension::Size))
+    return std::make_pair(*b, std::string("B"));
+  if (auto bw = sim::parse_quantity(text, sim::Dimension::Bandwidth))
+    return std::make_pair(*bw, std::string("B/s"));
+  if (auto f = sim::parse_quantity(text, sim::Dimension::Frequency))
+    return std::make_pair(*f, std::string("Hz"));
+  return std::nullopt;
 }
 
 // Runs [(key, point_json, seed or None), ...] of one scenario; returns [(key, results_json)].
@@ -258,12 +276,16 @@ PYBIND11_MODULE(_hetsim, m) {
         py::arg("sets_json") = "[]");
   m.def("expand", &expand, py::arg("scenario_json"), py::arg("with_docs") = false);
   m.def("run_point", &run_point, py::arg("scenario_json"), py::arg("point_json") = "{}",
-        py::arg("seed") = py::none());
+        py::arg("seed") = py::none(), py::arg("trace_path") = "");
+  m.def("quantity", &quantity, py::arg("text"));
   m.def("run_batch", &run_batch, py::arg("scenario_json"), py::arg("tasks"));
   m.def("check_point", &check_point, py::arg("scenario_json"), py::arg("point_json") = "{}");
   m.def("json_hash", &json_hash);
   m.def("list_components", &list_components);
   m.def("describe", &describe, py::arg("machine"));
+  m.def(
+      "set_log_level", [](const std::string& level) { sim::set_log_level(level, "set_log_level"); },
+      py::arg("level"));
   // A test hook: an internal error raised from C++, to check the translation end to end.
   m.def("_raise_internal", [] { HETSIM_CHECK(false, "test hook"); });
   hetsim_py::bind_policies(m);

@@ -2,6 +2,7 @@
 // Pieces of the CLI shared with the Python bindings.
 #include <map>
 #include <ostream>
+#include <set>
 #include <string>
 #include <utility>
 #include <vector>
@@ -20,6 +21,21 @@ std::string describe_machine(const std::string& name_or_path, const std::string&
 std::string axis_label(const std::string& dotted);
 // A sweep axis value for tables: strings bare, objects as "kind key=value ...".
 std::string point_value(const sim::Json& v);
+// The metrics a summary shows: the scenario's "report" list (a name, or a pattern where '*'
+// matches any run of characters, "migration.*") resolved against the figures of `results`
+// (flat_figures names), or every metric but link loads. A name or pattern that matches no
+// figure is an input error at /report/N listing close names when the scenario runs as its file
+// says; with settings applied (which may leave out the runs that produce it) it is a warning
+// written to `warn` (when given) and the name is left out.
+std::vector<std::string> report_metrics(const sim::Scenario& sc,
+                                        const std::vector<sim::Json>& results,
+                                        std::ostream* warn = nullptr);
+std::vector<std::string> close_names(const std::string& wanted, const std::set<std::string>& names,
+                                     std::size_t max);
+// Every histogram's non-empty buckets as CSV, one row per bucket: the sweep axes, seed,
+// histogram, unit, low, high (the bucket is [low, high) in the unit), count, cdf (the fraction
+// of samples in this bucket or below).
+std::string buckets_csv(const std::vector<sim::Json>& results);
 // Summary table of one run or of a sweep's runs.
 void print_summary(std::ostream& os, const sim::Scenario& sc,
                    const std::vector<sim::Json>& results);

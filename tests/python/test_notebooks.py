@@ -43,3 +43,23 @@ def test_notebooks_are_generated():
         built = mod.build(name, fn)
         stored = pytest.importorskip("nbformat").read(str(ROOT / "python" / "notebooks" / name), as_version=4)
         assert [c.source for c in built.cells] == [c.source for c in stored.cells], f"{name} is stale: rerun make_notebooks.py"
+
+
+@pytest.mark.parametrize("path", NOTEBOOKS, ids=[p.name for p in NOTEBOOKS])
+def test_notebook_states_its_question_and_ends_with_take_aways(path):
+    """A title first, a take-aways section last (its text, and maybe the table it reads),
+    and every figure drawn with a title and a labelled axis (categories label the other)."""
+    import json
+
+    cells = json.loads(path.read_text())["cells"]
+    src = ["".join(c["source"]) for c in cells]
+    assert cells[0]["cell_type"] == "markdown" and src[0].startswith("# ")
+    heads = [i for i, c in enumerate(cells) if c["cell_type"] == "markdown"
+             and src[i].startswith("## Take-aways")]
+    assert heads and heads[-1] >= len(cells) - 2
+    for i, c in enumerate(cells):
+        if c["cell_type"] == "code" and "plt.show()" in src[i]:
+            assert "xlabel" in src[i] or "ylabel" in src[i], f"cell {i}: a plot without axis labels"
+            assert "title" in src[i], f"cell {i}: a plot without a title"
+        if c["cell_type"] == "code" and ("label=kind" in src[i] or "label=pol" in src[i]):
+            assert "POLICY_COLORS" in src[i], f"cell {i}: policies drawn without their colours"
