@@ -182,10 +182,7 @@ Platform::Platform(sim::RunContext& ctx, const Json& machine, const Where& where
     n.kind = m.s("kind") == "cxl"   ? MemKind::Cxl
              : m.s("kind") == "hbm" ? MemKind::Hbm
                                     : MemKind::Ddr;
-    n.socket = static_cast<int>(m.i("socket"));
-    if (n.socket >= cpu_.sockets)
-      m.where("socket").fail("a socket below " + std::to_string(cpu_.sockets),
-                             std::to_string(n.socket));
+    n.socket = m.index("socket", static_cast<std::uint64_t>(cpu_.sockets), "socket");
     n.bandwidth = static_cast<double>(m.i("channels")) * m.bw("channel_bw") * m.d("efficiency");
     if (n.bandwidth <= 0)
       m.where("channel_bw").fail("a positive bandwidth", sim::describe_value(m.raw("channel_bw")));
@@ -207,16 +204,13 @@ Platform::Platform(sim::RunContext& ctx, const Json& machine, const Where& where
   for (std::size_t i = 0; i < dma.size(); ++i) {
     Params d = Params::parse(dma[i], dma_params(), dw.child(i), {});
     DmaSpec s{d.s("name"),
-              static_cast<int>(d.i("socket")),
+              d.index("socket", static_cast<std::uint64_t>(cpu_.sockets), "socket"),
               static_cast<int>(d.i("queues")),
               static_cast<int>(d.i("ring")),
               d.bw("queue_bw"),
               d.time("submit_cost"),
               d.time("irq_cost"),
               d.time("setup_latency")};
-    if (s.socket >= cpu_.sockets)
-      d.where("socket").fail("a socket below " + std::to_string(cpu_.sockets),
-                             std::to_string(s.socket));
     if (s.queue_bw <= 0) d.where("queue_bw").fail("a positive bandwidth", "0");
     dma_.push_back(s);
   }

@@ -32,12 +32,9 @@ class CopyWorkload : public sim::Workload {
     src_ = pf_.node_by_name(p.s("from"), p.where("from"));
     dst_ = pf_.node_by_name(p.s("to"), p.where("to"));
     dma_ = p.s("agent") == "dma";
-    cpu_ = static_cast<int>(p.i("cpu"));
-    engine_ = static_cast<int>(p.i("engine"));
+    cpu_ = p.index("cpu", static_cast<std::uint64_t>(pf_.cpu_count()), "CPU");
     if (dma_) {
-      if (engine_ >= static_cast<int>(pf_.dma_specs().size()))
-        p.where("engine").fail("an engine index below " + std::to_string(pf_.dma_specs().size()),
-                               std::to_string(engine_));
+      engine_ = p.index("engine", pf_.dma_specs().size(), "DMA engine");
       if (streams_ > pf_.dma_specs()[engine_].queues)
         p.where("streams").fail(
             "at most the engine's " + std::to_string(pf_.dma_specs()[engine_].queues) + " queues",

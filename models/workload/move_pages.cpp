@@ -50,9 +50,7 @@ class MovePagesWorkload : public sim::Workload {
                             sim::describe_value(p.raw("bytes")));
     src_ = pf_.node_by_name(p.s("from"), p.where("from"));
     dst_ = pf_.node_by_name(p.s("to"), p.where("to"));
-    cpu_ = static_cast<int>(p.i("cpu"));
-    if (cpu_ >= pf_.cpu_count())
-      p.where("cpu").fail("a CPU below " + std::to_string(pf_.cpu_count()), std::to_string(cpu_));
+    cpu_ = p.index("cpu", static_cast<std::uint64_t>(pf_.cpu_count()), "CPU");
     const int mm_cpus = static_cast<int>(p.i("mm_cpus"));
     if (mm_cpus > pf_.cpu_count())
       p.where("mm_cpus").fail("at most the machine's " + std::to_string(pf_.cpu_count()) + " CPUs",
