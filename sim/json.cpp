@@ -4,7 +4,9 @@
 
 #include <cstdio>
 #include <fstream>
+#include <set>
 #include <sstream>
+#include <vector>
 
 #include "sim/rng.h"
 
@@ -30,9 +32,84 @@ std::string describe_value(const Json& v) {
   }
 }
 
+namespace {
+
+std::string escape_pointer_token(const std::string& key) {
+  std::string out;
+  for (char c : key) out += c == '~' ? std::string("~0") : c == '/' ? std::string("~1") : std::string(1, c);
+  return out;
+}
+
+// Follows the parse to know the JSON path of the value being read: refuses a key given twice
+// in one object and nesting deeper than kMaxJsonDepth, and locates a number that overflows.
+class PathTracker {
+ public:
+  explicit PathTracker(std::string origin) : origin_(std::move(origin)) {}
+
+  bool on_event(Json::parse_event_t event, const Json& parsed) {
+    switch (event) {
+      case Json::parse_event_t::object_start:
+      case Json::parse_event_t::array_start:
+        if (frames_.size() >= kMaxJsonDepth)
+          throw InputError(origin_, pointer(), "JSON nested at most " +
+                                                   std::to_string(kMaxJsonDepth) + " levels deep",
+                           "deeper nesting");
+        frames_.push_back({event == Json::parse_event_t::object_start, {}, {}, 0});
+        break;
+      case Json::parse_event_t::key: {
+        Frame& f = frames_.back();
+        f.key = parsed.get<std::string>();
+        if (!f.keys.insert(f.key).second)
+          throw InputError(origin_, pointer(), "each key once in an object",
+                           "\"" + f.key + "\" a second time");
+        break;
+      }
+      case Json::parse_event_t::object_end:
+      case Json::parse_event_t::array_end:
+        frames_.pop_back();
+        advance();
+        break;
+      case Json::parse_event_t::value:
+        advance();
+        break;
+    }
+    return true;
+  }
+
+  // The path of the value being read (or just read, for a scalar).
+  std::string pointer() const {
+    std::string p;
+    for (const Frame& f : frames_)
+      p += "/" + (f.object ? escape_pointer_token(f.key) : std::to_string(f.index));
+    return p;
+  }
+
+ private:
+  struct Frame {
+    bool object;
+    std::set<std::string> keys;
+    std::string key;
+    std::size_t index;
+  };
+  void advance() {
+    if (!frames_.empty() && !frames_.back().object) ++frames_.back().index;
+  }
+  std::string origin_;
+  std::vector<Frame> frames_;
+};
+
+}  // namespace
+
 Json parse_json_text(const std::string& text, const std::string& origin) {
+  PathTracker track(origin);
   try {
-    return Json::parse(text);
+    return Json::parse(text, [&track](int, Json::parse_event_t event, Json& parsed) {
+      return track.on_event(event, parsed);
+    });
+  } catch (const Json::out_of_range&) {
+    // The lexer's only range error: a number beyond a double (1e400).
+    throw InputError(origin, track.pointer(), "a number within the range of a double",
+                     "a number that overflows it");
   } catch (const Json::parse_error& e) {
     // Turn the byte offset into line:column for the message.
     std::size_t line = 1, col = 1;
@@ -94,12 +171,15 @@ void set_dotted(Json& doc, const std::string& dotted, const Json& value, const W
   }
 }
 
-Json parse_cli_value(const std::string& text) {
-  try {
-    return Json::parse(text);
-  } catch (const Json::parse_error&) {
-    return Json(text);
-  }
+std::string dotted_to_pointer(const std::string& dotted) {
+  std::string p = "/";
+  for (char c : dotted) p += c == '.' ? std::string("/") : escape_pointer_token(std::string(1, c));
+  return p;
+}
+
+Json parse_cli_value(const std::string& text, const std::string& origin) {
+  if (!Json::accept(text)) return Json(text);  // not JSON: a plain string
+  return parse_json_text(text, origin);        // JSON, with the same checks as a file
 }
 
 void write_file_atomic(const std::string& path, const std::string& text) {

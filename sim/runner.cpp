@@ -78,6 +78,31 @@ Built build(const Scenario& sc, const RunPoint& point, std::uint64_t seed) {
   return b;
 }
 
+// An error in a value that an override or --set put into the machine is reported where that
+// value was written (the scenario's /overrides/KEY, or --set PATH), not in the machine file.
+[[noreturn]] void rethrow_located(const Scenario& sc, const InputError& e) {
+  const Scenario::Origin* hit = nullptr;
+  std::string rest;
+  for (const auto& o : sc.machine_origins) {
+    const std::string prefix = sc.machine_pointer + o.pointer;
+    if (e.file() != sc.machine_file || e.path().compare(0, prefix.size(), prefix) != 0) continue;
+    if (e.path().size() > prefix.size() && e.path()[prefix.size()] != '/') continue;
+    hit = &o;  // the last one applied wins, as it did when the value was set
+    rest = e.path().substr(prefix.size());
+  }
+  if (!hit) throw e;
+  throw InputError(hit->written_at.file, hit->written_at.pointer + rest, e.expected(),
+                   e.found());
+}
+
+Built build_located(const Scenario& sc, const RunPoint& point, std::uint64_t seed) {
+  try {
+    return build(sc, point, seed);
+  } catch (const InputError& e) {
+    rethrow_located(sc, e);
+  }
+}
+
 Json summary_json(const HistogramSummary& h) {
   return Json{{"unit", h.unit}, {"count", h.count}, {"mean", h.mean},
               {"min", h.min},   {"p50", h.p50},     {"p90", h.p90},
@@ -87,13 +112,13 @@ Json summary_json(const HistogramSummary& h) {
 }  // namespace
 
 void check_point(const Scenario& sc, const RunPoint& point) {
-  build(sc, point, point.doc["seed"].get<std::uint64_t>());
+  build_located(sc, point, point.doc["seed"].get<std::uint64_t>());
 }
 
 RunOutput run_point(const Scenario& sc, const RunPoint& point, const RunOptions& opts) {
   auto wall0 = std::chrono::steady_clock::now();
   std::uint64_t seed = opts.seed ? *opts.seed : point.doc["seed"].get<std::uint64_t>();
-  Built b = build(sc, point, seed);
+  Built b = build_located(sc, point, seed);
   Simulator& sim = *b.sim;
   TraceWriter trace;
   if (opts.want_trace) sim.set_trace(&trace);

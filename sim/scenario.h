@@ -18,6 +18,13 @@ struct Scenario {
   std::string machine_file;     // where the machine came from
   std::string machine_pointer;  // "/machine" when inline, "" when from its own file
   Json doc;                     // machine inlined, overrides and settings applied, sweep kept
+  // Where the overrides and --set values applied to the machine were written, in the order
+  // applied: an error at machine_pointer + pointer is reported there, not in the machine file.
+  struct Origin {
+    std::string pointer;  // in the machine document, e.g. "/dma/0/queues"
+    Where written_at;     // e.g. scenario /overrides/dma.0.queues
+  };
+  std::vector<Origin> machine_origins;
 };
 
 // Looks up a machine by name: $HETSIM_CONFIGS, configs/ beside the scenario's tree, ./configs,

@@ -214,7 +214,7 @@ TEST(Migration, BadParametersAreInputErrors) {
   expect_bad(d, "/workloads/1/cpu_cpus");
   d = base("batch", "4KiB");
   d["overrides"]["migration.batch_pages"] = 0;
-  expect_bad(d, "/migration/batch_pages");
+  expect_bad(d, "/overrides/migration.batch_pages");  // where the bad value was written
 }
 
 TEST(Migration, SameSeedSameResults) {
