@@ -218,6 +218,8 @@ Platform::Platform(sim::RunContext& ctx, const Json& machine, const Where& where
 }
 
 void Platform::build_links(const Params& f) {
+  for (const char* key : {"ccd_read_bw", "ccd_write_bw"})
+    if (f.bw(key) <= 0) f.where(key).fail("a positive bandwidth", sim::describe_value(f.raw(key)));
   for (int d = 0; d < ccd_count(); ++d) {
     std::string base = "s" + std::to_string(d / cpu_.ccds_per_socket) + ".ccd" + std::to_string(d);
     ccd_read_.push_back(flows_->add_link(base + ".rd", f.bw("ccd_read_bw")));
