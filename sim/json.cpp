@@ -41,18 +41,19 @@ std::string escape_pointer_token(const std::string& key) {
 }
 
 // Follows the parse to know the JSON path of the value being read: refuses a key given twice
-// in one object and nesting deeper than kMaxJsonDepth, and locates a number that overflows.
+// in one object and nesting deeper than max_depth, and locates a number that overflows.
 class PathTracker {
  public:
-  explicit PathTracker(std::string origin) : origin_(std::move(origin)) {}
+  PathTracker(std::string origin, std::size_t max_depth)
+      : origin_(std::move(origin)), max_depth_(max_depth) {}
 
   bool on_event(Json::parse_event_t event, const Json& parsed) {
     switch (event) {
       case Json::parse_event_t::object_start:
       case Json::parse_event_t::array_start:
-        if (frames_.size() >= kMaxJsonDepth)
+        if (frames_.size() >= max_depth_)
           throw InputError(origin_, pointer(), "JSON nested at most " +
-                                                   std::to_string(kMaxJsonDepth) + " levels deep",
+                                                   std::to_string(max_depth_) + " levels deep",
                            "deeper nesting");
         frames_.push_back({event == Json::parse_event_t::object_start, {}, {}, 0});
         break;
@@ -95,13 +96,14 @@ class PathTracker {
     if (!frames_.empty() && !frames_.back().object) ++frames_.back().index;
   }
   std::string origin_;
+  std::size_t max_depth_;
   std::vector<Frame> frames_;
 };
 
 }  // namespace
 
-Json parse_json_text(const std::string& text, const std::string& origin) {
-  PathTracker track(origin);
+Json parse_json_text(const std::string& text, const std::string& origin, std::size_t max_depth) {
+  PathTracker track(origin, max_depth);
   try {
     return Json::parse(text, [&track](int, Json::parse_event_t event, Json& parsed) {
       return track.on_event(event, parsed);

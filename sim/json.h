@@ -31,7 +31,8 @@ constexpr std::size_t kMaxJsonDepth = 64;
 // Parses JSON input: a syntax error, a key repeated in one object, nesting beyond
 // kMaxJsonDepth or a number beyond a double is an InputError naming `origin` and the path.
 Json load_json_file(const std::string& path);
-Json parse_json_text(const std::string& text, const std::string& origin);
+Json parse_json_text(const std::string& text, const std::string& origin,
+                     std::size_t max_depth = kMaxJsonDepth);
 
 // Sets doc at a dotted path ("policies.migration.channels", "workloads.0.folio").
 // Objects gain missing keys; array indices must exist.
