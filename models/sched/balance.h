@@ -42,6 +42,7 @@ class SchedView {
   virtual int overloaded_cpus() const = 0;  // machine-wide count of CPUs with 2+ runnable
   virtual int idle_cpus() const = 0;        // machine-wide count of idle housekeeping CPUs
   virtual Tick c2c(int a, int b) const = 0;
+  virtual int task_count() const = 0;  // tasks are numbered 0..task_count()-1
 };
 
 struct Move {

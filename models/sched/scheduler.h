@@ -89,6 +89,7 @@ class Scheduler final : public SchedView, public CpuExec::Observer {
   int overloaded_cpus() const override { return overloaded_; }
   int idle_cpus() const override { return idle_total_; }
   Tick c2c(int a, int b) const override { return pf_.c2c_latency(a, b); }
+  int task_count() const override { return static_cast<int>(tasks_.size()); }
 
   // CpuExec::Observer: interrupt and kernel time delays the running task.
   void on_steal(int cpu, Tick start, Tick duration, CpuExec::Kind kind) override;
