@@ -14,8 +14,7 @@ std::string range_text(std::uint64_t count) {
 std::vector<int> parse_cpulist(const std::string& text, std::uint64_t count, const Where& where) {
   auto bad = [&](const std::string& why) {
     where.fail("a cpulist such as \"0-7,64-71\" within " + range_text(count),
-               "\"" + (text.size() > 60 ? text.substr(0, 57) + "..." : text) + "\" (" + why +
-                   ")");
+               "\"" + (text.size() > 60 ? text.substr(0, 57) + "..." : text) + "\" (" + why + ")");
   };
   std::vector<char> seen;
   std::size_t i = 0;
@@ -46,8 +45,7 @@ std::vector<int> parse_cpulist(const std::string& text, std::uint64_t count, con
     if (i < text.size() && text[i] == '-') {
       ++i;
       b = number();
-      if (b < a)
-        bad("range " + std::to_string(a) + "-" + std::to_string(b) + " runs backwards");
+      if (b < a) bad("range " + std::to_string(a) + "-" + std::to_string(b) + " runs backwards");
     }
     if (seen.size() < count) seen.resize(static_cast<std::size_t>(count), 0);
     for (std::uint64_t c = a; c <= b; ++c) seen[static_cast<std::size_t>(c)] = 1;

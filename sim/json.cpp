@@ -1,8 +1,12 @@
 #include "sim/json.h"
 
+#include <signal.h>
 #include <unistd.h>
 
+#include <atomic>
+#include <cerrno>
 #include <cstdio>
+#include <filesystem>
 #include <fstream>
 #include <set>
 #include <sstream>
@@ -36,7 +40,8 @@ namespace {
 
 std::string escape_pointer_token(const std::string& key) {
   std::string out;
-  for (char c : key) out += c == '~' ? std::string("~0") : c == '/' ? std::string("~1") : std::string(1, c);
+  for (char c : key)
+    out += c == '~' ? std::string("~0") : c == '/' ? std::string("~1") : std::string(1, c);
   return out;
 }
 
@@ -52,8 +57,8 @@ class PathTracker {
       case Json::parse_event_t::object_start:
       case Json::parse_event_t::array_start:
         if (frames_.size() >= max_depth_)
-          throw InputError(origin_, pointer(), "JSON nested at most " +
-                                                   std::to_string(max_depth_) + " levels deep",
+          throw InputError(origin_, pointer(),
+                           "JSON nested at most " + std::to_string(max_depth_) + " levels deep",
                            "deeper nesting");
         frames_.push_back({event == Json::parse_event_t::object_start, {}, {}, 0});
         break;
@@ -184,8 +189,37 @@ Json parse_cli_value(const std::string& text, const std::string& origin) {
   return parse_json_text(text, origin);        // JSON, with the same checks as a file
 }
 
+std::string temp_name_for(const std::string& path) {
+  // The pid tells a later run whether the writer is gone (remove_stale_temp_files); the
+  // counter keeps two threads of one process writing the same path apart.
+  static std::atomic<std::uint64_t> counter{0};
+  return path + ".tmp." + std::to_string(::getpid()) + "." + std::to_string(counter++);
+}
+
+std::size_t remove_stale_temp_files(const std::string& dir) {
+  namespace fs = std::filesystem;
+  std::size_t removed = 0;
+  std::error_code ec;
+  for (fs::directory_iterator it(dir, ec), end; !ec && it != end; it.increment(ec)) {
+    const std::string name = it->path().filename().string();
+    const auto at = name.rfind(".tmp.");
+    if (at == std::string::npos) continue;
+    // NAME.tmp.PID.N (or NAME.tmp.PID, as older builds wrote them)
+    const std::string rest = name.substr(at + 5);
+    const std::string pid_text = rest.substr(0, rest.find('.'));
+    if (pid_text.empty() || pid_text.find_first_not_of("0123456789") != std::string::npos ||
+        pid_text.size() > 9)
+      continue;
+    const auto pid = static_cast<pid_t>(std::stol(pid_text));
+    if (pid <= 0 || ::kill(pid, 0) == 0 || errno != ESRCH) continue;  // writer may be alive
+    std::error_code rm;
+    if (fs::remove(it->path(), rm)) ++removed;
+  }
+  return removed;
+}
+
 void write_file_atomic(const std::string& path, const std::string& text) {
-  std::string tmp = path + ".tmp." + std::to_string(::getpid());
+  std::string tmp = temp_name_for(path);
   {
     std::ofstream out(tmp, std::ios::binary | std::ios::trunc);
     if (!out) throw InputError(path, "", "a writable output path", "cannot create " + tmp);

@@ -43,8 +43,12 @@ std::string dotted_to_pointer(const std::string& dotted);
 // errors naming `origin`), otherwise a string.
 Json parse_cli_value(const std::string& text, const std::string& origin = "--set");
 
-// Writes `text` to `path` through a temporary file and a rename: never a partial file.
+// Writes `text` to `path` through a temporary file and a rename: never a partial file. The
+// temporary name (PATH.tmp.PID.N) is unique per call, so two threads may write one path.
 void write_file_atomic(const std::string& path, const std::string& text);
+// Removes the temporary files in `dir` whose writing process no longer exists (left by a
+// kill -9); returns how many.
+std::size_t remove_stale_temp_files(const std::string& dir);
 
 // 64-bit FNV-1a of the canonical dump, as 16 hex digits.
 std::string json_hash(const Json& v);

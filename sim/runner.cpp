@@ -91,8 +91,7 @@ Built build(const Scenario& sc, const RunPoint& point, std::uint64_t seed) {
     rest = e.path().substr(prefix.size());
   }
   if (!hit) throw e;
-  throw InputError(hit->written_at.file, hit->written_at.pointer + rest, e.expected(),
-                   e.found());
+  throw InputError(hit->written_at.file, hit->written_at.pointer + rest, e.expected(), e.found());
 }
 
 Built build_located(const Scenario& sc, const RunPoint& point, std::uint64_t seed) {

@@ -81,7 +81,8 @@ Scenario scenario_from_json(Json doc, const std::string& origin, const std::vect
   for (const auto& [path, value] : sets) {
     set_dotted(doc, path, value, Where{"--set", path});
     if (path.rfind("machine.", 0) == 0)
-      sc.machine_origins.push_back({dotted_to_pointer(path.substr(8)), Where{origin, "--set " + path}});
+      sc.machine_origins.push_back(
+          {dotted_to_pointer(path.substr(8)), Where{origin, "--set " + path}});
   }
 
   if (!doc.contains("seed")) doc["seed"] = 1u;

@@ -105,8 +105,7 @@ class CorunWorkload : public sim::Workload, public CpuExec::Observer {
   };
 
   std::vector<int> cpu_list(const sim::Params& p, const std::string& key) const {
-    return sim::parse_cpulist(p.s(key), static_cast<std::uint64_t>(pf_.cpu_count()),
-                              p.where(key));
+    return sim::parse_cpulist(p.s(key), static_cast<std::uint64_t>(pf_.cpu_count()), p.where(key));
   }
 
   // A stream issues one chunk at a time at no more than its demand; time its CPU spends on

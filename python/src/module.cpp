@@ -139,8 +139,8 @@ std::shared_ptr<const sim::Scenario> scenario_of(const std::string& scenario_jso
     std::lock_guard<std::mutex> lock(mu);
     if (last && last_text == scenario_json) return last;
   }
-  auto sc =
-      std::make_shared<const sim::Scenario>(scenario_from_meta(parse(scenario_json, "<scenario>", kInternalDepth)));
+  auto sc = std::make_shared<const sim::Scenario>(
+      scenario_from_meta(parse(scenario_json, "<scenario>", kInternalDepth)));
   std::lock_guard<std::mutex> lock(mu);
   last_text = scenario_json;
   last = sc;
@@ -195,7 +195,8 @@ std::string run_point(const std::string& scenario_json, const std::string& point
   auto sc = scenario_of(scenario_json);
   sim::RunOptions opts;
   opts.seed = seed;
-  return sim::run_point(*sc, point_of(*sc, parse(point_json, "<point>", kInternalDepth)), opts).results.dump();
+  return sim::run_point(*sc, point_of(*sc, parse(point_json, "<point>", kInternalDepth)), opts)
+      .results.dump();
 }
 
 // Runs [(key, point_json, seed or None), ...] of one scenario; returns [(key, results_json)].
@@ -209,7 +210,8 @@ std::vector<std::pair<std::string, std::string>> run_batch(const std::string& sc
     sim::RunOptions opts;
     opts.seed = seed;
     out.emplace_back(
-        key, sim::run_point(*sc, point_of(*sc, parse(point_json, "<point>", kInternalDepth)), opts).results.dump());
+        key, sim::run_point(*sc, point_of(*sc, parse(point_json, "<point>", kInternalDepth)), opts)
+                 .results.dump());
   }
   return out;
 }

@@ -128,8 +128,7 @@ std::string repr_of(const py::handle& v) {
 long long int_in(const py::handle& v, const std::string& name, long long lo, long long hi) {
   if (PyBool_Check(v.ptr()) || !PyIndex_Check(v.ptr()))
     throw py::type_error(name + ": expected an int, found " +
-                         std::string(py::str(py::type::of(v).attr("__name__"))) + " " +
-                         repr_of(v));
+                         std::string(py::str(py::type::of(v).attr("__name__"))) + " " + repr_of(v));
   py::object i = py::reinterpret_steal<py::object>(PyNumber_Index(v.ptr()));
   if (!i) throw py::error_already_set();
   int overflow = 0;
@@ -348,8 +347,10 @@ models::BalanceDecision decision_from(const py::handle& o, const models::SchedVi
   const long long cpus = view.topo().cpu_count() - 1, tasks = view.task_count() - 1;
   py::object moves = field(o, "moves", py::list());
   if (!py::isinstance<py::sequence>(moves) || py::isinstance<py::str>(moves))
-    throw py::type_error("BalanceDecision.moves: expected a list of (task, from_cpu, to_cpu), "
-                         "found " + repr_of(moves));
+    throw py::type_error(
+        "BalanceDecision.moves: expected a list of (task, from_cpu, to_cpu), "
+        "found " +
+        repr_of(moves));
   std::size_t i = 0;
   for (const py::handle& mv : moves) {
     const std::string at = "BalanceDecision.moves[" + std::to_string(i++) + "]";
@@ -368,8 +369,8 @@ models::BalanceDecision decision_from(const py::handle& o, const models::SchedVi
     throw py::type_error("BalanceDecision.kick: expected a list of CPUs, found " + repr_of(kick));
   i = 0;
   for (const py::handle& k : kick)
-    d.kick.push_back(static_cast<int>(
-        int_in(k, "BalanceDecision.kick[" + std::to_string(i++) + "]", 0, cpus)));
+    d.kick.push_back(
+        static_cast<int>(int_in(k, "BalanceDecision.kick[" + std::to_string(i++) + "]", 0, cpus)));
   d.scanned = static_cast<int>(
       int_in(field(o, "scanned", py::int_(0)), "BalanceDecision.scanned", 0, 1LL << 30));
   return d;
@@ -454,7 +455,8 @@ void bind_balance(py::module_& m) {
       .def("node", [cpu](T t, A c) { return t.get().node(cpu(t.get(), c, "topo.node")); })
       .def("llc_count", [](T t) { return t.get().llc_count(); })
       .def("node_count", [](T t) { return t.get().node_count(); })
-      .def("llc_cpus", [llc](T t, A l) { return t.get().llc_cpus(llc(t.get(), l, "topo.llc_cpus")); })
+      .def("llc_cpus",
+           [llc](T t, A l) { return t.get().llc_cpus(llc(t.get(), l, "topo.llc_cpus")); })
       .def("node_llcs",
            [node](T t, A n) { return t.get().node_llcs(node(t.get(), n, "topo.node_llcs")); })
       .def("housekeeping", [](T t) { return mask_list(t.get().housekeeping()); })
@@ -463,8 +465,8 @@ void bind_balance(py::module_& m) {
              const int i = cpu(t.get(), c, "topo.scan_cost");
              const auto levels = static_cast<long long>(t.get().domains(i).size());
              return t.get().scan_cost(
-                 i, static_cast<std::size_t>(int_in(level, "SchedView.topo.scan_cost: level_ix",
-                                                    0, levels - 1)));
+                 i, static_cast<std::size_t>(
+                        int_in(level, "SchedView.topo.scan_cost: level_ix", 0, levels - 1)));
            })
       .def("domains", [cpu](T t, A c) {
         py::list out;
@@ -505,20 +507,21 @@ void bind_balance(py::module_& m) {
       .def("queued", [cpu](R r, A c) { return r.get().queued(cpu(r.get().topo(), c, "queued")); })
       .def("allowed",
            [cpu, task](R r, A t, A c) {
-             return r.get().allowed(task(r.get(), t, "allowed"),
-                                    cpu(r.get().topo(), c, "allowed"));
+             return r.get().allowed(task(r.get(), t, "allowed"), cpu(r.get().topo(), c, "allowed"));
            })
-      .def("cache_hot", [task](R r, A t) { return r.get().cache_hot(task(r.get(), t, "cache_hot")); })
+      .def("cache_hot",
+           [task](R r, A t) { return r.get().cache_hot(task(r.get(), t, "cache_hot")); })
       .def("avg_idle",
            [cpu](R r, A c) { return r.get().avg_idle(cpu(r.get().topo(), c, "avg_idle")); })
       .def("idle_cpus",
            [llc](R r, A l) {
              return mask_list(r.get().idle_mask(llc(r.get().topo(), l, "idle_cpus")));
            })
-      .def("overloaded_cpus_in",
-           [llc](R r, A l) {
-             return mask_list(r.get().overloaded_mask(llc(r.get().topo(), l, "overloaded_cpus_in")));
-           })
+      .def(
+          "overloaded_cpus_in",
+          [llc](R r, A l) {
+            return mask_list(r.get().overloaded_mask(llc(r.get().topo(), l, "overloaded_cpus_in")));
+          })
       .def("llc_nr", [llc](R r, A l) { return r.get().llc_nr(llc(r.get().topo(), l, "llc_nr")); })
       .def("node_nr",
            [node](R r, A n) { return r.get().node_nr(node(r.get().topo(), n, "node_nr")); })

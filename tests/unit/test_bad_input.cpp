@@ -28,7 +28,8 @@ Json load_cases() {
 std::string outcome(const Json& c, std::string* file, std::string* path) {
   const std::string origin = "bad.json";
   try {
-    const std::string text = c.contains("text") ? c["text"].get<std::string>() : c["scenario"].dump();
+    const std::string text =
+        c.contains("text") ? c["text"].get<std::string>() : c["scenario"].dump();
     std::vector<sim::Setting> sets;
     if (c.contains("sets"))
       for (const auto& s : c["sets"])
@@ -70,8 +71,8 @@ TEST(Cpulist, ParsesRangesInOrderWithoutRepeats) {
   EXPECT_EQ(sim::parse_cpulist("0-3,8,2,10-11", 16, w), (std::vector<int>{0, 1, 2, 3, 8, 10, 11}));
   EXPECT_TRUE(sim::parse_cpulist("", 16, w).empty());
   EXPECT_EQ(sim::parse_cpulist("15", 16, w), std::vector<int>{15});
-  for (const std::vector<int>& v : {std::vector<int>{0, 1, 2, 3, 8, 10, 11}, std::vector<int>{5},
-                                    std::vector<int>{0, 2, 4}})
+  for (const std::vector<int>& v :
+       {std::vector<int>{0, 1, 2, 3, 8, 10, 11}, std::vector<int>{5}, std::vector<int>{0, 2, 4}})
     EXPECT_EQ(sim::parse_cpulist(sim::format_cpulist(v), 16, w), v);
   EXPECT_EQ(sim::format_cpulist({0, 1, 2, 3, 8, 10, 11}), "0-3,8,10-11");
 }
@@ -95,9 +96,9 @@ TEST(Cpulist, RefusesEveryMalformedOrOutOfRangeList) {
 TEST(CheckedIndex, ChecksTheValueAsGivenBeforeNarrowing) {
   const sim::Where w{"f.json", "/cpu"};
   EXPECT_EQ(sim::checked_index(7, 8, "CPU", w), 7);
-  for (std::int64_t bad : {std::int64_t{8}, std::int64_t{-1}, std::int64_t{1} << 31,
-                           std::int64_t{1} << 32, (std::int64_t{1} << 32) - 1,
-                           std::int64_t{9000000000000000}})
+  for (std::int64_t bad :
+       {std::int64_t{8}, std::int64_t{-1}, std::int64_t{1} << 31, std::int64_t{1} << 32,
+        (std::int64_t{1} << 32) - 1, std::int64_t{9000000000000000}})
     EXPECT_THROW(sim::checked_index(bad, 8, "CPU", w), sim::InputError) << bad;
 }
 

@@ -46,7 +46,7 @@ Json metrics_of(const Json& doc) {
 
 Json dma(Json w, const std::string& iova = "magazine") {
   Json base = {{"kind", "dma_map"}, {"cpus", "0-15"}, {"devices", 4},
-               {"size", "1MiB"},    {"ops", 10},  {"think", "5us"}};
+               {"size", "1MiB"},    {"ops", 10},      {"think", "5us"}};
   for (auto it = w.begin(); it != w.end(); ++it) base[it.key()] = it.value();
   return Json{{"name", "t"},
               {"machine", "genoa-2s"},
@@ -166,7 +166,7 @@ TEST(Iommu, PrefetchedAtsHidesTranslationWhenItOutpacesTheData) {
 }
 
 TEST(Iommu, PasidTagsRemoveContextFlushes) {
-  Json w{{"cpus", "0-15"},          {"devices", 2}, {"contexts", 4}, {"size", "16MiB"},
+  Json w{{"cpus", "0-15"},      {"devices", 2}, {"contexts", 4}, {"size", "16MiB"},
          {"page_size", "2MiB"}, {"ops", 6},     {"reuse", true}, {"ats", true}};
   w["pasid"] = false;
   const Json untagged = metrics_of(dma(w));
