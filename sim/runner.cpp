@@ -7,6 +7,7 @@
 #include "sim/run_context.h"
 #include "sim/simulator.h"
 #include "sim/trace.h"
+#include "sim/units.h"
 
 #ifndef HETSIM_VERSION
 #define HETSIM_VERSION "0.0.0"
@@ -21,6 +22,10 @@ namespace {
 const ParamList& stop_params() {
   static const ParamList p = {
       p_time("time", "10s", "simulated time limit; finite workloads usually end the run sooner"),
+      p_int("events", 2e9,
+            "event budget: past it the run stops, marked incomplete (checked every 65,536 "
+            "events; 0 = no budget)",
+            0, 9e15),
   };
   return p;
 }
@@ -29,6 +34,37 @@ struct Built {
   std::unique_ptr<Simulator> sim;
   std::unique_ptr<RunContext> ctx;
   Tick stop_time = 0;
+  std::uint64_t event_budget = 0;  // 0: none
+};
+
+// Runaway guards, checked from the simulator's progress hook (every 65,536 events): the event
+// budget, and simulated time that stops advancing (a workload whose bursts and sleeps are all
+// zero, costs that are all zero) for kStuckChecks checks in a row.
+constexpr int kStuckChecks = 16;  // 1,048,576 events at one instant
+
+struct Guard {
+  std::uint64_t budget = 0;
+  Tick last = 0;
+  int same = 0;
+  std::string reason, detail;  // set when a guard stopped the run
+
+  bool check(Simulator& sim, Tick now) {
+    if (budget && sim.events_executed() >= budget) {
+      reason = "events";
+      detail = "the event budget (stop.events = " + std::to_string(budget) + ") was spent at " +
+               format_time(now);
+    } else if (now == last && ++same >= kStuckChecks) {
+      reason = "time_not_advancing";
+      detail = "simulated time stayed at " + format_time(now) + " for " +
+               std::to_string(kStuckChecks * 65536) + " events";
+    } else {
+      if (now != last) same = 0;
+      last = now;
+      return false;
+    }
+    sim.stop();
+    return true;
+  }
 };
 
 Built build(const Scenario& sc, const RunPoint& point, std::uint64_t seed) {
@@ -41,6 +77,7 @@ Built build(const Scenario& sc, const RunPoint& point, std::uint64_t seed) {
   Params stop = Params::parse(doc.contains("stop") ? doc["stop"] : Json::object(), stop_params(),
                               root.child("stop"), {});
   b.stop_time = stop.time("time");
+  b.event_budget = static_cast<std::uint64_t>(stop.i("events"));
 
   const Json& machine = doc["machine"];
   Where mw{sc.machine_file, sc.machine_pointer};
@@ -121,16 +158,22 @@ RunOutput run_point(const Scenario& sc, const RunPoint& point, const RunOptions&
   Simulator& sim = *b.sim;
   TraceWriter trace;
   if (opts.want_trace) sim.set_trace(&trace);
-  if (opts.progress) {
+  Guard guard;
+  guard.budget = b.event_budget;
+  {
     Tick stop = b.stop_time;
     auto cb = opts.progress;
-    sim.set_progress_hook(
-        [stop, cb](Tick now) { cb(static_cast<double>(now) / static_cast<double>(stop)); });
+    Simulator* s = &sim;
+    sim.set_progress_hook([stop, cb, s, &guard](Tick now) {
+      if (guard.check(*s, now)) return;
+      if (cb) cb(static_cast<double>(now) / static_cast<double>(stop));
+    });
   }
   for (const auto& w : b.ctx->workloads()) w->start();
   bool finite = b.ctx->holds() > 0;
   Tick end = sim.run(b.stop_time);
-  bool incomplete = finite && b.ctx->holds() > 0;
+  const bool guarded = !guard.reason.empty();
+  bool incomplete = (finite && b.ctx->holds() > 0) || guarded;
   b.ctx->finish();
 
   Json metrics = Json::object();
@@ -157,6 +200,7 @@ RunOutput run_point(const Scenario& sc, const RunPoint& point, const RunOptions&
        {{"wall_time_s", wall},
         {"events_per_sec", wall > 0 ? static_cast<double>(sim.events_executed()) / wall : 0.0}}},
   };
+  if (guarded) out.results["stopped"] = {{"by", guard.reason}, {"why", guard.detail}};
   if (opts.want_trace) out.trace_json = trace.to_json();
   return out;
 }

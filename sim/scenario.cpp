@@ -94,9 +94,16 @@ Scenario scenario_from_json(Json doc, const std::string& origin, const std::vect
     const Json& sw = doc["sweep"];
     Where w = root.child("sweep");
     if (!sw.is_object()) w.fail("an object of dotted path -> list of values", describe_value(sw));
-    for (auto it = sw.begin(); it != sw.end(); ++it)
+    std::uint64_t runs = 1;
+    for (auto it = sw.begin(); it != sw.end(); ++it) {
       if (!it.value().is_array() || it.value().empty())
         w.child(it.key()).fail("a non-empty list of values", describe_value(it.value()));
+      // Sized before it is expanded: each run holds its own copy of the scenario.
+      runs *= it.value().size();
+      if (runs > kMaxSweepRuns)
+        w.fail("a sweep of at most " + std::to_string(kMaxSweepRuns) + " runs",
+               "more than that by axis " + it.key());
+    }
   }
   sc.doc = std::move(doc);
   return sc;

@@ -2,6 +2,7 @@
 // Scenario files: which machine (a file in configs/ or an inline object), overrides on it by
 // dotted path, workloads, policies, a seed, a stop condition, and sweep axes whose product
 // expands into runs.
+#include <cstdint>
 #include <string>
 #include <utility>
 #include <vector>
@@ -40,6 +41,8 @@ struct RunPoint {
   Json point;  // axis -> value for this run (empty object without a sweep)
 };
 std::vector<RunPoint> expand_sweep(const Scenario& sc);
+// A scenario's sweep expands to at most this many runs (checked before expanding).
+constexpr std::uint64_t kMaxSweepRuns = 100000;
 
 // The top-level keys a scenario may have.
 const std::vector<std::string>& scenario_keys();

@@ -88,7 +88,10 @@ void print_summary(std::ostream& os, const sim::Scenario& sc,
     os << "seed " << r0["seed"] << ", simulated " << fmt_num(r0["sim_time_s"].get<double>() * 1e3)
        << " ms, " << r0["events"] << " events, " << fmt_num(r0["wall"]["wall_time_s"].get<double>())
        << " s wall\n";
-    if (r0["metrics"].value("run.incomplete", 0.0) != 0)
+    if (r0.contains("stopped"))
+      os << "warning: stopped by a runaway guard: " << r0["stopped"]["why"].get<std::string>()
+         << "\n";
+    else if (r0["metrics"].value("run.incomplete", 0.0) != 0)
       os << "warning: the stop time came before the workloads finished\n";
     std::size_t w = 6;
     for (const auto& m : metrics) w = std::max(w, m.size());

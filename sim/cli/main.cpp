@@ -127,6 +127,11 @@ int cmd_run(const std::vector<std::string>& args, bool check_only) {
   }
   sim::Json doc = results.size() == 1 ? results[0] : sim::Json{{"runs", results}};
   if (!vm.count("quiet")) hetsim::print_summary(std::cout, sc, results);
+  for (std::size_t i = 0; i < results.size(); ++i)  // said even with --quiet
+    if (results[i].contains("stopped"))
+      std::cerr << "hetsim: warning: "
+                << (results.size() > 1 ? "run " + std::to_string(i + 1) + " " : "")
+                << "stopped early: " << results[i]["stopped"]["why"].get<std::string>() << "\n";
   if (!out_file.empty()) sim::write_file_atomic(out_file, doc.dump(2) + "\n");
   return 0;
 }

@@ -49,4 +49,18 @@ def test_python_input_error(tmp_path, case):
 
 def test_every_class_has_cases():
     classes = {c["class"] for c in CASES}
-    assert {"narrowing", "exit3", "accepted", "nesting"} <= classes
+    assert {"narrowing", "exit3", "accepted", "nesting", "runaway"} <= classes
+
+
+def test_runaway_run_stopped_with_reason(tmp_path, hetsim_bin):
+    scn = tmp_path / "zero.json"
+    scn.write_text(json.dumps({"machine": "milan-2s", "stop": {"time": "1ms"}, "workloads": [
+        {"kind": "loop", "threads": 2, "burst": "0ns", "sleep": "0ns"}]}))
+    out = tmp_path / "out.json"
+    p = subprocess.run([hetsim_bin, "run", str(scn), "--out", str(out), "--quiet"],
+                       capture_output=True, text=True, timeout=120)
+    assert p.returncode == 0 and "stopped early: simulated time stayed" in p.stderr
+    doc = json.loads(out.read_text())
+    assert doc["stopped"]["by"] == "time_not_advancing" and doc["metrics"]["run.incomplete"] == 1
+    r = hetsim.run(str(scn), overrides={"stop.events": 100000})
+    assert r.doc["stopped"]["by"] == "events" and r.metrics["run.incomplete"] == 1

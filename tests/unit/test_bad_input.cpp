@@ -62,8 +62,47 @@ TEST(BadInput, EveryCaseIsAnInputErrorAtItsPath) {
     ++by_class[c["class"].get<std::string>()];
   }
   // Every class of the table has cases.
-  for (const char* cls : {"narrowing", "exit3", "accepted", "nesting"})
+  for (const char* cls : {"narrowing", "exit3", "accepted", "nesting", "runaway"})
     EXPECT_GT(by_class[cls], 0) << cls;
+}
+
+// Runs that would never end are stopped by a guard that says why, in the results document.
+sim::Json run_guarded(const Json& doc) {
+  sim::Scenario sc = sim::scenario_from_json(doc, "<test>");
+  return sim::run_point(sc, sim::expand_sweep(sc)[0]).results;
+}
+
+Json zero_time_loop() {
+  return Json{{"machine", "milan-2s"},
+              {"stop", {{"time", "1ms"}}},
+              {"workloads", Json::array({Json{{"kind", "loop"},
+                                              {"threads", 2},
+                                              {"burst", "0ns"},
+                                              {"sleep", "0ns"}}})}};
+}
+
+TEST(RunawayGuards, TimeThatStopsAdvancingEndsTheRun) {
+  const Json r = run_guarded(zero_time_loop());
+  ASSERT_TRUE(r.contains("stopped")) << r.dump();
+  EXPECT_EQ(r["stopped"]["by"], "time_not_advancing");
+  EXPECT_EQ(r["metrics"]["run.incomplete"], 1);
+  EXPECT_LT(r["sim_time_s"].get<double>(), 1e-3);
+}
+
+TEST(RunawayGuards, TheEventBudgetEndsTheRun) {
+  Json doc = zero_time_loop();
+  doc["workloads"][0]["burst"] = "1ps";  // time advances, a picosecond at a time
+  doc["stop"]["events"] = 200000;
+  const Json r = run_guarded(doc);
+  ASSERT_TRUE(r.contains("stopped")) << r.dump();
+  EXPECT_EQ(r["stopped"]["by"], "events");
+  EXPECT_EQ(r["metrics"]["run.incomplete"], 1);
+  EXPECT_GE(r["events"].get<std::uint64_t>(), 200000u);
+  EXPECT_LT(r["events"].get<std::uint64_t>(), 200000u + 65536u);
+  // A run within its budget is not marked.
+  doc["stop"]["events"] = 0;
+  doc["stop"]["time"] = "100ns";
+  EXPECT_FALSE(run_guarded(doc).contains("stopped"));
 }
 
 TEST(Cpulist, ParsesRangesInOrderWithoutRepeats) {
