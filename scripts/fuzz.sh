@@ -24,7 +24,7 @@ if [[ $short == 1 ]]; then
   work=$(mktemp -d)  # libFuzzer adds to its first corpus folder: not the repository's
   trap 'rm -rf "$work"' EXIT
   cp tests/fuzz/corpus/* tests/fuzz/regressions/* "$work/"
-  build-fuzz/tests/fuzz/fuzz_scenario -runs=3000 -max_len=8192 -timeout=10 -rss_limit_mb=2048 \
+  build-fuzz/tests/fuzz/fuzz_scenario -runs=3000 -max_len=8192 -timeout=25 -rss_limit_mb=2048 \
     -artifact_prefix=tests/fuzz/crashes/ -print_final_stats=1 "$work" 2>&1 | tail -n 12
   exit 0
 fi
@@ -32,7 +32,7 @@ corpus=build-fuzz/corpus
 mkdir -p "$corpus" tests/fuzz/crashes tests/fuzz/corpus
 cp tests/fuzz/corpus/* "$corpus/" 2>/dev/null || true
 find configs scenarios tests/fuzz/regressions -name '*.json' -exec cp {} "$corpus/" \; 2>/dev/null || true
-build-fuzz/tests/fuzz/fuzz_scenario "$corpus" -max_total_time="$secs" -max_len=8192 -timeout=10 \
+build-fuzz/tests/fuzz/fuzz_scenario "$corpus" -max_total_time="$secs" -max_len=8192 -timeout=25 \
   -rss_limit_mb=2048 -artifact_prefix=tests/fuzz/crashes/ -print_final_stats=1 2>&1 | tail -n 12
 # Keep the inputs that add coverage, minimised, in the repository.
 build-fuzz/tests/fuzz/fuzz_scenario -merge=1 tests/fuzz/corpus "$corpus" >/dev/null 2>&1 || true
