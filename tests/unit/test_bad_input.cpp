@@ -73,12 +73,11 @@ sim::Json run_guarded(const Json& doc) {
 }
 
 Json zero_time_loop() {
-  return Json{{"machine", "milan-2s"},
-              {"stop", {{"time", "1ms"}}},
-              {"workloads", Json::array({Json{{"kind", "loop"},
-                                              {"threads", 2},
-                                              {"burst", "0ns"},
-                                              {"sleep", "0ns"}}})}};
+  return Json{
+      {"machine", "milan-2s"},
+      {"stop", {{"time", "1ms"}}},
+      {"workloads",
+       Json::array({Json{{"kind", "loop"}, {"threads", 2}, {"burst", "0ns"}, {"sleep", "0ns"}}})}};
 }
 
 TEST(RunawayGuards, TimeThatStopsAdvancingEndsTheRun) {
