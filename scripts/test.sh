@@ -4,7 +4,8 @@
 #   2. hetsim regress against results/baselines (quick variants)
 #   3. peak memory of a 10x longer run; hetsim validate --quick (report written under build/, the committed one is untouched)
 #   4. AddressSanitizer + UndefinedBehaviorSanitizer build running the same C++ tests
-#   5. Python tests and notebooks (pytest, Debian's /usr/bin/python3)
+#   5. a short fuzz pass where clang is installed (scripts/fuzz.sh --short)
+#   6. Python tests and notebooks (pytest, Debian's /usr/bin/python3)
 # Every step runs; the script fails if any failed.
 set -uo pipefail
 cd "$(dirname "$0")/.."
@@ -32,6 +33,11 @@ if [[ "${HETSIM_SKIP_ASAN:-0}" != 1 ]]; then
   step "sanitizer build" bash scripts/build.sh build-asan Asan
   step "sanitizer tests" env ASAN_OPTIONS=detect_leaks=1 UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 \
     ctest --test-dir build-asan --output-on-failure -j "$jobs"
+fi
+if [[ "${HETSIM_SKIP_FUZZ:-0}" != 1 ]] && command -v clang++ >/dev/null 2>&1; then
+  # Only where clang is installed (make fuzz installs it): the test command installs none.
+  mkdir -p tests/fuzz/crashes
+  step "short fuzz pass (libFuzzer, whole library instrumented)" bash scripts/fuzz.sh --short
 fi
 if ls tests/python/test_*.py >/dev/null 2>&1; then
   step "python tests and notebooks" env PYTHONPATH="$PWD/build/python:$PWD/python" HETSIM_BIN="$PWD/build/hetsim" \

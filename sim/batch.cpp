@@ -73,6 +73,7 @@ std::vector<Json> run_batch(const Scenario& sc, const std::vector<RunPoint>& poi
     fs::create_directories(opts.cache_dir, ec);
     if (ec)
       throw InputError(opts.cache_dir, "", "a cache directory that can be created", ec.message());
+    remove_stale_temp_files(opts.cache_dir);
   }
   std::atomic<std::size_t> next{0};
   std::size_t done = 0;

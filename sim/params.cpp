@@ -4,6 +4,8 @@
 #include <iomanip>
 #include <sstream>
 
+#include "sim/cpulist.h"
+
 namespace sim {
 
 namespace {
@@ -219,6 +221,9 @@ std::uint64_t Params::size(const std::string& n) const {
 double Params::bw(const std::string& n) const { return get(n).number; }
 double Params::freq(const std::string& n) const { return get(n).number; }
 const Json& Params::raw(const std::string& n) const { return get(n).raw; }
+int Params::index(const std::string& n, std::uint64_t count, const std::string& what) const {
+  return checked_index(i(n), count, what, where(n));
+}
 
 Json Params::to_json() const {
   Json out = Json::object();

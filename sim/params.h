@@ -59,6 +59,9 @@ class Params {
   double bw(const std::string& name) const;    // bytes/s
   double freq(const std::string& name) const;  // Hz
   const Json& raw(const std::string& name) const;
+  // An int parameter that indexes something (a CPU, an engine, a socket): checked against
+  // `count` as the 64-bit value given, before it is narrowed; `what` names the thing indexed.
+  int index(const std::string& name, std::uint64_t count, const std::string& what) const;
   bool given(const std::string& name) const { return given_.count(name) > 0; }
   Where where(const std::string& name) const { return where_.child(name); }
   const Where& where() const { return where_; }

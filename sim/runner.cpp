@@ -13,6 +13,7 @@
 #include "sim/series.h"
 #include "sim/simulator.h"
 #include "sim/trace.h"
+#include "sim/units.h"
 
 #ifndef HETSIM_VERSION
 #define HETSIM_VERSION "0.0.0"
@@ -27,6 +28,10 @@ namespace {
 const ParamList& stop_params() {
   static const ParamList p = {
       p_time("time", "10s", "simulated time limit; finite workloads usually end the run sooner"),
+      p_int("events", 2e9,
+            "event budget: past it the run stops, marked incomplete (checked every 65,536 "
+            "events; 0 = no budget)",
+            0, 9e15),
   };
   return p;
 }
@@ -35,6 +40,37 @@ struct Built {
   std::unique_ptr<Simulator> sim;
   std::unique_ptr<RunContext> ctx;
   Tick stop_time = 0;
+  std::uint64_t event_budget = 0;  // 0: none
+};
+
+// Runaway guards, checked from the simulator's progress hook (every 65,536 events): the event
+// budget, and simulated time that stops advancing (a workload whose bursts and sleeps are all
+// zero, costs that are all zero) for kStuckChecks checks in a row.
+constexpr int kStuckChecks = 16;  // 1,048,576 events at one instant
+
+struct Guard {
+  std::uint64_t budget = 0;
+  Tick last = 0;
+  int same = 0;
+  std::string reason, detail;  // set when a guard stopped the run
+
+  bool check(Simulator& sim, Tick now) {
+    if (budget && sim.events_executed() >= budget) {
+      reason = "events";
+      detail = "the event budget (stop.events = " + std::to_string(budget) + ") was spent at " +
+               format_time(now);
+    } else if (now == last && ++same >= kStuckChecks) {
+      reason = "time_not_advancing";
+      detail = "simulated time stayed at " + format_time(now) + " for " +
+               std::to_string(kStuckChecks * 65536) + " events";
+    } else {
+      if (now != last) same = 0;
+      last = now;
+      return false;
+    }
+    sim.stop();
+    return true;
+  }
 };
 
 Built build(const Scenario& sc, const RunPoint& point, std::uint64_t seed,
@@ -49,6 +85,7 @@ Built build(const Scenario& sc, const RunPoint& point, std::uint64_t seed,
   Params stop = Params::parse(doc.contains("stop") ? doc["stop"] : Json::object(), stop_params(),
                               root.child("stop"), {});
   b.stop_time = stop.time("time");
+  b.event_budget = static_cast<std::uint64_t>(stop.i("events"));
 
   const Json& machine = doc["machine"];
   Where mw{sc.machine_file, sc.machine_pointer};
@@ -108,6 +145,31 @@ Built build(const Scenario& sc, const RunPoint& point, std::uint64_t seed,
   return b;
 }
 
+// An error in a value that an override or --set put into the machine is reported where that
+// value was written (the scenario's /overrides/KEY, or --set PATH), not in the machine file.
+[[noreturn]] void rethrow_located(const Scenario& sc, const InputError& e) {
+  const Scenario::Origin* hit = nullptr;
+  std::string rest;
+  for (const auto& o : sc.machine_origins) {
+    const std::string prefix = sc.machine_pointer + o.pointer;
+    if (e.file() != sc.machine_file || e.path().compare(0, prefix.size(), prefix) != 0) continue;
+    if (e.path().size() > prefix.size() && e.path()[prefix.size()] != '/') continue;
+    hit = &o;  // the last one applied wins, as it did when the value was set
+    rest = e.path().substr(prefix.size());
+  }
+  if (!hit) throw e;
+  throw InputError(hit->written_at.file, hit->written_at.pointer + rest, e.expected(), e.found());
+}
+
+Built build_located(const Scenario& sc, const RunPoint& point, std::uint64_t seed,
+                    TraceWriter* trace = nullptr) {
+  try {
+    return build(sc, point, seed, trace);
+  } catch (const InputError& e) {
+    rethrow_located(sc, e);
+  }
+}
+
 Json summary_json(const HistogramSummary& h) {
   Json buckets = Json::array();
   for (const auto& b : h.buckets) buckets.push_back(Json::array({b.low, b.high, b.count}));
@@ -120,14 +182,17 @@ Json summary_json(const HistogramSummary& h) {
 
 // What a run did not do that was asked of it: a status word per problem ("ok" when none) and
 // a sentence each, so that no output (table, CSV, JSON, DataFrame) shows such a run as normal.
-std::pair<std::string, Json> run_status(const Json& metrics, Tick end, const Json& series) {
+std::pair<std::string, Json> run_status(const Json& metrics, Tick end, const Json& series,
+                                        const std::string& stopped_why) {
   std::string status;
   Json warnings = Json::array();
   auto add = [&](const std::string& word, const std::string& text) {
     status += (status.empty() ? "" : "+") + word;
     warnings.push_back(text);
   };
-  if (metrics.value("run.incomplete", 0) != 0) {
+  if (!stopped_why.empty()) {
+    add("incomplete", "a guard stopped the run: " + stopped_why);
+  } else if (metrics.value("run.incomplete", 0) != 0) {
     std::ostringstream ms;
     ms << std::setprecision(6) << to_seconds(end) * 1e3;
     add("incomplete", "the run reached stop.time (" + ms.str() +
@@ -147,7 +212,7 @@ std::pair<std::string, Json> run_status(const Json& metrics, Tick end, const Jso
 }  // namespace
 
 void check_point(const Scenario& sc, const RunPoint& point) {
-  Built b = build(sc, point, point.doc["seed"].get<std::uint64_t>());
+  Built b = build_located(sc, point, point.doc["seed"].get<std::uint64_t>());
   Series::from_scenario(point.doc, Where{sc.file, ""}, *b.sim);
 }
 
@@ -155,20 +220,26 @@ RunOutput run_point(const Scenario& sc, const RunPoint& point, const RunOptions&
   auto wall0 = std::chrono::steady_clock::now();
   std::uint64_t seed = opts.seed ? *opts.seed : point.doc["seed"].get<std::uint64_t>();
   TraceWriter trace = opts.trace.path.empty() ? TraceWriter() : TraceWriter(opts.trace);
-  Built b = build(sc, point, seed, opts.want_trace ? &trace : nullptr);
+  Built b = build_located(sc, point, seed, opts.want_trace ? &trace : nullptr);
   Simulator& sim = *b.sim;
-  if (opts.progress) {
+  Guard guard;
+  guard.budget = b.event_budget;
+  {
     Tick stop = b.stop_time;
     auto cb = opts.progress;
-    sim.set_progress_hook(
-        [stop, cb](Tick now) { cb(static_cast<double>(now) / static_cast<double>(stop)); });
+    Simulator* s = &sim;
+    sim.set_progress_hook([stop, cb, s, &guard](Tick now) {
+      if (guard.check(*s, now)) return;
+      if (cb) cb(static_cast<double>(now) / static_cast<double>(stop));
+    });
   }
   auto series = Series::from_scenario(point.doc, Where{sc.file, ""}, sim);
   if (series) series->start();
   for (const auto& w : b.ctx->workloads()) w->start();
   bool finite = b.ctx->holds() > 0;
   Tick end = sim.run(opts.stop ? *opts.stop : b.stop_time);
-  bool incomplete = finite && b.ctx->holds() > 0;
+  const bool guarded = !guard.reason.empty();
+  bool incomplete = (finite && b.ctx->holds() > 0) || guarded;
   Json series_json = series ? series->finish(end) : Json();  // before end-of-run figures
   b.ctx->finish();
 
@@ -177,7 +248,7 @@ RunOutput run_point(const Scenario& sc, const RunPoint& point, const RunOptions&
   metrics["run.incomplete"] = incomplete ? 1 : 0;
   Json hists = Json::object();
   for (const auto& [k, h] : sim.stats().histograms()) hists[k] = summary_json(h);
-  auto [status, warnings] = run_status(metrics, end, series_json);
+  auto [status, warnings] = run_status(metrics, end, series_json, guard.detail);
 
   double wall = std::chrono::duration<double>(std::chrono::steady_clock::now() - wall0).count();
   RunOutput out;
@@ -200,6 +271,7 @@ RunOutput run_point(const Scenario& sc, const RunPoint& point, const RunOptions&
         {"events_per_sec", wall > 0 ? static_cast<double>(sim.events_executed()) / wall : 0.0}}},
   };
   if (series) out.results["series"] = std::move(series_json);
+  if (guarded) out.results["stopped"] = {{"by", guard.reason}, {"why", guard.detail}};
   if (opts.want_trace) {
     trace.finish();
     if (opts.trace.path.empty()) out.trace_json = trace.to_json();

@@ -204,10 +204,17 @@ Scenario scenario_from_json(Json doc, const std::string& origin, const std::vect
     const Json& ov = doc["overrides"];
     Where w = root.child("overrides");
     if (!ov.is_object()) w.fail("an object of dotted machine paths", describe_value(ov));
-    for (auto it = ov.begin(); it != ov.end(); ++it)
+    for (auto it = ov.begin(); it != ov.end(); ++it) {
       set_dotted(m, it.key(), it.value(), w.child(it.key()));
+      sc.machine_origins.push_back({dotted_to_pointer(it.key()), w.child(it.key())});
+    }
   }
-  for (const auto& [path, value] : sets) set_dotted(doc, path, value, Where{"--set", path});
+  for (const auto& [path, value] : sets) {
+    set_dotted(doc, path, value, Where{"--set", path});
+    if (path.rfind("machine.", 0) == 0)
+      sc.machine_origins.push_back(
+          {dotted_to_pointer(path.substr(8)), Where{origin, "--set " + path}});
+  }
 
   if (!doc.contains("seed")) doc["seed"] = 1u;
   const Json& seed = doc["seed"];
@@ -217,6 +224,14 @@ Scenario scenario_from_json(Json doc, const std::string& origin, const std::vect
   if (doc.contains("sweep")) {
     sweep_paths(doc["sweep"], root.child("sweep"));
     sc.notes = fold_settings_into_sweep(doc, sets);
+    // Sized before it is expanded: each run holds its own copy of the scenario.
+    std::uint64_t runs = 1;
+    for (const Axis& a : parse_axes(doc["sweep"], root.child("sweep"))) {
+      runs *= a.n;
+      if (runs > kMaxSweepRuns)
+        root.child("sweep").fail("a sweep of at most " + std::to_string(kMaxSweepRuns) + " runs",
+                                 "more than that by axis " + a.paths.front());
+    }
   }
   sc.doc = std::move(doc);
   return sc;

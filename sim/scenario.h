@@ -12,6 +12,7 @@
 // lies inside it ("workloads.0.folio" inside an axis "workloads.0"); a note says so. Two axes
 // where one contains the other ("workloads.0" and "workloads.0.folio") are an input error.
 // A run's recorded point names, for every axis path, the value that was simulated.
+#include <cstdint>
 #include <string>
 #include <utility>
 #include <vector>
@@ -30,6 +31,13 @@ struct Scenario {
   Json doc;                        // machine inlined, overrides and settings applied, sweep kept
   std::vector<std::string> notes;  // settings that replaced or amended sweep axes
   std::size_t settings = 0;        // how many settings were applied to the file's document
+  // Where the overrides and --set values applied to the machine were written, in the order
+  // applied: an error at machine_pointer + pointer is reported there, not in the machine file.
+  struct Origin {
+    std::string pointer;  // in the machine document, e.g. "/dma/0/queues"
+    Where written_at;     // e.g. scenario /overrides/dma.0.queues
+  };
+  std::vector<Origin> machine_origins;
 };
 
 // Looks up a machine by name: $HETSIM_CONFIGS, configs/ beside the scenario's tree, ./configs,
@@ -46,6 +54,8 @@ struct RunPoint {
 };
 // Throws InputError (exit 2) for a malformed sweep or axes that contain one another.
 std::vector<RunPoint> expand_sweep(const Scenario& sc);
+// A scenario's sweep expands to at most this many runs (checked before expanding).
+constexpr std::uint64_t kMaxSweepRuns = 100000;
 
 // The sweep's axis paths in expansion order (zip groups flattened), after validating it.
 std::vector<std::string> sweep_paths(const Json& sweep, const Where& where);

@@ -72,6 +72,25 @@ std::optional<double> parse_quantity(const std::string& text, Dimension d) {
   return v * *scale;
 }
 
+std::optional<std::uint64_t> parse_quantity_u64(const std::string& text, Dimension d) {
+  auto q = parse_quantity(text, d);
+  // 2^64 is exactly representable; anything at or above it does not fit.
+  if (!q || *q >= 18446744073709551616.0) return std::nullopt;
+  return static_cast<std::uint64_t>(std::round(*q));
+}
+
+std::optional<std::uint64_t> parse_u64(const std::string& text) {
+  if (text.empty() || text.size() > 20) return std::nullopt;
+  std::uint64_t v = 0;
+  for (char c : text) {
+    if (c < '0' || c > '9') return std::nullopt;
+    const auto digit = static_cast<std::uint64_t>(c - '0');
+    if (v > (UINT64_MAX - digit) / 10) return std::nullopt;
+    v = v * 10 + digit;
+  }
+  return v;
+}
+
 namespace {
 std::string fmt(double v, const char* unit) {
   char buf[64];

@@ -17,6 +17,12 @@ const char* dimension_example(Dimension d);  // e.g. "a time such as \"110ns\""
 // non-negative number followed by a unit of that dimension.
 std::optional<double> parse_quantity(const std::string& text, Dimension d);
 
+// A quantity of `d` that must also fit the 64-bit integer it becomes (times, sizes).
+std::optional<std::uint64_t> parse_quantity_u64(const std::string& text, Dimension d);
+
+// A decimal unsigned 64-bit integer: digits only, no sign, no overflow ("-1" is not 2^64-1).
+std::optional<std::uint64_t> parse_u64(const std::string& text);
+
 std::string format_time(Tick t);           // "1.5us"
 std::string format_size(double bytes);     // "2MiB"
 std::string format_bandwidth(double bps);  // "64GB/s"

@@ -62,14 +62,12 @@ namespace {
 // over one port whose bandwidth per direction all the engine's queues share.
 void build_engines(Machine& m, const std::vector<sim::Params>& list) {
   for (const sim::Params& d : list) {
-    if (d.i("socket") >= m.cpu_spec().sockets)
-      d.where("socket").fail("a socket below " + std::to_string(m.cpu_spec().sockets),
-                             std::to_string(d.i("socket")));
     if (d.bw("queue_bw") <= 0) d.where("queue_bw").fail("a positive bandwidth", "0");
     if (d.bw("engine_bw") <= 0) d.where("engine_bw").fail("a positive bandwidth", "0");
     if (m.graph().find(d.s("name")))
       d.where("name").fail("a name no other part of the machine has", "\"" + d.s("name") + "\"");
-    const int socket = static_cast<int>(d.i("socket"));
+    const int socket =
+        d.index("socket", static_cast<std::uint64_t>(m.cpu_spec().sockets), "socket");
     VertexId iod = m.iod_vertex(socket);
     VertexId v = m.graph().add_node(
         {d.s("name"), NodeKind::Device, "dma", socket, static_cast<int>(iod), false, std::nullopt});

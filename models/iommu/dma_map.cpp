@@ -14,6 +14,7 @@
 #include "models/iommu/iova_allocator.h"
 #include "models/iommu/iova_space.h"
 #include "models/machine/machine.h"
+#include "sim/cpulist.h"
 #include "sim/run_context.h"
 
 namespace models {
@@ -27,10 +28,7 @@ class DmaMap : public sim::Workload {
       "flush-queue unmap.";
   static const sim::ParamList& params() {
     static const sim::ParamList p = {
-        sim::p_int("cpus", 16, "mapping CPUs (first_cpu.., spread over the machine with `stride`)",
-                   1, 1 << 16),
-        sim::p_int("first_cpu", 0, "first mapping CPU"),
-        sim::p_int("stride", 1, "distance between mapping CPUs", 1, 1 << 16),
+        sim::p_string("cpus", "0-15", "mapping CPUs (cpulist)"),
         sim::p_int("devices", 8, "devices (GPUs) the CPUs map for, round-robin", 1, 4096),
         sim::p_size("size", "2MiB", "bytes per mapping"),
         sim::p_choice("page_size", "4KiB", {"4KiB", "2MiB"}, "IOMMU page size of the mappings"),
@@ -53,13 +51,10 @@ class DmaMap : public sim::Workload {
 
   DmaMap(sim::RunContext& ctx, const sim::Params& p)
       : ctx_(ctx), pf_(Machine::of(ctx)), io_(Iommu::of(ctx)) {
-    ncpu_ = static_cast<int>(p.i("cpus"));
-    first_ = static_cast<int>(p.i("first_cpu"));
-    stride_ = static_cast<int>(p.i("stride"));
-    if (first_ + (ncpu_ - 1) * stride_ >= pf_.cpu_count())
-      p.where("cpus").fail("first_cpu + (cpus-1)*stride below the machine's " +
-                               std::to_string(pf_.cpu_count()) + " CPUs",
-                           std::to_string(first_ + (ncpu_ - 1) * stride_));
+    cpus_ = sim::parse_cpulist(p.s("cpus"), static_cast<std::uint64_t>(pf_.cpu_count()),
+                               p.where("cpus"));
+    if (cpus_.empty()) p.where("cpus").fail("at least one CPU", "an empty cpulist");
+    ncpu_ = static_cast<int>(cpus_.size());
     ndev_ = static_cast<int>(p.i("devices"));
     shift_ = p.s("page_size") == "2MiB" ? 21 : 12;
     const std::uint64_t size = p.size("size");
@@ -128,7 +123,7 @@ class DmaMap : public sim::Workload {
       if (--left_ == 0) ctx_.release();
       return;
     }
-    const int cpu = first_ + i * stride_;
+    const int cpu = cpus_[static_cast<std::size_t>(i)];
     if (reuse_ && k > 0) {
       use(i, k, cpu, kept_[static_cast<std::size_t>(i)], bytes_ >> 12);
       return;
@@ -211,8 +206,8 @@ class DmaMap : public sim::Workload {
   Machine& pf_;
   Iommu& io_;
   IovaAllocator* iova_ = nullptr;
-  int ncpu_ = 0, first_ = 0, stride_ = 1, ndev_ = 1, shift_ = 12, ops_ = 1, contexts_ = 1,
-      left_ = 0;
+  std::vector<int> cpus_;  // the mapping CPUs, ascending
+  int ncpu_ = 0, ndev_ = 1, shift_ = 12, ops_ = 1, contexts_ = 1, left_ = 0;
   std::uint64_t bytes_ = 0, ptes_ = 0, rounds_ = 0;
   Tick think_ = 0, pte_cost_ = 0;
   double bw_ = 0;

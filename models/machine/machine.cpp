@@ -202,6 +202,9 @@ void Machine::build_cpus(const Params& f) {
       }
     }
   }
+  // A zero bandwidth would make a port without a limit on the graph: refuse it.
+  for (const char* key : {"ccd_read_bw", "ccd_write_bw"})
+    if (f.bw(key) <= 0) f.where(key).fail("a positive bandwidth", sim::describe_value(f.raw(key)));
   // Links with bandwidth, in a fixed order (it is the flow model's link order): each CCD's
   // read (IO die -> CCD) and write (CCD -> IO die) port, then xGMI between socket pairs.
   for (int d = 0; d < ccd_count(); ++d) {
@@ -234,10 +237,7 @@ void Machine::build_memory(const Json& mem, const Where& mw) {
     n.kind = m.s("kind") == "cxl"   ? MemKind::Cxl
              : m.s("kind") == "hbm" ? MemKind::Hbm
                                     : MemKind::Ddr;
-    if (m.i("socket") >= cpu_.sockets)
-      m.where("socket").fail("a socket below " + std::to_string(cpu_.sockets),
-                             std::to_string(m.i("socket")));
-    n.socket = static_cast<int>(m.i("socket"));
+    n.socket = m.index("socket", static_cast<std::uint64_t>(cpu_.sockets), "socket");
     n.bandwidth = static_cast<double>(m.i("channels")) * m.bw("channel_bw") * m.d("efficiency");
     if (n.bandwidth <= 0)
       m.where("channel_bw").fail("a positive bandwidth", sim::describe_value(m.raw("channel_bw")));

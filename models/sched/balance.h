@@ -52,6 +52,7 @@ class SchedView {
   // a reader pays the line transfer from it.
   virtual int nohz_writer(int llc) const = 0;
   virtual bool nohz_full(int cpu) const = 0;  // outside housekeeping_cpumask(HK_TYPE_KERNEL_NOISE)
+  virtual int task_count() const = 0;         // tasks are numbered 0..task_count()-1
 };
 
 struct Move {

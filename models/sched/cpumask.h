@@ -5,6 +5,7 @@
 #include <string>
 #include <vector>
 
+#include "sim/cpulist.h"
 #include "sim/json.h"
 
 namespace models {
@@ -79,35 +80,10 @@ class CpuMask {
   bool operator==(const CpuMask& o) const { return n_ == o.n_ && w_ == o.w_; }
 
   // Linux cpulist syntax: "0-3,8,10-11"; "" is the empty set. Bad syntax or a CPU beyond
-  // the machine fails at `where`.
+  // the machine fails at `where` (sim/cpulist.h, the one parser of CPU sets).
   static CpuMask parse(const std::string& list, int n, const sim::Where& where) {
     CpuMask m(n);
-    std::size_t i = 0;
-    auto bad = [&](const std::string& why) {
-      where.fail("a CPU list like \"0-3,8\" within 0-" + std::to_string(n - 1),
-                 "\"" + list + "\" (" + why + ")");
-    };
-    while (i < list.size()) {
-      auto num = [&]() {
-        std::size_t j = i;
-        while (j < list.size() && list[j] >= '0' && list[j] <= '9') ++j;
-        if (j == i) bad("expected a number");
-        int v = std::stoi(list.substr(i, j - i));
-        i = j;
-        return v;
-      };
-      int a = num(), b = a;
-      if (i < list.size() && list[i] == '-') {
-        ++i;
-        b = num();
-      }
-      if (a > b || b >= n) bad("range out of the machine");
-      for (int c = a; c <= b; ++c) m.set(c);
-      if (i < list.size()) {
-        if (list[i] != ',') bad("expected ','");
-        ++i;
-      }
-    }
+    for (int c : sim::parse_cpulist(list, static_cast<std::uint64_t>(n), where)) m.set(c);
     return m;
   }
 

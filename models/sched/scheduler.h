@@ -103,6 +103,7 @@ class Scheduler final : public SchedView, public CpuExec::Observer {
     return llc < 0 ? nohz_writer_all_ : nohz_writer_llc_[static_cast<std::size_t>(llc)];
   }
   bool nohz_full(int cpu) const override { return rq(cpu).nohz_full; }
+  int task_count() const override { return static_cast<int>(tasks_.size()); }
 
   // CpuExec::Observer: interrupt and kernel time delays the running task.
   void on_steal(int cpu, Tick start, Tick duration, CpuExec::Kind kind) override;
@@ -166,7 +167,7 @@ class Scheduler final : public SchedView, public CpuExec::Observer {
     bool housekeeping = true, nohz_full = false;
     bool nohz_idle = false;      // in nohz.idle_cpus_mask
     std::uint64_t idle_gen = 0;  // counts idle entries (a deferred tick stop checks it)
-    Tick on_since = 0;  // when curr got the CPU (for trace slices)
+    Tick on_since = 0;           // when curr got the CPU (for trace slices)
   };
 
   Rq& rq(int cpu) { return rqs_[static_cast<std::size_t>(cpu)]; }

@@ -3,6 +3,7 @@
 // working set) turned into a TaskSpec, and the run's life cycle (a workload with a finite
 // amount of work holds the run open until its last task exits).
 #include <algorithm>
+#include <cmath>
 #include <string>
 
 #include "models/sched/scheduler.h"
@@ -38,12 +39,20 @@ class SchedWorkload : public sim::Workload, public TaskClient {
     spec_.allowed =
         sched_.parse_allowed(p.s("cpus"), p.where("cpus"), p.s("cpuset"), p.where("cpuset"));
   }
-  // The workload's count parameter, or per_cpu x allowed CPUs / tasks per unit.
+  // The workload's count parameter, or per_cpu x allowed CPUs / tasks per unit; refused up
+  // front (before any task is built) when the workload would have more than kMaxTasks tasks.
+  static constexpr double kMaxTasks = 1e6;
   int count(const sim::Params& p, const char* key, int tasks_per_unit) const {
     const double per = p.d("per_cpu");
-    if (per <= 0) return static_cast<int>(p.i(key));
-    const double n = per * spec_.allowed.count() / tasks_per_unit;
-    return std::max(1, static_cast<int>(n + 0.5));
+    const double n =
+        per <= 0 ? static_cast<double>(p.i(key))
+                 : std::max(1.0, std::floor(per * spec_.allowed.count() / tasks_per_unit + 0.5));
+    if (n * tasks_per_unit > kMaxTasks)
+      p.where(per <= 0 ? key : "per_cpu")
+          .fail("at most 1000000 tasks in one workload",
+                sim::describe_value(p.raw(per <= 0 ? key : "per_cpu")) + ", which makes " +
+                    std::to_string(static_cast<long long>(n) * tasks_per_unit) + " tasks");
+    return static_cast<int>(n);
   }
   // Finite workloads call this in start() and done() when their last task exits.
   void hold() {

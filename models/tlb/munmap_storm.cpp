@@ -12,6 +12,7 @@
 
 #include "models/machine/machine.h"
 #include "models/tlb/shootdown.h"
+#include "sim/cpulist.h"
 #include "sim/rng.h"
 #include "sim/run_context.h"
 
@@ -26,14 +27,13 @@ class MunmapStorm : public sim::Workload, public CpuExec::Observer {
       "TLBs.";
   static const sim::ParamList& params() {
     static const sim::ParamList p = {
-        sim::p_int("cpus", 64, "CPUs the process runs on (logical CPUs first_cpu..)", 1, 1 << 16),
-        sim::p_int("first_cpu", 0, "first CPU of the process"),
+        sim::p_string("cpus", "0-63", "CPUs the process runs on (cpulist)"),
         sim::p_int("steps", 3, "training steps (one storm each)", 1, 1 << 20),
         sim::p_int("mappings", 256, "mappings unmapped (and replaced) per step", 1, 1 << 24),
         sim::p_size("size", "2MiB", "bytes per mapping"),
         sim::p_choice("page_size", "4KiB", {"4KiB", "2MiB"}, "page size backing the mappings"),
         sim::p_int("unmappers", 1,
-                   "threads issuing the munmaps of a step (the first CPUs of the process)", 1,
+                   "threads issuing the munmaps of a step (on the lowest CPUs of the process)", 1,
                    1 << 16),
         sim::p_time("unmap_base", "1us", "munmap system call and VMA work, per call (est.)"),
         sim::p_time("pte_cost", "5ns", "clearing one PTE (zap_pte_range), per page (est.)"),
@@ -58,12 +58,12 @@ class MunmapStorm : public sim::Workload, public CpuExec::Observer {
         pf_(Machine::of(ctx)),
         sd_(TlbShootdown::of(ctx)),
         rng_(ctx.sim().seed(), "munmap_storm") {
-    ncpu_ = static_cast<int>(p.i("cpus"));
-    first_ = static_cast<int>(p.i("first_cpu"));
-    if (first_ + ncpu_ > pf_.cpu_count())
-      p.where("cpus").fail(
-          "first_cpu + cpus within the machine's " + std::to_string(pf_.cpu_count()) + " CPUs",
-          std::to_string(first_ + ncpu_));
+    cpu_of_ = sim::parse_cpulist(p.s("cpus"), static_cast<std::uint64_t>(pf_.cpu_count()),
+                                 p.where("cpus"));
+    if (cpu_of_.empty()) p.where("cpus").fail("at least one CPU", "an empty cpulist");
+    ncpu_ = static_cast<int>(cpu_of_.size());
+    slot_of_.assign(static_cast<std::size_t>(pf_.cpu_count()), -1);
+    for (int i = 0; i < ncpu_; ++i) slot_of_[static_cast<std::size_t>(cpu_at(i))] = i;
     steps_ = static_cast<int>(p.i("steps"));
     mappings_ = static_cast<std::size_t>(p.i("mappings"));
     shift_ = p.s("page_size") == "2MiB" ? 21 : 12;
@@ -97,7 +97,7 @@ class MunmapStorm : public sim::Workload, public CpuExec::Observer {
     mm_ = sd_.mms().create();
     for (std::size_t i = 0; i < mappings_; ++i) map_one();
     for (int i = 0; i < ncpu_; ++i) {
-      const int cpu = first_ + i;
+      const int cpu = cpu_at(i);
       sd_.switch_mm(cpu, mm_);
       PerCpu& c = cpus_[static_cast<std::size_t>(i)];
       c.on_since = 0;
@@ -121,7 +121,7 @@ class MunmapStorm : public sim::Workload, public CpuExec::Observer {
     const double secs = sim::to_seconds(end);
     double recv_sum = 0, recv_max = 0, stall_sum = 0, stall_max = 0, on = 0, stolen = 0, spin = 0;
     for (int i = 0; i < ncpu_; ++i) {
-      const int cpu = first_ + i;
+      const int cpu = cpu_at(i);
       const PerCpu& c = cpus_[static_cast<std::size_t>(i)];
       const double r = static_cast<double>(sd_.ipis_received(cpu));
       recv_sum += r;
@@ -161,8 +161,8 @@ class MunmapStorm : public sim::Workload, public CpuExec::Observer {
 
   // Interrupt or kernel time on a CPU delays the work unit running there.
   void on_steal(int cpu, Tick, Tick duration, CpuExec::Kind) override {
-    const int i = cpu - first_;
-    if (i < 0 || i >= ncpu_) return;
+    const int i = slot_of_[static_cast<std::size_t>(cpu)];
+    if (i < 0) return;
     PerCpu& c = cpus_[static_cast<std::size_t>(i)];
     if (!c.on || c.unmapping) return;  // an unmapping thread's time is counted as unmap time
     c.stolen += duration;
@@ -197,7 +197,7 @@ class MunmapStorm : public sim::Workload, public CpuExec::Observer {
     for (int k = 0; k < touches_ && !live_.empty(); ++k) {
       const Mapping& m = live_[rng_.below(live_.size())];
       if (!m.alive) continue;
-      const Tick x = sd_.access(first_ + i, mm_, shift_, m.first + rng_.below(m.pages));
+      const Tick x = sd_.access(cpu_at(i), mm_, shift_, m.first + rng_.below(m.pages));
       t += x;
       translate_ += x;
     }
@@ -250,7 +250,7 @@ class MunmapStorm : public sim::Workload, public CpuExec::Observer {
     pause(i);
     c.on_time += ctx_.sim().now() - c.on_since;
     c.on = false;
-    sd_.switch_mm(first_ + i, -1);
+    sd_.switch_mm(cpu_at(i), -1);
     ctx_.sim().call_after(off_for, [this, i] { switch_on(i); });
   }
   void switch_on(int i) {
@@ -258,10 +258,10 @@ class MunmapStorm : public sim::Workload, public CpuExec::Observer {
     PerCpu& c = cpus_[static_cast<std::size_t>(i)];
     c.on = true;
     c.on_since = ctx_.sim().now();
-    const Tick flush = sd_.switch_mm(first_ + i, mm_);
-    if (check_) check_stale_on(first_ + i, unmapped_);
+    const Tick flush = sd_.switch_mm(cpu_at(i), mm_);
+    if (check_) check_stale_on(cpu_at(i), unmapped_);
     resume(i);
-    if (flush > 0) pf_.exec().kernel(first_ + i, flush, nullptr);
+    if (flush > 0) pf_.exec().kernel(cpu_at(i), flush, nullptr);
     ctx_.sim().call_after(static_cast<Tick>(static_cast<double>(slice_) * duty_),
                           [this, i] { switch_off(i); });
   }
@@ -287,7 +287,7 @@ class MunmapStorm : public sim::Workload, public CpuExec::Observer {
 
   void unmap_next(int u, std::size_t pos) {
     const std::vector<std::size_t>& list = work_[static_cast<std::size_t>(u)];
-    const int cpu = first_ + u;
+    const int cpu = cpu_at(u);
     if (pos == list.size()) {
       PerCpu& c = cpus_[static_cast<std::size_t>(u)];
       c.unmapping = false;
@@ -361,7 +361,7 @@ class MunmapStorm : public sim::Workload, public CpuExec::Observer {
   Machine& pf_;
   TlbShootdown& sd_;
   sim::Rng rng_;
-  int ncpu_ = 0, first_ = 0, steps_ = 0, unmappers_ = 1, touches_ = 0, shift_ = 12;
+  int ncpu_ = 0, steps_ = 0, unmappers_ = 1, touches_ = 0, shift_ = 12;
   std::size_t mappings_ = 0;
   std::uint64_t pages_ = 1, next_vpn_ = 1 << 20;
   Tick unmap_base_ = 0, pte_cost_ = 0, unit_ = 0, gap_ = 0, slice_ = 0;
@@ -370,6 +370,9 @@ class MunmapStorm : public sim::Workload, public CpuExec::Observer {
   int mm_ = -1, step_ = 0, busy_unmappers_ = 0;
   Tick step_start_ = 0, end_ = 0, translate_ = 0;
   std::uint64_t units_ = 0, unmaps_ = 0;
+  int cpu_at(int i) const { return cpu_of_[static_cast<std::size_t>(i)]; }
+  std::vector<int> cpu_of_;   // the process's CPUs, ascending
+  std::vector<int> slot_of_;  // CPU -> its index in cpu_of_, -1 if not the process's
   std::vector<PerCpu> cpus_;
   std::vector<Mapping> live_;
   std::vector<std::vector<std::size_t>> work_;

@@ -35,12 +35,9 @@ class CopyWorkload : public sim::Workload {
     dst_ = pf_.node_by_name(p.s("to"), p.where("to"));
     dma_ = p.s("agent") == "dma";
     engines_ = dma_specs(pf_);
-    cpu_ = static_cast<int>(p.i("cpu"));
-    engine_ = static_cast<int>(p.i("engine"));
+    cpu_ = p.index("cpu", static_cast<std::uint64_t>(pf_.cpu_count()), "CPU");
     if (dma_) {
-      if (engine_ >= static_cast<int>(engines_.size()))
-        p.where("engine").fail("an engine index below " + std::to_string(engines_.size()),
-                               std::to_string(engine_));
+      engine_ = p.index("engine", engines_.size(), "DMA engine");
       if (streams_ > engines_[engine_].queues)
         p.where("streams").fail(
             "at most the engine's " + std::to_string(engines_[engine_].queues) + " queues",

@@ -10,6 +10,7 @@
 #include "models/cpu/cpu_exec.h"
 #include "models/machine/machine.h"
 #include "models/migration/cpu_load.h"
+#include "sim/cpulist.h"
 #include "sim/run_context.h"
 
 namespace models {
@@ -22,10 +23,8 @@ class CorunWorkload : public sim::Workload, public CpuExec::Observer {
       "(slowdown = demanded / achieved bandwidth). Runs until the run ends; holds nothing open.";
   static const sim::ParamList& params() {
     static const sim::ParamList p = {
-        sim::p_any("cpu_cpus", sim::Json::array(),
-                   "CPUs running the CPU-bound application (list of ids)"),
-        sim::p_any("mem_cpus", sim::Json::array(),
-                   "CPUs running memory-bound streams (list of ids)"),
+        sim::p_string("cpu_cpus", "", "CPUs running the CPU-bound application (cpulist)"),
+        sim::p_string("mem_cpus", "", "CPUs running memory-bound streams (cpulist)"),
         sim::p_string("mem_node", "node0", "node the memory-bound application reads"),
         sim::p_bw("mem_demand", "8GB/s", "bandwidth each memory-bound stream asks for"),
         sim::p_size("chunk", "1MiB", "bytes per memory request batch (granularity of the stream)"),
@@ -107,16 +106,7 @@ class CorunWorkload : public sim::Workload, public CpuExec::Observer {
   };
 
   std::vector<int> cpu_list(const sim::Params& p, const std::string& key) const {
-    const sim::Json& j = p.raw(key);
-    if (!j.is_array()) p.where(key).fail("a list of CPU ids", sim::describe_value(j));
-    std::vector<int> out;
-    for (std::size_t i = 0; i < j.size(); ++i) {
-      if (!j[i].is_number_integer() || j[i].get<int>() < 0 || j[i].get<int>() >= pf_.cpu_count())
-        p.where(key).child(i).fail("a CPU id below " + std::to_string(pf_.cpu_count()),
-                                   sim::describe_value(j[i]));
-      out.push_back(j[i].get<int>());
-    }
-    return out;
+    return sim::parse_cpulist(p.s(key), static_cast<std::uint64_t>(pf_.cpu_count()), p.where(key));
   }
 
   // A stream issues one chunk at a time at no more than its demand; time its CPU spends on

@@ -59,9 +59,7 @@ class MovePagesWorkload : public sim::Workload {
     if (dst_ == src_)
       p.where("to").fail("a node other than \"from\" (pages are already on " + p.s("from") + ")",
                          "\"" + p.s("to") + "\"");
-    cpu_ = static_cast<int>(p.i("cpu"));
-    if (cpu_ >= pf_.cpu_count())
-      p.where("cpu").fail("a CPU below " + std::to_string(pf_.cpu_count()), std::to_string(cpu_));
+    cpu_ = p.index("cpu", static_cast<std::uint64_t>(pf_.cpu_count()), "CPU");
     const int mm_cpus = static_cast<int>(p.i("mm_cpus"));
     if (mm_cpus > pf_.cpu_count())
       p.where("mm_cpus").fail("at most the machine's " + std::to_string(pf_.cpu_count()) + " CPUs",

@@ -81,10 +81,13 @@ class Scenario:
         self.machine_file = meta["machine_file"]
         self.machine_pointer = meta["machine_pointer"]
         self.doc = meta["doc"]
+        # [machine pointer, file, path]: where overrides of the machine were written
+        self.machine_origins = meta.get("machine_origins", [])
 
     def meta(self, with_doc=True):
         return {"file": self.file, "machine_file": self.machine_file,
-                "machine_pointer": self.machine_pointer, "doc": self.doc if with_doc else {}}
+                "machine_pointer": self.machine_pointer, "doc": self.doc if with_doc else {},
+                "machine_origins": self.machine_origins}
 
     def to_json(self):
         return dumps(self.meta())

@@ -58,6 +58,16 @@ def _build_id():
     return _build_id.id
 
 
+def _alive(pid):
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except OSError:
+        return True  # exists, owned by someone else
+    return True
+
+
 class _Cache:
     """One JSON file per finished run, named by the resolved run's hash and seed: the results
     document plus "cache": {"build": ...}. Files are written to a temporary name and renamed,
@@ -69,6 +79,22 @@ class _Cache:
         if self.folder:
             os.makedirs(self.folder, exist_ok=True)
             self.build = _build_id()
+            self.remove_stale()
+
+    def remove_stale(self):
+        """Temporary files (.KEY.PID.XXXX.tmp) whose writer no longer exists were left by a
+        killed sweep: remove them. A live writer's files are left alone."""
+        for name in os.listdir(self.folder):
+            if not (name.startswith(".") and name.endswith(".tmp")):
+                continue
+            parts = name.split(".")
+            pid = parts[2] if len(parts) >= 5 else ""
+            if not pid.isdigit() or _alive(int(pid)):
+                continue
+            try:
+                os.unlink(os.path.join(self.folder, name))
+            except OSError:
+                pass
 
     def path(self, key):
         return os.path.join(self.folder, key + ".json")
@@ -90,7 +116,7 @@ class _Cache:
         if not self.folder:
             return
         text = json.dumps(dict(doc, cache={"build": self.build}), indent=1)
-        fd, tmp = tempfile.mkstemp(prefix=f".{key}.", suffix=".tmp", dir=self.folder)
+        fd, tmp = tempfile.mkstemp(prefix=f".{key}.{os.getpid()}.", suffix=".tmp", dir=self.folder)
         try:
             with os.fdopen(fd, "w", encoding="utf-8") as f:
                 f.write(text)
@@ -171,7 +197,8 @@ def _executor(jobs, mp_context):
         ctx = multiprocessing.get_context(mp_context)
         if mp_context == "forkserver":
             ctx.set_forkserver_preload(["hetsim._worker"])
-        _pool["ex"], _pool["key"] = ProcessPoolExecutor(max_workers=jobs, mp_context=ctx, initializer=_worker.init), key
+        _pool["ex"], _pool["key"] = ProcessPoolExecutor(
+            max_workers=jobs, mp_context=ctx, initializer=_worker.init, initargs=(os.getpid(),)), key
     return _pool["ex"]
 
 

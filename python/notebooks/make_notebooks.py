@@ -487,9 +487,11 @@ scenario's own two quick points (same quick size: 100 mappings, one step)."""),
         new_code_cell('''\
 path, t1doc, t1claims = scenario("T1")
 cpus = [16, 32, 64, 128, 192, 256, 384]
-t1 = hetsim.sweep(path, {"workloads.0.cpus": cpus}, quick=True, jobs=2, progress=False)
+t1 = hetsim.sweep(path, {"workloads.0.cpus": [f"0-{n - 1}" for n in cpus]}, quick=True, jobs=2,
+                  progress=False)
 unit = t1.attrs["hetsim"]["histogram_units"]["tlb.shootdown_latency"]
-t1 = t1.set_index("workloads.0.cpus")
+t1["cpus"] = t1["munmap.cpus"].astype(int)  # the size of the cpulist swept
+t1 = t1.set_index("cpus")
 fig, axes = plt.subplots(1, 2, figsize=(12, 4))
 ax = axes[0]
 ax.plot(cpus, [n - 1 for n in cpus], "-", color="grey", lw=6, alpha=.35, label="N - 1")
@@ -529,9 +531,9 @@ for ax in axes:
     ax.set_xlabel("CPUs the job runs on"); ax.grid(alpha=.3)
 plt.show()
 for c in t1claims:
-    n = c["candidate"]["workloads.0.cpus"]
     lo, hi = c["claimed"]
-    v = t1.loc[n, c["metric"]]
+    row = t1[t1["workloads.0.cpus"] == c["candidate"]["workloads.0.cpus"]]
+    n, v = row.index[0], row[c["metric"]].iloc[0]
     print(f"{c['metric']} at {n} CPUs: {v:g} (claimed {lo}-{hi}: {'inside' if lo <= v <= hi else 'OUTSIDE'})")'''),
         new_markdown_cell("""\
 ## T2: batching invalidations in the MMU notifier
@@ -579,8 +581,9 @@ path, t3doc, t3claims = scenario("T3")
 t3 = hetsim.sweep(path, quick=True, jobs=2, progress=False)
 kinds = t3doc["sweep"]["policies.flush.kind"]
 pages = t3doc["sweep"]["workloads.0.page_size"]
-n = t3["workloads.0.cpus"].max()
-big = t3[t3["workloads.0.cpus"] == n]
+t3["cpus"] = t3["munmap.cpus"].astype(int)
+n = t3["cpus"].max()
+big = t3[t3["cpus"] == n]
 def table(metric):
     return big.pivot(index="policies.flush.kind", columns="workloads.0.page_size", values=metric).loc[kinds, pages]
 fig, axes = plt.subplots(1, 3, figsize=(15, 4))
@@ -596,10 +599,10 @@ for ax in axes:
     ax.set_xlabel(""); ax.grid(alpha=.3, axis="y"); ax.legend(title="page size", fontsize=8)
 fig.suptitle(f"T3 on {n} CPUs (quick variant)", y=1.03)
 plt.show()
-tab = t3.pivot_table(index=["workloads.0.cpus", "policies.flush.kind"], columns="workloads.0.page_size",
+tab = t3.pivot_table(index=["cpus", "policies.flush.kind"], columns="workloads.0.page_size",
                      values=["tlb.ipis_sent", "munmap.job_time_lost_ms_per_step"])
 tab.reindex(columns=pd.MultiIndex.from_product([["tlb.ipis_sent", "munmap.job_time_lost_ms_per_step"], pages]),
-            index=pd.MultiIndex.from_product([sorted(t3["workloads.0.cpus"].unique()), kinds],
+            index=pd.MultiIndex.from_product([sorted(t3["cpus"].unique()), kinds],
                                              names=["cpus", "flush"])).round(1)'''),
         new_code_cell('''\
 def claim_rows(df, sel):

@@ -83,9 +83,13 @@ void translate(std::exception_ptr p) {
   }
 }
 
-sim::Json parse(const std::string& text, const char* what) {
-  return sim::parse_json_text(text, what);
+// Input from the user nests at most kMaxJsonDepth deep; documents this module wrote itself
+// (a scenario wrapped with its origin, a point) may nest a few levels more.
+sim::Json parse(const std::string& text, const char* what,
+                std::size_t max_depth = sim::kMaxJsonDepth) {
+  return sim::parse_json_text(text, what, max_depth);
 }
+constexpr std::size_t kInternalDepth = 2 * sim::kMaxJsonDepth;
 
 std::vector<sim::Setting> parse_sets(const std::string& sets_json) {
   sim::Json sets = parse(sets_json, "<overrides>");
@@ -105,11 +109,15 @@ std::vector<sim::Setting> parse_sets(const std::string& sets_json) {
 
 // A Scenario as JSON (what the Python side pickles): file, machine origin, resolved document.
 sim::Json scenario_to_json(const sim::Scenario& sc) {
+  sim::Json origins = sim::Json::array();
+  for (const auto& o : sc.machine_origins)
+    origins.push_back({o.pointer, o.written_at.file, o.written_at.pointer});
   return sim::Json{{"file", sc.file},
                    {"machine_file", sc.machine_file},
                    {"machine_pointer", sc.machine_pointer},
                    {"doc", sc.doc},
-                   {"notes", sc.notes}};
+                   {"notes", sc.notes},
+                   {"machine_origins", origins}};
 }
 
 sim::Scenario scenario_from_meta(const sim::Json& meta) {
@@ -118,6 +126,9 @@ sim::Scenario scenario_from_meta(const sim::Json& meta) {
   sc.machine_file = meta.at("machine_file").get<std::string>();
   sc.machine_pointer = meta.at("machine_pointer").get<std::string>();
   sc.doc = meta.at("doc");
+  for (const auto& o : meta.value("machine_origins", sim::Json::array()))
+    sc.machine_origins.push_back(
+        {o[0].get<std::string>(), sim::Where{o[1].get<std::string>(), o[2].get<std::string>()}});
   return sc;
 }
 
@@ -131,8 +142,8 @@ std::shared_ptr<const sim::Scenario> scenario_of(const std::string& scenario_jso
     std::lock_guard<std::mutex> lock(mu);
     if (last && last_text == scenario_json) return last;
   }
-  auto sc =
-      std::make_shared<const sim::Scenario>(scenario_from_meta(parse(scenario_json, "<scenario>")));
+  auto sc = std::make_shared<const sim::Scenario>(
+      scenario_from_meta(parse(scenario_json, "<scenario>", kInternalDepth)));
   std::lock_guard<std::mutex> lock(mu);
   last_text = scenario_json;
   last = sc;
@@ -156,7 +167,7 @@ std::string load_doc(const std::string& doc_json, const std::string& origin,
 // caches the run, equal to results["scenario"]["hash"]) and, if asked, its document.
 std::string expand(const std::string& scenario_json, bool with_docs) {
   py::gil_scoped_release nogil;
-  sim::Scenario sc = scenario_from_meta(parse(scenario_json, "<scenario>"));
+  sim::Scenario sc = scenario_from_meta(parse(scenario_json, "<scenario>", kInternalDepth));
   sim::Json out = sim::Json::array();
   for (sim::RunPoint& p : sim::expand_sweep(sc)) {
     sim::Json e{{"hash", sim::json_hash(p.doc)}, {"point", std::move(p.point)}};
@@ -189,7 +200,8 @@ std::string run_point(const std::string& scenario_json, const std::string& point
   opts.seed = seed;
   opts.want_trace = !trace_path.empty();
   opts.trace.path = trace_path;  // streamed there, gzip for .gz
-  return sim::run_point(*sc, point_of(*sc, parse(point_json, "<point>")), opts).results.dump();
+  return sim::run_point(*sc, point_of(*sc, parse(point_json, "<point>", kInternalDepth)), opts)
+      .results.dump();
 }
 
 // A quantity string in SI base units: (value, "s" | "B" | "B/s" | "Hz"), or None.
@@ -216,7 +228,8 @@ std::vector<std::pair<std::string, std::string>> run_batch(const std::string& sc
     sim::RunOptions opts;
     opts.seed = seed;
     out.emplace_back(
-        key, sim::run_point(*sc, point_of(*sc, parse(point_json, "<point>")), opts).results.dump());
+        key, sim::run_point(*sc, point_of(*sc, parse(point_json, "<point>", kInternalDepth)), opts)
+                 .results.dump());
   }
   return out;
 }
@@ -224,7 +237,7 @@ std::vector<std::pair<std::string, std::string>> run_batch(const std::string& sc
 void check_point(const std::string& scenario_json, const std::string& point_json) {
   py::gil_scoped_release nogil;
   auto sc = scenario_of(scenario_json);
-  sim::check_point(*sc, point_of(*sc, parse(point_json, "<point>")));
+  sim::check_point(*sc, point_of(*sc, parse(point_json, "<point>", kInternalDepth)));
 }
 
 std::string json_hash(const std::string& doc_json) {

@@ -118,6 +118,57 @@ py::object field(const py::handle& o, const char* name, py::object dflt) {
   return py::getattr(o, name, dflt);
 }
 
+std::string repr_of(const py::handle& v) {
+  std::string r = py::repr(v);
+  return r.size() > 60 ? r.substr(0, 57) + "..." : r;
+}
+
+// An int field of a policy's answer, or an argument Python passes in: a Python int (or numpy
+// integer; not a bool) within [lo, hi], checked before anything narrows it.
+long long int_in(const py::handle& v, const std::string& name, long long lo, long long hi) {
+  if (PyBool_Check(v.ptr()) || !PyIndex_Check(v.ptr()))
+    throw py::type_error(name + ": expected an int, found " +
+                         std::string(py::str(py::type::of(v).attr("__name__"))) + " " + repr_of(v));
+  py::object i = py::reinterpret_steal<py::object>(PyNumber_Index(v.ptr()));
+  if (!i) throw py::error_already_set();
+  int overflow = 0;
+  const long long x = PyLong_AsLongLongAndOverflow(i.ptr(), &overflow);
+  if (overflow != 0 || x < lo || x > hi)
+    throw py::value_error(name + ": expected an int in " + std::to_string(lo) + ".." +
+                          std::to_string(hi) + ", found " + repr_of(v));
+  return x;
+}
+
+bool bool_of(const py::handle& v, const std::string& name) {
+  if (!PyBool_Check(v.ptr()))
+    throw py::type_error(name + ": expected True or False, found " + repr_of(v));
+  return v.ptr() == Py_True;
+}
+
+// A policy's answer is None, a dict of known fields, or an object with at least one of them
+// (the hetsim dataclass): anything else (a policy returning 42) is a TypeError, not an empty
+// answer.
+void check_answer(const py::handle& o, const char* what, const char* hook,
+                  const std::vector<const char*>& fields) {
+  std::string names;
+  for (const char* f : fields) names += std::string(names.empty() ? "" : ", ") + f;
+  if (py::isinstance<py::dict>(o)) {
+    for (const auto& kv : py::reinterpret_borrow<py::dict>(o)) {
+      bool known = false;
+      if (py::isinstance<py::str>(kv.first))
+        for (const char* f : fields) known = known || py::str(kv.first).cast<std::string>() == f;
+      if (!known)
+        throw py::value_error(std::string(what) + ": unknown field " + repr_of(kv.first) +
+                              " (fields: " + names + ")");
+    }
+    return;
+  }
+  for (const char* f : fields)
+    if (py::hasattr(o, f)) return;
+  throw py::type_error(std::string(hook) + " returned " + repr_of(o) + "; expected a hetsim." +
+                       what + ", a dict of its fields (" + names + ") or None");
+}
+
 // Holds the Python instance; drops it with the GIL held, whichever thread ends the run.
 class PyInstance {
  public:
@@ -189,24 +240,38 @@ models::CopyAgent agent_from(const std::string& s) {
   throw py::value_error("CopyPlan.agent: expected 'cpu', 'mt' or 'dma', found '" + s + "'");
 }
 
+// Copy streams a plan may ask for: threads or DMA channels (the declared `streams` parameter
+// stops at 64; a plan may go beyond it, not without bound).
+constexpr long long kMaxPlanStreams = 1024;
+
+std::string str_field(const py::handle& o, const char* name, const char* dflt) {
+  py::object v = field(o, name, py::str(dflt));
+  if (!py::isinstance<py::str>(v))
+    throw py::type_error(std::string("CopyPlan.") + name + ": expected a string, found " +
+                         repr_of(v));
+  return v.cast<std::string>();
+}
+
 models::CopyPlan plan_from(const py::handle& o) {
   if (o.is_none())
     throw py::type_error("MigrationPolicy.decide() returned None; expected a hetsim.CopyPlan");
+  check_answer(o, "CopyPlan", "MigrationPolicy.decide()",
+               {"agent", "streams", "placement", "flush", "sg"});
   models::CopyPlan plan;
-  plan.agent = agent_from(py::str(field(o, "agent", py::str("cpu"))));
-  plan.streams = field(o, "streams", py::int_(1)).cast<int>();
-  if (plan.streams < 1) throw py::value_error("CopyPlan.streams: expected at least 1");
-  std::string placement = py::str(field(o, "placement", py::str("spread")));
+  plan.agent = agent_from(str_field(o, "agent", "cpu"));
+  plan.streams = static_cast<int>(
+      int_in(field(o, "streams", py::int_(1)), "CopyPlan.streams", 1, kMaxPlanStreams));
+  std::string placement = str_field(o, "placement", "spread");
   if (placement != "spread" && placement != "packed")
     throw py::value_error("CopyPlan.placement: expected 'spread' or 'packed', found '" + placement +
                           "'");
   plan.placement = placement == "packed" ? models::Placement::Packed : models::Placement::Spread;
-  std::string flush = py::str(field(o, "flush", py::str("per_batch")));
+  std::string flush = str_field(o, "flush", "per_batch");
   if (flush != "per_batch" && flush != "per_folio")
     throw py::value_error("CopyPlan.flush: expected 'per_batch' or 'per_folio', found '" + flush +
                           "'");
   plan.flush = flush == "per_folio" ? models::FlushMode::PerFolio : models::FlushMode::PerBatch;
-  plan.sg = field(o, "sg", py::bool_(true)).cast<bool>();
+  plan.sg = bool_of(field(o, "sg", py::bool_(true)), "CopyPlan.sg");
   return plan;
 }
 
@@ -270,18 +335,44 @@ py::list mask_list(const models::CpuMask& mask) {
   return out;
 }
 
-models::BalanceDecision decision_from(const py::handle& o) {
+// CPU time one balance decision may charge: beyond a second it is a policy bug, and near 2^64
+// picoseconds it would wrap the clock.
+constexpr long long kMaxDecisionCost = 1000000000000LL;
+
+models::BalanceDecision decision_from(const py::handle& o, const models::SchedView& view,
+                                      const char* hook) {
   models::BalanceDecision d;
   if (o.is_none()) return d;
-  for (const py::handle& mv : field(o, "moves", py::list())) {
-    auto t = mv.cast<py::sequence>();
-    if (t.size() != 3)
-      throw py::value_error("BalanceDecision.moves: expected (task, from_cpu, to_cpu) triples");
-    d.moves.push_back({t[0].cast<int>(), t[1].cast<int>(), t[2].cast<int>()});
+  check_answer(o, "BalanceDecision", hook, {"moves", "cost", "kick", "scanned"});
+  const long long cpus = view.topo().cpu_count() - 1, tasks = view.task_count() - 1;
+  py::object moves = field(o, "moves", py::list());
+  if (!py::isinstance<py::sequence>(moves) || py::isinstance<py::str>(moves))
+    throw py::type_error(
+        "BalanceDecision.moves: expected a list of (task, from_cpu, to_cpu), "
+        "found " +
+        repr_of(moves));
+  std::size_t i = 0;
+  for (const py::handle& mv : moves) {
+    const std::string at = "BalanceDecision.moves[" + std::to_string(i++) + "]";
+    if (!py::isinstance<py::sequence>(mv) || py::isinstance<py::str>(mv) || py::len(mv) != 3)
+      throw py::value_error(at + ": expected a (task, from_cpu, to_cpu) triple, found " +
+                            repr_of(mv));
+    auto t = py::reinterpret_borrow<py::sequence>(mv);
+    d.moves.push_back({static_cast<int>(int_in(t[0], at + ".task", 0, tasks)),
+                       static_cast<int>(int_in(t[1], at + ".from_cpu", 0, cpus)),
+                       static_cast<int>(int_in(t[2], at + ".to_cpu", 0, cpus))});
   }
-  d.cost = field(o, "cost", py::int_(0)).cast<sim::Tick>();
-  d.kick = field(o, "kick", py::list()).cast<std::vector<int>>();
-  d.scanned = field(o, "scanned", py::int_(0)).cast<int>();
+  d.cost = static_cast<sim::Tick>(
+      int_in(field(o, "cost", py::int_(0)), "BalanceDecision.cost", 0, kMaxDecisionCost));
+  py::object kick = field(o, "kick", py::list());
+  if (!py::isinstance<py::sequence>(kick) || py::isinstance<py::str>(kick))
+    throw py::type_error("BalanceDecision.kick: expected a list of CPUs, found " + repr_of(kick));
+  i = 0;
+  for (const py::handle& k : kick)
+    d.kick.push_back(
+        static_cast<int>(int_in(k, "BalanceDecision.kick[" + std::to_string(i++) + "]", 0, cpus)));
+  d.scanned = static_cast<int>(
+      int_in(field(o, "scanned", py::int_(0)), "BalanceDecision.scanned", 0, 1LL << 30));
   return d;
 }
 
@@ -328,7 +419,7 @@ class PyBalancePolicy : public models::BalancePolicy {
   models::BalanceDecision call(int i, const char* hook, int cpu) {
     if (!has_[i]) return {};
     py::gil_scoped_acquire gil;
-    return decision_from(inst_.get().attr(hook)(cpu));
+    return decision_from(inst_.get().attr(hook)(cpu), ref_->get(), hook);
   }
   PyInstance inst_;
   std::shared_ptr<ViewRef> ref_ = std::make_shared<ViewRef>();
@@ -340,21 +431,46 @@ void bind_balance(py::module_& m) {
   using models::SchedView;
   using R = const ViewRef&;
   using T = const TopoRef&;
+  using A = const py::object&;  // an index from Python, checked before use
+  auto cpu = [](const SchedTopology& t, A v, const char* fn) {
+    return static_cast<int>(
+        int_in(v, std::string("SchedView.") + fn + ": cpu", 0, t.cpu_count() - 1));
+  };
+  auto llc = [](const SchedTopology& t, A v, const char* fn) {
+    return static_cast<int>(
+        int_in(v, std::string("SchedView.") + fn + ": llc", 0, t.llc_count() - 1));
+  };
+  auto node = [](const SchedTopology& t, A v, const char* fn) {
+    return static_cast<int>(
+        int_in(v, std::string("SchedView.") + fn + ": node", 0, t.node_count() - 1));
+  };
+  auto task = [](const SchedView& w, A v, const char* fn) {
+    return static_cast<int>(
+        int_in(v, std::string("SchedView.") + fn + ": task", 0, w.task_count() - 1));
+  };
   py::class_<TopoRef>(m, "SchedTopology",
                       "Scheduling domains of the machine (valid during its run).")
       .def("cpu_count", [](T t) { return t.get().cpu_count(); })
-      .def("llc", [](T t, int cpu) { return t.get().llc(cpu); })
-      .def("node", [](T t, int cpu) { return t.get().node(cpu); })
+      .def("llc", [cpu](T t, A c) { return t.get().llc(cpu(t.get(), c, "topo.llc")); })
+      .def("node", [cpu](T t, A c) { return t.get().node(cpu(t.get(), c, "topo.node")); })
       .def("llc_count", [](T t) { return t.get().llc_count(); })
       .def("node_count", [](T t) { return t.get().node_count(); })
-      .def("llc_cpus", [](T t, int llc) { return t.get().llc_cpus(llc); })
-      .def("node_llcs", [](T t, int node) { return t.get().node_llcs(node); })
+      .def("llc_cpus",
+           [llc](T t, A l) { return t.get().llc_cpus(llc(t.get(), l, "topo.llc_cpus")); })
+      .def("node_llcs",
+           [node](T t, A n) { return t.get().node_llcs(node(t.get(), n, "topo.node_llcs")); })
       .def("housekeeping", [](T t) { return mask_list(t.get().housekeeping()); })
       .def("scan_cost",
-           [](T t, int cpu, std::size_t level_ix) { return t.get().scan_cost(cpu, level_ix); })
-      .def("domains", [](T t, int cpu) {
+           [cpu](T t, A c, A level) {
+             const int i = cpu(t.get(), c, "topo.scan_cost");
+             const auto levels = static_cast<long long>(t.get().domains(i).size());
+             return t.get().scan_cost(
+                 i, static_cast<std::size_t>(
+                        int_in(level, "SchedView.topo.scan_cost: level_ix", 0, levels - 1)));
+           })
+      .def("domains", [cpu](T t, A c) {
         py::list out;
-        for (const models::SchedDomain* d : t.get().domains(cpu)) {
+        for (const models::SchedDomain* d : t.get().domains(cpu(t.get(), c, "topo.domains"))) {
           py::dict e;
           e["level"] = models::sd_level_name(d->level);
           e["id"] = d->id;
@@ -385,18 +501,34 @@ void bind_balance(py::module_& m) {
              d["cache_nice_tries"] = c.cache_nice_tries;
              return d;
            })
-      .def("nr_running", [](R r, int cpu) { return r.get().nr_running(cpu); })
-      .def("queued", [](R r, int cpu) { return r.get().queued(cpu); })
-      .def("allowed", [](R r, int task, int cpu) { return r.get().allowed(task, cpu); })
-      .def("cache_hot", [](R r, int task) { return r.get().cache_hot(task); })
-      .def("avg_idle", [](R r, int cpu) { return r.get().avg_idle(cpu); })
-      .def("idle_cpus", [](R r, int llc) { return mask_list(r.get().idle_mask(llc)); })
-      .def("overloaded_cpus_in",
-           [](R r, int llc) { return mask_list(r.get().overloaded_mask(llc)); })
-      .def("llc_nr", [](R r, int llc) { return r.get().llc_nr(llc); })
-      .def("node_nr", [](R r, int node) { return r.get().node_nr(node); })
+      .def("task_count", [](R r) { return r.get().task_count(); })
+      .def("nr_running",
+           [cpu](R r, A c) { return r.get().nr_running(cpu(r.get().topo(), c, "nr_running")); })
+      .def("queued", [cpu](R r, A c) { return r.get().queued(cpu(r.get().topo(), c, "queued")); })
+      .def("allowed",
+           [cpu, task](R r, A t, A c) {
+             return r.get().allowed(task(r.get(), t, "allowed"), cpu(r.get().topo(), c, "allowed"));
+           })
+      .def("cache_hot",
+           [task](R r, A t) { return r.get().cache_hot(task(r.get(), t, "cache_hot")); })
+      .def("avg_idle",
+           [cpu](R r, A c) { return r.get().avg_idle(cpu(r.get().topo(), c, "avg_idle")); })
+      .def("idle_cpus",
+           [llc](R r, A l) {
+             return mask_list(r.get().idle_mask(llc(r.get().topo(), l, "idle_cpus")));
+           })
+      .def(
+          "overloaded_cpus_in",
+          [llc](R r, A l) {
+            return mask_list(r.get().overloaded_mask(llc(r.get().topo(), l, "overloaded_cpus_in")));
+          })
+      .def("llc_nr", [llc](R r, A l) { return r.get().llc_nr(llc(r.get().topo(), l, "llc_nr")); })
+      .def("node_nr",
+           [node](R r, A n) { return r.get().node_nr(node(r.get().topo(), n, "node_nr")); })
       .def("overloaded_cpus", [](R r) { return r.get().overloaded_cpus(); })
-      .def("c2c", [](R r, int a, int b) { return r.get().c2c(a, b); });
+      .def("c2c", [cpu](R r, A a, A b) {
+        return r.get().c2c(cpu(r.get().topo(), a, "c2c"), cpu(r.get().topo(), b, "c2c"));
+      });
   m.def("_register_balance",
         [](const std::string& key, const std::string& doc, const std::string& params_json,
            const py::object& cls, const py::object& base) {

@@ -55,7 +55,8 @@ std::vector<sim::Setting> parse_sets(const std::vector<std::string>& raw) {
     if (eq == std::string::npos || eq == 0)
       throw sim::InputError("--set", "", "path=value (e.g. policies.migration.channels=4)",
                             "\"" + s + "\"");
-    out.emplace_back(s.substr(0, eq), sim::parse_cli_value(s.substr(eq + 1)));
+    out.emplace_back(s.substr(0, eq),
+                     sim::parse_cli_value(s.substr(eq + 1), "--set " + s.substr(0, eq)));
   }
   return out;
 }
@@ -186,11 +187,18 @@ class Progress {
   std::chrono::steady_clock::time_point t0_;
 };
 
+// --seed as written: a decimal unsigned 64-bit integer ("-1" would wrap to 2^64-1).
+std::uint64_t parse_seed(const std::string& text) {
+  auto v = sim::parse_u64(text);
+  if (!v) throw sim::InputError("--seed", "", "a non-negative 64-bit integer", "\"" + text + "\"");
+  return *v;
+}
+
 int cmd_run(const std::vector<std::string>& args, bool check_only) {
   po::options_description opts(check_only ? "check options" : "run options");
   std::vector<std::string> sets;
   std::string out_file, trace_file, scenario, buckets_file, trace_window, trace_cats;
-  std::uint64_t seed = 0;
+  std::string seed;
   opts.add_options()("set", po::value(&sets)->composing()->value_name("PATH=VALUE"),
                      "path=value: set a scenario path (beats a sweep axis on it); repeatable");
   if (!check_only) {
@@ -236,7 +244,7 @@ int cmd_run(const std::vector<std::string>& args, bool check_only) {
     throw sim::InputError("--trace", "", "a scenario without a sweep (one trace per run)",
                           std::to_string(points.size()) + " runs");
   sim::RunOptions ro;
-  if (vm.count("seed")) ro.seed = seed;
+  if (vm.count("seed")) ro.seed = parse_seed(seed);
   ro.want_trace = !trace_file.empty();
   ro.trace = trace_options(trace_file, trace_window, trace_cats);
   Progress bar;
@@ -500,7 +508,7 @@ int cmd_bench(std::vector<std::string> args) {
   po::options_description opts("bench options");
   int w = 10, h = 10;
   std::string stop = "100us";
-  std::uint64_t seed = 1;
+  std::string seed = "1";
   opts.add_options()("width", po::value(&w)->value_name("N"), "grid width (default 10)")(
       "height", po::value(&h)->value_name("N"), "grid height (default 10)")(
       "stop", po::value(&stop)->value_name("TIME"), "simulated time (default 100us)")(
@@ -513,11 +521,13 @@ int cmd_bench(std::vector<std::string> args) {
   if (w < 1 || h < 1 || w > 4096 || h > 4096)
     throw sim::InputError("bench phold", "", "width and height in [1, 4096]",
                           std::to_string(w) + "x" + std::to_string(h));
-  auto t = sim::parse_quantity(stop, sim::Dimension::Time);
+  auto t = sim::parse_quantity_u64(stop, sim::Dimension::Time);
   if (!t)
-    throw sim::InputError("bench phold", "--stop", sim::dimension_example(sim::Dimension::Time),
+    throw sim::InputError("bench phold", "--stop",
+                          std::string(sim::dimension_example(sim::Dimension::Time)) +
+                              " within the simulator's 64-bit range",
                           "\"" + stop + "\"");
-  sim::PholdResult r = sim::run_phold(w, h, static_cast<sim::Tick>(*t), seed);
+  sim::PholdResult r = sim::run_phold(w, h, *t, parse_seed(seed));
   sim::Json out = {{"bench", "phold"},
                    {"width", w},
                    {"height", h},

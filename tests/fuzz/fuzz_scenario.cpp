@@ -1,6 +1,7 @@
-// libFuzzer target for the scenario and machine parsers: any byte string is read as a
-// scenario document, expanded and built (not run). The only acceptable outcomes are success
-// or sim::InputError; anything else (a crash, another exception, a sanitizer report) is a bug.
+// libFuzzer target for the scenario and machine parsers and the models they build: any byte
+// string is read as a scenario document, expanded and built, and a small one is run for a few
+// simulated microseconds under an event budget. The only acceptable outcomes are success or
+// sim::InputError; anything else (a crash, another exception, a sanitizer report) is a bug.
 #include <cstddef>
 #include <cstdint>
 #include <string>
@@ -23,6 +24,11 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
     auto points = sim::expand_sweep(sc);
     if (points.size() > 64) return 0;  // a legal but large sweep: building each adds nothing
     for (const auto& p : points) sim::check_point(sc, p);
+    if (points.size() > 4) return 0;
+    for (auto p : points) {
+      p.doc["stop"] = sim::Json{{"time", "5us"}, {"events", 65536}};
+      sim::run_point(sc, p);
+    }
   } catch (const sim::InputError&) {
   }
   return 0;

@@ -1,4 +1,5 @@
 #include <gtest/gtest.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #include <filesystem>
@@ -54,6 +55,64 @@ TEST(Batch, CacheResumesOnlyWhatIsMissing) {
   EXPECT_EQ(std::count(cached.begin(), cached.end(), true), 6);
   for (std::size_t i = 0; i < all.size(); ++i)
     EXPECT_EQ(sim::comparable(all[i]).dump(), sim::comparable(again[i]).dump());
+  fs::remove_all(dir);
+}
+
+// Two threads writing one cache entry (a sweep that repeats a point) used to share a temporary
+// file name: one thread's rename could take the other's half-written file or find it gone.
+TEST(Batch, ARepeatedPointWrittenByTwoThreadsAtOnceIsFine) {
+  fs::path dir = fs::temp_directory_path() / ("hetsim-cache-rep-" + std::to_string(::getpid()));
+  sim::Scenario sc = sim::scenario_from_json(
+      Json{{"machine", "milan-2s"},
+           {"workloads", Json::array({Json{{"kind", "copy"}, {"bytes", "1MiB"}}})}},
+      "<test>");
+  auto one = sim::expand_sweep(sc);
+  std::vector<sim::RunPoint> points(16, one[0]);
+  sim::BatchOptions o;
+  o.jobs = 2;
+  o.cache_dir = dir.string();
+  for (int round = 0; round < 8; ++round) {
+    fs::remove_all(dir);
+    std::vector<Json> r;
+    ASSERT_NO_THROW(r = sim::run_batch(sc, points, o)) << "round " << round;
+    ASSERT_EQ(r.size(), points.size());
+    for (const auto& x : r) EXPECT_EQ(sim::comparable(x).dump(), sim::comparable(r[0]).dump());
+    std::size_t files = 0;
+    for (const auto& e : fs::directory_iterator(dir)) {
+      ++files;
+      EXPECT_EQ(e.path().string().find(".tmp."), std::string::npos) << e.path();
+    }
+    EXPECT_EQ(files, 1u);
+  }
+  fs::remove_all(dir);
+}
+
+// A temporary file whose writer was killed (kill -9) is removed when a batch starts; one whose
+// writer is alive is left alone.
+TEST(Batch, StaleTemporaryFilesAreRemovedOnStart) {
+  fs::path dir = fs::temp_directory_path() / ("hetsim-cache-stale-" + std::to_string(::getpid()));
+  fs::remove_all(dir);
+  fs::create_directories(dir);
+  const pid_t child = ::fork();
+  if (child == 0) ::_exit(0);
+  ASSERT_GT(child, 0);
+  ::waitpid(child, nullptr, 0);  // now a pid with no process
+  const fs::path dead = dir / ("abc-s1.json.tmp." + std::to_string(child) + ".0");
+  const fs::path dead_old = dir / ("abd-s1.json.tmp." + std::to_string(child));
+  const fs::path live = dir / ("abe-s1.json.tmp." + std::to_string(::getpid()) + ".7");
+  const fs::path other = dir / "notes.txt";
+  for (const auto& p : {dead, dead_old, live, other}) std::ofstream(p) << "{\"partial";
+  sim::Scenario sc = sim::scenario_from_json(
+      Json{{"machine", "milan-2s"},
+           {"workloads", Json::array({Json{{"kind", "copy"}, {"bytes", "1MiB"}}})}},
+      "<test>");
+  sim::BatchOptions o;
+  o.cache_dir = dir.string();
+  sim::run_batch(sc, sim::expand_sweep(sc), o);
+  EXPECT_FALSE(fs::exists(dead));
+  EXPECT_FALSE(fs::exists(dead_old));
+  EXPECT_TRUE(fs::exists(live));
+  EXPECT_TRUE(fs::exists(other));
   fs::remove_all(dir);
 }
 

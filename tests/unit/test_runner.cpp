@@ -101,11 +101,13 @@ TEST(Scenario, BadInputIsReportedWithItsPath) {
   d = copy_scenario();
   d["policies"] = {{"migratoin", {{"kind", "dma"}}}};
   EXPECT_NE(input_error(d).find("/policies/migratoin | "), std::string::npos);
-  EXPECT_NE(input_error(copy_scenario(), {{"machine.cpu.sockets", 0}}).find("/cpu/sockets | "),
+  // A bad value set on the machine is reported where it was written, not in the machine file.
+  EXPECT_NE(input_error(copy_scenario(), {{"machine.cpu.sockets", 0}})
+                .find("--set machine.cpu.sockets | bad.json: "),
             std::string::npos);
-  EXPECT_NE(
-      input_error(copy_scenario(), {{"machine.memory.1.socket", 5}}).find("/memory/1/socket | "),
-      std::string::npos);
+  EXPECT_NE(input_error(copy_scenario(), {{"machine.memory.1.socket", 5}})
+                .find("--set machine.memory.1.socket | "),
+            std::string::npos);
   EXPECT_NE(input_error(copy_scenario(), {{"workloads.3.bytes", "1MiB"}}).find("index below 1"),
             std::string::npos);
 }

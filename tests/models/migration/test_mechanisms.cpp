@@ -95,7 +95,7 @@ TEST(MigrationMechanism, MovePagesCallCostGrowsWithTheCpuCount) {
   EXPECT_LT(e4, e8);
   // Every CPU runs its drain work, even one the process never ran on.
   Json d = base("batch", "4KiB", "4KiB");
-  d["workloads"].push_back(Json{{"kind", "corun"}, {"cpu_cpus", {63}}});
+  d["workloads"].push_back(Json{{"kind", "corun"}, {"cpu_cpus", "63"}});
   EXPECT_GT(metric(run(d), "corun.cpu_stolen_us"), 0.0);
 }
 
@@ -159,7 +159,7 @@ TEST(MigrationMechanism, PackedFillsOneCcdWithItsSmtSiblingsFirst) {
     d["policies"]["migration"]["streams"] = 8;
     d["policies"]["migration"]["placement"] = placement;
     d["workloads"][0]["addresses"] = "folio";
-    d["workloads"].push_back(Json{{"kind", "corun"}, {"cpu_cpus", {4, 5, 6, 7, 36, 37, 38, 39}}});
+    d["workloads"].push_back(Json{{"kind", "corun"}, {"cpu_cpus", "4-7,36-39"}});
     return metric(run(d), "corun.cpu_stolen_us");
   };
   const double none = stolen("batch", "packed");  // no copy threads: the LRU drain only

@@ -83,6 +83,7 @@ struct FakeView final : models::SchedView {
   const std::vector<int>& queued(int cpu) const override {
     return q[static_cast<std::size_t>(cpu)];
   }
+  int task_count() const override { return 1 << 20; }  // any task number a test uses
   bool allowed(int, int) const override { return true; }
   bool cache_hot(int task) const override { return hot_tasks.count(task) > 0; }
   Tick avg_idle(int cpu) const override { return avg[static_cast<std::size_t>(cpu)]; }

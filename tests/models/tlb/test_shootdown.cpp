@@ -40,7 +40,7 @@ struct Rig {
 };
 
 Json storm(const std::string& policy, Json extra = Json::object()) {
-  Json w = {{"kind", "munmap_storm"}, {"cpus", 24},     {"mappings", 12},
+  Json w = {{"kind", "munmap_storm"}, {"cpus", "0-23"}, {"mappings", 12},
             {"size", "64KiB"},        {"steps", 2},     {"unmappers", 3},
             {"touches", 16},          {"unit", "20us"}, {"step_gap", "200us"},
             {"check_stale", true}};
