@@ -26,7 +26,7 @@ bash scripts/build.sh build Release || exit 1
 step "unit and scenario tests" ctest --test-dir build --output-on-failure -j "$jobs"
 step "regression against baselines" build/hetsim regress --jobs "$jobs"
 step "bounded memory over 10x simulated time" bash scripts/memcheck.sh build/hetsim \
-  scenarios/claims/T1-munmap-storm.json workloads.0.steps 2 20 --set 'sweep={"workloads.0.cpus":[256]}' \
+  scenarios/claims/T1-munmap-storm.json workloads.0.steps 2 20 --set 'sweep={"workloads.0.cpus":["0-255"]}' \
   --set workloads.0.mappings=200
 step "claim validation (quick)" build/hetsim validate --quick --out-dir build/validation --jobs "$jobs"
 if [[ "${HETSIM_SKIP_ASAN:-0}" != 1 ]]; then
