@@ -191,7 +191,7 @@ std::pair<std::string, Json> run_status(const Json& metrics, Tick end, const Jso
     warnings.push_back(text);
   };
   if (!stopped_why.empty()) {
-    add("incomplete", "a guard stopped the run: " + stopped_why);
+    add("incomplete", "stopped early: " + stopped_why);
   } else if (metrics.value("run.incomplete", 0) != 0) {
     std::ostringstream ms;
     ms << std::setprecision(6) << to_seconds(end) * 1e3;

@@ -1,5 +1,6 @@
 #include "sim/scenario.h"
 
+#include <algorithm>
 #include <cstdlib>
 #include <filesystem>
 
@@ -211,6 +212,13 @@ Scenario scenario_from_json(Json doc, const std::string& origin, const std::vect
   }
   for (const auto& [path, value] : sets) {
     set_dotted(doc, path, value, Where{"--set", path});
+    // A path outside the scenario's keys ("dma.0.queues" without "machine.") would set nothing.
+    const std::string top = path.substr(0, path.find('.'));
+    const auto& keys = scenario_keys();
+    if (std::find(keys.begin(), keys.end(), top) == keys.end())
+      Where{origin, "--set " + path}.fail(
+          "a path that starts with a scenario key (machine., workloads., policies., ...)",
+          "\"" + top + "\"");
     if (path.rfind("machine.", 0) == 0)
       sc.machine_origins.push_back(
           {dotted_to_pointer(path.substr(8)), Where{origin, "--set " + path}});
@@ -226,7 +234,9 @@ Scenario scenario_from_json(Json doc, const std::string& origin, const std::vect
     sc.notes = fold_settings_into_sweep(doc, sets);
     // Sized before it is expanded: each run holds its own copy of the scenario.
     std::uint64_t runs = 1;
-    for (const Axis& a : parse_axes(doc["sweep"], root.child("sweep"))) {
+    const Json axes =
+        doc.contains("sweep") ? doc["sweep"] : Json::object();  // settings may drop it
+    for (const Axis& a : parse_axes(axes, root.child("sweep"))) {
       runs *= a.n;
       if (runs > kMaxSweepRuns)
         root.child("sweep").fail("a sweep of at most " + std::to_string(kMaxSweepRuns) + " runs",
