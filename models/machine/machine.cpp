@@ -5,6 +5,7 @@
 #include <iomanip>
 #include <set>
 
+#include "sim/cpulist.h"
 #include "sim/units.h"
 
 namespace models {
@@ -334,23 +335,6 @@ void Machine::describe(std::ostream& os, const std::string& format) const {
   describe_text(os);
 }
 
-namespace {
-
-// "0-7,64-71" for a sorted list of CPU numbers.
-std::string cpulist(const std::vector<int>& ids) {
-  std::string out;
-  for (std::size_t i = 0; i < ids.size();) {
-    std::size_t j = i;
-    while (j + 1 < ids.size() && ids[j + 1] == ids[j] + 1) ++j;
-    out += (out.empty() ? "" : ",") + std::to_string(ids[i]);
-    if (j > i) out += "-" + std::to_string(ids[j]);
-    i = j + 1;
-  }
-  return out;
-}
-
-}  // namespace
-
 void Machine::describe_text(std::ostream& os) const {
   const CpuSpec& c = cpu_;
   os << "machine " << name_ << "\n";
@@ -375,7 +359,8 @@ void Machine::describe_text(std::ostream& os) const {
         ccd = cpu.ccd;
         socket = cpu.socket;
       }
-    os << "    s" << socket << ".ccd" << ccd << ".ccx" << x << "  cpus " << cpulist(ids) << "\n";
+    os << "    s" << socket << ".ccd" << ccd << ".ccx" << x << "  cpus " << sim::format_cpulist(ids)
+       << "\n";
   }
 
   os << "  memory nodes:\n";

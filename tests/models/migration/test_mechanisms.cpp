@@ -10,31 +10,18 @@
 
 #include "sim/runner.h"
 #include "sim/scenario.h"
+#include "tests/models/migration/migration_test_util.h"
 
 namespace {
 
 using sim::Json;
 
 Json base(const std::string& kind, const std::string& folio, const std::string& bytes) {
-  return Json{{"name", "mig-mech"},
-              {"machine", "milan-2s"},
-              {"overrides", Json::object()},
-              {"workloads",
-               Json::array({Json{{"kind", "move_pages"}, {"bytes", bytes}, {"folio", folio}}})},
-              {"policies", {{"migration", {{"kind", kind}}}}}};
+  return migration_test::move_pages_scenario("mig-mech", kind, folio, bytes, sim::Json::object());
 }
 
-Json run(const Json& doc) {
-  sim::Scenario sc = sim::scenario_from_json(doc, "<test>");
-  auto points = sim::expand_sweep(sc);
-  EXPECT_EQ(points.size(), 1u);
-  return sim::run_point(sc, points[0]).results;
-}
-
-double metric(const Json& r, const std::string& m) {
-  EXPECT_TRUE(r["metrics"].contains(m)) << m;
-  return r["metrics"].value(m, NAN);
-}
+using migration_test::metric;
+using migration_test::run;
 
 double unmap_remap_us(const Json& r) {
   return metric(r, "migration.phase.unmap_us") + metric(r, "migration.phase.remap_us");

@@ -9,31 +9,19 @@
 #include "sim/error.h"
 #include "sim/runner.h"
 #include "sim/scenario.h"
+#include "tests/models/migration/migration_test_util.h"
 
 namespace {
 
 using sim::Json;
 
 Json base(const std::string& kind, const std::string& folio, const std::string& bytes = "8MiB") {
-  return Json{{"name", "mig-test"},
-              {"machine", "milan-2s"},
-              {"overrides", {{"dma.0.queues", 16}, {"dma.1.queues", 16}}},
-              {"workloads",
-               Json::array({Json{{"kind", "move_pages"}, {"bytes", bytes}, {"folio", folio}}})},
-              {"policies", {{"migration", {{"kind", kind}}}}}};
+  return migration_test::move_pages_scenario("mig-test", kind, folio, bytes,
+                                             Json{{"dma.0.queues", 16}, {"dma.1.queues", 16}});
 }
 
-Json run(const Json& doc) {
-  sim::Scenario sc = sim::scenario_from_json(doc, "<test>");
-  auto points = sim::expand_sweep(sc);
-  EXPECT_EQ(points.size(), 1u);
-  return sim::run_point(sc, points[0]).results;
-}
-
-double metric(const Json& r, const std::string& m) {
-  EXPECT_TRUE(r["metrics"].contains(m)) << m;
-  return r["metrics"].value(m, NAN);
-}
+using migration_test::metric;
+using migration_test::run;
 
 const char* kPolicies[] = {"serial", "batch", "mt", "dma", "adaptive"};
 
