@@ -116,7 +116,6 @@ const ParamList& Machine::memory_params() {
 Machine::Machine(sim::RunContext& ctx, const Json& machine, const Where& where) {
   Params top = Params::parse(machine, params(), where, {});
   name_ = top.s("name");
-  where_ = where;
 
   Params c = Params::parse(top.raw("cpu"), cpu_params(), where.child("cpu"), {});
   cpu_.sockets = static_cast<int>(c.i("sockets"));
@@ -321,12 +320,6 @@ int Machine::node_by_name(const std::string& name, const Where& where) const {
   std::string known;
   for (const auto& n : nodes_) known += (known.empty() ? "" : ", ") + n.name;
   where.fail("a memory node of this machine (" + known + ")", "\"" + name + "\"");
-}
-
-int Machine::local_node(int socket) const {
-  for (const auto& n : nodes_)
-    if (n.socket == socket && n.kind == MemKind::Ddr) return n.id;
-  return -1;
 }
 
 void Machine::describe(std::ostream& os, const std::string& format) const {

@@ -91,8 +91,6 @@ class Machine : public sim::SystemModel {
   const std::vector<MemNode>& nodes() const { return nodes_; }
   // The node index named `name`, or a bad-input error at `where`.
   int node_by_name(const std::string& name, const sim::Where& where) const;
-  // The DDR node of a socket (its local memory), -1 if it has none.
-  int local_node(int socket) const;
 
   sim::FlowNetwork& flows() { return *flows_; }
   const MachineGraph& graph() const { return *graph_; }
@@ -107,7 +105,6 @@ class Machine : public sim::SystemModel {
   // A registered section's validated values (defaults filled in).
   const sim::Params& section(const std::string& key) const;
   const std::vector<sim::Params>& section_list(const std::string& key) const;
-  const sim::Where& where() const { return where_; }
 
   // Links crossed when the agent at vertex `agent` (a core, a DMA engine, a device) copies
   // from memory node `src` to `dst`: the route from src to the agent, then to dst.
@@ -138,7 +135,6 @@ class Machine : public sim::SystemModel {
   std::unique_ptr<CpuExec> exec_;
   std::vector<VertexId> core_vertex_, iod_vertex_;
   std::map<std::string, std::vector<sim::Params>> sections_;
-  sim::Where where_;
 };
 
 }  // namespace models
