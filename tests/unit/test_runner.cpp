@@ -138,3 +138,28 @@ TEST(Runner, TwoWorkloadsOfOneKindKeepTheirOwnMetrics) {
 }
 
 }  // namespace
+
+namespace {
+
+TEST(Runner, DmaCopyGoesThroughTheEngineModel) {
+  Json doc = copy_scenario();
+  doc["workloads"][0]["agent"] = "dma";
+  Json one = run_one(doc);
+  // One queue: below the queue's rate (10 GB/s), diluted by per-descriptor engine time.
+  const double q1 = one["metrics"]["copy.throughput_gbps"].get<double>();
+  EXPECT_LT(q1, 10.0);
+  EXPECT_GT(q1, 5.0);
+  // The driver's work lands on the submitting CPU: one submission per stream, interrupts.
+  EXPECT_EQ(one["metrics"]["dma.submissions"].get<double>(), 1.0);
+  EXPECT_GT(one["metrics"]["dma.cpu_ps"].get<double>(), 0.0);
+  // Eight queues of one engine share its port into the IO die: never above engine_bw.
+  Json eight = run_one(doc, {{"machine.dma.0.queues", 16},
+                             {"machine.dma.0.engine_bw", "20GB/s"},
+                             {"workloads.0.streams", 8}});
+  const double q8 = eight["metrics"]["copy.throughput_gbps"].get<double>();
+  EXPECT_GT(q8, q1);
+  EXPECT_LE(q8, 20.0 * (1 + 1e-9));
+  EXPECT_EQ(eight["metrics"]["dma.submissions"].get<double>(), 8.0);
+}
+
+}  // namespace
