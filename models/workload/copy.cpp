@@ -81,7 +81,7 @@ class CopyWorkload : public sim::Workload {
         c.dst = dst_;
         c.bytes = per;
         c.descriptors = static_cast<int>(
-            std::min<double>(1 << 20, std::ceil(per / static_cast<double>(descriptor_))));
+            std::clamp<double>(std::ceil(per / static_cast<double>(descriptor_)), 1, 1 << 20));
         DmaEngines::of(ctx_).copy(c, stream_done);
         continue;
       }

@@ -160,6 +160,10 @@ TEST(Runner, DmaCopyGoesThroughTheEngineModel) {
   EXPECT_GT(q8, q1);
   EXPECT_LE(q8, 20.0 * (1 + 1e-9));
   EXPECT_EQ(eight["metrics"]["dma.submissions"].get<double>(), 8.0);
+  // Nothing to copy still takes one descriptor, and the run ends (a fuzzer found this).
+  Json none = run_one(doc, {{"workloads.0.bytes", "0MiB"}});
+  EXPECT_EQ(none["metrics"]["run.incomplete"].get<double>(), 0.0);
+  EXPECT_EQ(none["metrics"]["copy.bytes"].get<double>(), 0.0);
 }
 
 }  // namespace
