@@ -167,17 +167,20 @@ const MachineGraph::Route& MachineGraph::solve(VertexId from, VertexId to) const
   return routes_.at(key);
 }
 
-const std::vector<LinkId>& MachineGraph::route(VertexId from, VertexId to) const {
+const MachineGraph::Route& MachineGraph::existing(VertexId from, VertexId to) const {
   const Route& r = solve(from, to);
   if (!r.ok)
     throw sim::InternalError("machine graph: no route from " + nodes_[from].name + " to " +
                              nodes_[to].name);
-  return r.links;
+  return r;
+}
+
+const std::vector<LinkId>& MachineGraph::route(VertexId from, VertexId to) const {
+  return existing(from, to).links;
 }
 
 Tick MachineGraph::route_latency(VertexId from, VertexId to) const {
-  route(from, to);
-  return solve(from, to).latency;
+  return existing(from, to).latency;
 }
 
 bool MachineGraph::reachable(VertexId from, VertexId to) const { return solve(from, to).ok; }

@@ -84,6 +84,7 @@ class MachineGraph {
     bool ok = false;
   };
   const Route& solve(VertexId from, VertexId to) const;
+  const Route& existing(VertexId from, VertexId to) const;  // solve, or InternalError
   double link_bw(const std::optional<LinkId>& l) const;
 
   sim::FlowNetwork& flows_;

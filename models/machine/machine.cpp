@@ -3,7 +3,6 @@
 #include <algorithm>
 #include <cmath>
 #include <iomanip>
-#include <set>
 
 #include "sim/cpulist.h"
 #include "sim/units.h"
@@ -226,13 +225,12 @@ void Machine::build_cpus(const Params& f) {
 void Machine::build_memory(const Json& mem, const Where& mw) {
   if (!mem.is_array() || mem.empty())
     mw.fail("a non-empty list of memory nodes", sim::describe_value(mem));
-  std::set<std::string> names;
   for (std::size_t i = 0; i < mem.size(); ++i) {
     Params m = Params::parse(mem[i], memory_params(), mw.child(i), {});
     MemNode n;
     n.id = static_cast<int>(i);
     n.name = m.s("name");
-    if (!names.insert(n.name).second || graph_->find(n.name))
+    if (graph_->find(n.name))  // another memory node, or any other vertex
       m.where("name").fail("a unique node name", "\"" + n.name + "\" again");
     n.kind = m.s("kind") == "cxl"   ? MemKind::Cxl
              : m.s("kind") == "hbm" ? MemKind::Hbm

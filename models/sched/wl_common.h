@@ -5,8 +5,10 @@
 #include <algorithm>
 #include <cmath>
 #include <string>
+#include <vector>
 
 #include "models/sched/scheduler.h"
+#include "sim/cpulist.h"
 #include "sim/rng.h"
 #include "sim/run_context.h"
 
@@ -67,6 +69,23 @@ class SchedWorkload : public sim::Workload, public TaskClient {
     }
   }
   Tick elapsed() const { return done_at_ ? done_at_ : ctx_.sim().now(); }
+  // The "pin" parameter: a cpulist whose i-th CPU is the only one thread i may run on
+  // (wrapping); "" leaves the workload's affinity as it is.
+  void parse_pins(const sim::Params& p) {
+    if (p.s("pin").empty()) return;
+    pin_ = sim::parse_cpulist(p.s("pin"), static_cast<std::uint64_t>(sched_.platform().cpu_count()),
+                              p.where("pin"));
+    if (pin_.empty()) p.where("pin").fail("at least one CPU", "an empty list");
+  }
+  // The task spec of thread i, pinned when "pin" was given.
+  TaskSpec thread_spec(int i) const {
+    TaskSpec s = spec_;
+    if (!pin_.empty()) {
+      s.allowed = CpuMask(sched_.platform().cpu_count());
+      s.allowed.set(pin_[static_cast<std::size_t>(i) % pin_.size()]);
+    }
+    return s;
+  }
 
   sim::RunContext& ctx_;
   Scheduler& sched_;
@@ -74,6 +93,7 @@ class SchedWorkload : public sim::Workload, public TaskClient {
   const std::string instance_;
   sim::Rng rng_;
   TaskSpec spec_;
+  std::vector<int> pin_;
   bool held_ = false;
   Tick done_at_ = 0;
 };

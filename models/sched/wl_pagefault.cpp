@@ -56,11 +56,7 @@ class PageFault : public SchedWorkload {
     const Machine& pf = sched_.platform();
     // clear_page of a 4 KiB folio at the core's streaming rate.
     zero_ = static_cast<Tick>(4096.0 / pf.cpu_spec().memcpy_rate * static_cast<double>(sim::kSec));
-    if (!p.s("pin").empty()) {
-      const CpuMask pins = CpuMask::parse(p.s("pin"), pf.cpu_count(), p.where("pin"));
-      for (int c = pins.next(0); c >= 0; c = pins.next(c + 1)) pin_.push_back(c);
-      if (pin_.empty()) p.where("pin").fail("at least one CPU", "an empty list");
-    }
+    parse_pins(p);
     pending_.assign(static_cast<std::size_t>(pf.cpu_count()), 0);
     lock_free_.assign(static_cast<std::size_t>(pf.cpu_spec().sockets), 0);
     lock_owner_.assign(static_cast<std::size_t>(pf.cpu_spec().sockets), -1);
@@ -68,12 +64,7 @@ class PageFault : public SchedWorkload {
 
   void start() override {
     for (int i = 0; i < threads_; ++i) {
-      TaskSpec s = spec_;
-      if (!pin_.empty()) {
-        s.allowed = CpuMask(sched_.platform().cpu_count());
-        s.allowed.set(pin_[static_cast<std::size_t>(i) % pin_.size()]);
-      }
-      const int t = sched_.spawn(s);
+      const int t = sched_.spawn(thread_spec(i));
       if (static_cast<int>(st_.size()) <= t) st_.resize(static_cast<std::size_t>(t) + 1);
       st_[static_cast<std::size_t>(t)].used = true;
       tasks_.push_back(t);
@@ -206,7 +197,7 @@ class PageFault : public SchedWorkload {
   std::int64_t iters_;
   TlbShootdown& sd_;
   Tick zero_ = 0;
-  std::vector<int> pin_, tasks_, pending_, lock_owner_;
+  std::vector<int> tasks_, pending_, lock_owner_;
   std::vector<Tick> lock_free_;
   std::vector<State> st_;
   int live_ = 0;

@@ -47,22 +47,12 @@ class Sync : public SchedWorkload {
     if (!barrier_ && threads_ % 2)
       p.where("threads").fail("an even number of threads for pingpong", std::to_string(threads_));
     if (work_ == 0) p.where("work").fail("a positive time", "0ns");
-    if (!p.s("pin").empty()) {
-      const CpuMask pins =
-          CpuMask::parse(p.s("pin"), sched_.platform().cpu_count(), p.where("pin"));
-      for (int c = pins.next(0); c >= 0; c = pins.next(c + 1)) pin_.push_back(c);
-      if (pin_.empty()) p.where("pin").fail("at least one CPU", "an empty list");
-    }
+    parse_pins(p);
   }
 
   void start() override {
     for (int i = 0; i < threads_; ++i) {
-      TaskSpec s = spec_;
-      if (!pin_.empty()) {
-        s.allowed = CpuMask(sched_.platform().cpu_count());
-        s.allowed.set(pin_[static_cast<std::size_t>(i) % pin_.size()]);
-      }
-      const int t = sched_.spawn(s);
+      const int t = sched_.spawn(thread_spec(i));
       if (static_cast<int>(slot_.size()) <= t) slot_.resize(static_cast<std::size_t>(t) + 1, -1);
       slot_[static_cast<std::size_t>(t)] = i;
       tasks_.push_back(t);
@@ -208,7 +198,7 @@ class Sync : public SchedWorkload {
   int threads_;
   Tick work_;
   std::int64_t iters_;
-  std::vector<int> pin_, slot_, tasks_;
+  std::vector<int> slot_, tasks_;
   std::vector<Phase> phase_;
   std::vector<std::int64_t> gen_;
   bool stopped_ = false;
