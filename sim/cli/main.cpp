@@ -19,6 +19,7 @@
 #include "sim/error.h"
 #include "sim/json.h"
 #include "sim/log.h"
+#include "sim/metric_catalog.h"
 #include "sim/registry.h"
 #include "sim/run_context.h"
 #include "sim/runner.h"
@@ -424,15 +425,57 @@ int cmd_validate(const std::vector<std::string>& args) {
   return hetsim::validate(vo, std::cout);
 }
 
+// The metric declarations of one group, one per line: name, kind, unit, doc.
+void print_metrics(const sim::MetricGroup& g, const std::string& indent) {
+  std::size_t wn = 0, wk = 0, wu = 0;
+  for (const auto& d : g.metrics) {
+    wn = std::max(wn, d.name.size());
+    wk = std::max(wk, std::string(sim::MetricCatalog::kind_label(d.kind)).size());
+    wu = std::max(wu, d.unit.size());
+  }
+  for (const auto& d : g.metrics)
+    std::cout << indent << std::left << std::setw(static_cast<int>(wn + 2)) << d.name
+              << std::setw(static_cast<int>(wk + 2)) << sim::MetricCatalog::kind_label(d.kind)
+              << std::setw(static_cast<int>(wu + 2)) << d.unit << d.doc << "\n";
+}
+
+// `hetsim list metrics`: every declared metric, by the component that produces it; as a
+// Markdown table with --markdown (the README's tables are this output).
+void list_metrics(bool markdown) {
+  if (markdown) {
+    std::cout << "| metric | kind | unit | produced by | meaning |\n|---|---|---|---|---|\n";
+    for (const sim::MetricGroup* g : sim::MetricCatalog::get().all())
+      for (const auto& d : g->metrics)
+        std::cout << "| `" << d.name << "` | " << sim::MetricCatalog::kind_label(d.kind) << " | "
+                  << d.unit << " | " << g->owner << " | " << d.doc << " |\n";
+    return;
+  }
+  std::cout << "Metrics, by the component that produces them. {x} stands for a name part; a time "
+               "average NAME yields NAME.mean and NAME.max, a histogram NAME yields "
+               "hist.NAME.{count,mean,max,p50,p90,p99,p999}.\n";
+  for (const sim::MetricGroup* g : sim::MetricCatalog::get().all()) {
+    std::cout << "\n[" << g->owner << "]\n";
+    print_metrics(*g, "  ");
+  }
+}
+
 int cmd_list(const std::vector<std::string>& args) {
   po::options_description opts("list options");
+  opts.add_options()("markdown", "with `metrics`: print the metric catalogue as a Markdown table");
   std::string filter;
   po::variables_map vm;
-  if (!parse_options(args, "list [FILTER]",
-                     "Prints every machine model, workload and policy with its parameters; "
-                     "FILTER keeps the sections or keys that contain it (\"balance\", \"dma\").",
+  if (!parse_options(args, "list [FILTER | metrics]",
+                     "Prints every machine model, workload and policy with its parameters and the "
+                     "metrics it produces; FILTER keeps the sections, keys or metrics that contain "
+                     "it (\"balance\", \"dma\"); `metrics` prints the metric catalogue.",
                      opts, vm, &filter, false))
     return 0;
+  if (filter == "metrics") {
+    list_metrics(vm.count("markdown") > 0);
+    return 0;
+  }
+  const auto groups = sim::MetricCatalog::get().all();
+  std::set<const sim::MetricGroup*> printed;
   std::string kind;
   std::size_t shown = 0;
   for (const sim::ComponentInfo* c : sim::Catalog::get().all()) {
@@ -462,13 +505,35 @@ int cmd_list(const std::vector<std::string>& args) {
                 << std::setw(static_cast<int>(wt + 2)) << sim::type_label(p)
                 << std::setw(static_cast<int>(wd + 2)) << defs[i] << p.doc << "\n";
     }
+    for (const sim::MetricGroup* g : groups)
+      if ((g->owner == c->kind + "/" + c->key || g->owner == c->kind) && printed.insert(g).second) {
+        std::cout << "      metrics:\n";
+        print_metrics(*g, "        ");
+      }
+  }
+  // Metrics whose name contains the filter, from components not shown above.
+  if (!filter.empty()) {
+    bool header = false;
+    for (const sim::MetricGroup* g : groups) {
+      if (printed.count(g)) continue;
+      sim::MetricGroup hits{g->owner, {}};
+      for (const auto& d : g->metrics)
+        if (d.name.find(filter) != std::string::npos || g->owner.find(filter) != std::string::npos)
+          hits.metrics.push_back(d);
+      if (hits.metrics.empty()) continue;
+      if (!header) std::cout << "\n[metrics]\n";
+      header = true;
+      ++shown;
+      std::cout << "  " << g->owner << "\n";
+      print_metrics(hits, "      ");
+    }
   }
   if (!filter.empty() && shown == 0) {
     std::set<std::string> kinds;
     for (const sim::ComponentInfo* c : sim::Catalog::get().all()) kinds.insert(c->kind);
     std::string k;
     for (const auto& x : kinds) k += (k.empty() ? "" : ", ") + x;
-    throw sim::InputError("hetsim list", "", "a section or key (sections: " + k + ")",
+    throw sim::InputError("hetsim list", "", "a section, key or metric (sections: " + k + ")",
                           "\"" + filter + "\", which matches none");
   }
   return 0;

@@ -23,12 +23,11 @@ Counts run(const std::string& balancer, const std::string& request, const std::s
            {"seed", 3},
            {"stop", {{"time", stop}}},
            {"policies", {{"balance", {{"kind", balancer}}}}},
-           {"workloads",
-            Json::array({Json{{"kind", "schbench"},
-                              {"workers", 16},
-                              {"per_cpu", 1.5},
-                              {"request", request},
-                              {"period", "2ms"}}})}};
+           {"workloads", Json::array({Json{{"kind", "schbench"},
+                                           {"workers", 16},
+                                           {"per_cpu", 1.5},
+                                           {"request", request},
+                                           {"period", "2ms"}}})}};
   sim::Scenario sc = sim::scenario_from_json(std::move(doc), "<test>", {});
   const Json r = sim::run_point(sc, sim::expand_sweep(sc)[0]).results;
   return {r["metrics"].at("sched.migrations.wakeup").get<double>(),
