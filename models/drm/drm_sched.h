@@ -79,6 +79,8 @@ class DrmScheduler {
   int push(const DrmJobSpec& spec, std::function<void()> accepted = nullptr);
   bool signalled(int job) const { return jobs_[static_cast<std::size_t>(job)].state == kDone; }
   Tick busy(int ring) const;
+  int rings() const { return static_cast<int>(rings_.size()); }
+  const std::string& gpu(int ring) const { return rings_[static_cast<std::size_t>(ring)].gpu; }
 
  private:
   enum State { kQueued, kOnRing, kDone };

@@ -37,4 +37,29 @@ HETSIM_METRICS("workload/llm_serving",
                     "GPU time of one unchunked prefill (from the profile)"},
                });
 
+HETSIM_METRICS("workload/training_step",
+               {
+                   {"{instance}.step_time", K::Histogram, "ms",
+                    "one training step, first backward job to last AllReduce"},
+                   {"{instance}.steps", K::Counter, "count", "steps completed"},
+                   {"{instance}.comm_ps", K::Counter, "ps", "time the AllReduces ran, summed"},
+                   {"{instance}.comm_ms_per_step", K::Derived, "ms", "AllReduce time per step"},
+                   {"{instance}.exposed_comm_ps", K::Counter, "ps",
+                    "step time beyond the busiest rank's compute, summed"},
+                   {"{instance}.exposed_comm_ms_per_step", K::Derived, "ms",
+                    "communication not hidden under compute, per step"},
+                   {"{instance}.barrier_stall_ps", K::Counter, "ps",
+                    "time ranks' buckets waited for the slowest rank before AllReduces, mean over "
+                    "ranks, summed"},
+                   {"{instance}.barrier_stall_ms_per_step", K::Derived, "ms",
+                    "the same per step (in a linear timeline the waiting rank is idle)"},
+                   {"{instance}.bytes_sent_per_gpu", K::Counter, "bytes",
+                    "bytes each GPU sent in AllReduces"},
+                   {"{instance}.busbw_gbps", K::Derived, "GB/s",
+                    "AllReduce bus bandwidth as nccl-tests defines it: S / t x 2(n-1)/n"},
+               });
+
+HETSIM_METRICS("gang/gang", {{"gang.waits", K::Counter, "count",
+                              "phase requests that waited for another job's GPUs"}});
+
 }  // namespace
