@@ -59,6 +59,23 @@ HETSIM_METRICS("workload/training_step",
                     "AllReduce bus bandwidth as nccl-tests defines it: S / t x 2(n-1)/n"},
                });
 
+HETSIM_METRICS(
+    "workload/llm_engine",
+    {
+        {"{instance}.ttft", K::Histogram, "ms",
+         "time to first token: arrival to the end of the request's prefill"},
+        {"{instance}.tbt", K::Histogram, "ms", "time between two tokens of one request"},
+        {"{instance}.e2e", K::Histogram, "ms", "arrival to last token"},
+        {"{instance}.requests_arrived", K::Counter, "count", "requests that arrived"},
+        {"{instance}.requests_done", K::Counter, "count",
+         "requests that produced all their tokens"},
+        {"{instance}.requests_in_slo", K::Counter, "count", "completed requests within both SLOs"},
+        {"{instance}.goodput", K::Derived, "1/s", "requests within both SLOs per second"},
+        {"{instance}.throughput", K::Derived, "1/s", "completed requests per second"},
+        {"{instance}.iterations", K::Counter, "count", "engine iterations (GPU jobs)"},
+        {"{instance}.running", K::Average, "count", "requests in the running batch"},
+    });
+
 HETSIM_METRICS("gang/gang", {{"gang.waits", K::Counter, "count",
                               "phase requests that waited for another job's GPUs"}});
 

@@ -10,43 +10,10 @@
 #include <cmath>
 
 #include "models/drm/drm_sched.h"
+#include "models/drm/llm_profile.h"
 #include "sim/rng.h"
 
 namespace models {
-
-namespace {
-
-// Points (x, ms) with x ascending; log-log interpolation, end segments extrapolated.
-struct Profile {
-  std::vector<std::pair<double, double>> pts;
-  static Profile parse(const sim::Params& p, const std::string& key) {
-    const sim::Json& j = p.raw(key);
-    const sim::Where w = p.where(key);
-    const char* want = "at least two [size, milliseconds] pairs, sizes ascending, all positive";
-    if (!j.is_array() || j.size() < 2) w.fail(want, sim::describe_value(j));
-    Profile out;
-    for (std::size_t i = 0; i < j.size(); ++i) {
-      const sim::Json& e = j[i];
-      if (!e.is_array() || e.size() != 2 || !e[0].is_number() || !e[1].is_number() ||
-          e[0].get<double>() <= 0 || e[1].get<double>() <= 0 ||
-          (i > 0 && e[0].get<double>() <= out.pts.back().first))
-        w.child(i).fail(want, sim::describe_value(e));
-      out.pts.emplace_back(e[0].get<double>(), e[1].get<double>());
-    }
-    return out;
-  }
-  Tick at(double x) const {
-    std::size_t i = 1;
-    while (i + 1 < pts.size() && x > pts[i].first) ++i;
-    const auto [x0, y0] = pts[i - 1];
-    const auto [x1, y1] = pts[i];
-    const double slope = std::log(y1 / y0) / std::log(x1 / x0);
-    const double ms = y0 * std::exp(slope * std::log(x / x0));
-    return static_cast<Tick>(std::llround(ms * static_cast<double>(sim::kMs)));
-  }
-};
-
-}  // namespace
 
 class LlmServing : public sim::Workload {
  public:
@@ -75,16 +42,9 @@ class LlmServing : public sim::Workload {
                       0, 10),
         sim::p_bool("prefill_idempotent", true,
                     "prefill jobs may be killed and re-executed (reset preemption)"),
-        sim::p_int("layers", 60, "transformer layers (Yi-34B: 60)", 1, 10000),
-        sim::p_int("kernels_per_layer", 10, "GPU kernels per layer and job (est.)", 1, 10000),
-        sim::p_any("prefill_ms",
-                   sim::Json::parse("[[1024,214],[2048,366],[4096,758],[8192,1860],[16384,4410]]"),
-                   "prefill job time by prompt tokens, [[tokens, ms], ...] (default: Yi-34B, "
-                   "TP2 on 2x A100-80GB PCIe, Sarathi-Serve profile)"),
-        sim::p_any("decode_ms", sim::Json::parse("[[1,46.8],[32,87.9],[128,189.3]]"),
-                   "decode iteration time by batch size, [[batch, ms], ...] (same source)"),
     };
-    return p;
+    static const sim::ParamList all = with_llm_profile(p);
+    return all;
   }
 
   LlmServing(sim::RunContext& ctx, const sim::Params& p)
@@ -100,8 +60,8 @@ class LlmServing : public sim::Workload {
         overhead_(p.d("chunk_overhead")),
         idempotent_(p.b("prefill_idempotent")),
         kernels_(static_cast<int>(p.i("layers") * p.i("kernels_per_layer"))),
-        prefill_ms_(Profile::parse(p, "prefill_ms")),
-        decode_ms_(Profile::parse(p, "decode_ms")) {
+        prefill_ms_(LlmProfile::parse(p, "prefill_ms")),
+        decode_ms_(LlmProfile::parse(p, "decode_ms")) {
     const int ring = drm_.ring(p.s("gpu"), p.where("gpu"));
     decode_ = drm_.entity(ring, name_ + ".decode", parse_drm_priority(p.s("decode_priority")));
     prefill_ = drm_.entity(ring, name_ + ".prefill", parse_drm_priority(p.s("prefill_priority")));
@@ -187,7 +147,7 @@ class LlmServing : public sim::Workload {
   double overhead_;
   bool idempotent_;
   int kernels_;
-  Profile prefill_ms_, decode_ms_;
+  LlmProfile prefill_ms_, decode_ms_;
   int decode_ = 0, prefill_ = 0;
   sim::Histogram *decode_lat_, *prefill_lat_;
   sim::Counter *iterations_, *arrived_, *prefilled_, *failed_;
