@@ -76,6 +76,16 @@ HETSIM_METRICS(
         {"{instance}.running", K::Average, "count", "requests in the running batch"},
     });
 
+HETSIM_METRICS("workload/collective",
+               {
+                   {"{instance}.time_us", K::Derived, "us", "time of one collective"},
+                   {"{instance}.algbw_gbps", K::Derived, "GB/s", "algorithm bandwidth: S / t"},
+                   {"{instance}.busbw_gbps", K::Derived, "GB/s",
+                    "bus bandwidth as nccl-tests: algbw x 2(n-1)/n (AllReduce) or (n-1)/n"},
+                   {"{instance}.bytes_sent_per_gpu", K::Derived, "bytes",
+                    "bytes the busiest GPU sent in one collective"},
+               });
+
 HETSIM_METRICS("gang/gang", {{"gang.waits", K::Counter, "count",
                               "phase requests that waited for another job's GPUs"}});
 

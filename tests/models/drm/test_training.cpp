@@ -61,6 +61,32 @@ TEST(Collective, RingAllReduceMovesTwoNMinusOneOverNAndNeverBeatsItsSlowestLink)
   }
 }
 
+TEST(Collective, EachOpSendsItsShareAndTreeWinsOnLatency) {
+  const double bytes = 8.0 * (1 << 20);
+  const int n = 8;
+  auto run = [&](models::CollectiveOp op, models::CollectiveAlgo algo, double b) {
+    Rig r(n);
+    std::vector<models::VertexId> ranks;
+    for (int i = 0; i < n; ++i)
+      ranks.push_back(*r.machine->graph().find("gpu" + std::to_string(i)));
+    models::CollectiveStats got;
+    models::run_collective(r.sim, *r.machine, op, algo, ranks, b, 5 * sim::kUs,
+                           [&](const models::CollectiveStats& c) { got = c; });
+    r.sim.run();
+    return got;
+  };
+  using models::CollectiveAlgo;
+  using models::CollectiveOp;
+  // Ring AllGather / ReduceScatter and AllToAll: (n-1)/n x S from every rank.
+  for (auto op : {CollectiveOp::AllGather, CollectiveOp::ReduceScatter, CollectiveOp::AllToAll})
+    EXPECT_DOUBLE_EQ(run(op, CollectiveAlgo::Ring, bytes).bytes_per_rank, (n - 1.0) / n * bytes);
+  // A tree AllReduce takes 2 steps where a ring takes 2(n-1): at 8 KiB the step costs rule.
+  const Tick tree = run(CollectiveOp::AllReduce, CollectiveAlgo::Tree, 8192).time;
+  const Tick ring = run(CollectiveOp::AllReduce, CollectiveAlgo::Ring, 8192).time;
+  EXPECT_LT(tree, ring / 2);
+  EXPECT_DOUBLE_EQ(models::busbw_factor(CollectiveOp::AllReduce, n), 2.0 * (n - 1) / n);
+}
+
 TEST(Gang, GrantsASetOnlyWhenFreeAndInRequestOrder) {
   Rig r(4, "gang");
   auto& g = models::GangPolicy::of(r.ctx);
