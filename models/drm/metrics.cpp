@@ -86,6 +86,20 @@ HETSIM_METRICS("workload/collective",
                     "bytes the busiest GPU sent in one collective"},
                });
 
+HETSIM_METRICS(
+    "workload/gpu_mix",
+    {
+        {"{instance}.rt_latency", K::Histogram, "us",
+         "a real-time job's release to its completion"},
+        {"{instance}.rt_jobs", K::Counter, "count", "real-time jobs completed"},
+        {"{instance}.rt_misses", K::Counter, "count", "real-time jobs later than rt_deadline"},
+        {"{instance}.rt_miss_share", K::Derived, "ratio", "misses over completed real-time jobs"},
+        {"{instance}.be_jobs", K::Counter, "count", "best-effort jobs completed"},
+        {"{instance}.be_throughput", K::Derived, "1/s", "best-effort jobs per second"},
+        {"{instance}.be_gpu_share", K::Derived, "ratio",
+         "GPU time of completed best-effort jobs over run time"},
+    });
+
 HETSIM_METRICS("gang/gang", {{"gang.waits", K::Counter, "count",
                               "phase requests that waited for another job's GPUs"}});
 

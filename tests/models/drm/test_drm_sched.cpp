@@ -194,4 +194,28 @@ TEST(DrmSched, LlmServingPreemptionBoundsDecodeTailAndChunkingCutsIt) {
   EXPECT_GT(chunked, decode_ms * 1.5);  // but a decode still waits for a chunk
 }
 
+TEST(DrmSched, GpuMixPreemptionBoundsRealTimeLatencyAndResetCanStarveBestEffort) {
+  auto run = [](const std::string& policy, const std::string& mech, const std::string& be_job) {
+    Json doc{
+        {"machine", "milan-2s"},
+        {"seed", 1},
+        {"overrides",
+         {{"devices", Json::array({Json{{"name", "gpu0"}, {"kind", "gpu"}, {"attach", "s0.iod"}}})},
+          {"drm", {{"preempt", mech}}}}},
+        {"stop", {{"time", "2s"}}},
+        {"policies", {{"gpu_sched", {{"kind", policy}}}}},
+        {"workloads", Json::array({Json{{"kind", "gpu_mix"}, {"name", "m"}, {"be_job", be_job}}})}};
+    sim::Scenario sc = sim::scenario_from_json(std::move(doc), "<test>", {});
+    return sim::run_point(sc, sim::expand_sweep(sc)[0]).results;
+  };
+  const Json none = run("priority", "instruction", "20ms");
+  const Json save = run("priority_preempt", "instruction", "20ms");
+  // 1 ms job + 30 us context save + 8 us submission; histogram buckets within 3.2%.
+  EXPECT_LE(save["histograms"]["m.rt_latency"]["max"].get<double>(), (1000 + 30 + 8) * 1.04);
+  EXPECT_GT(none["histograms"]["m.rt_latency"]["p99"].get<double>(), 10000);
+  // A 20 ms best-effort job killed every 10 ms never completes; a 5 ms one does.
+  EXPECT_EQ(run("priority_preempt", "reset", "20ms")["metrics"]["m.be_jobs"].get<double>(), 0);
+  EXPECT_GT(run("priority_preempt", "reset", "5ms")["metrics"]["m.be_jobs"].get<double>(), 100);
+}
+
 }  // namespace
