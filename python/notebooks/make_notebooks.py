@@ -636,11 +636,179 @@ for c in t3claims:
     ]
 
 
+def gpu_scheduling():
+    """GPU scheduling: G2 (prefill vs decode under the DRM scheduler), serving-engine batching,
+    G3 (DAG timelines, gang scheduling) and collectives."""
+    return [
+        new_markdown_cell("""\
+# What does a long prefill do to my decode latency, and what do collectives cost a training step?
+
+A GPU runs what its scheduler hands it. Under Linux's DRM GPU scheduler each context (entity)
+queues jobs; a job that reached the ring runs to its end unless the policy preempts it with
+whatever mechanism the GPU has. This notebook asks four questions with hetsim's models:
+
+1. G2: how long does a decode iteration wait behind a 4K-token prefill, under `fifo`, `priority`
+   and `priority_preempt` with each preemption mechanism, and with 512-token chunks?
+2. One level up, in the serving engine: what do vLLM-style prefill-first, request-level and
+   Sarathi-style chunked batching do to time-to-first-token (TTFT) and time-between-tokens (TBT)?
+3. G3: how much of a training step's collective time does a DAG timeline hide, and what does
+   gang scheduling do when two jobs share the GPUs?
+4. What bus bandwidth do the collectives reach on a PCIe machine without NVLink?
+
+Job times come from a profiled operator table (Yi-34B on two A100-80GB PCIe, Sarathi-Serve): they
+are inputs; the latencies, stalls and bandwidths are the models' outputs."""),
+        new_code_cell(SETUP),
+        new_code_cell(CLAIM_HELPERS + '''\
+
+GPU_COLORS = {"fifo": "#7f7f7f", "priority": "#1f77b4", "priority_preempt": "#d62728",
+              "prefill_first": "#1f77b4", "decode_priority": "#7f7f7f", "chunked": "#2ca02c",
+              "linear": "#7f7f7f", "dag": "#2ca02c", "independent": "#7f7f7f", "gang": "#d62728"}
+for p in ["G2", "G3-fences", "G3-gang"]:
+    path, doc, claims = scenario(p)
+    for c in claims:
+        print(f"{c['id']}: {c['metric']} {c['kind']} claimed {c['claimed']}  ({path.name})")'''),
+        new_markdown_cell("""\
+## G2: a decode iteration behind a prefill
+
+One decode context runs iterations of 32 sequences back to back (87.9 ms each, 5 ms of host work
+between them); 4K-token prefills (758 ms) arrive at 0.5/s in another context."""),
+        new_code_cell('''\
+path, g2doc, g2claims = scenario("G2")
+g2 = hetsim.sweep(path, quick=True, jobs=2, progress=False)
+g2["policy"] = g2["policies.gpu_sched"].map(lambda p: p["kind"])
+unchunked = g2[g2["workloads.0.chunk"] == 0]
+mechs = g2doc["sweep"]["machine.drm.preempt"]
+fig, axes = plt.subplots(1, 2, figsize=(13, 4))
+ax = axes[0]
+width = 0.27
+for i, pol in enumerate(["fifo", "priority", "priority_preempt"]):
+    rows = unchunked[unchunked["policy"] == pol].set_index("machine.drm.preempt").loc[mechs]
+    ax.bar([x + (i - 1) * width for x in range(len(mechs))], rows["hist.llm.decode_latency.p99"],
+           width, color=GPU_COLORS[pol], label=pol)
+ax.set_xticks(range(len(mechs))); ax.set_xticklabels(mechs)
+ax.set_yscale("log"); ax.set_ylabel("decode iteration p99 (ms, log)"); ax.set_xlabel("GPU preemption mechanism")
+ax.set_title("only preemption removes the prefill from a decode's way"); ax.legend()
+ax = axes[1]
+pre = g2[g2["policy"] == "priority_preempt"]
+for chunk, marker in [(0, "o"), (512, "s")]:
+    rows = pre[pre["workloads.0.chunk"] == chunk].set_index("machine.drm.preempt").loc[mechs]
+    done = rows["hist.llm.prefill_latency.count"] > 0
+    ax.plot([m for m, d in zip(mechs, done) if d], rows["hist.llm.prefill_latency.p50"][done] / 1e3,
+            marker + "-", label=f"chunk {chunk or 'none'}")
+ax.set_ylabel("prefill latency p50 (s)"); ax.set_xlabel("GPU preemption mechanism")
+ax.set_title("...and the prefills pay: they run in the decode stream's gaps"); ax.legend()
+plt.show()
+g2.pivot_table(index=["policy", "workloads.0.chunk"], columns="machine.drm.preempt",
+               values="hist.llm.decode_latency.p99")[mechs].round(1)'''),
+        new_markdown_cell("""\
+A reset kills the prefill and re-executes it from its start, so with a decode every 93 ms a 758 ms
+prefill never completes (no point for `reset` on the right). `priority` alone does nothing here:
+the next decode iteration is submitted only after the previous one's tokens are out, so a prefill
+that arrived meanwhile finds the ring free."""),
+        new_markdown_cell("""\
+## Batching in the serving engine
+
+The engine decides what goes into each iteration. Requests arrive at 0.3 or 0.6 per second with
+exponential prompt (mean 2048) and output (mean 128) lengths."""),
+        new_code_cell('''\
+eng = hetsim.sweep(ROOT / "scenarios" / "examples" / "llm_batching.json", quick=True, jobs=2, progress=False)
+fig, axes = plt.subplots(1, 3, figsize=(16, 4))
+for b in ["prefill_first", "decode_priority", "chunked"]:
+    rows = eng[eng["workloads.0.batching"] == b].set_index("workloads.0.rate")
+    axes[0].plot(rows.index, rows["hist.srv.tbt.p99"], "o-", color=GPU_COLORS[b], label=b)
+    axes[1].plot(rows.index, rows["hist.srv.ttft.p50"] / 1e3, "o-", color=GPU_COLORS[b], label=b)
+    axes[2].plot(rows.index, rows["srv.goodput"], "o-", color=GPU_COLORS[b], label=b)
+axes[0].set_ylabel("TBT p99 (ms)"); axes[0].set_title("chunking bounds the gap between tokens")
+axes[1].set_ylabel("TTFT p50 (s)"); axes[1].set_yscale("log"); axes[1].set_title("request-level batching starves arrivals")
+axes[2].set_ylabel("requests/s within 2 s TTFT and 200 ms TBT"); axes[2].set_title("goodput")
+for ax in axes:
+    ax.set_xlabel("arrival rate (requests/s)"); ax.grid(alpha=.3); ax.legend()
+plt.show()
+eng[["workloads.0.batching", "workloads.0.rate", "hist.srv.ttft.p50", "hist.srv.ttft.p99",
+     "hist.srv.tbt.p50", "hist.srv.tbt.p99", "srv.throughput", "srv.goodput"]].round(2)'''),
+        new_markdown_cell("""\
+## G3: DAG timelines and gang scheduling
+
+One data-parallel job on 8 GPUs (PCIe Gen4 x16 under two sockets, no NVLink) runs 24 layers per
+step with a 25 MiB ring AllReduce per layer (about 1.7 ms). A linear timeline waits for every
+AllReduce before the next layer; a DAG overlaps them with the following layers."""),
+        new_code_cell('''\
+path, fdoc, fclaims = scenario("G3-fences")
+g3 = hetsim.sweep(path, quick=True, jobs=2, progress=False)
+def to_ms(s):
+    return float(s[:-2]) / 1000 if s.endswith("us") else float(s[:-2])
+g3["compute_ms"] = g3["workloads.0.compute"].map(to_ms)
+fig, axes = plt.subplots(1, 2, figsize=(13, 4))
+for tl in ["linear", "dag"]:
+    rows = g3[g3["workloads.0.timeline"] == tl].sort_values("compute_ms")
+    axes[0].plot(rows["compute_ms"], rows["hist.train.step_time.p50"], "o-", color=GPU_COLORS[tl], label=tl)
+    axes[1].plot(rows["compute_ms"], rows["train.exposed_comm_ms_per_step"], "o-", color=GPU_COLORS[tl], label=tl)
+axes[0].set_ylabel("step time p50 (ms)"); axes[0].set_title("a DAG hides the AllReduces behind compute")
+axes[1].set_ylabel("exposed communication per step (ms)"); axes[1].set_title("what stays exposed")
+for ax in axes:
+    ax.set_xlabel("backward compute per layer (ms)"); ax.grid(alpha=.3); ax.legend()
+plt.show()
+lin = g3[g3["workloads.0.timeline"] == "linear"].set_index("compute_ms")
+dag = g3[g3["workloads.0.timeline"] == "dag"].set_index("compute_ms")
+(1 - dag["train.exposed_comm_ms_per_step"] / lin["train.exposed_comm_ms_per_step"]).round(3).rename("share of exposed collective time hidden")'''),
+        new_code_cell('''\
+path, gdoc, gclaims = scenario("G3-gang")
+gg = hetsim.sweep(path, quick=True, jobs=2, progress=False)
+gg["gang"] = gg["policies.gang"].map(lambda p: p["kind"])
+fig, axes = plt.subplots(1, 2, figsize=(12, 4))
+axes[0].bar(gg["gang"], gg["a.barrier_stall_ms_per_step"] + gg["b.barrier_stall_ms_per_step"],
+            color=[GPU_COLORS[p] for p in gg["gang"]])
+axes[0].set_ylabel("wait for the slowest rank, both jobs (ms/step)"); axes[0].set_title("gang removes most barrier waits")
+axes[1].bar(gg["gang"], gg["hist.a.step_time.p50"], color=[GPU_COLORS[p] for p in gg["gang"]])
+axes[1].set_ylabel("step time p50 (ms)"); axes[1].set_title("...but the two jobs overlap less")
+for ax in axes:
+    ax.set_xlabel("gang policy"); ax.grid(alpha=.3, axis="y")
+plt.show()
+gg[["gang", "a.barrier_stall_ms_per_step", "hist.a.step_time.p50", "a.comm_ms_per_step", "a.busbw_gbps"]].round(2)'''),
+        new_markdown_cell("""\
+## Collectives on a PCIe machine
+
+nccl-tests in the model: 8 GPUs, each behind its own PCIe Gen4 x16 root port (28.7 GB/s of payload
+per direction), two sockets joined by xGMI."""),
+        new_code_cell('''\
+sizes = ["8KiB", "64KiB", "1MiB", "16MiB", "256MiB"]
+nc = hetsim.sweep(ROOT / "scenarios" / "examples" / "nccl_tests.json", {"workloads.0.bytes": sizes},
+                  quick=True, jobs=2, progress=False)
+fig, ax = plt.subplots(figsize=(8, 4))
+for op in ["all_reduce", "all_gather", "reduce_scatter", "all_to_all"]:
+    rows = nc[nc["workloads.0.op"] == op].set_index("workloads.0.bytes").loc[sizes]
+    ax.plot(sizes, rows["c.busbw_gbps"], "o-", label=op)
+ax.axhline(1.969 * 16 * 0.91, color="grey", ls="--", label="PCIe Gen4 x16 payload")
+ax.set_xlabel("buffer size"); ax.set_ylabel("bus bandwidth (GB/s)"); ax.set_title("busbw: latency-bound small, link-bound large")
+ax.legend(); ax.grid(alpha=.3)
+plt.show()'''),
+        new_markdown_cell("""\
+## Take-aways
+
+* G2 holds in the model, with a condition: a 4K prefill holds the GPU for its whole 758 ms under
+  `fifo`, and the decode p99 jumps from 88 ms to over 800 ms. Priority run queues alone do not help
+  a closed-loop decode stream; preemption does (p99 back to the iteration time with every
+  mechanism), and the prefills pay for it, running only in the decode stream's gaps. A reset
+  mechanism starves prefills longer than the decode period; 512-token chunks cut the decode tail
+  about 3x without preemption.
+* In the engine, prefill-first batching stalls every running decode behind each new prompt
+  (long TBT tail); request-level batching avoids that but starves arrivals (TTFT explodes);
+  chunked batching bounds the TBT by one budget-sized iteration and keeps the goodput.
+* G3's "15-20% of collective time" is not a constant: a DAG timeline hides nearly all of the
+  AllReduce time when a layer computes longer than its AllReduce takes, and only the compute's
+  share when it does not. Gang scheduling removes most of the barrier waits when two jobs share
+  the GPUs, at the price of a longer step.
+* Collectives reach the PCIe link's payload rate at large sizes; at 8 KiB they are bound by the
+  number of steps times the per-step software cost (est.), where a tree beats a ring."""),
+    ]
+
+
 NOTEBOOKS = {
     "copy_bandwidth.ipynb": copy_bandwidth,
     "page_migration.ipynb": page_migration,
     "pull_vs_push.ipynb": pull_vs_push,
     "ipi_storms.ipynb": ipi_storms,
+    "gpu_scheduling.ipynb": gpu_scheduling,
 }
 
 
