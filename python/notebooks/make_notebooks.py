@@ -660,9 +660,9 @@ are inputs; the latencies, stalls and bandwidths are the models' outputs."""),
         new_code_cell(SETUP),
         new_code_cell(CLAIM_HELPERS + '''\
 
-GPU_COLORS = {"fifo": "#7f7f7f", "priority": "#1f77b4", "priority_preempt": "#d62728",
+POLICY_COLORS.update({"fifo": "#7f7f7f", "priority": "#1f77b4", "priority_preempt": "#d62728",
               "prefill_first": "#1f77b4", "decode_priority": "#7f7f7f", "chunked": "#2ca02c",
-              "linear": "#7f7f7f", "dag": "#2ca02c", "independent": "#7f7f7f", "gang": "#d62728"}
+              "linear": "#7f7f7f", "dag": "#2ca02c", "independent": "#7f7f7f", "gang": "#d62728"})
 for p in ["G2", "G3-fences", "G3-gang"]:
     path, doc, claims = scenario(p)
     for c in claims:
@@ -684,7 +684,7 @@ width = 0.27
 for i, pol in enumerate(["fifo", "priority", "priority_preempt"]):
     rows = unchunked[unchunked["policy"] == pol].set_index("machine.drm.preempt").loc[mechs]
     ax.bar([x + (i - 1) * width for x in range(len(mechs))], rows["hist.llm.decode_latency.p99"],
-           width, color=GPU_COLORS[pol], label=pol)
+           width, color=POLICY_COLORS[pol], label=pol)
 ax.set_xticks(range(len(mechs))); ax.set_xticklabels(mechs)
 ax.set_yscale("log"); ax.set_ylabel("decode iteration p99 (ms, log)"); ax.set_xlabel("GPU preemption mechanism")
 ax.set_title("only preemption removes the prefill from a decode's way"); ax.legend()
@@ -715,9 +715,9 @@ eng = hetsim.sweep(ROOT / "scenarios" / "examples" / "llm_batching.json", quick=
 fig, axes = plt.subplots(1, 3, figsize=(16, 4))
 for b in ["prefill_first", "decode_priority", "chunked"]:
     rows = eng[eng["workloads.0.batching"] == b].set_index("workloads.0.rate")
-    axes[0].plot(rows.index, rows["hist.srv.tbt.p99"], "o-", color=GPU_COLORS[b], label=b)
-    axes[1].plot(rows.index, rows["hist.srv.ttft.p50"] / 1e3, "o-", color=GPU_COLORS[b], label=b)
-    axes[2].plot(rows.index, rows["srv.goodput"], "o-", color=GPU_COLORS[b], label=b)
+    axes[0].plot(rows.index, rows["hist.srv.tbt.p99"], "o-", color=POLICY_COLORS[b], label=b)
+    axes[1].plot(rows.index, rows["hist.srv.ttft.p50"] / 1e3, "o-", color=POLICY_COLORS[b], label=b)
+    axes[2].plot(rows.index, rows["srv.goodput"], "o-", color=POLICY_COLORS[b], label=b)
 axes[0].set_ylabel("TBT p99 (ms)"); axes[0].set_title("chunking bounds the gap between tokens")
 axes[1].set_ylabel("TTFT p50 (s)"); axes[1].set_yscale("log"); axes[1].set_title("request-level batching starves arrivals")
 axes[2].set_ylabel("requests/s within 2 s TTFT and 200 ms TBT"); axes[2].set_title("goodput")
@@ -741,8 +741,8 @@ g3["compute_ms"] = g3["workloads.0.compute"].map(to_ms)
 fig, axes = plt.subplots(1, 2, figsize=(13, 4))
 for tl in ["linear", "dag"]:
     rows = g3[g3["workloads.0.timeline"] == tl].sort_values("compute_ms")
-    axes[0].plot(rows["compute_ms"], rows["hist.train.step_time.p50"], "o-", color=GPU_COLORS[tl], label=tl)
-    axes[1].plot(rows["compute_ms"], rows["train.exposed_comm_ms_per_step"], "o-", color=GPU_COLORS[tl], label=tl)
+    axes[0].plot(rows["compute_ms"], rows["hist.train.step_time.p50"], "o-", color=POLICY_COLORS[tl], label=tl)
+    axes[1].plot(rows["compute_ms"], rows["train.exposed_comm_ms_per_step"], "o-", color=POLICY_COLORS[tl], label=tl)
 axes[0].set_ylabel("step time p50 (ms)"); axes[0].set_title("a DAG hides the AllReduces behind compute")
 axes[1].set_ylabel("exposed communication per step (ms)"); axes[1].set_title("what stays exposed")
 for ax in axes:
@@ -757,9 +757,9 @@ gg = hetsim.sweep(path, quick=True, jobs=2, progress=False)
 gg["gang"] = gg["policies.gang"].map(lambda p: p["kind"])
 fig, axes = plt.subplots(1, 2, figsize=(12, 4))
 axes[0].bar(gg["gang"], gg["a.barrier_stall_ms_per_step"] + gg["b.barrier_stall_ms_per_step"],
-            color=[GPU_COLORS[p] for p in gg["gang"]])
+            color=[POLICY_COLORS[p] for p in gg["gang"]])
 axes[0].set_ylabel("wait for the slowest rank, both jobs (ms/step)"); axes[0].set_title("gang removes most barrier waits")
-axes[1].bar(gg["gang"], gg["hist.a.step_time.p50"], color=[GPU_COLORS[p] for p in gg["gang"]])
+axes[1].bar(gg["gang"], gg["hist.a.step_time.p50"], color=[POLICY_COLORS[p] for p in gg["gang"]])
 axes[1].set_ylabel("step time p50 (ms)"); axes[1].set_title("...but the two jobs overlap less")
 for ax in axes:
     ax.set_xlabel("gang policy"); ax.grid(alpha=.3, axis="y")
