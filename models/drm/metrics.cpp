@@ -73,7 +73,8 @@ HETSIM_METRICS(
         {"{instance}.goodput", K::Derived, "1/s", "requests within both SLOs per second"},
         {"{instance}.throughput", K::Derived, "1/s", "completed requests per second"},
         {"{instance}.iterations", K::Counter, "count", "engine iterations (GPU jobs)"},
-        {"{instance}.running", K::Average, "count", "requests in the running batch"},
+        {"{instance}.running", K::Average, "count",
+         "requests in the running batch, mean over replicas"},
     });
 
 HETSIM_METRICS("workload/collective",

@@ -10,6 +10,9 @@
 // all its tokens). Reports time to first token, time between tokens and goodput at the SLOs.
 #include <algorithm>
 #include <deque>
+#include <filesystem>
+#include <fstream>
+#include <sstream>
 
 #include "models/drm/drm_sched.h"
 #include "models/drm/llm_profile.h"
@@ -25,10 +28,18 @@ class LlmEngine : public sim::Workload {
       "TTFT, TBT and goodput at SLOs";
   static const sim::ParamList& params() {
     static const sim::ParamList p = {
-        sim::p_string("gpu", "", "GPU name (\"\" = the machine's first GPU)"),
+        sim::p_string("gpu", "", "GPU name (\"\" = the machine's first GPUs, one per replica)"),
         sim::p_choice("batching", "prefill_first", {"prefill_first", "decode_priority", "chunked"},
                       "iteration-level batching policy"),
         sim::p_double("rate", 1.0, "request arrivals per second (Poisson)", 1e-6, 1e6),
+        sim::p_string("trace", "",
+                      "CSV of requests (arrival_s,prompt_tokens,output_tokens, a header line; "
+                      "relative to the scenario file) instead of Poisson arrivals"),
+        sim::p_int("replicas", 1, "engine replicas, one per GPU (the first ones, or `gpu` alone)",
+                   1, 4096),
+        sim::p_choice("router", "round_robin", {"round_robin", "least_loaded"},
+                      "where a request goes: in turn, or to the replica with the fewest "
+                      "requests waiting or running"),
         sim::p_int("prompt_tokens", 1024, "prompt length (mean with lengths=exponential)", 1,
                    1 << 24),
         sim::p_int("output_tokens", 128, "output length (mean with lengths=exponential)", 1,
@@ -69,8 +80,22 @@ class LlmEngine : public sim::Workload {
         decode_ms_(LlmProfile::parse(p, "decode_ms")) {
     const std::string& b = p.s("batching");
     policy_ = b == "chunked" ? kChunked : b == "decode_priority" ? kDecodePriority : kPrefillFirst;
-    const int ring = drm_.ring(p.s("gpu"), p.where("gpu"));
-    entity_ = drm_.entity(ring, name_, DrmPriority::Normal);
+    least_loaded_ = p.s("router") == "least_loaded";
+    const int replicas = static_cast<int>(p.i("replicas"));
+    const int first = drm_.ring(p.s("gpu"), p.where("gpu"));  // fails without a GPU
+    if (!p.s("gpu").empty() && replicas > 1)
+      p.where("replicas").fail("1 when `gpu` names one GPU", std::to_string(replicas));
+    if (replicas > drm_.rings())
+      p.where("replicas")
+          .fail("at most the machine's " + std::to_string(drm_.rings()) + " GPUs",
+                std::to_string(replicas));
+    for (int i = 0; i < replicas; ++i) {
+      const int ring = p.s("gpu").empty() ? i : first;
+      Replica r;
+      r.entity = drm_.entity(ring, name_ + "." + drm_.gpu(ring), DrmPriority::Normal);
+      replicas_.push_back(std::move(r));
+    }
+    if (!p.s("trace").empty()) load_trace(p);
     auto& st = ctx.sim().stats();
     const double ms = static_cast<double>(sim::kMs);
     ttft_ = &st.histogram(name_ + ".ttft", "ms", ms);
@@ -83,7 +108,13 @@ class LlmEngine : public sim::Workload {
     batch_ = &st.time_average(name_ + ".running");
   }
 
-  void start() override { schedule_arrival(); }
+  void start() override {
+    if (trace_.empty()) {
+      schedule_arrival();
+      return;
+    }
+    for (const Request& r : trace_) ctx_.sim().call_at(r.arrival, [this, r] { arrive(r); });
+  }
 
   void finish() override {
     const double secs = sim::to_seconds(ctx_.sim().now());
@@ -98,6 +129,14 @@ class LlmEngine : public sim::Workload {
     int prompt = 0, output = 0, prefilled = 0, generated = 0;
   };
 
+  struct Replica {
+    int entity = 0;
+    bool busy = false;
+    std::deque<Request> waiting;
+    std::vector<Request> running;
+    std::size_t load() const { return waiting.size() + running.size(); }
+  };
+
   int draw(int mean) {
     if (!exponential_) return mean;
     return std::max(1, static_cast<int>(std::llround(rng_.exponential(mean))));
@@ -107,19 +146,59 @@ class LlmEngine : public sim::Workload {
     const Tick gap =
         static_cast<Tick>(rng_.exponential(1.0 / rate_) * static_cast<double>(sim::kSec));
     ctx_.sim().call_after(gap, [this] {
-      arrived_->add();
       Request r;
       r.arrival = ctx_.sim().now();
       r.prompt = draw(prompt_);
       r.output = draw(output_);
-      waiting_.push_back(r);
-      if (!busy_) iterate();
+      arrive(r);
       schedule_arrival();
     });
   }
 
+  void arrive(const Request& r) {
+    arrived_->add();
+    std::size_t to = next_++ % replicas_.size();
+    if (least_loaded_)
+      for (std::size_t i = 0; i < replicas_.size(); ++i)
+        if (replicas_[i].load() < replicas_[to].load()) to = i;
+    Replica& rep = replicas_[to];
+    rep.waiting.push_back(r);
+    if (!rep.busy) iterate(rep);
+  }
+
+  void load_trace(const sim::Params& p) {
+    namespace fs = std::filesystem;
+    const sim::Where w = p.where("trace");
+    fs::path path = p.s("trace");
+    if (path.is_relative()) path = fs::path(w.file).parent_path() / path;
+    std::ifstream in(path);
+    if (!in) w.fail("a readable CSV file", "\"" + path.string() + "\", which cannot be opened");
+    std::string line;
+    std::getline(in, line);  // header
+    for (int n = 2; std::getline(in, line); ++n) {
+      if (line.empty()) continue;
+      std::stringstream ss(line);
+      double t = -1, pr = 0, out = 0;
+      char c1 = 0, c2 = 0;
+      ss >> t >> c1 >> pr >> c2 >> out;
+      if (!ss || c1 != ',' || c2 != ',' || t < 0 || t > 1e6 || pr < 1 || pr > (1 << 24) ||
+          out < 1 || out > (1 << 24) ||
+          (!trace_.empty() && sim::ms(t * 1e3) < trace_.back().arrival))
+        w.fail("lines of arrival_s (ascending, >= 0), prompt_tokens and output_tokens (1 .. 2^24)",
+               "line " + std::to_string(n) + " of " + path.string() + ": \"" + line + "\"");
+      Request r;
+      r.arrival = sim::ms(t * 1e3);
+      r.prompt = static_cast<int>(pr);
+      r.output = static_cast<int>(out);
+      trace_.push_back(r);
+    }
+    if (trace_.empty()) w.fail("at least one request", path.string() + " has none");
+  }
+
   // Builds and submits the next iteration, if there is work.
-  void iterate() {
+  void iterate(Replica& rep) {
+    auto& waiting_ = rep.waiting;
+    auto& running_ = rep.running;
     std::vector<std::pair<std::size_t, int>> chunks;  // (waiting index, prompt tokens)
     bool decode = false;
     int tokens = 0;
@@ -149,21 +228,23 @@ class LlmEngine : public sim::Workload {
     }
     if (!decode && chunks.empty()) return;
     const Tick t = chunks.empty() ? decode_ms_.at(running) : prefill_ms_.at(tokens);
-    busy_ = true;
+    rep.busy = true;
     DrmJobSpec s;
-    s.entity = entity_;
+    s.entity = rep.entity;
     s.duration = t;
     s.kernels = kernels_;
-    s.done = [this, chunks, decode](int, bool) { complete(chunks, decode); };
+    s.done = [this, &rep, chunks, decode](int, bool) { complete(rep, chunks, decode); };
     drm_.push(s);
   }
 
-  void complete(const std::vector<std::pair<std::size_t, int>>& chunks, bool decode) {
+  void complete(Replica& rep, const std::vector<std::pair<std::size_t, int>>& chunks, bool decode) {
+    auto& waiting_ = rep.waiting;
+    auto& running_ = rep.running;
     const Tick now = ctx_.sim().now();
     iterations_->add();
     if (decode) {
       for (Request& r : running_) token(r, now);
-      finish_done(now);
+      finish_done(running_, now);
     }
     // Prompts that are now fully prefilled produce their first token and join the batch.
     std::vector<std::size_t> joined;
@@ -180,10 +261,12 @@ class LlmEngine : public sim::Workload {
       running_.push_back(waiting_[*it]);
       waiting_.erase(waiting_.begin() + static_cast<long>(*it));
     }
-    finish_done(now);
-    batch_->set(now, static_cast<double>(running_.size()));
-    busy_ = false;
-    iterate();
+    finish_done(running_, now);
+    rep.busy = false;
+    std::size_t total = 0;
+    for (const Replica& x : replicas_) total += x.running.size();
+    batch_->set(now, static_cast<double>(total) / static_cast<double>(replicas_.size()));
+    iterate(rep);
   }
 
   void token(Request& r, Tick now) {
@@ -194,7 +277,7 @@ class LlmEngine : public sim::Workload {
     ++r.generated;
   }
 
-  void finish_done(Tick now) {
+  void finish_done(std::vector<Request>& running_, Tick now) {
     for (auto it = running_.begin(); it != running_.end();) {
       if (it->generated < it->output) {
         ++it;
@@ -219,10 +302,10 @@ class LlmEngine : public sim::Workload {
   int kernels_;
   LlmProfile prefill_ms_, decode_ms_;
   Policy policy_ = kPrefillFirst;
-  int entity_ = 0;
-  bool busy_ = false;
-  std::deque<Request> waiting_;
-  std::vector<Request> running_;
+  bool least_loaded_ = false;
+  std::size_t next_ = 0;
+  std::deque<Replica> replicas_;  // stable addresses: iterations hold a reference
+  std::vector<Request> trace_;
   sim::Histogram *ttft_, *tbt_, *e2e_;
   sim::Counter *arrived_, *done_, *good_, *iterations_;
   sim::TimeAverage* batch_;

@@ -4,6 +4,7 @@
 #include <gtest/gtest.h>
 
 #include <cmath>
+#include <fstream>
 #include <string>
 
 #include "sim/json.h"
@@ -54,6 +55,49 @@ TEST(LlmEngine, ChunkingBoundsTheGapBetweenTokensAndPrefillFirstHasTheLongestTai
     EXPECT_LE(m["e.requests_in_slo"].get<double>(), m["e.requests_done"].get<double>());
     EXPECT_GT(m["e.requests_done"].get<double>(), 0);
   }
+}
+
+TEST(LlmEngine, ReplicasShareTheLoadAndATraceIsReplayedAsGiven) {
+  auto run = [](Json extra, int gpus) {
+    Json devs = Json::array();
+    for (int i = 0; i < gpus; ++i)
+      devs.push_back(
+          Json{{"name", "gpu" + std::to_string(i)}, {"kind", "gpu"}, {"attach", "s0.iod"}});
+    Json wl{{"kind", "llm_engine"},
+            {"name", "e"},
+            {"batching", "chunked"},
+            {"prompt_tokens", 1024},
+            {"output_tokens", 32}};
+    for (auto it = extra.begin(); it != extra.end(); ++it) wl[it.key()] = it.value();
+    Json doc{{"machine", "milan-2s"},
+             {"seed", 3},
+             {"overrides", {{"devices", devs}}},
+             {"stop", {{"time", "30s"}}},
+             {"workloads", Json::array({wl})}};
+    sim::Scenario sc = sim::scenario_from_json(std::move(doc), "<test>", {});
+    return sim::run_point(sc, sim::expand_sweep(sc)[0]).results;
+  };
+  // Four replicas at four times the rate keep one replica's time to first token.
+  const Json one = run(Json{{"rate", 0.5}}, 1);
+  const Json four = run(Json{{"rate", 2.0}, {"replicas", 4}}, 4);
+  const Json four_on_one = run(Json{{"rate", 2.0}}, 4);
+  EXPECT_LT(h(four, "ttft", "p50"), 2 * h(one, "ttft", "p50"));
+  EXPECT_GT(h(four_on_one, "ttft", "p50"), h(four, "ttft", "p50"));
+  EXPECT_GT(h(four_on_one, "e2e", "p50"), h(four, "e2e", "p50"));
+  EXPECT_GT(four["metrics"]["e.requests_done"].get<double>(),
+            3 * one["metrics"]["e.requests_done"].get<double>());
+  // A trace: its requests arrive when it says, and nothing else does.
+  const std::string path = ::testing::TempDir() + "/hetsim_trace.csv";
+  {
+    std::ofstream f(path);
+    f << "arrival_s,prompt_tokens,output_tokens\n0.0,1024,8\n0.25,2048,4\n2.0,512,2\n";
+  }
+  const Json tr = run(Json{{"trace", path}}, 1);
+  EXPECT_EQ(tr["metrics"]["e.requests_arrived"].get<double>(), 3);
+  EXPECT_EQ(tr["metrics"]["e.requests_done"].get<double>(), 3);
+  // The last request (512 tokens, alone on the GPU by then) takes one 512-token iteration.
+  const double t512 = 214 * std::pow(0.5, std::log(366.0 / 214) / std::log(2.0));
+  EXPECT_NEAR(tr["histograms"]["e.ttft"]["min"].get<double>(), t512, t512 * 0.033);
 }
 
 }  // namespace
