@@ -16,7 +16,8 @@ class MovePagesWorkload : public sim::Workload {
  public:
   static constexpr const char* kDoc =
       "Maps `bytes` as folios of `folio` on node `from` and migrates them to `to` with `calls` "
-      "sequential move_pages() calls from `cpu`; the process's threads run on `mm_cpus` CPUs.";
+      "sequential move_pages() calls from `cpu`; the process's threads run on `mm_cpus` CPUs (its "
+      "mm cpumask), whose TLBs each batch's flush clears of the moved folios.";
   static const sim::ParamList& params() {
     static const sim::ParamList p = {
         sim::p_size("bytes", "256MiB", "memory to migrate"),
