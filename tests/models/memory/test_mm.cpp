@@ -114,7 +114,7 @@ TEST(Mm, TwoAddressSpacesKeepSeparateGenerations) {
 // process's translations at the same virtual addresses, and CPU 80 (outside its cpumask)
 // caches the other process's only.
 struct MigrationRig : Rig {
-  MigrationRig() {
+  explicit MigrationRig(const std::string& flush = "immediate") : Rig(flush) {
     mig = &models::Migrator::of(ctx);
     a = &mms->create("a");
     b = &mms->create("b");
@@ -188,6 +188,23 @@ TEST(MmMigration, AFlushAboveTheCeilingDropsTheWholePcidOnlyOnTheMmsCpus) {
   }
   for (std::size_t f = 0; f < 8; ++f) EXPECT_TRUE(r.sd->tlb(r.other).holds(r.key(*r.b, f)));
   EXPECT_EQ(r.sd->ipis_received(r.other), 0u);
+}
+
+TEST(MmMigration, ALazyFlushSkipsACpuAwayFromTheMmUntilItComesBack) {
+  MigrationRig r("lazy");
+  r.mms->set_loaded(40, r.b->id());  // CPU 40 left for the other process (still in a's mask)
+  r.migrate(0, 4);
+  EXPECT_EQ(r.sd->ipis_received(40), 0u);
+  EXPECT_EQ(r.sd->ipis_received(1), 1u);
+  EXPECT_FALSE(r.sd->tlb(1).holds(r.key(*r.a, 0)));
+  // CPU 40 still holds the moved folio's entry, but its generation lags: it cannot use it.
+  EXPECT_TRUE(r.sd->tlb(40).holds(r.key(*r.a, 0)));
+  const models::Folio& f = r.a->folio(0);
+  EXPECT_FALSE(r.sd->stale_visible(40, r.a->id(), f.page_shift(), f.first_vpn()));
+  // Coming back flushes the PCID before the first use: the access misses.
+  EXPECT_EQ(r.sd->switch_mm(40, r.a->id()), r.sd->cost().full_flush);
+  EXPECT_EQ(r.sd->access_folio(40, *r.a, 0), r.sd->geometry().walk);
+  EXPECT_TRUE(r.sd->tlb(40).holds(r.key(*r.b, 0)));  // the other process's entries stay
 }
 
 TEST(MmMigration, HugeFoliosLoseTheirOneHugeTranslation) {
