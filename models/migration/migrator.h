@@ -82,7 +82,7 @@ class Migrator {
   ~Migrator();
 
   struct Request {
-    Mm* as = nullptr;  // the calling process's address space
+    Mm* as = nullptr;                  // the calling process's address space
     std::size_t first = 0, count = 0;  // folios of `as`
     int dst = 0;
     int cpu = 0;                 // the calling thread's CPU
