@@ -103,6 +103,15 @@ class RunContext {
   std::string instance(const std::string& kind) const {
     return instance_.empty() ? kind : instance_;
   }
+  // For workloads whose metrics a "label" (or "tag") parameter named before instances
+  // existed: the label when one is given, else the instance name; a lone unnamed instance
+  // keeps the label's old default (`lone`), so that its metrics keep their names.
+  std::string instance_label(const std::string& kind, const std::string& label,
+                             const std::string& lone) const {
+    if (!label.empty()) return label;
+    const std::string name = instance(kind);
+    return name == kind ? lone : name;
+  }
   const std::vector<std::unique_ptr<Workload>>& workloads() const { return workloads_; }
 
   // Owns objects whose lifetime is the run's (models built by other models).

@@ -65,6 +65,7 @@ class DmaEngines {
 
   std::uint64_t interrupts() const { return static_cast<std::uint64_t>(irqs_->value()); }
   std::uint64_t submissions() const { return static_cast<std::uint64_t>(submits_->value()); }
+  double cpu_ps() const { return cpu_ps_->value(); }  // driver CPU time so far
 
  private:
   struct Transfer;  // one DmaCopy in progress (driver state)

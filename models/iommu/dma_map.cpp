@@ -14,6 +14,7 @@
 #include "models/iommu/iova_allocator.h"
 #include "models/iommu/iova_space.h"
 #include "models/machine/machine.h"
+#include "models/memory/mm.h"
 #include "sim/cpulist.h"
 #include "sim/run_context.h"
 
@@ -44,7 +45,9 @@ class DmaMap : public sim::Workload {
         sim::p_bool("reuse", false,
                     "map once per CPU and stream over the mapping `ops` times (SVA-style)"),
         sim::p_string("tag", "",
-                      "if set, this workload's latency histograms are named iommu.TAG.*"),
+                      "older spelling of the workload's instance name: its latency figures are "
+                      "iommu.TAG.*; without it they are iommu.INSTANCE.* (iommu.* for a lone "
+                      "unnamed dma_map)"),
     };
     return p;
   }
@@ -72,7 +75,12 @@ class DmaMap : public sim::Workload {
     pasid_ = p.b("pasid");
     contexts_ = static_cast<int>(p.i("contexts"));
     reuse_ = p.b("reuse");
-    pre_ = p.s("tag").empty() ? "iommu." : "iommu." + p.s("tag") + ".";
+    const std::string label = ctx.instance_label("dma_map", p.s("tag"), "");
+    pre_ = label.empty() ? io_.name() + "." : io_.name() + "." + label + ".";
+    // Each context is an address space of its own; devices tag its translations by PASID.
+    MmRegistry& mms = MmRegistry::of(ctx);
+    for (int c = 0; c < contexts_; ++c)
+      pasids_.push_back(mms.create(ctx.instance("dma_map") + ".ctx" + std::to_string(c)).pcid());
     kept_.resize(static_cast<std::size_t>(ncpu_), IovaSpace::kNone);
     if (auto* a = ctx.find<IovaAllocator>()) {
       iova_ = a;
@@ -84,9 +92,10 @@ class DmaMap : public sim::Workload {
     alloc_lat_ = &st.histogram(pre_ + "iova_alloc_latency", "us", static_cast<double>(sim::kUs));
     setup_lat_ = &st.histogram(pre_ + "dma_setup_latency", "us", static_cast<double>(sim::kUs));
     unmap_lat_ = &st.histogram(pre_ + "unmap_latency", "us", static_cast<double>(sim::kUs));
-    overhead_ = &st.counter("iommu.translation_stall_ps");
-    transfer_ps_ = &st.counter("iommu.transfer_ps");
-    overlaps_ = &st.counter("iommu.iova_overlaps");
+    overhead_ = &st.counter(io_.name() + ".translation_stall_ps");
+    transfer_ps_ = &st.counter(io_.name() + ".transfer_ps");
+    overlaps_ = &st.counter(io_.name() + ".iova_overlaps");
+    rounds_ = &st.counter(io_.name() + ".rounds");
   }
 
   void start() override {
@@ -99,17 +108,17 @@ class DmaMap : public sim::Workload {
   void finish() override {
     auto& st = ctx_.sim().stats();
     const double xfer = transfer_ps_->value();
-    st.set_metric("iommu.translation_overhead", xfer > 0 ? overhead_->value() / xfer : 0);
-    st.set_metric("iommu.rounds", static_cast<double>(rounds_));
+    if (pre_ != io_.name() + ".") st.set_metric(pre_ + "rounds", static_cast<double>(my_rounds_));
+    // Figures of the IOMMU as a whole, over every dma_map instance that uses it.
+    st.set_metric(io_.name() + ".translation_overhead", xfer > 0 ? overhead_->value() / xfer : 0);
     // Headline quantiles as metrics, for claims and the CLI table.
     for (auto [h, n] : {std::pair{alloc_lat_, "iova_alloc"}, std::pair{setup_lat_, "dma_setup"}}) {
       st.set_metric(pre_ + n + "_p50_us", h->quantile(0.5) / static_cast<double>(sim::kUs));
       st.set_metric(pre_ + n + "_p99_us", h->quantile(0.99) / static_cast<double>(sim::kUs));
     }
-    st.set_metric(
-        "iommu.lock_wait_us_per_round",
-        rounds_ ? st.counter("iommu.lock_wait_ps").value() / 1e6 / static_cast<double>(rounds_)
-                : 0);
+    const double rounds = rounds_->value();
+    st.set_metric(io_.name() + ".lock_wait_us_per_round",
+                  rounds > 0 ? iova_->lock_wait_ps() / 1e6 / rounds : 0);
   }
 
  private:
@@ -145,7 +154,8 @@ class DmaMap : public sim::Workload {
     kept_[static_cast<std::size_t>(i)] = iova;
     auto unmap = [this, i, k, cpu, iova, iova_pages, dv] {
       if (reuse_ && k + 1 < ops_) {
-        ++rounds_;
+        rounds_->add();
+        ++my_rounds_;
         ctx_.sim().call_after(think_, [this, i, k] { round(i, k + 1); });
         return;
       }
@@ -157,7 +167,7 @@ class DmaMap : public sim::Workload {
     }
     Dev& d = devs_[static_cast<std::size_t>(dv)];
     Tick extra = 0;
-    const int pasid = (i / ndev_) % contexts_;
+    const int pasid = pasids_[static_cast<std::size_t>((i / ndev_) % contexts_)];
     const Tick wire = sim::transfer_time(static_cast<double>(bytes_), bw_);
     const Tick stall =
         io_.translate(d.id, pasid, pasid_, iova >> (shift_ - 12), ptes_, shift_, wire, extra);
@@ -174,7 +184,8 @@ class DmaMap : public sim::Workload {
     pf_.exec().kernel(cpu, ptes_ * pte_cost_, [this, i, k, cpu, iova, iova_pages, dev, t0] {
       auto next = [this, i, k, t0] {
         unmap_lat_->record(ctx_.sim().now() - t0);
-        ++rounds_;
+        rounds_->add();
+        ++my_rounds_;
         ctx_.sim().call_after(think_, [this, i, k] { round(i, k + 1); });
       };
       if (strict_) {
@@ -208,7 +219,8 @@ class DmaMap : public sim::Workload {
   IovaAllocator* iova_ = nullptr;
   std::vector<int> cpus_;  // the mapping CPUs, ascending
   int ncpu_ = 0, ndev_ = 1, shift_ = 12, ops_ = 1, contexts_ = 1, left_ = 0;
-  std::uint64_t bytes_ = 0, ptes_ = 0, rounds_ = 0;
+  std::uint64_t bytes_ = 0, ptes_ = 0, my_rounds_ = 0;
+  std::vector<int> pasids_;  // PCIDs of the contexts' address spaces
   Tick think_ = 0, pte_cost_ = 0;
   double bw_ = 0;
   bool transfer_ = true, strict_ = true, ats_ = false, pasid_ = true, reuse_ = false;
@@ -217,7 +229,7 @@ class DmaMap : public sim::Workload {
   std::vector<Dev> devs_;
   std::map<std::uint64_t, std::uint64_t> live_;
   sim::Histogram *alloc_lat_, *setup_lat_, *unmap_lat_;
-  sim::Counter *overhead_, *transfer_ps_, *overlaps_;
+  sim::Counter *overhead_, *transfer_ps_, *overlaps_, *rounds_;
 };
 
 HETSIM_REGISTER(sim::Workload, DmaMap, "dma_map");

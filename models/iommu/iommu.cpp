@@ -36,7 +36,8 @@ Iommu& Iommu::of(sim::RunContext& ctx) {
   return *ctx.keep(std::make_unique<Iommu>(ctx, Machine::of(ctx)));
 }
 
-Iommu::Iommu(sim::RunContext& ctx, Machine& pf) : ctx_(ctx) {
+Iommu::Iommu(sim::RunContext& ctx, Machine& pf, std::string name)
+    : ctx_(ctx), name_(std::move(name)) {
   const sim::Params& p = pf.section("iommu");
   units_ = static_cast<int>(p.i("units"));
   iotlb_entries_ = static_cast<std::size_t>(p.i("iotlb_entries"));
@@ -55,17 +56,17 @@ Iommu::Iommu(sim::RunContext& ctx, Machine& pf) : ctx_(ctx) {
   unit_free_.assign(static_cast<std::size_t>(units_), 0);
   fqs_.resize(static_cast<std::size_t>(pf.cpu_count()));
   auto& st = ctx.sim().stats();
-  hits_ = &st.counter("iommu.iotlb_hits");
-  misses_ = &st.counter("iommu.iotlb_misses");
-  cmds_ = &st.counter("iommu.commands");
-  ctx_flushes_ = &st.counter("iommu.context_flushes");
-  fq_flushes_ = &st.counter("iommu.fq_flushes");
-  inval_lat_ = &st.histogram("iommu.invalidation_latency", "us", static_cast<double>(sim::kUs));
-  ctx.provide<Iommu>(this);
+  hits_ = &st.counter(name_ + ".iotlb_hits");
+  misses_ = &st.counter(name_ + ".iotlb_misses");
+  cmds_ = &st.counter(name_ + ".commands");
+  ctx_flushes_ = &st.counter(name_ + ".context_flushes");
+  fq_flushes_ = &st.counter(name_ + ".fq_flushes");
+  inval_lat_ = &st.histogram(name_ + ".invalidation_latency", "us", static_cast<double>(sim::kUs));
+  if (!ctx.find<Iommu>()) ctx.provide<Iommu>(this);
   ctx.at_finish([this] {
     auto& s = ctx_.sim().stats();
     const double h = hits_->value(), m = misses_->value();
-    s.set_metric("iommu.iotlb_hit_rate", h + m > 0 ? h / (h + m) : 0);
+    s.set_metric(name_ + ".iotlb_hit_rate", h + m > 0 ? h / (h + m) : 0);
   });
 }
 

@@ -6,6 +6,8 @@
 // each followed by a completion wait. Unmaps either invalidate at once (strict) or go to a
 // per-CPU flush queue that is invalidated with one command when it holds `fq_entries`
 // ranges or `fq_timeout` after its first one (Linux dma-iommu).
+// The model is a named instance ("iommu" for the run's one): its metrics are <name>.*.
+// Devices name address spaces by PASID: the PCID of an Mm (models/memory/mm.h).
 #include <cstdint>
 #include <deque>
 #include <functional>
@@ -22,7 +24,8 @@ class Iommu {
  public:
   static const sim::ParamList& params();  // machine.iommu
   static Iommu& of(sim::RunContext& ctx);
-  Iommu(sim::RunContext& ctx, Machine& pf);
+  Iommu(sim::RunContext& ctx, Machine& pf, std::string name = "iommu");
+  const std::string& name() const { return name_; }
 
   // A device (GPU, NIC) behind the IOMMU unit `unit`; `ats` selects where translations are
   // cached. Returns its id.
@@ -66,6 +69,7 @@ class Iommu {
   void flush_fq(int cpu);
 
   sim::RunContext& ctx_;
+  std::string name_;
   std::size_t iotlb_entries_, iotlb_ways_, atc_entries_;
   Tick walk_, ats_latency_, cmd_cost_, completion_wait_, ats_inval_;
   int walkers_, ats_outstanding_, units_;

@@ -7,6 +7,7 @@
 #include "sim/params.h"
 #include "sim/registry.h"
 #include "sim/run_context.h"
+#include "sim/stats.h"
 
 namespace models {
 
@@ -20,6 +21,11 @@ class IovaAllocator {
   // Returns a range; `done` once the caller may go on.
   virtual void free(int cpu, std::uint64_t iova, std::uint64_t pages,
                     std::function<void()> done) = 0;
+  // Time CPUs have spent waiting for the allocator's locks so far.
+  double lock_wait_ps() const { return lock_wait_ps_ ? lock_wait_ps_->value() : 0.0; }
+
+ protected:
+  sim::Counter* lock_wait_ps_ = nullptr;
 };
 
 }  // namespace models

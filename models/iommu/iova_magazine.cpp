@@ -47,6 +47,7 @@ class MagazineIova : public IovaAllocator {
     auto& st = ctx.sim().stats();
     auto* wait = &st.histogram("iommu.lock_wait", "us", static_cast<double>(sim::kUs));
     auto* wait_ps = &st.counter("iommu.lock_wait_ps");
+    lock_wait_ps_ = wait_ps;
     tree_lock_ = std::make_unique<QueuedLock>(ctx.sim(), pf_, wait, wait_ps);
     for (int o = 0; o < orders_; ++o) {
       depots_.push_back(std::make_unique<Depot>());

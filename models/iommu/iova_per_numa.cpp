@@ -33,6 +33,7 @@ class PerNumaIova : public IovaAllocator {
     auto& st = ctx.sim().stats();
     auto* wait = &st.histogram("iommu.lock_wait", "us", static_cast<double>(sim::kUs));
     auto* wait_ps = &st.counter("iommu.lock_wait_ps");
+    lock_wait_ps_ = wait_ps;
     int sockets = 0;
     for (const Cpu& c : pf_.cpus()) sockets = std::max(sockets, c.socket + 1);
     const std::uint64_t total = p.size("space") >> 12;

@@ -62,7 +62,8 @@ void Migrator::finish_metrics() {
   }
   st.set_metric("migration.call_time_us", sim::to_us(call_time_));
   st.set_metric("migration.max_bottleneck_ratio", pf_.flows().max_bottleneck_ratio());
-  const double dma_cpu = ctx_.find<DmaEngines>() ? st.counter("dma.cpu_ps").value() : 0.0;
+  const DmaEngines* dma = ctx_.find<DmaEngines>();
+  const double dma_cpu = dma ? dma->cpu_ps() : 0.0;
   st.set_metric("migration.cpu_time_us", (cpu_ps_->value() + flush_wait_ps_->value() + dma_cpu) /
                                              static_cast<double>(sim::kUs));
   if (auto* tlb = ctx_.find<TlbShootdown>()) {
@@ -297,7 +298,7 @@ class Migrator::Call : public std::enable_shared_from_this<Migrator::Call> {
       self->end_phase(Phase::Unmap);
       std::uint64_t tr = 0;
       for (std::size_t i : self->batch_) tr += folio_translations(self->r_.as->folio(i).bytes());
-      self->flush(tr, [self] {
+      self->flush(self->batch_, tr, [self] {
         self->end_phase(Phase::Flush);
         self->copy(self->batch_, [self] {
           self->end_phase(Phase::Copy);
@@ -307,11 +308,10 @@ class Migrator::Call : public std::enable_shared_from_this<Migrator::Call> {
     });
   }
 
-  void flush(std::uint64_t translations, std::function<void()> done) {
-    FlushRequest req;
-    req.initiator = r_.cpu;
-    req.cpumask = r_.as->cpumask();
-    req.pages = translations;
+  // try_to_migrate's deferred flush: the mm's CPUs lose the folios' translations.
+  void flush(const std::vector<std::size_t>& folios, std::uint64_t translations,
+             std::function<void()> done) {
+    const FlushRequest req = folio_flush(*r_.as, r_.cpu, folios, translations);
     const Tick t0 = now();
     TlbShootdown::of(m_.ctx_).flush(req, [self = shared_from_this(), t0, done = std::move(done)] {
       self->m_.flush_wait_ps_->add(static_cast<double>(self->now() - t0));
@@ -365,7 +365,7 @@ class Migrator::Call : public std::enable_shared_from_this<Migrator::Call> {
     kernel(r_.cpu, unmap_cost(f), [self = shared_from_this(), i] {
       self->end_phase(Phase::Unmap);
       const Tick unmapped = self->now();
-      self->flush(folio_translations(self->r_.as->folio(i).bytes()), [self, i, unmapped] {
+      self->flush({i}, folio_translations(self->r_.as->folio(i).bytes()), [self, i, unmapped] {
         self->end_phase(Phase::Flush);
         self->single_ = {i};
         self->copy(self->single_, [self, i, unmapped] {

@@ -47,7 +47,7 @@
 #include <vector>
 
 #include "models/machine/machine.h"
-#include "models/memory/address_space.h"
+#include "models/memory/mm.h"
 #include "models/migration/migration_policy.h"
 #include "sim/run_context.h"
 #include "sim/stats.h"
@@ -82,7 +82,7 @@ class Migrator {
   ~Migrator();
 
   struct Request {
-    AddressSpace* as = nullptr;
+    Mm* as = nullptr;                  // the calling process's address space
     std::size_t first = 0, count = 0;  // folios of `as`
     int dst = 0;
     int cpu = 0;                 // the calling thread's CPU

@@ -8,12 +8,14 @@ namespace models {
 class Loop : public SchedWorkload {
  public:
   static constexpr const char* kDoc =
-      "Threads looping burst + timer sleep (sleep 0 = CPU hog). Reports loop.<label>.cpu_ms, "
-      "loop.<label>.cpu_share and the wakeup latency histogram loop.<label>.wakeup_latency.";
+      "Threads looping burst + timer sleep (sleep 0 = CPU hog). Reports loop.<name>.cpu_ms, "
+      "loop.<name>.cpu_share and the wakeup latency histogram loop.<name>.wakeup_latency.";
   static const sim::ParamList& params() {
     static const sim::ParamList p = [] {
       sim::ParamList l = {
-          sim::p_string("label", "loop", "name used in the metrics"),
+          sim::p_string("label", "",
+                        "older spelling of the instance name: metrics are loop.LABEL.*; "
+                        "without it loop.INSTANCE.* (loop.loop.* for a lone unnamed one)"),
           sim::p_int("threads", 1, "threads", 1, 1000000),
           sim::p_time("burst", "1ms", "CPU time per iteration"),
           sim::p_time("sleep", "0ns", "timer sleep per iteration (0 = never sleeps)"),
@@ -25,8 +27,8 @@ class Loop : public SchedWorkload {
     return p;
   }
   Loop(sim::RunContext& ctx, const sim::Params& p)
-      : SchedWorkload(ctx, p, "loop." + p.s("label")),
-        label_(p.s("label")),
+      : SchedWorkload(ctx, p, "loop." + ctx.instance_label("loop", p.s("label"), "loop")),
+        label_(ctx.instance_label("loop", p.s("label"), "loop")),
         threads_(count(p, "threads", 1)),
         burst_(p.time("burst")),
         sleep_(p.time("sleep")),

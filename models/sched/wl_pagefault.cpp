@@ -9,7 +9,7 @@
 // - the zap's TLB flush (tlb_finish_mmu -> flush_tlb_mm_range) through the run's TLB
 //   shootdown service and flush policy: IPIs to the other CPUs of the mm cpumask (the CPUs
 //   the process's threads are on, est.) or INVLPGB; the thread spins until it completes.
-// Reports page_fault.<label>.{faults_per_s,tlb_cpu_share,lru_lock_share,lru_drains,flushes,
+// Reports page_fault.<name>.{faults_per_s,tlb_cpu_share,lru_lock_share,lru_drains,flushes,
 // flush_wait_ns}.
 #include "models/sched/wl_common.h"
 #include "models/tlb/shootdown.h"
@@ -25,7 +25,10 @@ class PageFault : public SchedWorkload {
   static const sim::ParamList& params() {
     static const sim::ParamList p = [] {
       sim::ParamList l = {
-          sim::p_string("label", "pf", "name used in the metrics"),
+          sim::p_string(
+              "label", "",
+              "older spelling of the instance name: metrics are page_fault.LABEL.*; "
+              "without it page_fault.INSTANCE.* (page_fault.pf.* for a lone unnamed one)"),
           sim::p_int("threads", 4, "threads of the process", 1, 100000),
           sim::p_string("pin", "", "cpulist; thread i runs only on its i-th CPU (wrapping)"),
           sim::p_time("fault", "0.6us",
@@ -44,8 +47,8 @@ class PageFault : public SchedWorkload {
     return p;
   }
   PageFault(sim::RunContext& ctx, const sim::Params& p)
-      : SchedWorkload(ctx, p, "page_fault." + p.s("label")),
-        label_(p.s("label")),
+      : SchedWorkload(ctx, p, "page_fault." + ctx.instance_label("page_fault", p.s("label"), "pf")),
+        label_(ctx.instance_label("page_fault", p.s("label"), "pf")),
         threads_(count(p, "threads", 1)),
         fault_(p.time("fault")),
         madvise_(p.time("madvise")),

@@ -19,11 +19,13 @@ class Sync : public SchedWorkload {
   static constexpr const char* kDoc =
       "Threads synchronising through shared cache lines (pingpong pairs or a barrier), each "
       "line transfer costing the c2c latency between the CPUs involved. Reports "
-      "sync.<label>.{syncs,sync_ns,spin_share}.";
+      "sync.<name>.{syncs,sync_ns,spin_share}.";
   static const sim::ParamList& params() {
     static const sim::ParamList p = [] {
       sim::ParamList l = {
-          sim::p_string("label", "sync", "name used in the metrics"),
+          sim::p_string("label", "",
+                        "older spelling of the instance name: metrics are sync.LABEL.*; "
+                        "without it sync.INSTANCE.* (sync.sync.* for a lone unnamed one)"),
           sim::p_choice("mode", "pingpong", {"pingpong", "barrier"}, "what the threads do"),
           sim::p_int("threads", 2, "threads (pingpong: pairs of consecutive threads)", 2, 100000),
           sim::p_string("pin", "",
@@ -38,8 +40,8 @@ class Sync : public SchedWorkload {
     return p;
   }
   Sync(sim::RunContext& ctx, const sim::Params& p)
-      : SchedWorkload(ctx, p, "sync." + p.s("label")),
-        label_(p.s("label")),
+      : SchedWorkload(ctx, p, "sync." + ctx.instance_label("sync", p.s("label"), "sync")),
+        label_(ctx.instance_label("sync", p.s("label"), "sync")),
         barrier_(p.s("mode") == "barrier"),
         threads_(count(p, "threads", 1)),
         work_(p.time("work")),

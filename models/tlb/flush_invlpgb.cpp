@@ -17,7 +17,8 @@ class InvlpgbFlush : public FlushPolicy {
   }
   InvlpgbFlush(sim::RunContext&, const sim::Params&, TlbShootdown& sd) : sd_(sd) {}
   void submit(const FlushRequest& req, std::function<void()> done) override {
-    const std::size_t active = req.mm >= 0 ? sd_.mms().cpumask(req.mm).size() : req.cpumask.size();
+    const std::size_t active =
+        req.mm >= 0 ? sd_.mms().get(req.mm).cpumask().size() : req.cpumask.size();
     if (active < sd_.invlpgb_min_cpus()) {
       sd_.ipi_flush(req, sd_.targets(req, true), std::move(done));
       return;

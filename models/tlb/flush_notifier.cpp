@@ -35,7 +35,7 @@ class NotifierFlush : public FlushPolicy {
         window_(p.time("window")),
         device_(p.time("device_flush")),
         running_only_(p.b("running_only")) {
-    windows_ = &ctx.sim().stats().counter("tlb.notifier_windows");
+    windows_ = &ctx.sim().stats().counter(sd.name() + ".notifier_windows");
   }
 
   void submit(const FlushRequest& req, std::function<void()> done) override {

@@ -94,7 +94,7 @@ class MunmapStorm : public sim::Workload, public CpuExec::Observer {
 
   void start() override {
     ctx_.hold();
-    mm_ = sd_.mms().create();
+    mm_ = sd_.mms().create("munmap_storm").id();
     for (std::size_t i = 0; i < mappings_; ++i) map_one();
     for (int i = 0; i < ncpu_; ++i) {
       const int cpu = cpu_at(i);
@@ -142,10 +142,10 @@ class MunmapStorm : public sim::Workload, public CpuExec::Observer {
     st.set_metric("tlb.ipis_per_unmap", unmaps_ ? static_cast<double>(sd_.ipis()) / unmaps_ : 0);
     st.set_metric("tlb.stall_per_cpu_us", stall_sum / ncpu_);
     st.set_metric("tlb.stall_per_cpu_us_max", stall_max);
-    st.set_metric("tlb.stall_per_ipi_us", sd_.ipis() ? st.counter("tlb.target_stall_ns").value() /
-                                                           1000.0 / static_cast<double>(sd_.ipis())
-                                                     : 0);
-    const double hits = st.counter("tlb.hits").value(), misses = st.counter("tlb.misses").value();
+    st.set_metric(
+        "tlb.stall_per_ipi_us",
+        sd_.ipis() ? sd_.target_stall_ns() / 1000.0 / static_cast<double>(sd_.ipis()) : 0);
+    const double hits = sd_.hits(), misses = sd_.misses();
     st.set_metric("tlb.miss_rate", hits + misses > 0 ? misses / (hits + misses) : 0);
     // Time on the CPU that did not go into the job's nominal compute.
     st.set_metric("munmap.throughput_lost", on > 0 ? std::max(0.0, 1.0 - work / on) : 0);

@@ -41,10 +41,11 @@ TlbShootdown& TlbShootdown::of(sim::RunContext& ctx) {
   return *ctx.keep(std::make_unique<TlbShootdown>(ctx, Machine::of(ctx)));
 }
 
-TlbShootdown::TlbShootdown(sim::RunContext& ctx, Machine& pf)
+TlbShootdown::TlbShootdown(sim::RunContext& ctx, Machine& pf, std::string name)
     : ctx_(ctx),
       pf_(pf),
-      mms_(pf.cpu_count()),
+      name_(std::move(name)),
+      mms_(MmRegistry::of(ctx)),
       tlbs_(static_cast<std::size_t>(pf.cpu_count())),
       recv_(static_cast<std::size_t>(pf.cpu_count()), 0),
       stall_(static_cast<std::size_t>(pf.cpu_count()), 0) {
@@ -64,16 +65,16 @@ TlbShootdown::TlbShootdown(sim::RunContext& ctx, Machine& pf)
            p.time("walk_cost")};
   invlpgb_min_cpus_ = static_cast<std::uint64_t>(p.i("invlpgb_min_cpus"));
   auto& st = ctx.sim().stats();
-  shootdowns_ = &st.counter("tlb.shootdowns");
-  ipis_ = &st.counter("tlb.ipis_sent");
-  target_stall_ns_ = &st.counter("tlb.target_stall_ns");
-  broadcasts_ = &st.counter("tlb.invlpgb_broadcasts");
-  switch_flushes_ = &st.counter("tlb.switch_flushes");
-  full_flushes_ = &st.counter("tlb.full_flushes");
-  hits_ = &st.counter("tlb.hits");
-  misses_ = &st.counter("tlb.misses");
-  latency_ = &st.histogram("tlb.shootdown_latency", "us", static_cast<double>(sim::kUs));
-  ctx.provide<TlbShootdown>(this);
+  shootdowns_ = &st.counter(name_ + ".shootdowns");
+  ipis_ = &st.counter(name_ + ".ipis_sent");
+  target_stall_ns_ = &st.counter(name_ + ".target_stall_ns");
+  broadcasts_ = &st.counter(name_ + ".invlpgb_broadcasts");
+  switch_flushes_ = &st.counter(name_ + ".switch_flushes");
+  full_flushes_ = &st.counter(name_ + ".full_flushes");
+  hits_ = &st.counter(name_ + ".hits");
+  misses_ = &st.counter(name_ + ".misses");
+  latency_ = &st.histogram(name_ + ".shootdown_latency", "us", static_cast<double>(sim::kUs));
+  if (!ctx.find<TlbShootdown>()) ctx.provide<TlbShootdown>(this);
   // Scenarios that name no flush policy (page migration) get the plain protocol.
   policy_ = ctx.make_policy<FlushPolicy>("flush", "immediate", *this);
 }
@@ -101,7 +102,7 @@ std::vector<int> TlbShootdown::targets(const FlushRequest& req, bool running_onl
       if (c != req.initiator) out.push_back(c);
     return out;
   }
-  for (int c : mms_.cpumask(req.mm)) {
+  for (int c : mms_.get(req.mm).cpumask()) {
     if (c == req.initiator) continue;
     if (running_only && mms_.loaded(c) != req.mm) continue;
     out.push_back(c);
@@ -114,22 +115,23 @@ void TlbShootdown::invalidate_pages(int cpu, const FlushRequest& req) {
   if (!t) return;
   for (const VaRange& r : req.ranges)
     for (std::uint64_t i = 0; i < r.count; ++i)
-      t->invalidate(TlbKey{req.mm, req.page_shift, r.first + i});
+      t->invalidate(TlbKey{req.mm, r.page_shift ? r.page_shift : req.page_shift, r.first + i});
 }
 
 Tick TlbShootdown::apply(int cpu, const FlushRequest& req, std::uint64_t gen) {
   if (req.mm < 0) return local_cost(req.pages);
-  const std::uint64_t local = mms_.local_gen(req.mm, cpu);
-  const std::uint64_t now_gen = mms_.gen(req.mm);
+  Mm& mm = mms_.get(req.mm);
+  const std::uint64_t local = mm.local_gen(cpu);
+  const std::uint64_t now_gen = mm.gen();
   if (local >= now_gen) return 0;  // an earlier full flush already covered this one
   // flush_tlb_func: a partial flush is only safe when it is the one flush this CPU missed.
   if (req.pages <= cost_.ceiling && local + 1 == gen && gen == now_gen) {
     invalidate_pages(cpu, req);
-    mms_.set_local_gen(req.mm, cpu, gen);
+    mm.set_local_gen(cpu, gen);
     return req.pages * cost_.invlpg;
   }
   if (auto& t = tlbs_[static_cast<std::size_t>(cpu)]) t->flush_asid(req.mm);
-  mms_.set_local_gen(req.mm, cpu, now_gen);
+  mm.set_local_gen(cpu, now_gen);
   full_flushes_->add();
   return cost_.full_flush;
 }
@@ -138,7 +140,7 @@ void TlbShootdown::ipi_flush(const FlushRequest& req, const std::vector<int>& ta
                              std::function<void()> done) {
   sim::Simulator& sim = ctx_.sim();
   const Tick start = sim.now();
-  const std::uint64_t gen = req.mm >= 0 ? mms_.bump(req.mm) : 0;
+  const std::uint64_t gen = req.mm >= 0 ? mms_.get(req.mm).bump() : 0;
   // The initiator flushes itself only if it is using the mm (or, untracked, always).
   Tick local = 0;
   if (req.mm < 0 || mms_.loaded(req.initiator) == req.mm) local = apply(req.initiator, req, gen);
@@ -185,7 +187,7 @@ void TlbShootdown::ipi_flush(const FlushRequest& req, const std::vector<int>& ta
 void TlbShootdown::broadcast_flush(const FlushRequest& req, std::function<void()> done) {
   sim::Simulator& sim = ctx_.sim();
   const Tick start = sim.now();
-  const std::uint64_t gen = req.mm >= 0 ? mms_.bump(req.mm) : 0;
+  const std::uint64_t gen = req.mm >= 0 ? mms_.get(req.mm).bump() : 0;
   const bool whole = req.pages > cost_.ceiling;
   const std::uint64_t instrs =
       whole ? 1 : (req.pages + cost_.invlpgb_pages - 1) / cost_.invlpgb_pages;
@@ -197,14 +199,15 @@ void TlbShootdown::broadcast_flush(const FlushRequest& req, std::function<void()
                 const FlushRequest& r = *shared_req;
                 if (r.mm >= 0) {
                   // The hardware removes the pages from every TLB, whoever runs the mm.
+                  Mm& mm = mms_.get(r.mm);
                   for (int c = 0; c < pf_.cpu_count(); ++c) {
                     auto& t = tlbs_[static_cast<std::size_t>(c)];
                     if (whole) {
                       if (t) t->flush_asid(r.mm);
-                      mms_.set_local_gen(r.mm, c, std::max(mms_.local_gen(r.mm, c), gen));
+                      mm.set_local_gen(c, std::max(mm.local_gen(c), gen));
                     } else {
                       invalidate_pages(c, r);
-                      if (mms_.local_gen(r.mm, c) + 1 == gen) mms_.set_local_gen(r.mm, c, gen);
+                      if (mm.local_gen(c) + 1 == gen) mm.set_local_gen(c, gen);
                     }
                   }
                 }
@@ -216,10 +219,11 @@ void TlbShootdown::broadcast_flush(const FlushRequest& req, std::function<void()
 Tick TlbShootdown::switch_mm(int cpu, int mm) {
   mms_.set_loaded(cpu, mm);
   if (mm < 0) return 0;
-  if (mms_.local_gen(mm, cpu) >= mms_.gen(mm)) return 0;
+  Mm& m = mms_.get(mm);
+  if (m.local_gen(cpu) >= m.gen()) return 0;
   // switch_mm_irqs_off: the PCID's entries may be stale, flush them before use.
   if (auto& t = tlbs_[static_cast<std::size_t>(cpu)]) t->flush_asid(mm);
-  mms_.set_local_gen(mm, cpu, mms_.gen(mm));
+  m.set_local_gen(cpu, m.gen());
   switch_flushes_->add();
   return cost_.full_flush;
 }
@@ -237,11 +241,41 @@ Tick TlbShootdown::access(int cpu, int mm, int page_shift, std::uint64_t vpn) {
 bool TlbShootdown::stale_visible(int cpu, int mm, int page_shift, std::uint64_t vpn) const {
   const auto& t = tlbs_[static_cast<std::size_t>(cpu)];
   if (!t || !t->holds(TlbKey{mm, page_shift, vpn})) return false;
-  return mms_.loaded(cpu) == mm || mms_.local_gen(mm, cpu) >= mms_.gen(mm);
+  return mms_.loaded(cpu) == mm || mms_.get(mm).local_gen(cpu) >= mms_.get(mm).gen();
+}
+
+Tick TlbShootdown::access_folio(int cpu, Mm& mm, std::size_t folio, std::uint64_t page) {
+  const Folio& f = mm.folio(folio);
+  mm.note_access(folio, ctx_.sim().now());
+  const int shift = f.page_shift();
+  return access(cpu, mm.pcid(), shift, f.first_vpn() + (page << 12 >> shift));
+}
+
+FlushRequest folio_flush(const Mm& mm, int initiator, const std::vector<std::size_t>& folios,
+                         std::uint64_t pages) {
+  FlushRequest req;
+  req.initiator = initiator;
+  req.mm = mm.id();
+  req.pages = pages;
+  for (std::size_t i : folios) {
+    const Folio& f = mm.folio(i);
+    const std::uint64_t n = f.huge_mapped ? 1 : f.pages;
+    VaRange r{f.first_vpn(), n, f.page_shift()};
+    // Folios mapped one after another at one page size make one range.
+    if (!req.ranges.empty() && req.ranges.back().page_shift == r.page_shift &&
+        req.ranges.back().first + req.ranges.back().count == r.first)
+      req.ranges.back().count += n;
+    else
+      req.ranges.push_back(r);
+  }
+  if (!req.ranges.empty()) req.page_shift = req.ranges.front().page_shift;
+  return req;
 }
 
 // The machine file's "tlb" section belongs here: validated when the machine loads.
 [[maybe_unused]] static const bool kSection = register_machine_section(
-    {"tlb", &TlbShootdown::params, false, "TLB sizes, flush and shootdown costs"});
+    {"tlb", &TlbShootdown::params, false,
+     "TLB sizes, flush and shootdown costs (flushes name an address space, models/memory/mm.h: "
+     "its cpumask picks the CPUs, its tlb_gen the work)"});
 
 }  // namespace models

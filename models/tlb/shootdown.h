@@ -10,10 +10,12 @@
 // window or by broadcast (INVLPGB), is the "flush" policy's choice (flush_policy.h); a
 // scenario that names no such policy gets `immediate`, the protocol above.
 //
-// A request that names an address space (`mm`, see mm.h) is tracked in full: per-CPU TLB
-// contents (cpu_tlb.h) lose the pages, the mm's flush generation advances, and a CPU that
-// was skipped catches up when it next switches to the mm. A request without one (mm = -1)
-// only costs time, on the CPUs its cpumask names.
+// A request that names an address space (`mm`, models/memory/mm.h) is tracked in full: its
+// targets come from the mm cpumask, per-CPU TLB contents (cpu_tlb.h) lose the pages, the mm's
+// flush generation advances, and a CPU that was skipped catches up when it next switches to
+// the mm. A request without one (mm = -1) only costs time, on the CPUs its cpumask names.
+//
+// The service is a named instance ("tlb" for the run's one): its metrics are <name>.*.
 #include <cstdint>
 #include <functional>
 #include <memory>
@@ -21,8 +23,8 @@
 #include <vector>
 
 #include "models/machine/machine.h"
+#include "models/memory/mm.h"
 #include "models/tlb/cpu_tlb.h"
-#include "models/tlb/mm.h"
 #include "sim/run_context.h"
 
 namespace models {
@@ -31,6 +33,7 @@ namespace models {
 struct VaRange {
   std::uint64_t first = 0;
   std::uint64_t count = 0;
+  int page_shift = 0;  // 0: the request's page size
 };
 
 struct FlushRequest {
@@ -38,7 +41,7 @@ struct FlushRequest {
   std::vector<int> cpumask;  // CPUs that may cache the address space's translations
   std::uint64_t pages = 1;   // translations to invalidate (base or huge pages)
   // Optional, for callers that track address spaces and TLB contents:
-  int mm = -1;                  // AddressSpaces id (also the PCID); -1: untracked, cpumask used
+  int mm = -1;                  // Mm id (also the PCID); -1: untracked, cpumask used
   int page_shift = 12;          // 12: 4 KiB pages, 21: 2 MiB pages
   std::vector<VaRange> ranges;  // the pages themselves (sum of counts == pages)
   bool more = false;            // more unmaps of the same batch follow (mmu_gather not finished)
@@ -57,13 +60,20 @@ struct FlushCost {
 
 class FlushPolicy;
 
+// The flush that unmapping folios `folios` of `mm` leaves to do (try_to_migrate's deferred
+// flush, flush_tlb_mm_range over their ranges): every translation the folios had, at the
+// page size each was mapped with. `pages` is what the flush is charged as.
+FlushRequest folio_flush(const Mm& mm, int initiator, const std::vector<std::size_t>& folios,
+                         std::uint64_t pages);
+
 class TlbShootdown {
  public:
   static const sim::ParamList& params();  // machine.tlb
   // The run's shootdown service, created on first use.
   static TlbShootdown& of(sim::RunContext& ctx);
 
-  TlbShootdown(sim::RunContext& ctx, Machine& pf);
+  // `name` scopes the instance's metrics ("tlb" for the run's service).
+  TlbShootdown(sim::RunContext& ctx, Machine& pf, std::string name = "tlb");
   ~TlbShootdown();
 
   // Flushes through the run's flush policy. `done` runs on the initiator when it may go
@@ -86,9 +96,9 @@ class TlbShootdown {
   // TLBSYNC; no interrupts.
   void broadcast_flush(const FlushRequest& req, std::function<void()> done);
 
-  // Tracked state.
-  AddressSpaces& mms() { return mms_; }
-  const AddressSpaces& mms() const { return mms_; }
+  // Tracked state: the run's address spaces.
+  MmRegistry& mms() { return mms_; }
+  const MmRegistry& mms() const { return mms_; }
   CpuTlb& tlb(int cpu);
   const TlbGeometry& geometry() const { return geom_; }
   // Context switch of `cpu` to `mm` (-1: an untracked process). Returns the flush work
@@ -96,14 +106,21 @@ class TlbShootdown {
   Tick switch_mm(int cpu, int mm);
   // One data access by `cpu` to page `vpn` of `mm`; returns its translation cost.
   Tick access(int cpu, int mm, int page_shift, std::uint64_t vpn);
+  // One access by `cpu` to base page `page` of folio `folio` of `mm`: translated at the size
+  // the folio is mapped with, and noted in the folio's access state.
+  Tick access_folio(int cpu, Mm& mm, std::size_t folio, std::uint64_t page = 0);
   // True when `cpu` could still translate through a cached entry of the page: the entry
   // is there and nothing forces a flush before the CPU next uses the mm.
   bool stale_visible(int cpu, int mm, int page_shift, std::uint64_t vpn) const;
 
+  const std::string& name() const { return name_; }
   std::uint64_t shootdowns() const { return static_cast<std::uint64_t>(shootdowns_->value()); }
   std::uint64_t ipis() const { return static_cast<std::uint64_t>(ipis_->value()); }
   std::uint64_t ipis_received(int cpu) const { return recv_[static_cast<std::size_t>(cpu)]; }
   Tick stall(int cpu) const { return stall_[static_cast<std::size_t>(cpu)]; }
+  double target_stall_ns() const { return target_stall_ns_->value(); }
+  double hits() const { return hits_->value(); }
+  double misses() const { return misses_->value(); }
   Machine& platform() { return pf_; }
   // Below this many CPUs in the mm cpumask, INVLPGB is not worth it (Linux falls back to IPIs).
   std::uint64_t invlpgb_min_cpus() const { return invlpgb_min_cpus_; }
@@ -117,10 +134,11 @@ class TlbShootdown {
 
   sim::RunContext& ctx_;
   Machine& pf_;
+  std::string name_;
   FlushCost cost_;
   TlbGeometry geom_{};
   std::uint64_t invlpgb_min_cpus_ = 3;
-  AddressSpaces mms_;
+  MmRegistry& mms_;
   std::vector<std::unique_ptr<CpuTlb>> tlbs_;
   std::vector<std::uint64_t> recv_;
   std::vector<Tick> stall_;

@@ -5,7 +5,8 @@
 #include <memory>
 
 #include "models/machine/machine.h"
-#include "models/memory/address_space.h"
+#include "models/memory/mm.h"
+#include "models/memory/node_memory.h"
 #include "models/migration/migrator.h"
 #include "sim/run_context.h"
 
@@ -15,7 +16,8 @@ class MovePagesWorkload : public sim::Workload {
  public:
   static constexpr const char* kDoc =
       "Maps `bytes` as folios of `folio` on node `from` and migrates them to `to` with `calls` "
-      "sequential move_pages() calls from `cpu`; the process's threads run on `mm_cpus` CPUs.";
+      "sequential move_pages() calls from `cpu`; the process's threads run on `mm_cpus` CPUs (its "
+      "mm cpumask), whose TLBs each batch's flush clears of the moved folios.";
   static const sim::ParamList& params() {
     static const sim::ParamList p = {
         sim::p_size("bytes", "256MiB", "memory to migrate"),
@@ -73,8 +75,10 @@ class MovePagesWorkload : public sim::Workload {
     cached_ = p.b("cached");
     start_ = p.time("start");
 
-    as_ = std::make_unique<AddressSpace>("move_pages", NodeMemory::of(ctx),
-                                         mm_cpumask(mm_cpus, p.s("mm_spread") == "socket"));
+    // The process's threads run on its cpumask's CPUs: each has the mm loaded.
+    MmRegistry& mms = MmRegistry::of(ctx);
+    as_ = &mms.create(ctx.instance("move_pages"));
+    for (int c : mm_cpumask(mm_cpus, p.s("mm_spread") == "socket")) mms.set_loaded(c, as_->id());
     long first = as_->map(folios, folio, src_, p.s("mapping") == "auto" && huge_mappable(folio));
     if (first < 0)
       p.where("bytes").fail("at most the " + std::to_string(NodeMemory::of(ctx).free_bytes(src_)) +
@@ -118,7 +122,7 @@ class MovePagesWorkload : public sim::Workload {
     const std::uint64_t lo = n * call_ / calls_, hi = n * (call_ + 1) / calls_;
     ++call_;
     Migrator::Request r;
-    r.as = as_.get();
+    r.as = as_;
     r.first = lo;
     r.count = hi - lo;
     r.dst = dst_;
@@ -132,7 +136,7 @@ class MovePagesWorkload : public sim::Workload {
   sim::RunContext& ctx_;
   Machine& pf_;
   Migrator& migrator_;
-  std::unique_ptr<AddressSpace> as_;
+  Mm* as_ = nullptr;
   int src_ = 0, dst_ = 0, cpu_ = 0;
   std::uint64_t calls_ = 1, call_ = 0;
   bool page_addresses_ = true, cached_ = false;

@@ -192,3 +192,40 @@ TEST(Iommu, FlushQueueBatchesInvalidations) {
 }
 
 }  // namespace
+
+namespace {
+
+TEST(IommuInstances, TwoDmaMapWorkloadsKeepTheirOwnFiguresAndShareTheIommus) {
+  Json doc = dma(Json{{"cpus", "0-3"}, {"ops", 5}});
+  Json second = doc["workloads"][0];
+  second["cpus"] = "4-5";
+  second["ops"] = 7;
+  second["size"] = "64KiB";
+  doc["workloads"].push_back(second);
+  Json m = metrics_of(doc);
+  // Each instance's latencies and rounds under its own name; the IOMMU's over both.
+  EXPECT_EQ(m["iommu.dma_map0.rounds"].get<double>(), 4.0 * 5);
+  EXPECT_EQ(m["iommu.dma_map1.rounds"].get<double>(), 2.0 * 7);
+  EXPECT_EQ(m["iommu.rounds"].get<double>(), 4.0 * 5 + 2.0 * 7);
+  EXPECT_GT(m["iommu.dma_map0.dma_setup_p50_us"].get<double>(),
+            m["iommu.dma_map1.dma_setup_p50_us"].get<double>());  // 1 MiB against 64 KiB of PTEs
+  EXPECT_FALSE(m.contains("iommu.dma_setup_p50_us"));
+}
+
+TEST(IommuInstances, TwoIommuModelsCountTheirOwnWork) {
+  Rig r("magazine");
+  models::Iommu& a = models::Iommu::of(r.ctx);
+  models::Iommu b(r.ctx, *r.pf, "iommu2");
+  EXPECT_EQ(&models::Iommu::of(r.ctx), &a);
+  const int dev = b.add_device(false);
+  Tick extra = 0;
+  b.translate(dev, 0, true, 0, 16, 12, 0, extra);
+  b.translate(dev, 0, true, 0, 16, 12, 0, extra);
+  auto& st = r.sim.stats();
+  EXPECT_EQ(st.counter("iommu2.iotlb_misses").value(), 16.0);
+  EXPECT_EQ(st.counter("iommu2.iotlb_hits").value(), 16.0);
+  EXPECT_EQ(st.counter("iommu.iotlb_misses").value(), 0.0);
+  EXPECT_EQ(a.device_count(), 0);
+}
+
+}  // namespace

@@ -158,7 +158,7 @@ TEST(Shootdown, NeverCompletesBeforeTheSlowestTargetAcknowledges) {
 TEST(Shootdown, CpusOutsideTheMmCpumaskNeverGetAnIpi) {
   for (const char* policy : {"immediate", "lazy", "batched", "notifier"}) {
     Rig r(policy);
-    const int mm = r.sd->mms().create();
+    const int mm = r.sd->mms().create().id();
     for (int c = 8; c < 16; ++c) r.sd->switch_mm(c, mm);
     for (int c = 8; c < 16; ++c) r.sd->access(c, mm, 12, 100 + static_cast<std::uint64_t>(c));
     int returned = 0;
@@ -167,7 +167,7 @@ TEST(Shootdown, CpusOutsideTheMmCpumaskNeverGetAnIpi) {
       req.initiator = 8 + k;
       req.mm = mm;
       req.pages = 1;
-      req.ranges = {{100 + static_cast<std::uint64_t>(8 + k), 1}};
+      req.ranges.push_back({100 + static_cast<std::uint64_t>(8 + k), 1});
       req.device = true;
       r.sd->flush(req, [&] { ++returned; });
     }
@@ -184,7 +184,7 @@ TEST(Shootdown, CpusOutsideTheMmCpumaskNeverGetAnIpi) {
 
 TEST(Shootdown, PartialFlushAboveTheCeilingBecomesAFullFlush) {
   Rig r;
-  const int mm = r.sd->mms().create();
+  const int mm = r.sd->mms().create().id();
   r.sd->switch_mm(0, mm);
   r.sd->switch_mm(1, mm);
   for (std::uint64_t v = 0; v < 100; ++v) r.sd->access(1, mm, 12, v);
@@ -192,7 +192,7 @@ TEST(Shootdown, PartialFlushAboveTheCeilingBecomesAFullFlush) {
   req.initiator = 0;
   req.mm = mm;
   req.pages = 40;  // above the 33-page ceiling
-  req.ranges = {{0, 40}};
+  req.ranges.push_back({0, 40});
   r.sd->flush(req, nullptr);
   r.sim.run();
   // The full flush took the PCID's other pages with it; a partial one would not have.
