@@ -20,6 +20,7 @@
 #include "sim/run_context.h"
 
 #if HETSIM_PY_MIGRATION
+#include "models/migration/copy_agent.h"
 #include "models/migration/migration_policy.h"
 #endif
 #if HETSIM_PY_BALANCE
@@ -233,11 +234,13 @@ void add_policy(const std::string& key, const std::string& doc, sim::ParamList p
 #endif  // HETSIM_PY_MIGRATION || HETSIM_PY_BALANCE
 
 #if HETSIM_PY_MIGRATION
-models::CopyAgent agent_from(const std::string& s) {
-  if (s == "cpu") return models::CopyAgent::Cpu;
-  if (s == "mt") return models::CopyAgent::Mt;
-  if (s == "dma") return models::CopyAgent::Dma;
-  throw py::value_error("CopyPlan.agent: expected 'cpu', 'mt' or 'dma', found '" + s + "'");
+std::string agent_from(const std::string& s) {
+  if (models::CopyAgent::Registry::known(s)) return s;
+  std::string keys;
+  for (const auto& k : sim::Catalog::get().keys(models::CopyAgent::kKind))
+    keys += (keys.empty() ? "'" : ", '") + k + "'";
+  throw py::value_error("CopyPlan.agent: expected a registered copy agent (" + keys + "), found '" +
+                        s + "'");
 }
 
 // Copy streams a plan may ask for: threads or DMA channels (the declared `streams` parameter
