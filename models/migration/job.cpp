@@ -195,7 +195,7 @@ void Migrator::Job::batch_unmap() {
     for (Tick& t : self->unmapped_at_) t += shift;
     self->end_phase(Phase::Unmap);
     std::uint64_t tr = 0;
-    for (std::size_t i : self->batch_) tr += folio_translations(self->j_.as->folio(i).bytes());
+    for (std::size_t i : self->batch_) tr += self->stale_translations(self->j_.as->folio(i));
     self->flush(tr, [self] {
       self->end_phase(Phase::Flush);
       self->copy(self->batch_, self->batch_dst_, [self] {
@@ -206,7 +206,16 @@ void Migrator::Job::batch_unmap() {
   });
 }
 
+// A NUMA hint fault migrates a folio whose PTEs the scanner made PROT_NONE, flushing them then
+// (change_prot_numa): try_to_migrate_one finds them inaccessible (pte_accessible) and queues
+// no flush. A PMD-mapped folio's entry is invalidated with a flush (pmdp_invalidate).
+std::uint64_t Migrator::Job::stale_translations(const Folio& f) const {
+  if (j_.reason == MigrationReason::Fault && !f.huge_mapped) return 0;
+  return folio_translations(f.bytes());
+}
+
 void Migrator::Job::flush(std::uint64_t translations, std::function<void()> done) {
+  if (translations == 0) return done();  // nothing any TLB may hold
   FlushRequest req;
   req.initiator = j_.cpu;
   req.cpumask = j_.as->cpumask();
@@ -268,7 +277,7 @@ void Migrator::Job::serial_next() {
   kernel(j_.cpu, unmap_cost(f), [self = shared_from_this(), i, dst] {
     self->end_phase(Phase::Unmap);
     const Tick unmapped = self->now();
-    self->flush(folio_translations(self->j_.as->folio(i).bytes()), [self, i, dst, unmapped] {
+    self->flush(self->stale_translations(self->j_.as->folio(i)), [self, i, dst, unmapped] {
       self->end_phase(Phase::Flush);
       self->single_ = {i};
       self->single_dst_ = {dst};

@@ -49,6 +49,8 @@ class Migrator::Job : public std::enable_shared_from_this<Migrator::Job> {
   // fit nowhere. dst_[k] is folios[k]'s destination afterwards.
   void reserve(std::vector<std::size_t>& folios, std::vector<int>& dst);
   void batch_unmap();
+  // Translations of `f` that TLBs may still hold once it is unmapped.
+  std::uint64_t stale_translations(const Folio& f) const;
   void flush(std::uint64_t translations, std::function<void()> done);
   void remap_all();
   void folio_done(std::size_t i, int dst, Tick unmapped, Tick remapped);

@@ -17,7 +17,9 @@
 //   migrate_misplaced_folio_prepare / migrate_misplaced_folio, mm/memory.c and mm/migrate.c):
 //   the fault's own cost, then one folio isolated and migrated on the faulting CPU; no
 //   lru_cache_disable. A destination without room refuses before isolation
-//   (migrate_balanced_pgdat): the fault returns with the folio where it was.
+//   (migrate_balanced_pgdat): the fault returns with the folio where it was. The folio's PTEs
+//   are PROT_NONE, flushed by the scanner that made them so: unmapping them flushes nothing
+//   (try_to_migrate_one, pte_accessible); a PMD-mapped folio's is flushed (pmdp_invalidate).
 // * promote (MR_NUMA_MISPLACED / MR_DAMON): a kernel thread (a tiering daemon, kdamond) moves
 //   folios it isolated itself to a faster node, allocated there only (__GFP_THISNODE): a folio
 //   that does not fit stays. No per-call cost.
