@@ -208,7 +208,8 @@ void Migrator::Job::batch_unmap() {
 
 // A NUMA hint fault migrates a folio whose PTEs the scanner made PROT_NONE, flushing them then
 // (change_prot_numa): try_to_migrate_one finds them inaccessible (pte_accessible) and queues
-// no flush. A PMD-mapped folio's entry is invalidated with a flush (pmdp_invalidate).
+// no flush (kernel commit "mm,unmap: avoid flushing TLB in batch if PTE is inaccessible",
+// 2023). A PMD-mapped folio's entry is invalidated with a flush (pmdp_invalidate).
 std::uint64_t Migrator::Job::stale_translations(const Folio& f) const {
   if (j_.reason == MigrationReason::Fault && !f.huge_mapped) return 0;
   return folio_translations(f.bytes());
