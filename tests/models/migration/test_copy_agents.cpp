@@ -75,4 +75,22 @@ TEST(CopyAgents, TheBuiltInAgentsAreRegisteredAndListed) {
   }
 }
 
+TEST(CopyAgents, EntryPointsAreListedWithTheCostsTheyPay) {
+  // hetsim list shows each entry point with its machine.migration parameters, the same
+  // declarations as the machine section's.
+  const sim::ComponentInfo* section = sim::Catalog::get().find("machine.migration", "platform");
+  ASSERT_NE(section, nullptr);
+  for (const char* key : {"syscall", "fault", "promote", "demote"}) {
+    const sim::ComponentInfo* info = sim::Catalog::get().find("migration_entry", key);
+    ASSERT_NE(info, nullptr) << key;
+    EXPECT_FALSE(info->params.empty()) << key;
+    for (const sim::ParamSpec& p : info->params) {
+      bool declared = false;
+      for (const sim::ParamSpec& q : section->params)
+        declared = declared || (q.name == p.name && q.doc == p.doc);
+      EXPECT_TRUE(declared) << key << ": " << p.name;
+    }
+  }
+}
+
 }  // namespace
