@@ -108,6 +108,12 @@ void Migrator::submit(MigrationJob job, std::function<void()> done) {
                "a fault migrates exactly one folio");
   HETSIM_CHECK(job.reason == MigrationReason::Demote || job.fallback.empty(),
                "only demotion falls back to other targets");
+  const int nodes = static_cast<int>(pf_.nodes().size());
+  HETSIM_CHECK(job.dst >= 0 && job.dst < nodes, "migration job towards a node that does not exist");
+  for (int n : job.fallback)
+    HETSIM_CHECK(n >= 0 && n < nodes, "demotion falls back to a node that does not exist");
+  HETSIM_CHECK(job.cpu >= 0 && job.cpu < pf_.cpu_count(),
+               "migration job on a CPU that does not exist");
   first_start_ = std::min(first_start_, ctx_.sim().now());
   ++active_calls_;
   std::make_shared<Job>(*this, std::move(job), std::move(done))->start();
