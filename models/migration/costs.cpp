@@ -1,36 +1,19 @@
 // The migrate_pages mechanism's costs: the machine file's "migration" section (derivation in
-// migrator.h) and its conversion to times at the core clock.
-#include <string>
+// costs.h) and its conversion to times at the core clock.
+#include "models/migration/costs.h"
 
-#include "models/migration/migrator.h"
+#include <algorithm>
+#include <string>
 
 namespace models {
 
-const char* phase_name(Phase p) {
-  switch (p) {
-    case Phase::Enter:
-      return "enter";
-    case Phase::Unmap:
-      return "unmap";
-    case Phase::Flush:
-      return "flush";
-    case Phase::Copy:
-      return "copy";
-    case Phase::Remap:
-      return "remap";
-    case Phase::Count:
-      break;
-  }
-  return "?";
-}
-
-const sim::ParamList& Migrator::params() {
+const sim::ParamList& migration_params() {
   static const sim::ParamList p = {
       sim::p_int("batch_pages", 512, "NR_MAX_BATCHED_MIGRATION: base pages per migration batch", 1,
                  1 << 20),
       sim::p_double("call_cycles", 3538,
                     "per move_pages() call: do_pages_move's fixed work besides "
-                    "lru_cache_disable (derived, see migrator.h)"),
+                    "lru_cache_disable (derived, see costs.h)"),
       sim::p_time("rcu_expedited", "2us",
                   "lru_cache_disable: synchronize_rcu_expedited, a wait (est.)"),
       sim::p_double("lru_queue_cycles", 100,
@@ -55,7 +38,7 @@ const sim::ParamList& Migrator::params() {
                     "cond_resched (est.)"),
       sim::p_double("copy_lines", 51.2,
                     "cache lines one core keeps in flight while copying (derived from the "
-                    "Zen 3 cross-socket folio_copy, see migrator.h)",
+                    "Zen 3 cross-socket folio_copy, see costs.h)",
                     1, 4096),
       sim::p_time("l3_latency", "14ns", "load-to-use latency of a line in the core's L3"),
       sim::p_double("worker_dispatch_cycles", 1000,
@@ -69,12 +52,20 @@ const sim::ParamList& Migrator::params() {
                     "whose socket's DMA engine copies"),
       sim::p_choice("mt_socket", "caller", {"src", "dst", "caller"},
                     "socket whose cores run copy threads"),
+      sim::p_double("fault_cycles", 4000,
+                    "fault entry: a NUMA hint fault's trap, walk, do_numa_page checks and "
+                    "return, on the faulting CPU (est. 2 us at 2 GHz, see costs.h)"),
+      sim::p_double("isolate_cycles", 500,
+                    "fault, promote, demote entries: folio_isolate_lru per folio, taken off its "
+                    "LRU list before migrate_pages (est., see costs.h)"),
   };
   return p;
 }
 
 namespace {
-int socket_choice(const std::string& s) { return s == "src" ? 0 : s == "dst" ? 1 : 2; }
+SocketFrom socket_choice(const std::string& s) {
+  return s == "src" ? SocketFrom::Src : s == "dst" ? SocketFrom::Dst : SocketFrom::Caller;
+}
 }  // namespace
 
 MigrationCosts load_costs(const Machine& pf) {
@@ -98,11 +89,23 @@ MigrationCosts load_costs(const Machine& pf) {
           cyc("lru_queue_cycles"),
           cyc("lru_work_cycles"),
           p.d("copy_lines"),
-          p.time("l3_latency")};
+          p.time("l3_latency"),
+          cyc("fault_cycles"),
+          cyc("isolate_cycles")};
+}
+
+double copy_rate(const Machine& pf, const MigrationCosts& c, int cpu, int caller, int src, int dst,
+                 bool source_cached) {
+  const Tick l_src = source_cached ? std::max(c.l3_latency, pf.c2c_latency(cpu, caller))
+                                   : pf.access_latency(cpu, src);
+  const Tick l_dst = pf.access_latency(cpu, dst);
+  const double lat = sim::to_seconds(l_src + l_dst);
+  const double rate = lat > 0 ? c.copy_lines * 64.0 / lat : pf.cpu_spec().memcpy_rate;
+  return std::min(rate, pf.cpu_spec().memcpy_rate);
 }
 
 // The machine file's "migration" section belongs here: validated when the machine loads.
 [[maybe_unused]] static const bool kSection =
-    register_machine_section({"migration", &Migrator::params, false, "migrate_pages kernel costs"});
+    register_machine_section({"migration", &migration_params, false, "migrate_pages kernel costs"});
 
 }  // namespace models

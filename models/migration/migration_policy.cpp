@@ -2,17 +2,18 @@
 
 namespace models {
 
-const char* agent_name(CopyAgent a) {
-  switch (a) {
-    case CopyAgent::Cpu:
-      return "cpu";
-    case CopyAgent::Mt:
-      return "mt";
-    case CopyAgent::Dma:
-      return "dma";
-  }
-  return "?";
+const std::vector<sim::FieldInfo>& batch_info_fields() {
+  static const std::vector<sim::FieldInfo> f = {HETSIM_BATCH_INFO_FIELDS(HETSIM_FIELD_INFO)};
+  return f;
 }
+
+const std::vector<sim::FieldInfo>& copy_plan_fields() {
+  static const std::vector<sim::FieldInfo> f = {HETSIM_COPY_PLAN_FIELDS(HETSIM_FIELD_INFO)};
+  return f;
+}
+
+const char* placement_name(Placement p) { return p == Placement::Packed ? "packed" : "spread"; }
+const char* flush_name(FlushMode f) { return f == FlushMode::PerFolio ? "per_folio" : "per_batch"; }
 
 sim::ParamList migration_policy_params(sim::ParamList own) {
   sim::ParamList p = {
@@ -31,5 +32,14 @@ sim::ParamList migration_policy_params(sim::ParamList own) {
 Placement placement_of(const sim::Params& p) {
   return p.s("placement") == "packed" ? Placement::Packed : Placement::Spread;
 }
+
+[[maybe_unused]] static const bool kStructs =
+    sim::declare_struct("BatchInfo",
+                        "what a migration policy's decide() sees about a batch (read-only in "
+                        "Python: hetsim.BatchInfo)",
+                        batch_info_fields()) &&
+    sim::declare_struct("CopyPlan",
+                        "a migration policy's answer for one batch (Python: hetsim.CopyPlan)",
+                        copy_plan_fields());
 
 }  // namespace models

@@ -2,58 +2,80 @@
 // Which agent copies a batch of folios, with how many streams, and how the batch's TLB
 // entries are flushed. The migrate_pages mechanism (migrator.h) describes each batch in plain
 // data and executes the plan the policy returns; the policy never touches the machine.
-// Kept to one virtual method over plain structs so that another language can implement it.
+// Kept to one virtual method over plain structs so that another language can implement it:
+// both structs are declared once, as field tables (sim/fields.h), from which the Python
+// bindings and `hetsim list` are generated.
 #include <cstdint>
 #include <string>
+#include <vector>
 
+#include "sim/fields.h"
 #include "sim/registry.h"
 #include "sim/run_context.h"
 
 namespace models {
 
-// What the mechanism knows when a batch is about to be copied.
-struct BatchInfo {
-  int folios = 0;
-  std::uint64_t folio_bytes = 0;  // size of each folio of the batch
-  std::uint64_t bytes = 0;        // folios * folio_bytes
-  int batch_index = 0;            // within the call
-  int src_node = 0, dst_node = 0;
-  int caller_cpu = 0, caller_socket = 0;
-  int socket_cpus = 0;             // logical CPUs of the socket copy threads would use
-  int socket_busy_cpus = 0;        // of those, how many run other work (tasks, kernel work)
-  int dma_queues = 0;              // hardware queues of the engine a DMA copy would use
-  int dma_busy_queues = 0;         // of those, how many are copying right now
-  double memcpy_rate = 0;          // one core's copy rate for this batch (route, cache), bytes/s
-  double cpu_path_bw = 0;          // bottleneck of a core's copy path (shared by its CCD), bytes/s
-  int ccds_per_socket = 1;         // copy threads spread over at most this many CCD links
-  int cores_per_ccd = 1;           // packed threads fill a CCD before the next
-  int smt = 1;                     // hardware threads per core: siblings share its copy rate
-  double dma_queue_bw = 0;         // one queue's copy rate, bytes/s
-  double dma_path_bw = 0;          // bottleneck of the engine's copy path, bytes/s
-  double cpu_copy_overhead_s = 0;  // fixed CPU copy cost per folio (start, loop, cold lines)
-  double dma_submit_s = 0;         // CPU time of one submission and its completion interrupt
-  double dma_map_s = 0;            // CPU time to map and prepare one descriptor
-  double dma_desc_overhead_s = 0;  // engine time per descriptor beyond its bytes
-  double dma_desc_gap_s = 0;       // queue idle between descriptors chained by interrupts
-  double dma_chan_setup_s = 0;     // CPU time to request and release one channel per batch
-  double worker_wakeup_s = 0;      // waking a kernel copy thread (and, later, the caller)
-  double worker_dispatch_s = 0;    // caller's cost to hand work to one copy thread
-};
-
-enum class CopyAgent { Cpu, Mt, Dma };
 enum class FlushMode { PerBatch, PerFolio };
 enum class Placement { Spread, Packed };
 
-struct CopyPlan {
-  CopyAgent agent = CopyAgent::Cpu;
-  int streams = 1;                          // copy threads (Mt) or DMA channels (Dma)
-  Placement placement = Placement::Spread;  // Mt: across CCDs or filling one CCD first
-  FlushMode flush = FlushMode::PerBatch;    // PerFolio: legacy unmap-flush-copy-remap per folio
-  bool sg = true;           // Dma: one scatter-gather submission per channel and batch
-  bool avoid_busy = false;  // Mt: CPUs running other work only after all idle ones
-};
+// What the mechanism knows when a batch is about to be copied.
+#define HETSIM_BATCH_INFO_FIELDS(X)                                                               \
+  X(std::string, reason, "syscall",                                                               \
+    "entry point of the job the batch belongs to: syscall, fault, promote or demote")             \
+  X(int, folios, 0, "folios in the batch")                                                        \
+  X(std::uint64_t, folio_bytes, 0, "size of the batch's first folio, bytes")                      \
+  X(std::uint64_t, bytes, 0, "bytes of all the batch's folios")                                   \
+  X(int, batch_index, 0, "index of the batch within its job")                                     \
+  X(int, src_node, 0, "memory node the batch's folios are on")                                    \
+  X(int, dst_node, 0, "memory node the job asks for")                                             \
+  X(int, caller_cpu, 0, "CPU of the thread that runs the migration")                              \
+  X(int, caller_socket, 0, "socket of that CPU")                                                  \
+  X(int, socket_cpus, 0, "logical CPUs of the socket copy threads would use")                     \
+  X(int, socket_busy_cpus, 0, "of those, how many run other work (tasks, kernel work)")           \
+  X(int, dma_queues, 0, "hardware queues of the engine a DMA copy would use")                     \
+  X(int, dma_busy_queues, 0, "of those, how many are copying right now")                          \
+  X(double, memcpy_rate, 0, "one core's copy rate for this batch (route, cache), bytes/s")        \
+  X(double, cpu_path_bw, 0, "bottleneck of a core's copy path (shared by its CCD), bytes/s")      \
+  X(int, ccds_per_socket, 1, "copy threads spread over at most this many CCD links")              \
+  X(int, cores_per_ccd, 1, "packed threads fill a CCD before the next")                           \
+  X(int, smt, 1, "hardware threads per core: siblings share its copy rate")                       \
+  X(double, dma_queue_bw, 0, "one queue's copy rate, bytes/s")                                    \
+  X(double, dma_path_bw, 0, "bottleneck of the engine's copy path, bytes/s")                      \
+  X(double, cpu_copy_overhead_s, 0, "fixed CPU copy cost per folio (start, loop, cold lines), s") \
+  X(double, dma_submit_s, 0, "CPU time of one submission and its completion interrupt, s")        \
+  X(double, dma_map_s, 0, "CPU time to map and prepare one descriptor, s")                        \
+  X(double, dma_desc_overhead_s, 0, "engine time per descriptor beyond its bytes, s")             \
+  X(double, dma_desc_gap_s, 0, "queue idle between descriptors chained by interrupts, s")         \
+  X(double, dma_chan_setup_s, 0, "CPU time to request and release one channel per batch, s")      \
+  X(double, worker_wakeup_s, 0, "waking a kernel copy thread (and, later, the caller), s")        \
+  X(double, worker_dispatch_s, 0, "caller's cost to hand work to one copy thread, s")
 
-const char* agent_name(CopyAgent a);
+struct BatchInfo {
+  HETSIM_BATCH_INFO_FIELDS(HETSIM_FIELD_MEMBER)
+};
+const std::vector<sim::FieldInfo>& batch_info_fields();
+
+// The policy's answer for one batch.
+#define HETSIM_COPY_PLAN_FIELDS(X)                                                            \
+  X(std::string, agent, "cpu",                                                                \
+    "copy agent: a key of the copy_agent registry (cpu: the calling CPU, mt: kernel copy "    \
+    "threads, dma: a DMA engine)")                                                            \
+  X(int, streams, 1, "parallel copy streams: copy threads (mt) or DMA channels (dma)")        \
+  X(Placement, placement, Placement::Spread,                                                  \
+    "mt: copy threads spread across the socket's CCDs (spread) or filling one CCD first "     \
+    "(packed)")                                                                               \
+  X(FlushMode, flush, FlushMode::PerBatch,                                                    \
+    "per_batch: one TLB flush per batch; per_folio: legacy unmap-flush-copy-remap per folio") \
+  X(bool, sg, true, "dma: one scatter-gather submission per channel and batch")               \
+  X(bool, avoid_busy, false, "mt: CPUs running other work are taken only after all idle ones")
+
+struct CopyPlan {
+  HETSIM_COPY_PLAN_FIELDS(HETSIM_FIELD_MEMBER)
+};
+const std::vector<sim::FieldInfo>& copy_plan_fields();
+
+const char* placement_name(Placement p);
+const char* flush_name(FlushMode f);
 
 class MigrationPolicy {
  public:

@@ -1,7 +1,8 @@
 // Where multi-threaded copy workers run, in the order they are taken.
 #include <algorithm>
 
-#include "models/migration/migrator.h"
+#include "models/migration/costs.h"
+#include "models/migration/migration_policy.h"
 
 namespace models {
 

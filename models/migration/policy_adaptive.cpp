@@ -68,7 +68,7 @@ class AdaptivePolicy : public MigrationPolicy {
       double t = cpu_time(k);
       if (t < best_t) {
         best_t = t;
-        best.agent = CopyAgent::Mt;
+        best.agent = "mt";
         best.streams = k;
         best.placement = placement_;
         best.avoid_busy = true;
@@ -81,22 +81,21 @@ class AdaptivePolicy : public MigrationPolicy {
       double t = dma_time(c);
       if (t < dma_t) {
         dma_t = t;
-        dma.agent = CopyAgent::Dma;
+        dma.agent = "dma";
         dma.streams = c;
         dma.sg = sg_;
       }
     }
     // CPU-thrifty choices within the slack of the fastest.
-    const CopyPlan pick = dma_t <= best_t * (1 + slack_) ? dma
-                          : best.agent == CopyAgent::Mt && cpu1 <= best_t * (1 + slack_)
-                              ? CopyPlan{}
-                              : best;
+    const CopyPlan pick = dma_t <= best_t * (1 + slack_)                        ? dma
+                          : best.agent == "mt" && cpu1 <= best_t * (1 + slack_) ? CopyPlan{}
+                                                                                : best;
     if (sim::log_on(spdlog::level::debug))
       sim::logger().debug(
           "adaptive: batch {} ({} folios): est. cpu x1 {:.1f}us, best cpu/mt x{} {:.1f}us, "
           "dma x{} {:.1f}us ({} of {} queues free) -> {} x{}",
           b.batch_index, b.folios, cpu1 * 1e6, best.streams, best_t * 1e6, dma.streams, dma_t * 1e6,
-          free_q, b.dma_queues, agent_name(pick.agent), pick.streams);
+          free_q, b.dma_queues, pick.agent, pick.streams);
     return pick;
   }
 

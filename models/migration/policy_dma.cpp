@@ -21,7 +21,7 @@ class DmaPolicy : public MigrationPolicy {
       : streams_(static_cast<int>(p.i("streams"))), sg_(p.b("sg")) {}
   CopyPlan decide(const BatchInfo&) override {
     CopyPlan plan;
-    plan.agent = CopyAgent::Dma;
+    plan.agent = "dma";
     plan.streams = streams_;
     plan.sg = sg_;
     return plan;

@@ -18,7 +18,7 @@ class MtPolicy : public MigrationPolicy {
       : streams_(static_cast<int>(p.i("streams"))), placement_(placement_of(p)) {}
   CopyPlan decide(const BatchInfo&) override {
     CopyPlan plan;
-    plan.agent = CopyAgent::Mt;
+    plan.agent = "mt";
     plan.streams = streams_;
     plan.placement = placement_;
     return plan;

@@ -15,7 +15,7 @@ class SerialPolicy : public MigrationPolicy {
   SerialPolicy(sim::RunContext&, const sim::Params&) {}
   CopyPlan decide(const BatchInfo&) override {
     CopyPlan plan;
-    plan.agent = CopyAgent::Cpu;
+    plan.agent = "cpu";
     plan.flush = FlushMode::PerFolio;
     return plan;
   }

@@ -8,6 +8,7 @@
 #include <vector>
 
 #include "models/sched/topology.h"
+#include "sim/fields.h"
 #include "sim/registry.h"
 #include "sim/run_context.h"
 
@@ -59,15 +60,28 @@ struct Move {
   int task, from, to;
 };
 
+// A balance hook's answer, declared once as a field table (sim/fields.h): the struct, the
+// Python mirror (hetsim.BalanceDecision) and `hetsim list` come from it.
+#define HETSIM_BALANCE_DECISION_FIELDS(X)                                                   \
+  X(std::vector<Move>, moves, {}, "queued tasks to move: (task, from_cpu, to_cpu) each")    \
+  X(Tick, cost, 0, "CPU time spent deciding (and moving) on the hook's CPU, picoseconds")   \
+  X(std::vector<int>, kick, {}, "CPUs to interrupt; on_kick runs there when the IPI lands") \
+  X(int, scanned, 0, "run queues read, for statistics")                                     \
+  X(std::vector<Tick>, checkpoints, {},                                                     \
+    "offsets within `cost` where the work may stop early if a task arrives meanwhile "      \
+    "(newidle balance checks between domain levels), ascending; empty: runs to the end")
+
 struct BalanceDecision {
-  std::vector<Move> moves;
-  Tick cost = 0;          // CPU time spent deciding (and moving) on the hook's CPU
-  std::vector<int> kick;  // CPUs to interrupt; on_kick runs there when the IPI lands
-  int scanned = 0;        // run queues read, for statistics
-  // Offsets within `cost` where the work may stop early if a task arrives meanwhile
-  // (newidle balance checks between domain levels); empty = runs to the end.
-  std::vector<Tick> checkpoints;
+  HETSIM_BALANCE_DECISION_FIELDS(HETSIM_FIELD_MEMBER)
 };
+
+inline const std::vector<sim::FieldInfo>& balance_decision_fields() {
+  static const std::vector<sim::FieldInfo> f = {HETSIM_BALANCE_DECISION_FIELDS(HETSIM_FIELD_INFO)};
+  return f;
+}
+inline const bool kBalanceDecisionListed = sim::declare_struct(
+    "BalanceDecision", "a balance hook's answer (Python: hetsim.BalanceDecision)",
+    balance_decision_fields());
 
 class BalancePolicy {
  public:

@@ -121,16 +121,16 @@ class MovePagesWorkload : public sim::Workload {
     const std::uint64_t n = as_->size();
     const std::uint64_t lo = n * call_ / calls_, hi = n * (call_ + 1) / calls_;
     ++call_;
-    Migrator::Request r;
-    r.as = as_;
-    r.first = lo;
-    r.count = hi - lo;
-    r.dst = dst_;
-    r.cpu = cpu_;
-    r.page_addresses = page_addresses_;
-    r.source_cached = cached_;
-    r.done = [this] { next_call(); };
-    migrator_.move_pages(std::move(r));
+    MigrationJob job;
+    job.reason = MigrationReason::Syscall;
+    job.as = as_;
+    job.first = lo;
+    job.count = hi - lo;
+    job.dst = dst_;
+    job.cpu = cpu_;
+    job.page_addresses = page_addresses_;
+    job.source_cached = cached_;
+    migrator_.submit(std::move(job), [this] { next_call(); });
   }
 
   sim::RunContext& ctx_;

@@ -23,44 +23,52 @@ Sweeps ship registrations to their workers (local process pools and dask): the c
 pickled with cloudpickle, by value when it was defined in a notebook or script.
 """
 import dataclasses
+import functools
 import hashlib
 import json
-from typing import List, Optional, Sequence, Tuple
-
 from . import _hetsim
 
 PS, NS, US, MS, SEC = 1, 10**3, 10**6, 10**9, 10**12  # Tick units (picoseconds)
 
 
-@dataclasses.dataclass
-class CopyPlan:
-    """A migration policy's answer: agent "cpu" (the calling CPU), "mt" (kernel copy threads)
-    or "dma"; streams (threads or DMA channels); placement "spread" or "packed"; flush
-    "per_batch" or "per_folio" (legacy unmap-flush-copy-remap per folio); sg (one
-    scatter-gather DMA submission per channel and batch)."""
-    agent: str = "cpu"
-    streams: int = 1
-    placement: str = "spread"
-    flush: str = "per_batch"
-    sg: bool = True
+def _mirror(name, doc):
+    """A dataclass with the fields of the C++ struct `name`, in its order and with its defaults,
+    generated from the struct's one declaration (its field table, exported by the compiled core):
+    a field added in C++ appears here without an edit. None when this build lacks the struct."""
+    decl = _hetsim._structs.get(name)
+    if decl is None:
+        return None
+    specs, lines = [], []
+    for field, ctype, default, fdoc in decl:
+        if isinstance(default, list):
+            specs.append((field, list, dataclasses.field(default_factory=functools.partial(list, default))))
+        else:
+            specs.append((field, type(default), default))
+        lines.append(f"    {field} ({ctype}, default {default!r}): {fdoc}")
+    cls = dataclasses.make_dataclass(name, specs)
+    cls.__module__ = __name__
+    cls.__doc__ = f"{doc}\n\nFields (from the C++ declaration):\n" + "\n".join(lines)
+    return cls
 
 
-@dataclasses.dataclass
-class BalanceDecision:
-    """A balance hook's answer: moves [(task, from_cpu, to_cpu)], cost (CPU time of the
-    decision, picoseconds, charged on the hook's CPU), kick (CPUs to send an IPI; on_kick runs
-    there), scanned (run queues read, for statistics). A hook may also return None."""
-    moves: List[Tuple[int, int, int]] = dataclasses.field(default_factory=list)
-    cost: int = 0
-    kick: List[int] = dataclasses.field(default_factory=list)
-    scanned: int = 0
+CopyPlan = _mirror(
+    "CopyPlan",
+    "A migration policy's answer for one batch: which copy agent (a registered key: \"cpu\", "
+    "\"mt\", \"dma\", ...), how many streams, where copy threads go, how the batch is flushed.")
+
+BalanceDecision = _mirror(
+    "BalanceDecision",
+    "A balance hook's answer: moves [(task, from_cpu, to_cpu)], the CPU time the decision cost "
+    "(picoseconds, charged on the hook's CPU), CPUs to kick with an IPI (on_kick runs there), run "
+    "queues scanned, and checkpoints where the work may stop early. A hook may also return None.")
 
 
 class MigrationPolicy:
     """Base of Python migration policies ("migration" slot). Override decide(batch) ->
-    CopyPlan; `batch` is a hetsim.BatchInfo (folios, folio_bytes, bytes, src_node, dst_node,
-    socket_busy_cpus, dma_queues, memcpy_rate, dma_queue_bw, ... see models/migration/
-    migration_policy.h). Every migration policy also accepts "streams" and "placement"."""
+    CopyPlan; `batch` is a hetsim.BatchInfo (reason, folios, folio_bytes, bytes, src_node,
+    dst_node, socket_busy_cpus, dma_queues, memcpy_rate, dma_queue_bw, ...: every field of the
+    C++ declaration, listed by `hetsim list BatchInfo`). Every migration policy also accepts
+    "streams" and "placement"."""
     kind = "migration"
 
     def __init__(self, params):

@@ -14,12 +14,15 @@
 #include <string>
 #include <utility>
 
+#include "python/src/py_convert.h"
+#include "python/src/py_structs.h"
 #include "sim/json.h"
 #include "sim/params.h"
 #include "sim/registry.h"
 #include "sim/run_context.h"
 
 #if HETSIM_PY_MIGRATION
+#include "models/migration/copy_agent.h"
 #include "models/migration/migration_policy.h"
 #endif
 #if HETSIM_PY_BALANCE
@@ -109,66 +112,6 @@ py::dict params_dict(const sim::Params& p, const sim::ParamList& specs) {
   return d;
 }
 
-// A field of a policy's answer: a dict key or an attribute.
-py::object field(const py::handle& o, const char* name, py::object dflt) {
-  if (py::isinstance<py::dict>(o)) {
-    py::dict d = py::reinterpret_borrow<py::dict>(o);
-    return d.contains(name) ? py::reinterpret_borrow<py::object>(d[name]) : dflt;
-  }
-  return py::getattr(o, name, dflt);
-}
-
-std::string repr_of(const py::handle& v) {
-  std::string r = py::repr(v);
-  return r.size() > 60 ? r.substr(0, 57) + "..." : r;
-}
-
-// An int field of a policy's answer, or an argument Python passes in: a Python int (or numpy
-// integer; not a bool) within [lo, hi], checked before anything narrows it.
-long long int_in(const py::handle& v, const std::string& name, long long lo, long long hi) {
-  if (PyBool_Check(v.ptr()) || !PyIndex_Check(v.ptr()))
-    throw py::type_error(name + ": expected an int, found " +
-                         std::string(py::str(py::type::of(v).attr("__name__"))) + " " + repr_of(v));
-  py::object i = py::reinterpret_steal<py::object>(PyNumber_Index(v.ptr()));
-  if (!i) throw py::error_already_set();
-  int overflow = 0;
-  const long long x = PyLong_AsLongLongAndOverflow(i.ptr(), &overflow);
-  if (overflow != 0 || x < lo || x > hi)
-    throw py::value_error(name + ": expected an int in " + std::to_string(lo) + ".." +
-                          std::to_string(hi) + ", found " + repr_of(v));
-  return x;
-}
-
-bool bool_of(const py::handle& v, const std::string& name) {
-  if (!PyBool_Check(v.ptr()))
-    throw py::type_error(name + ": expected True or False, found " + repr_of(v));
-  return v.ptr() == Py_True;
-}
-
-// A policy's answer is None, a dict of known fields, or an object with at least one of them
-// (the hetsim dataclass): anything else (a policy returning 42) is a TypeError, not an empty
-// answer.
-void check_answer(const py::handle& o, const char* what, const char* hook,
-                  const std::vector<const char*>& fields) {
-  std::string names;
-  for (const char* f : fields) names += std::string(names.empty() ? "" : ", ") + f;
-  if (py::isinstance<py::dict>(o)) {
-    for (const auto& kv : py::reinterpret_borrow<py::dict>(o)) {
-      bool known = false;
-      if (py::isinstance<py::str>(kv.first))
-        for (const char* f : fields) known = known || py::str(kv.first).cast<std::string>() == f;
-      if (!known)
-        throw py::value_error(std::string(what) + ": unknown field " + repr_of(kv.first) +
-                              " (fields: " + names + ")");
-    }
-    return;
-  }
-  for (const char* f : fields)
-    if (py::hasattr(o, f)) return;
-  throw py::type_error(std::string(hook) + " returned " + repr_of(o) + "; expected a hetsim." +
-                       what + ", a dict of its fields (" + names + ") or None");
-}
-
 // Holds the Python instance; drops it with the GIL held, whichever thread ends the run.
 class PyInstance {
  public:
@@ -233,48 +176,6 @@ void add_policy(const std::string& key, const std::string& doc, sim::ParamList p
 #endif  // HETSIM_PY_MIGRATION || HETSIM_PY_BALANCE
 
 #if HETSIM_PY_MIGRATION
-models::CopyAgent agent_from(const std::string& s) {
-  if (s == "cpu") return models::CopyAgent::Cpu;
-  if (s == "mt") return models::CopyAgent::Mt;
-  if (s == "dma") return models::CopyAgent::Dma;
-  throw py::value_error("CopyPlan.agent: expected 'cpu', 'mt' or 'dma', found '" + s + "'");
-}
-
-// Copy streams a plan may ask for: threads or DMA channels (the declared `streams` parameter
-// stops at 64; a plan may go beyond it, not without bound).
-constexpr long long kMaxPlanStreams = 1024;
-
-std::string str_field(const py::handle& o, const char* name, const char* dflt) {
-  py::object v = field(o, name, py::str(dflt));
-  if (!py::isinstance<py::str>(v))
-    throw py::type_error(std::string("CopyPlan.") + name + ": expected a string, found " +
-                         repr_of(v));
-  return v.cast<std::string>();
-}
-
-models::CopyPlan plan_from(const py::handle& o) {
-  if (o.is_none())
-    throw py::type_error("MigrationPolicy.decide() returned None; expected a hetsim.CopyPlan");
-  check_answer(o, "CopyPlan", "MigrationPolicy.decide()",
-               {"agent", "streams", "placement", "flush", "sg"});
-  models::CopyPlan plan;
-  plan.agent = agent_from(str_field(o, "agent", "cpu"));
-  plan.streams = static_cast<int>(
-      int_in(field(o, "streams", py::int_(1)), "CopyPlan.streams", 1, kMaxPlanStreams));
-  std::string placement = str_field(o, "placement", "spread");
-  if (placement != "spread" && placement != "packed")
-    throw py::value_error("CopyPlan.placement: expected 'spread' or 'packed', found '" + placement +
-                          "'");
-  plan.placement = placement == "packed" ? models::Placement::Packed : models::Placement::Spread;
-  std::string flush = str_field(o, "flush", "per_batch");
-  if (flush != "per_batch" && flush != "per_folio")
-    throw py::value_error("CopyPlan.flush: expected 'per_batch' or 'per_folio', found '" + flush +
-                          "'");
-  plan.flush = flush == "per_folio" ? models::FlushMode::PerFolio : models::FlushMode::PerBatch;
-  plan.sg = bool_of(field(o, "sg", py::bool_(true)), "CopyPlan.sg");
-  return plan;
-}
-
 class PyMigrationPolicy : public models::MigrationPolicy {
  public:
   PyMigrationPolicy(py::object inst, py::object) : inst_(std::move(inst)) {}
@@ -288,34 +189,6 @@ class PyMigrationPolicy : public models::MigrationPolicy {
 };
 
 void bind_migration(py::module_& m) {
-  py::class_<models::BatchInfo> b(m, "BatchInfo",
-                                  "What the migration mechanism knows about a batch (read-only).");
-#define RO(f) b.def_readonly(#f, &models::BatchInfo::f)
-  RO(folios);
-  RO(folio_bytes);
-  RO(bytes);
-  RO(batch_index);
-  RO(src_node);
-  RO(dst_node);
-  RO(caller_cpu);
-  RO(caller_socket);
-  RO(socket_cpus);
-  RO(socket_busy_cpus);
-  RO(dma_queues);
-  RO(dma_busy_queues);
-  RO(memcpy_rate);
-  RO(cpu_path_bw);
-  RO(dma_queue_bw);
-  RO(dma_path_bw);
-  RO(cpu_copy_overhead_s);
-  RO(dma_submit_s);
-  RO(dma_desc_overhead_s);
-  RO(worker_wakeup_s);
-#undef RO
-  b.def("__repr__", [](const models::BatchInfo& x) {
-    return "<BatchInfo " + std::to_string(x.folios) + " folios x " + std::to_string(x.folio_bytes) +
-           " B, node" + std::to_string(x.src_node) + " -> node" + std::to_string(x.dst_node) + ">";
-  });
   m.def("_register_migration",
         [](const std::string& key, const std::string& doc, const std::string& params_json,
            const py::object& cls, const py::object& base) {
@@ -333,47 +206,6 @@ py::list mask_list(const models::CpuMask& mask) {
   py::list out;
   for (int c = mask.next(0); c >= 0; c = mask.next(c + 1)) out.append(c);
   return out;
-}
-
-// CPU time one balance decision may charge: beyond a second it is a policy bug, and near 2^64
-// picoseconds it would wrap the clock.
-constexpr long long kMaxDecisionCost = 1000000000000LL;
-
-models::BalanceDecision decision_from(const py::handle& o, const models::SchedView& view,
-                                      const char* hook) {
-  models::BalanceDecision d;
-  if (o.is_none()) return d;
-  check_answer(o, "BalanceDecision", hook, {"moves", "cost", "kick", "scanned"});
-  const long long cpus = view.topo().cpu_count() - 1, tasks = view.task_count() - 1;
-  py::object moves = field(o, "moves", py::list());
-  if (!py::isinstance<py::sequence>(moves) || py::isinstance<py::str>(moves))
-    throw py::type_error(
-        "BalanceDecision.moves: expected a list of (task, from_cpu, to_cpu), "
-        "found " +
-        repr_of(moves));
-  std::size_t i = 0;
-  for (const py::handle& mv : moves) {
-    const std::string at = "BalanceDecision.moves[" + std::to_string(i++) + "]";
-    if (!py::isinstance<py::sequence>(mv) || py::isinstance<py::str>(mv) || py::len(mv) != 3)
-      throw py::value_error(at + ": expected a (task, from_cpu, to_cpu) triple, found " +
-                            repr_of(mv));
-    auto t = py::reinterpret_borrow<py::sequence>(mv);
-    d.moves.push_back({static_cast<int>(int_in(t[0], at + ".task", 0, tasks)),
-                       static_cast<int>(int_in(t[1], at + ".from_cpu", 0, cpus)),
-                       static_cast<int>(int_in(t[2], at + ".to_cpu", 0, cpus))});
-  }
-  d.cost = static_cast<sim::Tick>(
-      int_in(field(o, "cost", py::int_(0)), "BalanceDecision.cost", 0, kMaxDecisionCost));
-  py::object kick = field(o, "kick", py::list());
-  if (!py::isinstance<py::sequence>(kick) || py::isinstance<py::str>(kick))
-    throw py::type_error("BalanceDecision.kick: expected a list of CPUs, found " + repr_of(kick));
-  i = 0;
-  for (const py::handle& k : kick)
-    d.kick.push_back(
-        static_cast<int>(int_in(k, "BalanceDecision.kick[" + std::to_string(i++) + "]", 0, cpus)));
-  d.scanned = static_cast<int>(
-      int_in(field(o, "scanned", py::int_(0)), "BalanceDecision.scanned", 0, 1LL << 30));
-  return d;
 }
 
 // What Python holds instead of the SchedView itself: the view lives only as long as its run,
@@ -419,7 +251,9 @@ class PyBalancePolicy : public models::BalancePolicy {
   models::BalanceDecision call(int i, const char* hook, int cpu) {
     if (!has_[i]) return {};
     py::gil_scoped_acquire gil;
-    return decision_from(inst_.get().attr(hook)(cpu), ref_->get(), hook);
+    const models::SchedView& v = ref_->get();
+    return decision_from(inst_.get().attr(hook)(cpu), v.topo().cpu_count() - 1, v.task_count() - 1,
+                         hook);
   }
   PyInstance inst_;
   std::shared_ptr<ViewRef> ref_ = std::make_shared<ViewRef>();
@@ -543,6 +377,7 @@ void bind_balance(py::module_& m) {
 }  // namespace
 
 void bind_policies(py::module_& m) {
+  bind_structs(m);
   py::list kinds;
 #if HETSIM_PY_MIGRATION
   bind_migration(m);

@@ -56,7 +56,11 @@ TEST(MetricCatalog, EveryProducedFigureIsDeclaredAndEveryDeclarationProduced) {
        Json{{"kind", "hackbench"}, {"groups", 1}, {"fds", 2}, {"loops", 5}},
        Json{{"kind", "batch"}, {"jobs", 4}, {"units", 8}, {"dir_units", 4}, {"unit_cpu", "50us"}},
        Json{{"kind", "tbench"}, {"pairs", 2}, {"transactions", 5}},
-       Json{{"kind", "oltp"}, {"threads", 4}, {"transactions", 5}}});
+       Json{{"kind", "oltp"}, {"threads", 4}, {"transactions", 5}},
+       // The migration entry points no scenario drives yet, through the test workload of
+       // tests/models/migration/test_entry_points.cpp (linked into this binary).
+       Json{{"kind", "test_migration_jobs"}, {"reason", "fault"}},
+       Json{{"kind", "test_migration_jobs"}, {"reason", "demote"}, {"fallback", "node0"}}});
   for (const auto& w : workloads) {
     Json doc{{"machine", "milan-2s"},
              {"seed", 1},

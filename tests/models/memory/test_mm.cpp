@@ -130,14 +130,13 @@ struct MigrationRig : Rig {
     for (std::size_t f = 0; f < 8; ++f) sd->access_folio(other, *b, f);
   }
   void migrate(std::size_t first, std::size_t count) {
-    models::Migrator::Request req;
-    req.as = a;
-    req.first = first;
-    req.count = count;
-    req.dst = 1;
-    req.cpu = 0;
-    req.done = [this] { done = true; };
-    mig->move_pages(std::move(req));
+    models::MigrationJob job;
+    job.as = a;
+    job.first = first;
+    job.count = count;
+    job.dst = 1;
+    job.cpu = 0;
+    mig->submit(std::move(job), [this] { done = true; });
     sim.run();
     ASSERT_TRUE(done);
   }
@@ -217,13 +216,13 @@ TEST(MmMigration, HugeFoliosLoseTheirOneHugeTranslation) {
   for (int c : {0, 5})
     for (std::size_t f = 0; f < 2; ++f) r.sd->access_folio(c, a, f, 300);
   EXPECT_TRUE(r.sd->tlb(5).holds(TlbKey{a.pcid(), 21, a.folio(0).first_vpn()}));
-  models::Migrator::Request req;
-  req.as = &a;
-  req.first = 0;
-  req.count = 1;
-  req.dst = 1;
-  req.cpu = 0;
-  mig.move_pages(std::move(req));
+  models::MigrationJob job;
+  job.as = &a;
+  job.first = 0;
+  job.count = 1;
+  job.dst = 1;
+  job.cpu = 0;
+  mig.submit(std::move(job), [] {});
   r.sim.run();
   EXPECT_FALSE(r.sd->tlb(5).holds(TlbKey{a.pcid(), 21, a.folio(0).first_vpn()}));
   EXPECT_TRUE(r.sd->tlb(5).holds(TlbKey{a.pcid(), 21, a.folio(1).first_vpn()}));
