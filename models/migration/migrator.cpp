@@ -7,7 +7,6 @@
 #include "models/cpu/trace_groups.h"
 #include "models/dma/dma_engine.h"
 #include "models/migration/cpu_copy.h"
-#include "models/migration/cpu_load.h"
 #include "models/tlb/shootdown.h"
 #include "sim/error.h"
 #include "sim/log.h"
@@ -211,11 +210,10 @@ class Migrator::Call : public std::enable_shared_from_this<Migrator::Call> {
     b.caller_cpu = r_.cpu;
     b.caller_socket = pf_.cpus()[static_cast<std::size_t>(r_.cpu)].socket;
     const int ws = socket_for(m_.costs_.mt_socket_from);
-    CpuLoad* load = m_.ctx_.find<CpuLoad>();
     for (const Cpu& c : pf_.cpus())
       if (c.socket == ws) {
         ++b.socket_cpus;
-        if (!pf_.exec().idle(c.id) || (load && load->tasks(c.id) > 0)) ++b.socket_busy_cpus;
+        if (!pf_.exec().idle(c.id)) ++b.socket_busy_cpus;
       }
     b.memcpy_rate = copy_rate(r_.cpu);
     b.cpu_path_bw = pf_.flows().bottleneck(pf_.cpu_copy_path(r_.cpu, src_, r_.dst));
@@ -456,9 +454,9 @@ class Migrator::Call : public std::enable_shared_from_this<Migrator::Call> {
 
   std::vector<int> worker_cpus(int socket, int n, Placement pl, bool avoid_busy) const {
     std::vector<int> order = copy_worker_order(pf_, socket, pl);
-    if (CpuLoad* load = m_.ctx_.find<CpuLoad>(); load && avoid_busy)
+    if (avoid_busy)
       std::stable_partition(order.begin(), order.end(),
-                            [load](int c) { return load->tasks(c) == 0; });
+                            [this](int c) { return pf_.exec().idle(c); });
     std::vector<int> out;
     for (int i = 0; i < n; ++i) out.push_back(order[static_cast<std::size_t>(i) % order.size()]);
     return out;
