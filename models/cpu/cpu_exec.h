@@ -1,16 +1,14 @@
 #pragma once
-// CPU time that is not the running task's: interrupt handlers (IPIs, DMA completions) and
-// kernel work (migration copy threads, the kernel side of a system call). Interrupts run at
-// once, one after another, and push back any kernel work running on that CPU; kernel work
-// runs in FIFO order. Whatever task the scheduler had on the CPU loses that time: the
-// scheduler learns of it through the steal observer.
+// CPU time that models other than the scheduler's own workloads spend: kernel work (migration
+// copy threads, the DMA driver's submission work, the kernel side of a system call) and
+// interrupt handlers (IPIs, DMA completions). The scheduler (models/sched) owns every CPU's
+// time and implements this interface: kernel work runs in a per-CPU kernel thread that
+// competes with tasks, and interrupts delay whatever runs on their CPU.
 #include <cstdint>
-#include <deque>
 #include <functional>
-#include <vector>
 
-#include "sim/simulator.h"
-#include "sim/stats.h"
+#include "sim/run_context.h"
+#include "sim/time.h"
 
 namespace models {
 
@@ -19,54 +17,34 @@ using sim::Tick;
 class CpuExec {
  public:
   enum class Kind { Irq, Kernel };
-  struct Observer {
-    virtual ~Observer() = default;
-    // `cpu` spends [start, start + duration) on kernel or interrupt work.
-    virtual void on_steal(int cpu, Tick start, Tick duration, Kind kind) = 0;
-  };
+  virtual ~CpuExec() = default;
 
-  CpuExec(sim::Simulator& sim, int ncpus);
+  // The run's owner of CPU time, built on first use.
+  static CpuExec& of(sim::RunContext& ctx);
+  using Provider = CpuExec& (*)(sim::RunContext&);
+  static void set_provider(Provider p);
 
-  // Runs `work` of CPU time on `cpu`; `done` is called when it completes.
-  void run(int cpu, Kind kind, Tick work, std::function<void()> done);
-  void irq(int cpu, Tick work, std::function<void()> done) {
-    run(cpu, Kind::Irq, work, std::move(done));
-  }
-  void kernel(int cpu, Tick work, std::function<void()> done) {
-    run(cpu, Kind::Kernel, work, std::move(done));
-  }
+  // `work` of CPU time on `cpu` in the CPU's kernel worker thread (FIFO, scheduled like a
+  // task); `done` is called when it completes.
+  virtual void kernel(int cpu, Tick work, std::function<void()> done) = 0;
+  // An interrupt handler: runs at once (after the CPU's earlier interrupts) and delays
+  // whatever runs there; `done` is called when it completes.
+  virtual void irq(int cpu, Tick work, std::function<void()> done) = 0;
+  // Kernel time spent on behalf of whatever runs on `cpu` right now (a TLB flush on an mm
+  // switch): delays it like an interrupt, counted as neither kind.
+  virtual void steal(int cpu, Tick work) = 0;
 
-  int cpu_count() const { return static_cast<int>(cpus_.size()); }
-  // True when the CPU has no interrupt or kernel work in progress or queued.
-  bool idle(int cpu) const;
+  virtual int cpu_count() const = 0;
+  // True when nothing is runnable on the CPU (no task, no kernel work) and no interrupt runs.
+  virtual bool idle(int cpu) const = 0;
   // CPU time consumed so far by each kind, on one CPU or all.
-  Tick busy(int cpu, Kind kind) const;
-  Tick total_busy(Kind kind) const;
-  std::uint64_t interrupts(int cpu) const { return cpus_[cpu].irqs; }
-
-  void add_observer(Observer* o) { observers_.push_back(o); }
-
- private:
-  struct Item {
-    Tick work;
-    std::function<void()> done;
-  };
-  struct PerCpu {
-    Tick irq_free_at = 0;
-    std::deque<Item> kernel_queue;
-    bool kernel_running = false;
-    Tick kernel_start = 0, kernel_end = 0;
-    std::uint64_t token = 0;
-    Tick busy_irq = 0, busy_kernel = 0;
-    std::uint64_t irqs = 0;
-  };
-  void start_kernel(int cpu);
-  void on_kernel_done(std::uint64_t arg);
-  void notify(int cpu, Tick start, Tick duration, Kind kind);
-
-  sim::Simulator& sim_;
-  std::vector<PerCpu> cpus_;
-  std::vector<Observer*> observers_;
+  virtual Tick busy(int cpu, Kind kind) const = 0;
+  Tick total_busy(Kind kind) const {
+    Tick t = 0;
+    for (int c = 0; c < cpu_count(); ++c) t += busy(c, kind);
+    return t;
+  }
+  virtual std::uint64_t interrupts(int cpu) const = 0;
 };
 
 }  // namespace models

@@ -112,7 +112,7 @@ const ParamList& Machine::memory_params() {
   return p;
 }
 
-Machine::Machine(sim::RunContext& ctx, const Json& machine, const Where& where) {
+Machine::Machine(sim::RunContext& ctx, const Json& machine, const Where& where) : ctx_(ctx) {
   Params top = Params::parse(machine, params(), where, {});
   name_ = top.s("name");
 
@@ -151,7 +151,6 @@ Machine::Machine(sim::RunContext& ctx, const Json& machine, const Where& where) 
 
   flows_ = std::make_unique<sim::FlowNetwork>(ctx.sim(), "link");
   graph_ = std::make_unique<MachineGraph>(*flows_);
-  exec_ = std::make_unique<CpuExec>(ctx.sim(), cpu_count());
   build_cpus(Params::parse(top.raw("fabric"), fabric_params(), where.child("fabric"), {}));
   build_memory(top.raw("memory"), where.child("memory"));
 

@@ -99,8 +99,11 @@ class Machine : public sim::SystemModel {
     return core_vertex_[static_cast<std::size_t>(cpus_[cpu].core)];
   }
   VertexId iod_vertex(int socket) const { return iod_vertex_[static_cast<std::size_t>(socket)]; }
-  // Interrupt and kernel time on each logical CPU.
-  CpuExec& exec() { return *exec_; }
+  // Interrupt and kernel time on each logical CPU: the scheduler's, built on first use.
+  CpuExec& exec() {
+    if (!exec_) exec_ = &CpuExec::of(ctx_);
+    return *exec_;
+  }
 
   // A registered section's validated values (defaults filled in).
   const sim::Params& section(const std::string& key) const;
@@ -126,13 +129,14 @@ class Machine : public sim::SystemModel {
   void build_memory(const sim::Json& mem, const sim::Where& mw);
   void describe_text(std::ostream& os) const;
 
+  sim::RunContext& ctx_;
+  CpuExec* exec_ = nullptr;
   std::string name_;
   CpuSpec cpu_{};
   std::vector<Cpu> cpus_;
   std::vector<MemNode> nodes_;
   std::unique_ptr<sim::FlowNetwork> flows_;
   std::unique_ptr<MachineGraph> graph_;
-  std::unique_ptr<CpuExec> exec_;
   std::vector<VertexId> core_vertex_, iod_vertex_;
   std::map<std::string, std::vector<sim::Params>> sections_;
 };

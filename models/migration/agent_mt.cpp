@@ -8,7 +8,6 @@
 
 #include "models/migration/copy_agent.h"
 #include "models/migration/cpu_copy.h"
-#include "models/migration/cpu_load.h"
 
 namespace models {
 
@@ -66,9 +65,9 @@ class MtAgent : public CopyAgent {
   static std::vector<int> worker_cpus(const CopyBatch& b, int socket, int n, Placement pl,
                                       bool avoid_busy) {
     std::vector<int> order = copy_worker_order(*b.pf, socket, pl);
-    if (CpuLoad* load = b.ctx->find<CpuLoad>(); load && avoid_busy)
+    if (avoid_busy)
       std::stable_partition(order.begin(), order.end(),
-                            [load](int c) { return load->tasks(c) == 0; });
+                            [&b](int c) { return b.pf->exec().idle(c); });
     std::vector<int> out;
     for (int i = 0; i < n; ++i) out.push_back(order[static_cast<std::size_t>(i) % order.size()]);
     return out;

@@ -7,7 +7,6 @@
 #include <vector>
 
 #include "models/dma/dma_engine.h"
-#include "models/migration/cpu_load.h"
 #include "models/tlb/shootdown.h"
 #include "sim/error.h"
 #include "sim/log.h"
@@ -94,11 +93,10 @@ BatchInfo Migrator::Job::describe_batch() {
   b.caller_cpu = j_.cpu;
   b.caller_socket = pf_.cpus()[static_cast<std::size_t>(j_.cpu)].socket;
   const int ws = socket_for(m_.costs_.mt_socket_from);
-  CpuLoad* load = m_.ctx_.find<CpuLoad>();
   for (const Cpu& c : pf_.cpus())
     if (c.socket == ws) {
       ++b.socket_cpus;
-      if (!pf_.exec().idle(c.id) || (load && load->tasks(c.id) > 0)) ++b.socket_busy_cpus;
+      if (!pf_.exec().idle(c.id)) ++b.socket_busy_cpus;
     }
   b.memcpy_rate = copy_rate(j_.cpu);
   b.cpu_path_bw = pf_.flows().bottleneck(pf_.cpu_copy_path(j_.cpu, src_, j_.dst));

@@ -76,6 +76,8 @@ int Scheduler::select_fork_cpu(const Task& t, int hint) {
 }
 
 int Scheduler::select_wake_cpu(Task& t, int waker, bool sync) {
+  // select_task_rq: a task allowed on one CPU goes there, without asking the fair class.
+  if (t.only_cpu >= 0) return t.only_cpu;
   int prev = t.cpu;
   if (!t.allowed.test(prev)) prev = t.allowed.next_wrap(prev);
   int target = prev;

@@ -5,8 +5,11 @@
 // cpusets and isolated CPUs, and a pluggable BalancePolicy. Tasks are driven by their
 // workload through TaskClient::next(): each step is a CPU burst, a sleep, a block until
 // another task wakes it, or exit. Events per burst are O(1): a burst is one completion event.
+// The scheduler owns all CPU time (CpuExec): other models' kernel work runs in per-CPU kernel
+// worker tasks and interrupts delay whatever runs on their CPU (kernel_time.cpp).
 #include <array>
 #include <deque>
+#include <functional>
 #include <memory>
 #include <string>
 #include <vector>
@@ -35,6 +38,12 @@ class TaskClient {
   // The task is on its CPU and needs its next step (after spawn, a wakeup, or a finished
   // burst). May wake other tasks through Scheduler::wake.
   virtual Action next(int task) = 0;
+  // The task gets (`on`) or leaves its CPU: context_switch() is where an mm is switched.
+  virtual void switched(int task, int cpu, bool on) {
+    (void)task;
+    (void)cpu;
+    (void)on;
+  }
 };
 
 struct TaskSpec {
@@ -43,9 +52,10 @@ struct TaskSpec {
   CpuMask allowed;                    // affinity & cpuset; empty = every housekeeping CPU
   std::uint64_t working_set = 0;      // bytes refilled after a cache-hot migration
   sim::Histogram* latency = nullptr;  // extra per-workload wakeup latency histogram
+  Tick slice = 0;  // EEVDF slice the task asks for (sched_attr.sched_runtime); 0: the default
 };
 
-class Scheduler final : public SchedView, public CpuExec::Observer {
+class Scheduler final : public SchedView, public CpuExec {
  public:
   static const sim::ParamList& params();  // the machine's "sched" section
   // The run's scheduler, built on first use with the scenario's "balance" policy.
@@ -63,6 +73,8 @@ class Scheduler final : public SchedView, public CpuExec::Observer {
   void set_burst_left(int task, Tick left);
   int cpu_of(int task) const { return tasks_[static_cast<std::size_t>(task)].cpu; }
   Tick cpu_time(int task) const { return tasks_[static_cast<std::size_t>(task)].cpu_time; }
+  // The same, with the running task's current burst accounted up to now.
+  Tick cpu_time_now(int task);
   void add_ops(double n) { ops_->add(n); }
   Machine& platform() { return pf_; }
   const CpuMask& isolated() const { return isolated_; }
@@ -105,8 +117,16 @@ class Scheduler final : public SchedView, public CpuExec::Observer {
   bool nohz_full(int cpu) const override { return rq(cpu).nohz_full; }
   int task_count() const override { return static_cast<int>(tasks_.size()); }
 
-  // CpuExec::Observer: interrupt and kernel time delays the running task.
-  void on_steal(int cpu, Tick start, Tick duration, CpuExec::Kind kind) override;
+  // CpuExec
+  void kernel(int cpu, Tick work, std::function<void()> done) override;
+  void irq(int cpu, Tick work, std::function<void()> done) override;
+  void steal(int cpu, Tick work) override;
+  int cpu_count() const override { return static_cast<int>(rqs_.size()); }
+  bool idle(int cpu) const override;
+  Tick busy(int cpu, CpuExec::Kind kind) const override;
+  std::uint64_t interrupts(int cpu) const override { return rq(cpu).irqs; }
+  // The task id of `cpu`'s kernel worker, -1 before the CPU's first kernel work.
+  int kworker(int cpu) const { return rq(cpu).kworker; }
 
  private:
   enum class State { Running, Runnable, Blocked, Sleeping, Dead };
@@ -129,6 +149,9 @@ class Scheduler final : public SchedView, public CpuExec::Observer {
     int weight;
     CpuMask allowed;
     bool pinned_isolated;  // allowed only on isolated CPUs
+    int only_cpu = -1;     // the one CPU it may run on, -1 if several
+    Tick slice = 0;
+    bool kworker = false;
     std::uint64_t ws_lines;
     sim::Histogram* latency;
     State state = State::Runnable;
@@ -168,6 +191,20 @@ class Scheduler final : public SchedView, public CpuExec::Observer {
     bool nohz_idle = false;      // in nohz.idle_cpus_mask
     std::uint64_t idle_gen = 0;  // counts idle entries (a deferred tick stop checks it)
     Tick on_since = 0;           // when curr got the CPU (for trace slices)
+    int kworker = -1;            // the CPU's kernel worker task
+    Tick irq_free_at = 0, irq_time = 0;
+    std::uint64_t irqs = 0;
+  };
+  // kworker/N: a task pinned to its CPU that runs other models' kernel work in FIFO order,
+  // blocks when it has none and is woken when work is queued.
+  struct KWorker final : TaskClient {
+    struct Item {
+      Tick work;
+      std::function<void()> done;
+    };
+    std::deque<Item> items;
+    bool in_progress = false;  // items.front() is the burst being run
+    Action next(int task) override;
   };
 
   Rq& rq(int cpu) { return rqs_[static_cast<std::size_t>(cpu)]; }
@@ -177,7 +214,9 @@ class Scheduler final : public SchedView, public CpuExec::Observer {
   double avg_vruntime(const Rq& r) const {
     return r.sum_w ? r.sum_wv / static_cast<double>(r.sum_w) : r.vclock;
   }
-  double vslice(const Task& t) const { return static_cast<double>(slice_) * 1024.0 / t.weight; }
+  double vslice(const Task& t) const {
+    return static_cast<double>(t.slice ? t.slice : slice_) * 1024.0 / t.weight;
+  }
   void account_add(Rq& r, const Task& t);
   void account_remove(Rq& r, const Task& t);
   int pick_eevdf(const Rq& r, bool include_curr) const;
@@ -213,6 +252,8 @@ class Scheduler final : public SchedView, public CpuExec::Observer {
   void on_nohz_stop(std::uint64_t arg);
   void nohz_set(int cpu, bool in);
   void finish();
+  int add_task(const TaskSpec& spec);
+  int make_kworker(int cpu);
   // Trace output (only when a trace is asked for): the task leaving `cpu` as a slice, and
   // an arrow for a wakeup or an IPI.
   void trace_off(int cpu, const Task& t, const char* why);
@@ -231,6 +272,7 @@ class Scheduler final : public SchedView, public CpuExec::Observer {
   CpuMask isolated_, nohz_full_mask_;
   std::vector<Rq> rqs_;
   std::deque<Task> tasks_;  // stable references: next() may spawn tasks
+  std::vector<std::unique_ptr<KWorker>> kworkers_;
   std::vector<CpuMask> llc_idle_, llc_over_;
   std::vector<int> llc_nr_, node_nr_;
   int overloaded_ = 0, idle_total_ = 0;

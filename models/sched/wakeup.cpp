@@ -92,7 +92,7 @@ bool Scheduler::do_wake(int ti, int waker, bool sync) {
   return true;
 }
 
-int Scheduler::spawn(const TaskSpec& spec, int parent_cpu) {
+int Scheduler::add_task(const TaskSpec& spec) {
   HETSIM_CHECK(spec.client != nullptr, "a task needs a client");
   Task t;
   t.id = static_cast<int>(tasks_.size());
@@ -101,10 +101,16 @@ int Scheduler::spawn(const TaskSpec& spec, int parent_cpu) {
   t.allowed = spec.allowed.size() ? spec.allowed : topo_->housekeeping();
   HETSIM_CHECK(t.allowed.any(), "a task with no CPU to run on");
   t.pinned_isolated = !t.allowed.intersects(topo_->housekeeping());
+  t.only_cpu = t.allowed.count() == 1 ? t.allowed.next_wrap(0) : -1;
   t.ws_lines = spec.working_set / 64;
   t.latency = spec.latency;
+  t.slice = spec.slice;
   tasks_.push_back(std::move(t));
-  Task& tt = tasks_.back();
+  return tasks_.back().id;
+}
+
+int Scheduler::spawn(const TaskSpec& spec, int parent_cpu) {
+  Task& tt = task(add_task(spec));
   const int cpu = select_fork_cpu(tt, parent_cpu);
   if (parent_cpu >= 0)
     charge(parent_cpu,

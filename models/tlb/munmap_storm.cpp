@@ -1,16 +1,20 @@
 // `munmap_storm`: a process spread over N CPUs (a training job) computes in small work
 // units that touch its mappings through the TLB; every step, `unmappers` of its threads
 // munmap all M live mappings of S bytes (4 KiB or 2 MiB pages) and map M fresh ones, as a
-// job swapping weight buffers does. Each munmap clears the PTEs (kernel time) and flushes
-// through the run's flush policy; the IPIs it causes steal time from the other threads,
-// the unmapping thread spins for the acknowledgements, and full flushes make the TLBs
-// refill. With duty < 1 the other threads share their CPUs with another process, so some
-// of the mm cpumask is not running the mm when a flush comes.
+// job swapping weight buffers does. Its threads are scheduler tasks, one pinned per CPU. An
+// unmapping thread, at the end of its current work unit, clears the PTEs of each mapping
+// (kernel time in its own context) and flushes through the run's flush policy, spinning for
+// the acknowledgements; the IPIs steal time from the other threads, and full flushes make
+// the TLBs refill. With duty < 1 each other thread shares its CPU with a CPU-bound task of
+// another process (EEVDF, weights leaving the job `duty` of the CPU): a CPU switches mm when
+// that task gets it, so some of the mm cpumask is not running the mm when a flush comes.
 #include <algorithm>
+#include <cmath>
 #include <memory>
 #include <vector>
 
 #include "models/machine/machine.h"
+#include "models/sched/scheduler.h"
 #include "models/tlb/shootdown.h"
 #include "sim/cpulist.h"
 #include "sim/rng.h"
@@ -18,7 +22,7 @@
 
 namespace models {
 
-class MunmapStorm : public sim::Workload, public CpuExec::Observer {
+class MunmapStorm : public sim::Workload, public TaskClient {
  public:
   static constexpr const char* kDoc =
       "A process on `cpus` CPUs munmaps `mappings` mappings of `size` bytes per step (4KiB or 2MiB "
@@ -41,11 +45,13 @@ class MunmapStorm : public sim::Workload, public CpuExec::Observer {
         sim::p_int("touches", 64, "page accesses per work unit that go through the TLB", 0,
                    1 << 20),
         sim::p_time("step_gap", "1ms", "compute time between two storms"),
-        sim::p_double(
-            "duty", 1.0,
-            "share of time non-unmapping threads have their CPU (the rest runs another mm)", 0.0,
-            1.0),
-        sim::p_time("slice", "1ms", "period of the CPU sharing when duty < 1"),
+        sim::p_double("duty", 1.0,
+                      "share of the CPU that non-unmapping threads get; the rest goes to a "
+                      "CPU-bound task of another mm, at the nice value whose weight leaves this "
+                      "share",
+                      0.0, 1.0),
+        sim::p_time("slice", "1ms",
+                    "EEVDF slice (sched_runtime) the job's threads and the other task ask for"),
         sim::p_bool("device_mapped", true, "mappings are mirrored by a GPU (MMU notifier)"),
         sim::p_bool("check_stale", false,
                     "after every returned unmap, look for usable stale entries (slow)"),
@@ -62,8 +68,6 @@ class MunmapStorm : public sim::Workload, public CpuExec::Observer {
                                  p.where("cpus"));
     if (cpu_of_.empty()) p.where("cpus").fail("at least one CPU", "an empty cpulist");
     ncpu_ = static_cast<int>(cpu_of_.size());
-    slot_of_.assign(static_cast<std::size_t>(pf_.cpu_count()), -1);
-    for (int i = 0; i < ncpu_; ++i) slot_of_[static_cast<std::size_t>(cpu_at(i))] = i;
     steps_ = static_cast<int>(p.i("steps"));
     mappings_ = static_cast<std::size_t>(p.i("mappings"));
     shift_ = p.s("page_size") == "2MiB" ? 21 : 12;
@@ -85,7 +89,7 @@ class MunmapStorm : public sim::Workload, public CpuExec::Observer {
     check_ = p.b("check_stale");
     cpus_.resize(static_cast<std::size_t>(ncpu_));
     pending_check_.resize(static_cast<std::size_t>(unmappers_));
-    pf_.exec().add_observer(this);
+    sched_ = &Scheduler::of(ctx);
     auto& st = ctx.sim().stats();
     unmap_lat_ = &st.histogram("munmap.unmap_latency", "us", static_cast<double>(sim::kUs));
     step_lat_ = &st.histogram("munmap.storm_time", "us", static_cast<double>(sim::kUs));
@@ -96,23 +100,73 @@ class MunmapStorm : public sim::Workload, public CpuExec::Observer {
     ctx_.hold();
     mm_ = sd_.mms().create("munmap_storm").id();
     for (std::size_t i = 0; i < mappings_; ++i) map_one();
+    // The other process's weight leaves the job `duty` of a shared CPU (weights grow 1.25x
+    // per nice step, sched_prio_to_weight).
+    const int other_nice =
+        duty_ < 1.0
+            ? static_cast<int>(std::lround(std::log(duty_ / (1.0 - duty_)) / std::log(1.25)))
+            : 0;
+    slot_of_task_.clear();
     for (int i = 0; i < ncpu_; ++i) {
       const int cpu = cpu_at(i);
-      sd_.switch_mm(cpu, mm_);
-      PerCpu& c = cpus_[static_cast<std::size_t>(i)];
-      c.on_since = 0;
-      begin_unit(i);
-      if (duty_ < 1.0 && i >= unmappers_) {
-        // Stagger the sharing so that at any time about duty of the CPUs run the mm.
-        const Tick on = static_cast<Tick>(static_cast<double>(slice_) * duty_);
-        const Tick phase = rng_.below(slice_);
-        if (phase < on)
-          ctx_.sim().call_at(on - phase, [this, i] { switch_off(i); });
-        else
-          switch_off_now(i, slice_ - phase);
-      }
+      TaskSpec spec;
+      spec.client = this;
+      spec.allowed = CpuMask(pf_.cpu_count());
+      spec.allowed.set(cpu);
+      spec.slice = slice_;
+      TaskSpec other = spec;
+      other.nice = std::clamp(other_nice, -20, 19);
+      const bool shared = duty_ < 1.0 && i >= unmappers_;
+      // Both tasks of a shared CPU are runnable from the start; which one runs first is
+      // drawn, so that the CPUs' phases are spread and they do not all run the same mm in
+      // the same tick (EEVDF then alternates them at ticks).
+      const bool other_first = shared && rng_.below(2) == 1;
+      if (other_first) note_task(sched_->spawn(other), -1);
+      cpus_[static_cast<std::size_t>(i)].task = sched_->spawn(spec);
+      note_task(cpus_[static_cast<std::size_t>(i)].task, i);
+      if (shared && !other_first) note_task(sched_->spawn(other), -1);
     }
     ctx_.sim().call_after(gap_, [this] { start_step(); });
+  }
+
+  Action next(int task) override {
+    const int s = slot_of_task_[static_cast<std::size_t>(task)];
+    if (s < 0) return other_next();
+    PerCpu& c = cpus_[static_cast<std::size_t>(s)];
+    if (c.in_unit) {
+      c.in_unit = false;
+      ++units_;
+    }
+    if (done_) return Action::exit();
+    if (c.unmapping) {
+      Action a = Action::block();
+      if (unmap_step(s, a)) return a;
+      if (done_) return Action::exit();
+    }
+    return Action::run(unit_time(s));
+  }
+
+  // A job thread on its CPU runs the mm (switch_mm, which may flush); the other process's
+  // task takes the CPU to its own mm. Kernel workers and idle keep the mm (lazy TLB).
+  void switched(int task, int cpu, bool on) override {
+    if (done_) return;
+    const int s = slot_of_task_[static_cast<std::size_t>(task)];
+    if (s < 0) {
+      if (on) sd_.switch_mm(cpu, -1);
+      return;
+    }
+    PerCpu& c = cpus_[static_cast<std::size_t>(s)];
+    const Tick now = ctx_.sim().now();
+    if (on) {
+      c.on = true;
+      c.on_since = now;
+      c.irq_at_on = pf_.exec().busy(cpu, CpuExec::Kind::Irq);
+      const Tick flush = sd_.switch_mm(cpu, mm_);
+      if (check_) check_stale_on(cpu, unmapped_);
+      if (flush > 0) pf_.exec().steal(cpu, flush);
+    } else {
+      close_on(s);
+    }
   }
 
   void finish() override {
@@ -130,10 +184,10 @@ class MunmapStorm : public sim::Workload, public CpuExec::Observer {
       stall_sum += s;
       stall_max = std::max(stall_max, s);
       on += static_cast<double>(c.on_time + (c.on ? end - c.on_since : 0));
-      stolen += static_cast<double>(c.stolen);
+      stolen += static_cast<double>(c.stolen - std::min(c.stolen, c.irq_unmapping));
       spin += static_cast<double>(c.unmap_time);
     }
-    const double work = static_cast<double>(units_) * static_cast<double>(unit_);
+    const double work = static_cast<double>(units_) * static_cast<double>(unit_) + partial_;
     st.set_metric("munmap.cpus", ncpu_);
     st.set_metric("munmap.elapsed_ms", sim::to_us(end) / 1000.0);
     st.set_metric("tlb.ipis_recv_per_cpu_per_s", secs > 0 ? recv_sum / ncpu_ / secs : 0);
@@ -159,40 +213,47 @@ class MunmapStorm : public sim::Workload, public CpuExec::Observer {
     st.set_metric("munmap.unmaps", static_cast<double>(unmaps_));
   }
 
-  // Interrupt or kernel time on a CPU delays the work unit running there.
-  void on_steal(int cpu, Tick, Tick duration, CpuExec::Kind) override {
-    const int i = slot_of_[static_cast<std::size_t>(cpu)];
-    if (i < 0) return;
-    PerCpu& c = cpus_[static_cast<std::size_t>(i)];
-    if (!c.on || c.unmapping) return;  // an unmapping thread's time is counted as unmap time
-    c.stolen += duration;
-    if (c.running) {
-      c.unit_end += duration;
-      schedule_unit(i);
-    }
-  }
-
  private:
   struct Mapping {
     std::uint64_t first, pages;
     bool alive;
   };
   struct PerCpu {
-    bool on = true, running = false, unmapping = false;
-    Tick unit_end = 0, paused_left = 0, on_since = 0, on_time = 0;
-    Tick stolen = 0, unmap_time = 0, unmap_start = 0;
-    std::uint64_t token = 0;
+    int task = -1;
+    bool on = false, in_unit = false, unmapping = false, begun = false;
+    bool zapping = false, flushing = false, spinning = false;
+    Tick on_since = 0, on_time = 0, irq_at_on = 0, irq_at_unmap = 0, irq_unmapping = 0;
+    Tick stolen = 0, unmap_time = 0, unmap_start = 0, call_start = 0;
+    Tick unit_len = 0, unit_cpu0 = 0;  // the unit in progress: its burst, CPU time at its start
+    std::size_t pos = 0;               // next mapping of the unmapper's list
   };
+  static constexpr Tick kSpin = sim::kSec;  // cut short when the flush completes
+
+  void note_task(int task, int slot) {
+    if (slot_of_task_.size() <= static_cast<std::size_t>(task))
+      slot_of_task_.resize(static_cast<std::size_t>(task) + 1, -1);
+    slot_of_task_[static_cast<std::size_t>(task)] = slot;
+  }
+
+  // The job thread of slot i leaves its CPU: its time there and the interrupts in it.
+  void close_on(int i) {
+    PerCpu& c = cpus_[static_cast<std::size_t>(i)];
+    if (!c.on) return;
+    c.on = false;
+    c.on_time += ctx_.sim().now() - c.on_since;
+    c.stolen += pf_.exec().busy(cpu_at(i), CpuExec::Kind::Irq) - c.irq_at_on;
+  }
+
+  // The other process computes without end.
+  Action other_next() { return done_ ? Action::exit() : Action::run(sim::kMs); }
 
   void map_one() {
     live_.push_back({next_vpn_, pages_, true});
     next_vpn_ += pages_;
   }
 
-  // --- the compute threads ---
-  void begin_unit(int i) {
-    PerCpu& c = cpus_[static_cast<std::size_t>(i)];
-    if (done_ || !c.on || c.unmapping) return;
+  // One work unit of slot i: its compute and the translations of its page accesses.
+  Tick unit_time(int i) {
     Tick t = unit_;
     for (int k = 0; k < touches_ && !live_.empty(); ++k) {
       const Mapping& m = live_[rng_.below(live_.size())];
@@ -201,69 +262,11 @@ class MunmapStorm : public sim::Workload, public CpuExec::Observer {
       t += x;
       translate_ += x;
     }
-    c.running = true;
-    c.unit_end = ctx_.sim().now() + t;
-    schedule_unit(i);
-  }
-  void schedule_unit(int i) {
     PerCpu& c = cpus_[static_cast<std::size_t>(i)];
-    const std::uint64_t tok = ++c.token;
-    // A typed event, not a closure: the CPU index and its token share the argument.
-    ctx_.sim().at<&MunmapStorm::end_unit>(c.unit_end, this, (tok << kCpuBits) | unsigned(i));
-  }
-  static constexpr int kCpuBits = 24;
-  void end_unit(std::uint64_t arg) {
-    const int i = static_cast<int>(arg & ((1u << kCpuBits) - 1));
-    PerCpu& c = cpus_[static_cast<std::size_t>(i)];
-    if ((c.token & ((1ULL << (64 - kCpuBits)) - 1)) != (arg >> kCpuBits) || !c.running) return;
-    c.running = false;
-    ++units_;
-    begin_unit(i);
-  }
-  void pause(int i) {
-    PerCpu& c = cpus_[static_cast<std::size_t>(i)];
-    if (!c.running) return;
-    c.paused_left = c.unit_end > ctx_.sim().now() ? c.unit_end - ctx_.sim().now() : 0;
-    c.running = false;
-    ++c.token;
-  }
-  void resume(int i) {
-    PerCpu& c = cpus_[static_cast<std::size_t>(i)];
-    if (done_ || c.running || !c.on || c.unmapping) return;
-    if (c.paused_left > 0) {
-      c.running = true;
-      c.unit_end = ctx_.sim().now() + c.paused_left;
-      c.paused_left = 0;
-      schedule_unit(i);
-    } else {
-      begin_unit(i);
-    }
-  }
-
-  // --- CPU sharing with another process ---
-  void switch_off(int i) {
-    if (done_) return;
-    switch_off_now(i, slice_ - static_cast<Tick>(static_cast<double>(slice_) * duty_));
-  }
-  void switch_off_now(int i, Tick off_for) {
-    PerCpu& c = cpus_[static_cast<std::size_t>(i)];
-    pause(i);
-    c.on_time += ctx_.sim().now() - c.on_since;
-    c.on = false;
-    sd_.switch_mm(cpu_at(i), -1);
-    ctx_.sim().call_after(off_for, [this, i] { switch_on(i); });
-  }
-  void switch_on(int i) {
-    if (done_) return;
-    PerCpu& c = cpus_[static_cast<std::size_t>(i)];
-    c.on = true;
-    c.on_since = ctx_.sim().now();
-    const Tick flush = sd_.switch_mm(cpu_at(i), mm_);
-    if (check_) check_stale_on(cpu_at(i), unmapped_);
-    resume(i);
-    if (flush > 0) pf_.exec().kernel(cpu_at(i), flush, nullptr);
-    ctx_.sim().call_after(static_cast<Tick>(static_cast<double>(slice_) * duty_),
-                          [this, i] { switch_off(i); });
+    c.in_unit = true;
+    c.unit_len = t;
+    c.unit_cpu0 = sched_->cpu_time(c.task);
+    return t;
   }
 
   // --- the storm ---
@@ -277,46 +280,73 @@ class MunmapStorm : public sim::Workload, public CpuExec::Observer {
       if (work_[static_cast<std::size_t>(u)].empty()) continue;
       ++busy_unmappers_;
       PerCpu& c = cpus_[static_cast<std::size_t>(u)];
-      pause(u);
-      c.unmapping = true;
-      c.unmap_start = ctx_.sim().now();
-      unmap_next(u, 0);
+      c.unmapping = true;  // from the end of its current work unit
+      c.begun = false;
+      c.pos = 0;
     }
     if (busy_unmappers_ == 0) end_step();
   }
 
-  void unmap_next(int u, std::size_t pos) {
+  // The unmapping thread's next step: clear one mapping's PTEs (munmap's kernel side, in the
+  // thread's own context), then flush and spin until the flush is acknowledged. False when
+  // its list is done.
+  bool unmap_step(int u, Action& a) {
+    PerCpu& c = cpus_[static_cast<std::size_t>(u)];
     const std::vector<std::size_t>& list = work_[static_cast<std::size_t>(u)];
-    const int cpu = cpu_at(u);
-    if (pos == list.size()) {
-      PerCpu& c = cpus_[static_cast<std::size_t>(u)];
-      c.unmapping = false;
-      c.unmap_time += ctx_.sim().now() - c.unmap_start;
-      resume(u);
-      if (--busy_unmappers_ == 0) end_step();
-      return;
+    const Tick now = ctx_.sim().now();
+    c.spinning = false;
+    if (!c.begun) {
+      c.begun = true;
+      c.unmap_start = now;
+      c.irq_at_unmap = pf_.exec().busy(cpu_at(u), CpuExec::Kind::Irq);
     }
-    const std::size_t k = list[pos];
-    const Tick t0 = ctx_.sim().now();
-    pf_.exec().kernel(cpu, unmap_base_ + pages_ * pte_cost_, [this, u, pos, k, cpu, t0] {
-      Mapping& m = live_[k];
-      m.alive = false;
-      ++unmaps_;
-      const bool last = pos + 1 == work_[static_cast<std::size_t>(u)].size();
-      FlushRequest req;
-      req.initiator = cpu;
-      req.pages = m.pages;
-      req.mm = mm_;
-      req.page_shift = shift_;
-      req.ranges = {VaRange{m.first, m.pages}};
-      req.more = !last;
-      req.device = device_;
-      if (check_) pending_check_[static_cast<std::size_t>(u)].push_back(VaRange{m.first, m.pages});
-      sd_.flush(req, [this, u, pos, t0, last] {
-        unmap_lat_->record(ctx_.sim().now() - t0);
-        if (last && check_) check_stale(u);
-        unmap_next(u, pos + 1);
-      });
+    if (c.zapping) {
+      c.zapping = false;
+      issue_flush(u);
+      if (c.flushing) {
+        c.spinning = true;
+        a = Action::run(kSpin);
+        return true;
+      }
+    }
+    if (c.pos == list.size()) {
+      c.unmapping = false;
+      c.unmap_time += now - c.unmap_start;
+      // Interrupts during the unmapping are part of its time, not of the compute's loss.
+      c.irq_unmapping += pf_.exec().busy(cpu_at(u), CpuExec::Kind::Irq) - c.irq_at_unmap;
+      if (--busy_unmappers_ == 0) end_step();
+      return false;
+    }
+    c.zapping = true;
+    c.call_start = now;
+    a = Action::run(unmap_base_ + pages_ * pte_cost_);
+    return true;
+  }
+
+  void issue_flush(int u) {
+    PerCpu& c = cpus_[static_cast<std::size_t>(u)];
+    const std::vector<std::size_t>& list = work_[static_cast<std::size_t>(u)];
+    Mapping& m = live_[list[c.pos]];
+    m.alive = false;
+    ++unmaps_;
+    const bool last = c.pos + 1 == list.size();
+    FlushRequest req;
+    req.initiator = cpu_at(u);
+    req.pages = m.pages;
+    req.mm = mm_;
+    req.page_shift = shift_;
+    req.ranges = {VaRange{m.first, m.pages}};
+    req.more = !last;
+    req.device = device_;
+    if (check_) pending_check_[static_cast<std::size_t>(u)].push_back(VaRange{m.first, m.pages});
+    c.flushing = true;
+    sd_.flush(req, [this, u, last] {
+      PerCpu& cc = cpus_[static_cast<std::size_t>(u)];
+      unmap_lat_->record(ctx_.sim().now() - cc.call_start);
+      if (last && check_) check_stale(u);
+      ++cc.pos;
+      cc.flushing = false;
+      if (cc.spinning) sched_->set_burst_left(cc.task, 0);
     });
   }
 
@@ -344,16 +374,19 @@ class MunmapStorm : public sim::Workload, public CpuExec::Observer {
       ctx_.sim().call_after(gap_, [this] { start_step(); });
       return;
     }
-    done_ = true;
     end_ = ctx_.sim().now();
     for (int i = 0; i < ncpu_; ++i) {
+      close_on(i);
+      // The compute done so far in units that the end cuts short (the threads' units run in
+      // step, so counting only whole units would make the loss depend on where the end falls).
       PerCpu& c = cpus_[static_cast<std::size_t>(i)];
-      pause(i);
-      if (c.on) {
-        c.on_time += end_ - c.on_since;
-        c.on = false;
+      if (c.in_unit && c.unit_len > 0) {
+        const Tick ran = sched_->cpu_time_now(c.task) - c.unit_cpu0;
+        partial_ += static_cast<double>(std::min(ran, c.unit_len)) * static_cast<double>(unit_) /
+                    static_cast<double>(c.unit_len);
       }
     }
+    done_ = true;
     ctx_.release();
   }
 
@@ -369,10 +402,12 @@ class MunmapStorm : public sim::Workload, public CpuExec::Observer {
   bool device_ = true, check_ = false, done_ = false;
   int mm_ = -1, step_ = 0, busy_unmappers_ = 0;
   Tick step_start_ = 0, end_ = 0, translate_ = 0;
+  double partial_ = 0;  // compute of the units cut short by the end
   std::uint64_t units_ = 0, unmaps_ = 0;
   int cpu_at(int i) const { return cpu_of_[static_cast<std::size_t>(i)]; }
-  std::vector<int> cpu_of_;   // the process's CPUs, ascending
-  std::vector<int> slot_of_;  // CPU -> its index in cpu_of_, -1 if not the process's
+  std::vector<int> cpu_of_;        // the process's CPUs, ascending
+  std::vector<int> slot_of_task_;  // task -> its slot, -1 for the other process's tasks
+  Scheduler* sched_ = nullptr;
   std::vector<PerCpu> cpus_;
   std::vector<Mapping> live_;
   std::vector<std::vector<std::size_t>> work_;

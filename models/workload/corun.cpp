@@ -1,26 +1,27 @@
 // `corun`: applications that share the machine with a migration, to show what it costs them.
-// A CPU-bound app owns `cpu_cpus` and progresses whenever no kernel or interrupt work runs
-// there (the time CpuExec steals is its loss). A memory-bound app streams from `mem_node` on
-// each of `mem_cpus`, asking for `mem_demand` per CPU; what it gets is what the flow model's
-// fair sharing leaves it, and it issues nothing while its CPU is stolen.
+// Both are scheduler tasks pinned one per CPU, so they lose whatever CPU time the scheduler
+// gives to kernel work (copy workers, driver work) and interrupts there. A CPU-bound app runs
+// on each of `cpu_cpus` without end. A memory-bound app streams from `mem_node` on each of
+// `mem_cpus`: it needs its CPU to issue a chunk at `mem_demand` and stalls on the CPU until
+// the flow model's fair sharing has delivered the chunk.
 #include <algorithm>
 #include <memory>
 #include <vector>
 
-#include "models/cpu/cpu_exec.h"
 #include "models/machine/machine.h"
-#include "models/migration/cpu_load.h"
+#include "models/sched/scheduler.h"
 #include "sim/cpulist.h"
 #include "sim/run_context.h"
 
 namespace models {
 
-class CorunWorkload : public sim::Workload, public CpuExec::Observer {
+class CorunWorkload : public sim::Workload, public TaskClient {
  public:
   static constexpr const char* kDoc =
-      "Co-running applications: a CPU-bound one on `cpu_cpus` (slowdown = CPU time stolen by "
-      "kernel and interrupt work) and a memory-bound one streaming from `mem_node` on `mem_cpus` "
-      "(slowdown = demanded / achieved bandwidth). Runs until the run ends; holds nothing open.";
+      "Co-running applications as scheduler tasks: a CPU-bound one on `cpu_cpus` (slowdown = "
+      "CPU time lost to kernel work, interrupts and their switches) and a memory-bound one "
+      "streaming from `mem_node` on `mem_cpus` (slowdown = demanded / achieved bandwidth). Runs "
+      "until the run ends; holds nothing open.";
   static const sim::ParamList& params() {
     static const sim::ParamList p = {
         sim::p_string("cpu_cpus", "", "CPUs running the CPU-bound application (cpulist)"),
@@ -44,37 +45,56 @@ class CorunWorkload : public sim::Workload, public CpuExec::Observer {
       p.where("mem_demand").fail("a positive bandwidth", sim::describe_value(p.raw("mem_demand")));
     chunk_ = static_cast<double>(p.size("chunk"));
     if (chunk_ <= 0) p.where("chunk").fail("a positive size", "0");
-    watched_.assign(static_cast<std::size_t>(pf_.cpu_count()), 0);
-    for (int c : cpu_cpus_) watched_[static_cast<std::size_t>(c)] |= 1;
-    for (int c : mem_cpus_) watched_[static_cast<std::size_t>(c)] |= 2;
-    CpuLoad& load = CpuLoad::of(ctx);
-    for (int c : cpu_cpus_) load.add(c);
-    for (int c : mem_cpus_) load.add(c);
-    pf_.exec().add_observer(this);
+    issue_ = sim::transfer_time(chunk_, demand_);
+    sched_ = &Scheduler::of(ctx);
   }
 
   void start() override {
     start_ = ctx_.sim().now();
-    for (std::size_t i = 0; i < mem_cpus_.size(); ++i) next_chunk(i);
+    Scheduler& s = *sched_;
+    auto pinned = [&](int cpu) {
+      TaskSpec spec;
+      spec.client = this;
+      spec.allowed = CpuMask(pf_.cpu_count());
+      spec.allowed.set(cpu);
+      return s.spawn(spec);
+    };
+    for (int c : cpu_cpus_) cpu_tasks_.push_back(pinned(c));
+    streams_.resize(mem_cpus_.size());
+    for (std::size_t i = 0; i < mem_cpus_.size(); ++i) {
+      const int t = pinned(mem_cpus_[i]);
+      if (stream_of_.size() <= static_cast<std::size_t>(t))
+        stream_of_.resize(static_cast<std::size_t>(t) + 1, -1);
+      stream_of_[static_cast<std::size_t>(t)] = static_cast<int>(i);
+      streams_[i].task = t;
+    }
   }
 
-  void on_steal(int cpu, Tick start, Tick duration, CpuExec::Kind) override {
-    if (watched_[static_cast<std::size_t>(cpu)]) steals_.push_back({cpu, start, duration});
+  // A CPU-bound task computes without end; a stream alternates issuing a chunk (CPU time at
+  // its demanded rate) and stalling on its CPU until the chunk has arrived.
+  Action next(int task) override {
+    const int i = static_cast<std::size_t>(task) < stream_of_.size()
+                      ? stream_of_[static_cast<std::size_t>(task)]
+                      : -1;
+    if (i < 0) return Action::run(kComputeBurst);
+    Stream& s = streams_[static_cast<std::size_t>(i)];
+    if (s.flow) {  // issued, not yet delivered: wait on the CPU
+      s.stalled = true;
+      return Action::run(kStallBurst);
+    }
+    start_chunk(static_cast<std::size_t>(i));
+    return Action::run(issue_);
   }
 
   void finish() override {
     const Tick end = ctx_.sim().now();
     const double window = sim::to_seconds(end - start_);
     auto& st = ctx_.sim().stats();
-    // Stolen time inside the window, per application.
+    // CPU time the apps did not get in the window, per application.
     double stolen_cpu = 0, stolen_mem = 0;
-    for (const Steal& s : steals_) {
-      if (s.start >= end) continue;
-      double d = sim::to_seconds(std::min(s.duration, end - s.start));
-      int w = watched_[static_cast<std::size_t>(s.cpu)];
-      if (w & 1) stolen_cpu += d;
-      if (w & 2) stolen_mem += d;
-    }
+    for (int t : cpu_tasks_) stolen_cpu += window - sim::to_seconds(sched_->cpu_time_now(t));
+    for (const Stream& s : streams_)
+      stolen_mem += window - sim::to_seconds(sched_->cpu_time_now(s.task));
     if (!cpu_cpus_.empty()) {
       const double owned = window * static_cast<double>(cpu_cpus_.size());
       st.set_metric(name_ + ".cpu_stolen_us", stolen_cpu * 1e6);
@@ -96,35 +116,32 @@ class CorunWorkload : public sim::Workload, public CpuExec::Observer {
   }
 
  private:
-  struct Steal {
-    int cpu;
-    Tick start, duration;
-  };
+  static constexpr Tick kComputeBurst = sim::kMs;
+  static constexpr Tick kStallBurst = sim::kSec;  // cut short when the chunk arrives
   struct Stream {
+    int task = -1;
     double bytes_done = 0, chunk_bytes = 0;
     sim::FlowId flow = 0;
+    bool stalled = false;
   };
 
   std::vector<int> cpu_list(const sim::Params& p, const std::string& key) const {
     return sim::parse_cpulist(p.s(key), static_cast<std::uint64_t>(pf_.cpu_count()), p.where(key));
   }
 
-  // A stream issues one chunk at a time at no more than its demand; time its CPU spends on
-  // kernel or interrupt work is time it issues nothing (the next chunk waits for the CPU).
-  void next_chunk(std::size_t i) {
-    if (streams_.size() < mem_cpus_.size()) streams_.resize(mem_cpus_.size());
+  void start_chunk(std::size_t i) {
     const int cpu = mem_cpus_[i];
     sim::FlowNetwork::Spec spec;
     spec.path = pf_.read_path(cpu, node_);
     spec.bytes = chunk_;
     spec.rate_cap = demand_;
-    spec.on_done = [this, i, cpu] {
-      streams_[i].bytes_done += streams_[i].chunk_bytes;
-      streams_[i].flow = 0;
-      if (pf_.exec().idle(cpu)) {
-        next_chunk(i);
-      } else {
-        pf_.exec().kernel(cpu, 0, [this, i] { next_chunk(i); });
+    spec.on_done = [this, i] {
+      Stream& s = streams_[i];
+      s.bytes_done += s.chunk_bytes;
+      s.flow = 0;
+      if (s.stalled) {
+        s.stalled = false;
+        sched_->set_burst_left(s.task, 0);
       }
     };
     streams_[i].chunk_bytes = chunk_;
@@ -135,11 +152,11 @@ class CorunWorkload : public sim::Workload, public CpuExec::Observer {
   const std::string name_;  // instance name: the metrics' prefix
   Machine& pf_;
   std::vector<int> cpu_cpus_, mem_cpus_;
-  std::vector<int> watched_;
   int node_ = 0;
   double demand_ = 0, chunk_ = 0;
-  Tick start_ = 0;
-  std::vector<Steal> steals_;
+  Tick start_ = 0, issue_ = 0;
+  Scheduler* sched_ = nullptr;
+  std::vector<int> cpu_tasks_, stream_of_;
   std::vector<Stream> streams_;
 };
 

@@ -1,0 +1,100 @@
+// CPU time that other models spend, accounted by the scheduler like any other:
+// - kernel work (migration copy threads, DMA driver work, munmap's kernel side) runs in the
+//   CPU's kernel worker, a nice-0 task pinned there (kworker/N, as queue_work_on() feeds it):
+//   it is woken when work arrives, pays the wakeup and the context switch, and shares the
+//   CPU with application tasks under EEVDF;
+// - interrupt handlers run at once, one after another on their CPU, and delay whatever runs
+//   there (a task's burst ends later; an idle CPU's next task starts later).
+#include <algorithm>
+#include <string>
+
+#include "models/sched/scheduler.h"
+#include "sim/error.h"
+#include "sim/trace.h"
+
+namespace models {
+
+namespace {
+
+CpuExec& provide_scheduler(sim::RunContext& ctx) { return Scheduler::of(ctx); }
+[[maybe_unused]] const bool kProvided = (CpuExec::set_provider(&provide_scheduler), true);
+
+}  // namespace
+
+Action Scheduler::KWorker::next(int) {
+  if (in_progress) {
+    in_progress = false;
+    KWorker::Item item = std::move(items.front());
+    items.pop_front();
+    if (item.done) item.done();  // may queue more work here
+  }
+  if (items.empty()) return Action::block();
+  in_progress = true;
+  return Action::run(items.front().work);
+}
+
+int Scheduler::make_kworker(int cpu) {
+  kworkers_.push_back(std::make_unique<KWorker>());
+  TaskSpec spec;
+  spec.client = kworkers_.back().get();
+  spec.allowed = CpuMask(pf_.cpu_count());
+  spec.allowed.set(cpu);
+  Task& t = task(add_task(spec));
+  t.kworker = true;
+  t.state = State::Blocked;  // created idle: the first work item wakes it
+  t.cpu = cpu;
+  t.last_ran = now();
+  // Leaving the idle task is not a context switch in this model (a task that wakes on the
+  // CPU it last ran on pays none): on a CPU that has run nothing yet the worker is "last".
+  Rq& r = rq(cpu);
+  if (r.last < 0) r.last = t.id;
+  return t.id;
+}
+
+void Scheduler::kernel(int cpu, Tick work, std::function<void()> done) {
+  HETSIM_CHECK(cpu >= 0 && cpu < cpu_count(), "kernel work for a CPU that does not exist");
+  Rq& r = rq(cpu);
+  if (r.kworker < 0) r.kworker = make_kworker(cpu);
+  Task& t = task(r.kworker);
+  static_cast<KWorker*>(t.client)->items.push_back({work, std::move(done)});
+  if (t.state != State::Blocked || t.waking) return;  // it takes the item when it gets to it
+  // try_to_wake_up runs on the CPU. When it interrupts a running task, that task pays it
+  // (inside a task's step, wake() charges the waker); on an idle CPU it is part of the
+  // queueing cost that the model queueing the work charges (e.g. migration's lru_queue).
+  if (!r.in_step && r.curr >= 0) charge(cpu, wakeup_cost_, kWakeup);
+  wake(t.id, cpu, false);
+}
+
+void Scheduler::irq(int cpu, Tick work, std::function<void()> done) {
+  HETSIM_CHECK(cpu >= 0 && cpu < cpu_count(), "an interrupt on a CPU that does not exist");
+  Rq& r = rq(cpu);
+  const Tick start = std::max(now(), r.irq_free_at);
+  const Tick end = start + work;
+  r.irq_free_at = end;
+  r.irq_time += work;
+  ++r.irqs;
+  charge(cpu, work, kSteal);
+  if (auto* tr = sim_.trace()) tr->slice("cpu" + std::to_string(cpu), "irq", start, end, "", "cpu");
+  if (done) sim_.call_at(end, std::move(done), sim::kPrioFirst);
+}
+
+void Scheduler::steal(int cpu, Tick work) {
+  HETSIM_CHECK(cpu >= 0 && cpu < cpu_count(), "kernel time on a CPU that does not exist");
+  charge(cpu, work, kSteal);
+}
+
+Tick Scheduler::cpu_time_now(int ti) {
+  const Task& t = task(ti);
+  if (t.state == State::Running && rq(t.cpu).curr == ti) update_curr(t.cpu);
+  return t.cpu_time;
+}
+
+bool Scheduler::idle(int cpu) const { return rq(cpu).nr == 0 && rq(cpu).irq_free_at <= now(); }
+
+Tick Scheduler::busy(int cpu, CpuExec::Kind kind) const {
+  const Rq& r = rq(cpu);
+  if (kind == CpuExec::Kind::Irq) return r.irq_time;
+  return r.kworker < 0 ? 0 : tasks_[static_cast<std::size_t>(r.kworker)].cpu_time;
+}
+
+}  // namespace models
