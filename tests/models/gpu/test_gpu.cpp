@@ -6,6 +6,7 @@
 #include <string>
 #include <vector>
 
+#include "models/cpu/cpu_exec.h"
 #include "models/gpu/gpu.h"
 #include "models/machine/machine.h"
 #include "sim/json.h"
@@ -26,6 +27,21 @@ Json copy_wl(const std::string& from, const std::string& to, const std::string& 
              const std::string& bytes = "256MiB") {
   return Json{{"kind", "gpu_copy"}, {"from", from}, {"to", to}, {"mode", mode}, {"bytes", bytes}};
 }
+
+struct Rig {
+  explicit Rig(const std::string& machine)
+      : sim(1), ctx(sim, Json::object(), sim::Where{"<test>", "/policies"}) {
+    const Json m =
+        sim::load_json_file(std::string(HETSIM_SOURCE_DIR) + "/configs/" + machine + ".json");
+    ctx.set_system(sim::SystemModel::Registry::make("platform", ctx, m, sim::Where{"m.json", ""}));
+    pf = &models::Machine::of(ctx);
+    gpus = &models::Gpus::of(ctx);
+  }
+  sim::Simulator sim;
+  sim::RunContext ctx;
+  models::Machine* pf = nullptr;
+  models::Gpus* gpus = nullptr;
+};
 
 // The links a copy by `gpu`'s engines from `src` to `dst` crosses, by name.
 std::vector<std::string> route(const std::string& machine, const std::string& gpu,
@@ -83,6 +99,32 @@ TEST(GpuCopy, PageableNeverBeatsPinnedOnTheSameLink) {
         EXPECT_EQ(pinned.at("gpu_copy.staging_cpu_us").get<double>(), 0.0);
         EXPECT_GT(pageable.at("gpu_copy.staging_cpu_us").get<double>(), 0.0);
       }
+}
+
+TEST(GpuCopy, PageableStagingIsKernelTimeOnTheCallingCpuAndOverlapsTheEngine) {
+  Rig r("dgx-h100");
+  models::PageableCopy c;
+  c.gpu = 0;
+  c.cpu = 3;
+  c.host = c.staging = 0;
+  c.bytes = 64.0 * 1024 * 1024;
+  c.chunk = 2.0 * 1024 * 1024;
+  sim::Tick done = 0;
+  models::pageable_copy(*r.gpus, *r.pf, c, [&] { done = r.sim.now(); });
+  r.sim.run();
+  ASSERT_GT(done, 0u);
+  const auto kernel = models::CpuExec::Kind::Kernel;
+  const double staging = r.gpus->staging_cpu_ps().value();
+  const double chunks = c.bytes / c.chunk;
+  const double submits = chunks * static_cast<double>(r.gpus->spec(0).submit_cost);
+  // Every staging memcpy and every submission ran on CPU 3 as kernel time, nowhere else.
+  EXPECT_DOUBLE_EQ(static_cast<double>(r.pf->exec().busy(3, kernel)), staging + submits);
+  EXPECT_EQ(r.pf->exec().busy(2, kernel), 0u);
+  // The memcpy moved every byte at no more than the core's copy rate.
+  EXPECT_GE(staging / 1e12, c.bytes / r.pf->cpu_spec().memcpy_rate * (1 - 1e-9));
+  // Double buffering: the copy takes less than the memcpy plus the engine one after the other.
+  const double link_time = c.bytes / r.gpus->spec(0).link_bw;
+  EXPECT_LT(sim::to_seconds(done), staging / 1e12 + submits / 1e12 + link_time);
 }
 
 TEST(GpuCopy, MoreCopyEnginesNeverSlowerAndStillBoundedByTheLink) {
