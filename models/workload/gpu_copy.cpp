@@ -69,6 +69,10 @@ class GpuCopyWorkload : public sim::Workload {
       p.where("mode").fail("pinned or host for a copy between GPUs", "\"pageable\"");
     if (!d2d_ && mode_ == "host")
       p.where("mode").fail("pinned or pageable for a copy between host and GPU", "\"host\"");
+    if (mode_ == "pageable" && engines_ > 1)
+      p.where("engines").fail(
+          "1 for a pageable copy (one calling thread fills the staging buffers)",
+          std::to_string(engines_));
     if (engines_ > gpus_.spec(gpu_).copy_engines)
       p.where("engines").fail(
           "at most the GPU's " + std::to_string(gpus_.spec(gpu_).copy_engines) + " copy engines",

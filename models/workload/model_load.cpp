@@ -34,8 +34,9 @@ class ModelLoadWorkload : public sim::Workload {
         sim::p_choice("source", "nvme", {"nvme", "page_cache"},
                       "where the weights are: on the NVMe drives, or already in the page cache"),
         sim::p_choice("path", "pageable", {"pageable", "pinned", "direct"},
-                      "pageable: mmap + per-tensor pageable copies; pinned: reads into pinned "
-                      "buffers + engine copies; direct: drives DMA into HBM (nvme only)"),
+                      "pageable: mmap + per-tensor pageable copies; pinned: O_DIRECT reads into "
+                      "pinned buffers (from page_cache: weights already in pinned memory) + "
+                      "engine copies; direct: drives DMA into HBM (nvme only)"),
         sim::p_string("drives", "all",
                       "NVMe drives the weights are striped over: names, "
                       "comma-separated, or \"all\""),
