@@ -28,7 +28,7 @@ class ModelLoadWorkload : public sim::Workload {
   static const sim::ParamList& params() {
     static const sim::ParamList p = {
         sim::p_size("bytes", "140GB", "weights to load (70B parameters in fp16: 140 GB)"),
-        sim::p_string("gpus", "gpu0",
+        sim::p_string("gpus", "all",
                       "GPUs the weights are sharded over: names, comma-separated, "
                       "or \"all\""),
         sim::p_choice("source", "nvme", {"nvme", "page_cache"},
