@@ -6,8 +6,10 @@
 //   source page_cache: the tensor is already in host memory;
 //   then path pageable: a pageable copy (CPU memcpy into staging buffers + copy engine),
 //        path pinned:   one copy-engine copy from the pinned buffer.
-// Reads run up to `depth` tensors ahead of the copies (readahead window, or pinned buffers in
-// rotation); one shard copies its tensors one after another.
+// One shard copies its tensors one after another. Pinned and direct reads run up to `depth`
+// tensors ahead (pinned buffers in rotation, reads in flight). A pageable copy of an mmap'd file
+// faults its pages in: the read of a tensor overlaps the copies only by the page cache's
+// `readahead` window, so with a window below a tensor, reads and copies alternate.
 #include <algorithm>
 #include <cmath>
 #include <memory>
@@ -42,8 +44,14 @@ class ModelLoadWorkload : public sim::Workload {
                       "comma-separated, or \"all\""),
         sim::p_size("tensor", "128MiB",
                     "bytes per tensor (a 70B model's matrices are 128-470 MiB in fp16; est.)"),
-        sim::p_int("depth", 2, "tensors read ahead of the copies (readahead, pinned buffers)", 1,
-                   64),
+        sim::p_int("depth", 2,
+                   "pinned and direct: tensors read ahead of the copies (pinned buffers in "
+                   "rotation, reads in flight)",
+                   1, 64),
+        sim::p_size("readahead", "128KiB",
+                    "pageable from nvme: how far the page cache reads ahead of the faulting "
+                    "memcpy (Linux read_ahead_kb default; MADV_WILLNEED or a larger setting "
+                    "raises it)"),
         sim::p_size("chunk", "2MiB", "pageable: bytes per driver staging buffer (est.)"),
     };
     return p;
@@ -59,6 +67,9 @@ class ModelLoadWorkload : public sim::Workload {
     chunk_ = static_cast<double>(p.size("chunk"));
     if (tensor_ <= 0) p.where("tensor").fail("a positive size", "0");
     if (chunk_ <= 0) p.where("chunk").fail("a positive size", "0");
+    if (nvme_ && path_ == "pageable")
+      depth_ = 1 + static_cast<int>(std::min<double>(
+                       64, std::floor(static_cast<double>(p.size("readahead")) / tensor_)));
     if (path_ == "direct" && !nvme_)
       p.where("path").fail("pageable or pinned for weights in the page cache", "\"direct\"");
     for (const std::string& g : names(p.s("gpus"))) {

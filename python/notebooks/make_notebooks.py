@@ -720,11 +720,13 @@ g1[["variant", "workloads.0.gpus", "model_load.load_time_s", "model_load.achieve
 
 * Through one Gen4 x16 link (two GPUs under one switch) no path loads 140 GB in under 4.9 s:
   the claim holds, and the link, not the path, sets the floor.
-* From NVMe the four drives (4 x 7 GB/s) are the bottleneck whatever the path: direct
+* From NVMe the four drives (4 x 7 GB/s) bound the pinned and direct paths: direct
   storage-to-GPU saves the host copy and its CPU time, not load time, on this machine.
-* Pageable copies cost about 7.8 s of CPU time for 140 GB and, under one uplink, little load
-  time here; sharding over switches multiplies the uplinks and the loader cores, so eight GPUs
-  load from the page cache in about 1.2 s."""),
+* mmap + pageable copies from NVMe are the slowest: the memcpy faults the weights in and the
+  128 KiB readahead hardly overlaps the reads with the copies, so storage and transfer time
+  add up (about 10 s through one uplink). They also cost about 7.8 s of CPU time for 140 GB.
+* Sharding over switches multiplies the uplinks and the loader cores: eight GPUs load from the
+  page cache in about 1.2 s."""),
     ]
 
 

@@ -198,4 +198,22 @@ TEST(ModelLoad, EveryByteArrivesAndStorageBoundsTheNvmePaths) {
   }
 }
 
+TEST(ModelLoad, FaultingPageableCopiesAlternateWithReadsUnlessReadaheadCoversATensor) {
+  // One shard: storage and transfer busy times add up when the readahead window (128 KiB by
+  // default) is below a tensor, and overlap once it holds one.
+  Json w = load("gpu0", "nvme", "pageable");
+  Json serial = run("a100-pcie-8", w);
+  EXPECT_GE(serial.at("model_load.load_time_s").get<double>(),
+            (serial.at("model_load.storage_busy_s").get<double>() +
+             serial.at("model_load.transfer_busy_s").get<double>()) *
+                (1 - 1e-9));
+  w["readahead"] = "256MiB";
+  Json ahead = run("a100-pcie-8", w);
+  EXPECT_LT(ahead.at("model_load.load_time_s").get<double>(),
+            ahead.at("model_load.storage_busy_s").get<double>() +
+                ahead.at("model_load.transfer_busy_s").get<double>());
+  EXPECT_LT(ahead.at("model_load.load_time_s").get<double>(),
+            serial.at("model_load.load_time_s").get<double>());
+}
+
 }  // namespace
