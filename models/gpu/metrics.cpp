@@ -14,13 +14,14 @@ HETSIM_METRICS(
         {"gpu.staging_cpu_ps", K::Counter, "ps", "CPU time of pageable copies' staging memcpys"},
     });
 
-HETSIM_METRICS("workload/gpu_copy",
-               {
-                   {"{instance}.route_bottleneck_gbps", K::Derived, "GB/s",
-                    "slowest link on the copy's route (an upper bound on its throughput)"},
-                   {"{instance}.staging_cpu_us", K::Derived, "us",
-                    "CPU time of the staging memcpys (pageable copies)"},
-               });
+HETSIM_METRICS(
+    "workload/gpu_copy",
+    {
+        {"{instance}.route_bottleneck_gbps", K::Derived, "GB/s",
+         "slowest link on the copy's route (an upper bound on its throughput)"},
+        {"{instance}.staging_cpu_us", K::Derived, "us",
+         "CPU time of the staging memcpys of the run's pageable copies (gpu.staging_cpu_ps)"},
+    });
 
 HETSIM_METRICS(
     "workload/model_load",
@@ -34,7 +35,7 @@ HETSIM_METRICS(
         {"{instance}.transfer_busy_s", K::Derived, "s",
          "per shard (mean): time with a host-to-GPU copy (staging memcpy and engine) in flight"},
         {"{instance}.staging_cpu_s", K::Derived, "s",
-         "CPU time of the staging memcpys, over all loader threads"},
+         "CPU time of the staging memcpys of the run's pageable copies, over all loader threads"},
     });
 
 }  // namespace
