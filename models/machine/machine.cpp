@@ -257,6 +257,26 @@ void Machine::build_memory(const Json& mem, const Where& mw) {
   }
 }
 
+int Machine::add_memory_node(const std::string& name, MemKind kind, VertexId parent,
+                             double bandwidth, Tick latency, std::uint64_t capacity) {
+  if (bandwidth <= 0 || capacity == 0 || graph_->find(name))
+    throw sim::InternalError("memory node " + name + ": checked by its section's builder");
+  MemNode n;
+  n.id = static_cast<int>(nodes_.size());
+  n.name = name;
+  n.kind = kind;
+  n.socket = graph_->node(parent).socket;
+  n.bandwidth = bandwidth;
+  n.latency = latency;
+  n.capacity = capacity;
+  LinkId media = flows_->add_link(name + ".media", bandwidth, latency);
+  n.vertex = graph_->add_node({name, NodeKind::Memory, mem_kind_name(kind), n.socket,
+                               static_cast<int>(parent), false, media});
+  graph_->add_wire(n.vertex, parent, mem_kind_name(kind));
+  nodes_.push_back(n);
+  return n.id;
+}
+
 const sim::Params& Machine::section(const std::string& key) const {
   auto it = sections_.find(key);
   if (it == sections_.end() || it->second.size() != 1)

@@ -89,10 +89,15 @@ class Machine : public sim::SystemModel {
   Tick cycles(double n) const;
 
   const std::vector<MemNode>& nodes() const { return nodes_; }
+  // Adds a memory node that a section's device owns (a GPU's HBM): a vertex contained in
+  // `parent`, whose media every access crosses. Returns its index among nodes().
+  int add_memory_node(const std::string& name, MemKind kind, VertexId parent, double bandwidth,
+                      Tick latency, std::uint64_t capacity);
   // The node index named `name`, or a bad-input error at `where`.
   int node_by_name(const std::string& name, const sim::Where& where) const;
 
   sim::FlowNetwork& flows() { return *flows_; }
+  const sim::FlowNetwork& flows() const { return *flows_; }
   const MachineGraph& graph() const { return *graph_; }
   MachineGraph& graph() { return *graph_; }
   VertexId core_vertex(int cpu) const {
