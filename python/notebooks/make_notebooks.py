@@ -800,6 +800,9 @@ plt.show()'''),
   the GPUs, at the price of a longer step.
 * Collectives reach the PCIe link's payload rate at large sizes; at 8 KiB they are bound by the
   number of steps times the per-step software cost (est.), where a tree beats a ring."""),
+    ]
+
+
 def model_loading():
     """GPU copies and model loading: pinned vs pageable, and the G1 claim scenario."""
     return [
