@@ -628,11 +628,13 @@ for c in t3claims:
   flushes for every `munmap()`, and the shootdown latency grows with the cpumask.
 * Batching in the MMU notifier turns one broadcast per invalidation into one per window: the cut
   is the number of invalidations per window, so it is largest when many threads unmap at once.
-* Lazy (PCID) flushing skips the CPUs not running the mm (about half here) but hardly changes the
-  job's own time lost: the skipped CPUs were running the other process.
-* INVLPGB sends no IPIs at all and cuts the job's time lost about 3x; 2 MiB pages cut it about
-  3x too (one translation instead of 512: no full flushes, far fewer TLB misses afterwards), and
-  the two together most."""),
+* Lazy (PCID) flushing skips the CPUs not running the mm (about half here) but does not cut the
+  job's own time lost: the skipped CPUs were running the other process, and with 4 KiB pages on
+  256 CPUs the job even loses more (the interrupt time it takes does not count as its runtime, so
+  its threads keep their CPUs longer and more of the cpumask has the mm loaded when a flush comes).
+* INVLPGB sends no IPIs at all and cuts the job's time lost 4-5x; 2 MiB pages cut it 4-5x too
+  (one translation instead of 512: no full flushes, far fewer TLB misses afterwards), and the two
+  together most."""),
     ]
 
 
