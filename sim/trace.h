@@ -3,7 +3,7 @@
 // ("X") slices on named tracks (with optional arguments, a JSON object's text), counter
 // samples, and arrows from one track to another (flow events: a wakeup or an IPI from the
 // sender's slice to the slice the target runs next). Each record has a category ("sched",
-// "cpu", "migration", "link") that TraceOptions can filter on, and a time window.
+// "cpu", "migration", "link", "dma", "gpu") that TraceOptions can filter on, and a time window.
 //
 // With a path the writer streams: each record is written out as it comes (memory stays
 // bounded whatever the run's length), to a temporary file renamed into place by finish() (a

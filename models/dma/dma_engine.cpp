@@ -3,6 +3,7 @@
 #include <algorithm>
 
 #include "sim/error.h"
+#include "sim/trace.h"
 
 namespace models {
 
@@ -100,6 +101,14 @@ DmaEngines::DmaEngines(sim::RunContext& ctx, Machine& pf) : ctx_(ctx), pf_(pf) {
   submits_ = &st.counter("dma.submissions");
   bytes_ = &st.counter("dma.bytes");
   cpu_ps_ = &st.counter("dma.cpu_ps");
+  // In a trace, each engine is a process of the viewer and each of its queues a track.
+  if (sim::TraceWriter* tr = ctx.sim().trace())
+    for (std::size_t e = 0; e < engines_.size(); ++e) {
+      const DmaSpec& s = engines_[e]->spec;
+      for (int q = 0; q < s.queues; ++q)
+        tr->group(queue_track(static_cast<int>(e), q), static_cast<std::uint32_t>(1000 + e),
+                  "DMA " + s.name, "queue " + std::to_string(q), q);
+    }
   ctx.provide<DmaEngines>(this);
   ctx.at_finish([this, &ctx] {
     // Mean fraction of all queues busy over the run.
@@ -204,6 +213,10 @@ void DmaEngines::enqueue(int e, int qi, Job job) {
   if (!q.running) run_next(e, qi);
 }
 
+std::string DmaEngines::queue_track(int e, int qi) const {
+  return engines_[static_cast<std::size_t>(e)]->spec.name + ".q" + std::to_string(qi);
+}
+
 void DmaEngines::run_next(int e, int qi) {
   Engine& eng = *engines_[static_cast<std::size_t>(e)];
   Queue& q = eng.queues[static_cast<std::size_t>(qi)];
@@ -234,7 +247,15 @@ void DmaEngines::run_next(int e, int qi) {
   spec.bytes = job.bytes;
   spec.rate_cap = cap;
   auto done = std::move(job.done);
-  spec.on_done = [this, e, qi, done = std::move(done)] {
+  const Tick started = ctx_.sim().now();
+  spec.on_done = [this, e, qi, started, bytes = job.bytes, desc = job.descriptors,
+                  done = std::move(done)] {
+    // The queue's track in a trace: one slice per job, setup included.
+    if (sim::TraceWriter* tr = ctx_.sim().trace())
+      tr->slice(queue_track(e, qi), "copy", started, ctx_.sim().now(),
+                "{\"bytes\":" + std::to_string(static_cast<std::uint64_t>(bytes)) +
+                    ",\"descriptors\":" + std::to_string(desc) + "}",
+                "dma");
     if (done) done();
     run_next(e, qi);
   };

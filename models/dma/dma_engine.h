@@ -92,6 +92,7 @@ class DmaEngines {
 
   void enqueue(int e, int q, Job job);
   void run_next(int e, int q);
+  std::string queue_track(int e, int q) const;  // the queue's track in a trace
   void submit_segment(const std::shared_ptr<Transfer>& t);
   void retry_waiting(int e, int q);
 

@@ -3,6 +3,7 @@
 #include <algorithm>
 
 #include "models/machine/section.h"
+#include "sim/trace.h"
 
 namespace models {
 
@@ -94,6 +95,11 @@ DrmScheduler::DrmScheduler(sim::RunContext& ctx, Machine& m) : ctx_(ctx), m_(m) 
     const GraphNode& n = m.graph().node(v);
     if (n.kind == NodeKind::Device && n.detail == "gpu") rings_.push_back(Ring{n.name, {}, {}});
   }
+  // In a trace, each GPU is a process of the viewer with its ring as a track.
+  if (sim::TraceWriter* tr = ctx.sim().trace())
+    for (std::size_t r = 0; r < rings_.size(); ++r)
+      tr->group(rings_[r].gpu + ".ring", static_cast<std::uint32_t>(2000 + r),
+                "GPU " + rings_[r].gpu, "ring", 0);
   auto& st = ctx.sim().stats();
   jobs_done_ = &st.counter("drm.jobs");
   preemptions_ = &st.counter("drm.preemptions");
@@ -255,9 +261,23 @@ void DrmScheduler::on_timeout(std::uint64_t arg) {
   complete(ring, false);
 }
 
+void DrmScheduler::trace_run(int ring, int job, Tick from, const char* end) const {
+  sim::TraceWriter* tr = ctx_.sim().trace();
+  if (!tr || ctx_.sim().now() <= from) return;
+  const Entity& e =
+      entities_[static_cast<std::size_t>(jobs_[static_cast<std::size_t>(job)].spec.entity)];
+  static const char* const kPrio[kDrmPriorities] = {"kernel", "high", "normal", "low"};
+  tr->slice(rings_[static_cast<std::size_t>(ring)].gpu + ".ring", "job " + std::to_string(job),
+            from, ctx_.sim().now(),
+            "{\"entity\":\"" + e.name + "\",\"priority\":\"" + kPrio[static_cast<int>(e.prio)] +
+                "\",\"end\":\"" + end + "\"}",
+            "gpu");
+}
+
 void DrmScheduler::complete(int ring, bool ok) {
   Ring& r = rings_[static_cast<std::size_t>(ring)];
   const int job = r.hw.front();
+  trace_run(ring, job, r.run_start, ok ? "done" : "timeout");
   r.hw.pop_front();
   r.busy += ctx_.sim().now() - r.run_start;
   ++r.token;
@@ -311,8 +331,16 @@ void DrmScheduler::maybe_preempt(int ring, int job) {
     j.left = progress ? left - wait : left;
     if (mech == PreemptMechanism::Instruction) j.restore = restore_;
   }
-  ctx_.sim().call_after(wait, [this, ring] {
+  const char* how = mech == PreemptMechanism::KernelBoundary ? "kernel boundary"
+                    : mech == PreemptMechanism::BlockDrain   ? "block drain"
+                    : mech == PreemptMechanism::Reset        ? "reset"
+                                                             : "context save";
+  ctx_.sim().call_after(wait, [this, ring, job, how, asked = now] {
     Ring& rr = rings_[static_cast<std::size_t>(ring)];
+    trace_run(ring, job, rr.run_start, "preempted");
+    if (sim::TraceWriter* tr = ctx_.sim().trace(); tr && ctx_.sim().now() > asked)
+      tr->slice(rr.gpu + ".ring", "preempt", asked, ctx_.sim().now(),
+                std::string("{\"mechanism\":\"") + how + "\"}", "gpu");
     rr.busy += ctx_.sim().now() - rr.run_start;
     unwind(ring);
     rr.preempting = false;

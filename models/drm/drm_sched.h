@@ -117,6 +117,8 @@ class DrmScheduler {
   void complete(int ring, bool ok);
   void maybe_preempt(int ring, int job);
   void unwind(int ring);
+  // The trace slice of `job`'s run on the ring from `from` until now ("done", "preempted"...).
+  void trace_run(int ring, int job, Tick from, const char* end) const;
 
   sim::RunContext& ctx_;
   Machine& m_;

@@ -134,7 +134,7 @@ sim::TraceOptions trace_options(const std::string& path, const std::string& wind
     if (t.to < t.from)
       throw sim::InputError("--trace-window", "", "FROM before TO", "\"" + window + "\"");
   }
-  static const std::set<std::string> known = {"sched", "cpu", "migration", "link"};
+  static const std::set<std::string> known = {"sched", "cpu", "migration", "link", "dma", "gpu"};
   std::size_t start = 0;
   while (!cats.empty() && start <= cats.size()) {
     std::size_t comma = cats.find(',', start);
@@ -142,7 +142,7 @@ sim::TraceOptions trace_options(const std::string& path, const std::string& wind
         cats.substr(start, comma == std::string::npos ? std::string::npos : comma - start);
     if (!known.count(c))
       throw sim::InputError("--trace-categories", "",
-                            "categories among sched, cpu, migration, link", "\"" + c + "\"");
+                            "categories among sched, cpu, migration, link, dma, gpu", "\"" + c + "\"");
     t.categories.push_back(c);
     if (comma == std::string::npos) break;
     start = comma + 1;
@@ -210,7 +210,7 @@ int cmd_run(const std::vector<std::string>& args, bool check_only) {
         "trace-window", po::value(&trace_window)->value_name("FROM:TO"),
         "only what overlaps this simulated time window (\"2ms:3ms\", \"5ms:\")")(
         "trace-categories", po::value(&trace_cats)->value_name("LIST"),
-        "only these categories, comma-separated: sched, cpu, migration, link")(
+        "only these categories, comma-separated: sched, cpu, migration, link, dma, gpu")(
         "buckets", po::value(&buckets_file)->value_name("FILE.csv"),
         "histogram buckets CSV (for CDFs)")("quiet,q",
                                             "no summary table (warnings still go to stderr)");

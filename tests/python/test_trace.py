@@ -130,3 +130,47 @@ def test_migration_phase_slices_carry_the_batch_and_the_policy_choice(tmp_path, 
     assert sum(e["args"]["folios"] for e in copies) == m["migration.folios_moved"]
     assert {e["args"]["agent"] for e in ev if "args" in e} == {agent}
     assert [e["args"]["batch"] for e in copies] == list(range(len(copies)))
+
+
+def run_traced(tmp_path, hetsim_bin, doc):
+    scn, trace, out = tmp_path / "s.json", tmp_path / "t.json", tmp_path / "r.json"
+    scn.write_text(json.dumps(doc))
+    p = subprocess.run([hetsim_bin, "run", str(scn), "--trace", str(trace), "--out", str(out), "--quiet"],
+                       capture_output=True, text=True, timeout=120)
+    assert p.returncode == 0, p.stderr
+    ev = json.loads(trace.read_text())["traceEvents"]
+    threads = {(e["pid"], e["tid"]): e["args"]["name"] for e in ev if e["ph"] == "M" and e["name"] == "thread_name"}
+    procs = {e["pid"]: e["args"]["name"] for e in ev if e["ph"] == "M" and e["name"] == "process_name"}
+    return ev, threads, procs, json.loads(out.read_text())
+
+
+def test_dma_queues_are_tracks_of_their_engine(tmp_path, hetsim_bin):
+    ev, threads, procs, res = run_traced(tmp_path, hetsim_bin, {
+        "name": "d", "machine": "milan-2s",
+        "workloads": [{"kind": "move_pages", "bytes": "8MiB", "folio": "2MiB", "from": "node0", "to": "node1"}],
+        "policies": {"migration": {"kind": "dma", "streams": 2}}})
+    jobs = [e for e in ev if e.get("cat") == "dma" and e["name"] == "copy"]
+    assert jobs, "no DMA job slices"
+    for e in jobs:
+        assert procs[e["pid"]].startswith("DMA ") and threads[(e["pid"], e["tid"])].startswith("queue ")
+        assert e["dur"] > 0
+    # Every byte the engines copied is in a slice.
+    assert sum(e["args"]["bytes"] for e in jobs) == pytest.approx(res["metrics"]["dma.bytes"], rel=1e-6)
+
+
+def test_gpu_ring_track_shows_jobs_and_preemptions(tmp_path, hetsim_bin):
+    ev, threads, procs, res = run_traced(tmp_path, hetsim_bin, {
+        "name": "g", "machine": "milan-2s", "stop": {"time": "200ms"},
+        "overrides": {"devices": [{"name": "gpu0", "kind": "gpu", "attach": "s0.iod"}]},
+        "policies": {"gpu_sched": {"kind": "priority_preempt"}},
+        "workloads": [{"kind": "gpu_mix", "name": "mix"}]})
+    gpu = [e for e in ev if e.get("cat") == "gpu" and e["ph"] == "X"]
+    assert {procs[e["pid"]] for e in gpu} == {"GPU gpu0"}
+    jobs = [e for e in gpu if e["name"].startswith("job ")]
+    ends = {e["args"]["end"] for e in jobs}
+    assert "done" in ends and "preempted" in ends
+    assert {e["args"]["priority"] for e in jobs} == {"high", "low"}
+    preempts = [e for e in gpu if e["name"] == "preempt"]
+    # One preemption may still be under way when the run ends (its slice is not written).
+    assert res["metrics"]["drm.preemptions"] - 1 <= len(preempts) <= res["metrics"]["drm.preemptions"]
+    assert {e["args"]["mechanism"] for e in preempts} == {"context save"}
