@@ -102,12 +102,13 @@ std::vector<Axis> parse_axes(const Json& sw, const Where& w) {
     out.push_back({{it.key()}, {w.child(it.key())}, {&it.value()}, it.value().size()});
   }
   // An axis inside another would be reset by it in some runs and its recorded value would
-  // then name something never simulated.
+  // then name something never simulated. The machine axis is the exception: each point
+  // reads its machine first and applies the machine.* axes to it (expand_sweep).
   std::vector<std::pair<std::string, Where>> seen;
   for (const Axis& a : out)
     for (std::size_t k = 0; k < a.paths.size(); ++k) {
       for (const auto& [p, pw] : seen)
-        if (overlaps(a.paths[k], p))
+        if (overlaps(a.paths[k], p) && a.paths[k] != "machine" && p != "machine")
           a.wheres[k].fail(
               "an axis path that no other axis contains or is inside (use \"zip\" "
               "for paths that move together)",
@@ -184,6 +185,11 @@ Scenario scenario_from_json(Json doc, const std::string& origin, const std::vect
   sc.settings = sets.size();
   if (!doc.contains("name")) doc["name"] = fs::path(origin).stem().string();
   if (!doc["name"].is_string()) root.child("name").fail("a string", describe_value(doc["name"]));
+  // Settings of the machine itself or of its overrides apply before the machine is read:
+  // `--set machine=dgx-h100` names another machine, `--set overrides={}` drops the overrides.
+  for (const auto& [path, value] : sets)
+    if (path == "machine" || path == "overrides" || path.rfind("overrides.", 0) == 0)
+      set_dotted(doc, path, value, Where{"--set", path});
   if (!doc.contains("machine")) root.child("machine").fail("a machine name or object", "nothing");
 
   Json& m = doc["machine"];
@@ -211,6 +217,7 @@ Scenario scenario_from_json(Json doc, const std::string& origin, const std::vect
     }
   }
   for (const auto& [path, value] : sets) {
+    if (path == "machine" || path == "overrides" || path.rfind("overrides.", 0) == 0) continue;
     set_dotted(doc, path, value, Where{"--set", path});
     // A path outside the scenario's keys ("dma.0.queues" without "machine.") would set nothing.
     const std::string top = path.substr(0, path.find('.'));
@@ -219,9 +226,11 @@ Scenario scenario_from_json(Json doc, const std::string& origin, const std::vect
       Where{origin, "--set " + path}.fail(
           "a path that starts with a scenario key (machine., workloads., policies., ...)",
           "\"" + top + "\"");
-    if (path.rfind("machine.", 0) == 0)
+    if (path.rfind("machine.", 0) == 0) {
       sc.machine_origins.push_back(
           {dotted_to_pointer(path.substr(8)), Where{origin, "--set " + path}});
+      sc.machine_sets.push_back({path.substr(8), value});
+    }
   }
 
   if (!doc.contains("seed")) doc["seed"] = 1u;
@@ -267,13 +276,33 @@ std::vector<RunPoint> expand_sweep(const Scenario& sc) {
         RunPoint q = p;
         for (std::size_t k = 0; k < axis.paths.size(); ++k) {
           const Json& v = (*axis.lists[k])[i];
-          set_dotted(q.doc, axis.paths[k], v, axis.wheres[k]);
+          // A machine name is read below; the other axes go into the document.
+          if (axis.paths[k] != "machine") set_dotted(q.doc, axis.paths[k], v, axis.wheres[k]);
           q.point[axis.paths[k]] = v;
         }
         next.push_back(std::move(q));
       }
     }
     points = std::move(next);
+  }
+  // An axis over machine names: each point reads its machine, then the scenario's overrides,
+  // the --set values under machine. and the point's own machine.* values are applied to it.
+  for (RunPoint& q : points) {
+    if (!q.point.contains("machine")) continue;
+    const Where w{sc.file, "/sweep/machine"};
+    const Json& name = q.point["machine"];
+    if (!name.is_string()) w.fail("machine names (configs/ files)", describe_value(name));
+    const std::string file = find_machine_file(name.get<std::string>(), sc.file);
+    if (file.empty())
+      w.fail("the name of a machine in configs/", "\"" + name.get<std::string>() + "\", which is not there");
+    Json m = load_json_file(file);
+    if (q.doc.contains("overrides"))
+      for (auto it = q.doc["overrides"].begin(); it != q.doc["overrides"].end(); ++it)
+        set_dotted(m, it.key(), it.value(), Where{sc.file, "/overrides/" + it.key()});
+    for (const auto& [path, value] : sc.machine_sets) set_dotted(m, path, value, Where{"--set", path});
+    for (auto it = q.point.begin(); it != q.point.end(); ++it)
+      if (it.key().rfind("machine.", 0) == 0) set_dotted(m, it.key().substr(8), it.value(), w);
+    q.doc["machine"] = std::move(m);
   }
   return points;
 }

@@ -38,6 +38,8 @@ struct Scenario {
     Where written_at;     // e.g. scenario /overrides/dma.0.queues
   };
   std::vector<Origin> machine_origins;
+  // The --set values under machine. (re-applied when a sweep axis picks another machine).
+  std::vector<Setting> machine_sets;
 };
 
 // Looks up a machine by name: $HETSIM_CONFIGS, configs/ beside the scenario's tree, ./configs,
