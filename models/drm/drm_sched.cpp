@@ -134,6 +134,26 @@ int DrmScheduler::ring(const std::string& gpu, const sim::Where& where) const {
   where.fail("a GPU of this machine (" + known + ")", "\"" + gpu + "\"");
 }
 
+std::vector<int> DrmScheduler::rings(const std::string& gpus, const sim::Where& where) const {
+  std::vector<int> out;
+  std::size_t start = 0;
+  while (start <= gpus.size()) {
+    const std::size_t comma = std::min(gpus.find(',', start), gpus.size());
+    const std::string name = gpus.substr(start, comma - start);
+    start = comma + 1;
+    if (name.empty()) continue;
+    const int r = ring(name, where);
+    if (std::find(out.begin(), out.end(), r) != out.end())
+      where.fail("each GPU once", "\"" + name + "\" twice");
+    out.push_back(r);
+  }
+  if (out.empty()) {
+    ring("", where);  // fails on a machine without a GPU
+    for (int r = 0; r < rings(); ++r) out.push_back(r);
+  }
+  return out;
+}
+
 int DrmScheduler::entity(int ring, const std::string& name, DrmPriority prio) {
   const int id = static_cast<int>(entities_.size());
   entities_.push_back(Entity{name, ring, prio, policy_->level(prio), {}, {}});

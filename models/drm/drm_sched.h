@@ -73,6 +73,9 @@ class DrmScheduler {
 
   // The ring of the GPU named `gpu` ("" = the first GPU), or an input error at `where`.
   int ring(const std::string& gpu, const sim::Where& where) const;
+  // The rings of a comma-separated list of GPU names ("" = every GPU), each GPU once, or an
+  // input error at `where`.
+  std::vector<int> rings(const std::string& gpus, const sim::Where& where) const;
   int entity(int ring, const std::string& name, DrmPriority prio);
   // Pushes a job; when the entity is full, `accepted` runs once there is room (the
   // submitter blocks), else at once. Returns the job's id.

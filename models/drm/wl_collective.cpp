@@ -1,8 +1,6 @@
 // `collective`: nccl-tests in the model: `iterations` back-to-back collectives of `bytes` on a
 // set of GPUs; reports the time of one, the algorithm bandwidth (S / t) and the bus bandwidth
 // (S / t x 2(n-1)/n for AllReduce, (n-1)/n for the others) as nccl-tests prints them.
-#include <algorithm>
-#include <sstream>
 
 #include "models/drm/collective.h"
 #include "models/drm/drm_sched.h"
@@ -47,20 +45,8 @@ class CollectiveWorkload : public sim::Workload {
       p.where("algorithm").fail("ring for " + op, "\"tree\"");
     if (bytes_ <= 0) p.where("bytes").fail("a positive size", "0");
     DrmScheduler& drm = DrmScheduler::of(ctx);
-    std::vector<std::string> names;
-    std::stringstream ss(p.s("gpus"));
-    for (std::string n; std::getline(ss, n, ',');)
-      if (!n.empty()) names.push_back(n);
-    if (names.empty())
-      for (int r = 0; r < drm.rings(); ++r) names.push_back(drm.gpu(r));
-    if (names.empty()) drm.ring("", p.where("gpus"));  // fails: no GPU
-    for (const std::string& n : names) {
-      drm.ring(n, p.where("gpus"));  // a GPU of this machine
-      const VertexId v = *m_.graph().find(n);
-      if (std::find(ranks_.begin(), ranks_.end(), v) != ranks_.end())
-        p.where("gpus").fail("each GPU once", "\"" + n + "\" twice");
-      ranks_.push_back(v);
-    }
+    for (int r : drm.rings(p.s("gpus"), p.where("gpus")))
+      ranks_.push_back(*m_.graph().find(drm.gpu(r)));
   }
 
   void start() override {

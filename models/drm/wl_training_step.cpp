@@ -12,7 +12,6 @@
 #include <algorithm>
 #include <deque>
 #include <numeric>
-#include <sstream>
 
 #include "models/drm/collective.h"
 #include "models/drm/drm_sched.h"
@@ -67,21 +66,11 @@ class TrainingStep : public sim::Workload {
         hop_(p.time("hop_cost")),
         kernels_(static_cast<int>(p.i("kernels"))) {
     if (compute_ == 0) p.where("compute").fail("a positive time", "0");
-    std::vector<std::string> names;
-    std::stringstream ss(p.s("gpus"));
-    for (std::string n; std::getline(ss, n, ',');)
-      if (!n.empty()) names.push_back(n);
-    if (names.empty())
-      for (int r = 0; r < drm_.rings(); ++r) names.push_back(drm_.gpu(r));
-    if (names.empty()) drm_.ring("", p.where("gpus"));  // fails: no GPU
     const DrmPriority prio = parse_drm_priority(p.s("priority"));
-    for (const std::string& n : names) {
-      const int ring = drm_.ring(n, p.where("gpus"));
-      if (std::find(rings_.begin(), rings_.end(), ring) != rings_.end())
-        p.where("gpus").fail("each GPU once", "\"" + n + "\" twice");
+    for (int ring : drm_.rings(p.s("gpus"), p.where("gpus"))) {
       rings_.push_back(ring);
-      vertices_.push_back(*m_.graph().find(n));
-      entities_.push_back(drm_.entity(ring, name_ + "." + n, prio));
+      vertices_.push_back(*m_.graph().find(drm_.gpu(ring)));
+      entities_.push_back(drm_.entity(ring, name_ + "." + drm_.gpu(ring), prio));
     }
     auto& st = ctx.sim().stats();
     step_time_ = &st.histogram(name_ + ".step_time", "ms", static_cast<double>(sim::kMs));
