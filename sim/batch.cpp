@@ -138,6 +138,7 @@ std::vector<std::vector<Json>> run_groups(const std::vector<BatchGroup>& groups,
             write_file_atomic(path, stored.dump() + "\n");
           }
         }
+        if (opts.trim) opts.trim(r);
         // Each run writes only its own slots; the mutex orders the progress calls.
         out[g][i] = std::move(r);
         from_cache[g][i] = hit;

@@ -18,6 +18,9 @@ struct BatchOptions {
   std::string cache_dir;  // empty: no cache
   // Called after each run finishes (from the calling thread's point of view, serialised).
   std::function<void(std::size_t done, std::size_t total)> on_progress;
+  // Applied to each run's results (from the worker that ran it) before they are kept: a caller
+  // that needs only part of them drops the rest, so a batch of many runs stays small.
+  std::function<void(Json& results)> trim;
 };
 
 // Results in the order of `points`; `cached[i]` tells whether run i came from the cache.

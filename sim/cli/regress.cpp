@@ -164,20 +164,20 @@ int regress(const RegressOptions& opts, std::ostream& out) {
          it.base.is_null() ? std::vector<double>{} : expected_costs(it.base, it.points.size())});
   sim::BatchOptions bo;
   bo.jobs = opts.jobs;
+  bo.trim = [](Json& r) {  // what the comparison reads: the point, the seed, the figures
+    Json figures = Json::object();
+    for (const auto& [k, v] : flat_figures(r)) figures[k] = v;
+    r = Json{{"point", r["scenario"]["point"]}, {"seed", r["seed"]}, {"figures", figures}};
+  };
   std::vector<std::vector<Json>> all = sim::run_groups(groups, bo);
   for (std::size_t g = 0; g < items.size(); ++g) {
     const std::string& file = items[g].file;
     const std::string& bfile = items[g].bfile;
     const sim::Scenario& sc = items[g].sc;
-    const std::vector<Json>& results = all[g];
+    std::vector<Json>& results = all[g];
     runs += static_cast<int>(results.size());
     Json now_runs = Json::array();
-    for (const auto& r : results) {
-      Json figures = Json::object();
-      for (const auto& [k, v] : flat_figures(r)) figures[k] = v;
-      now_runs.push_back(
-          {{"point", r["scenario"]["point"]}, {"seed", r["seed"]}, {"figures", figures}});
-    }
+    for (auto& r : results) now_runs.push_back(std::move(r));
     if (opts.update) {
       Json doc = {
           {"scenario", file}, {"variant", opts.full ? "full" : "quick"}, {"runs", now_runs}};
