@@ -189,6 +189,7 @@ class CalendarEventQueue {
 
  private:
   static constexpr std::size_t kMinBuckets = 16, kMaxBuckets = std::size_t{1} << 16;
+  static constexpr std::size_t kMaxPooled = 256, kMaxPool = 1024;
 
   bool window_ready() const { return run_pos_ < run_.size() || !late_.empty(); }
   const detail::EventKey& front() const {
@@ -199,7 +200,14 @@ class CalendarEventQueue {
 
   void add_to_bucket(std::size_t b, const detail::EventKey& k) {
     std::vector<detail::EventKey>& v = buckets_[b];
-    if (v.capacity() == 0 && spare_.capacity() != 0) v.swap(spare_);
+    if (v.capacity() == 0) {
+      if (!pool_.empty()) {
+        v = std::move(pool_.back());
+        pool_.pop_back();
+      } else if (spare_.capacity() != 0) {
+        v.swap(spare_);
+      }
+    }
     v.push_back(k);
     ++rung_count_;
   }
@@ -208,12 +216,17 @@ class CalendarEventQueue {
   void refill() {
     while (rung_count_ == 0) rebuild();
     while (buckets_[cur_].empty()) ++cur_;
-    // The storage of the run just consumed is kept for the next bucket that starts empty, so
-    // that the buckets do not each keep the capacity of the largest run they ever held.
+    // The storage of the run just consumed goes to the next bucket that starts empty: small
+    // ones through a pool (no allocation per bucket), the largest as one spare; so the buckets
+    // do not each keep the capacity of the largest run they ever held.
     run_.clear();
-    if (run_.capacity() > spare_.capacity()) spare_.swap(run_);
-    run_.swap(buckets_[cur_]);
-    std::vector<detail::EventKey>().swap(buckets_[cur_]);
+    if (run_.capacity() > kMaxPooled) {
+      if (run_.capacity() > spare_.capacity()) spare_.swap(run_);
+    } else if (run_.capacity() != 0 && pool_.size() < kMaxPool) {
+      pool_.push_back(std::move(run_));
+    }
+    run_ = std::move(buckets_[cur_]);
+    buckets_[cur_] = std::vector<detail::EventKey>();
     run_pos_ = 0;
     rung_count_ -= run_.size();
     auto by_key = [](const detail::EventKey& a, const detail::EventKey& b) { return a.before(b); };
@@ -276,8 +289,9 @@ class CalendarEventQueue {
   Tick window_last_ = 0;
   // Rung.
   std::vector<std::vector<detail::EventKey>> buckets_;
-  std::vector<detail::EventKey> spare_;            // empty, with capacity (see refill)
-  std::size_t nb_ = 0, cur_ = 0, rung_count_ = 0;  // nb_: buckets the rung uses
+  std::vector<detail::EventKey> spare_;              // empty, with capacity (see refill)
+  std::vector<std::vector<detail::EventKey>> pool_;  // emptied small runs, for reuse
+  std::size_t nb_ = 0, cur_ = 0, rung_count_ = 0;    // nb_: buckets the rung uses
   Tick rung_start_ = 0, rung_last_ = 0;
   int shift_ = 0;
   bool rung_valid_ = false;
