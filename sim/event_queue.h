@@ -1,8 +1,12 @@
 #pragma once
 // Pending-event set with a total, deterministic order: (time, priority, insertion sequence).
-// The 4-ary heap moves only 24-byte keys (time, order, payload slot); the handler, object and
-// argument wait in a slot array until their event is popped. Scheduling never allocates once
-// both arrays have grown to the working-set size.
+// Two implementations with the same interface and the same pop order (EventQueue names the
+// one the engine uses; the other stays for the benchmarks and as the tests' reference):
+//  - HeapEventQueue: a 4-ary heap of 24-byte keys (time, order, payload slot);
+//  - CalendarEventQueue: a calendar of time buckets (a one-rung ladder queue), see below.
+// Both keep the handler, object and argument in a slot array until their event is popped, and
+// never allocate once their arrays have grown to the working-set size.
+#include <algorithm>
 #include <cstdint>
 #include <vector>
 
@@ -22,20 +26,23 @@ struct Event {
   bool before(const Event& o) const { return time < o.time || (time == o.time && order < o.order); }
 };
 
-class EventQueue {
+namespace detail {
+
+struct EventKey {
+  Tick time;
+  std::uint64_t order;
+  std::uint32_t slot;
+  bool before(const EventKey& o) const {
+    return time < o.time || (time == o.time && order < o.order);
+  }
+};
+
+// Handlers, objects and arguments by slot, and the insertion sequence.
+class EventPayloads {
  public:
   static constexpr int kSeqBits = 48;
 
-  bool empty() const { return heap_.empty(); }
-  std::size_t size() const { return heap_.size(); }
-  Tick top_time() const { return heap_.front().time; }
-  void reserve(std::size_t n) {
-    heap_.reserve(n);
-    payload_.reserve(n);
-  }
-
-  // Lower priority values run first among events of the same time.
-  void push(Tick t, std::uint16_t priority, EventFn fn, void* obj, std::uint64_t arg) {
+  EventKey add(Tick t, std::uint16_t priority, EventFn fn, void* obj, std::uint64_t arg) {
     std::uint32_t slot;
     if (!free_.empty()) {
       slot = free_.back();
@@ -45,8 +52,35 @@ class EventQueue {
       slot = static_cast<std::uint32_t>(payload_.size());
       payload_.push_back({fn, obj, arg});
     }
-    const Key k{t, (std::uint64_t{priority} << kSeqBits) | (seq_++ & ((1ULL << kSeqBits) - 1)),
-                slot};
+    return {t, (std::uint64_t{priority} << kSeqBits) | (seq_++ & ((1ULL << kSeqBits) - 1)), slot};
+  }
+  Event take(const EventKey& k) {
+    const Payload& p = payload_[k.slot];
+    free_.push_back(k.slot);
+    return {k.time, k.order, p.fn, p.obj, p.arg};
+  }
+  void reserve(std::size_t n) { payload_.reserve(n); }
+  std::uint64_t pushed() const { return seq_; }
+
+ private:
+  struct Payload {
+    EventFn fn;
+    void* obj;
+    std::uint64_t arg;
+  };
+  std::vector<Payload> payload_;
+  std::vector<std::uint32_t> free_;
+  std::uint64_t seq_ = 0;
+};
+
+// A 4-ary min-heap of keys.
+class KeyHeap {
+ public:
+  bool empty() const { return heap_.empty(); }
+  std::size_t size() const { return heap_.size(); }
+  const EventKey& top() const { return heap_.front(); }
+  void reserve(std::size_t n) { heap_.reserve(n); }
+  void push(const EventKey& k) {
     std::size_t i = heap_.size();
     heap_.push_back(k);
     while (i > 0) {
@@ -57,16 +91,12 @@ class EventQueue {
     }
     heap_[i] = k;
   }
-
-  Event pop() {
-    const Key top = heap_.front();
-    const Payload& p = payload_[top.slot];
-    const Event out{top.time, top.order, p.fn, p.obj, p.arg};
-    free_.push_back(top.slot);
-    const Key last = heap_.back();
+  EventKey pop() {
+    const EventKey top = heap_.front();
+    const EventKey last = heap_.back();
     heap_.pop_back();
     const std::size_t n = heap_.size();
-    if (n == 0) return out;
+    if (n == 0) return top;
     std::size_t i = 0;
     for (;;) {
       std::size_t c = 4 * i + 1;
@@ -80,27 +110,195 @@ class EventQueue {
       i = best;
     }
     heap_[i] = last;
-    return out;
+    return top;
   }
 
-  std::uint64_t pushed() const { return seq_; }
+ private:
+  std::vector<EventKey> heap_;
+};
+
+}  // namespace detail
+
+class HeapEventQueue {
+ public:
+  static constexpr int kSeqBits = detail::EventPayloads::kSeqBits;
+
+  bool empty() const { return heap_.empty(); }
+  std::size_t size() const { return heap_.size(); }
+  Tick top_time() const { return heap_.top().time; }
+  void reserve(std::size_t n) {
+    heap_.reserve(n);
+    payloads_.reserve(n);
+  }
+  // Lower priority values run first among events of the same time.
+  void push(Tick t, std::uint16_t priority, EventFn fn, void* obj, std::uint64_t arg) {
+    heap_.push(payloads_.add(t, priority, fn, obj, arg));
+  }
+  Event pop() { return payloads_.take(heap_.pop()); }
+  std::uint64_t pushed() const { return payloads_.pushed(); }
 
  private:
-  struct Key {
-    Tick time;
-    std::uint64_t order;
-    std::uint32_t slot;
-    bool before(const Key& o) const { return time < o.time || (time == o.time && order < o.order); }
-  };
-  struct Payload {
-    EventFn fn;
-    void* obj;
-    std::uint64_t arg;
-  };
-  std::vector<Key> heap_;
-  std::vector<Payload> payload_;
-  std::vector<std::uint32_t> free_;
-  std::uint64_t seq_ = 0;
+  detail::KeyHeap heap_;
+  detail::EventPayloads payloads_;
 };
+
+// A calendar queue with a sorted bottom (after the ladder queue of Tang, Goh and Thng, with
+// one rung). Three tiers, each holding later times than the one before:
+//  - the window: the bucket being consumed, sorted once when it is taken (a run read from
+//    the front), plus a small heap for events pushed into the window's time span after that;
+//  - the rung: `nb` buckets of 2^shift ticks each, unsorted (a push is an append);
+//  - the top: everything beyond the rung, unsorted.
+// When the window is empty the next non-empty bucket becomes the window; when the rung is
+// empty it is rebuilt from the top, its bucket width chosen from the spread of the earliest
+// half of the top's events (so one far event, a stop timer, does not widen the buckets).
+// Pops come out in exactly the heap's order: (time, order) is a total order, and every tier
+// holds only times after the ones before it.
+class CalendarEventQueue {
+ public:
+  static constexpr int kSeqBits = detail::EventPayloads::kSeqBits;
+
+  bool empty() const { return size_ == 0; }
+  std::size_t size() const { return size_; }
+  Tick top_time() {
+    if (!window_ready()) refill();
+    return front().time;
+  }
+  void reserve(std::size_t n) {
+    payloads_.reserve(n);
+    top_.reserve(n);
+  }
+  void push(Tick t, std::uint16_t priority, EventFn fn, void* obj, std::uint64_t arg) {
+    const detail::EventKey k = payloads_.add(t, priority, fn, obj, arg);
+    ++size_;
+    if (window_valid_ && t <= window_last_) {
+      late_.push(k);
+    } else if (rung_valid_ && t <= rung_last_) {
+      add_to_bucket((t - rung_start_) >> shift_, k);
+    } else {
+      top_.push_back(k);
+    }
+  }
+  Event pop() {
+    if (!window_ready()) refill();
+    --size_;
+    if (run_pos_ < run_.size() && (late_.empty() || run_[run_pos_].before(late_.top())))
+      return payloads_.take(run_[run_pos_++]);
+    return payloads_.take(late_.pop());
+  }
+  std::uint64_t pushed() const { return payloads_.pushed(); }
+
+ private:
+  static constexpr std::size_t kMinBuckets = 16, kMaxBuckets = std::size_t{1} << 16;
+  static constexpr std::size_t kMaxPooled = 256, kMaxPool = 1024;
+
+  bool window_ready() const { return run_pos_ < run_.size() || !late_.empty(); }
+  const detail::EventKey& front() const {
+    if (run_pos_ < run_.size() && (late_.empty() || run_[run_pos_].before(late_.top())))
+      return run_[run_pos_];
+    return late_.top();
+  }
+
+  void add_to_bucket(std::size_t b, const detail::EventKey& k) {
+    std::vector<detail::EventKey>& v = buckets_[b];
+    if (v.capacity() == 0) {
+      if (!pool_.empty()) {
+        v = std::move(pool_.back());
+        pool_.pop_back();
+      } else if (spare_.capacity() != 0) {
+        v.swap(spare_);
+      }
+    }
+    v.push_back(k);
+    ++rung_count_;
+  }
+
+  // Makes the next non-empty bucket the window (the queue is not empty).
+  void refill() {
+    while (rung_count_ == 0) rebuild();
+    while (buckets_[cur_].empty()) ++cur_;
+    // The storage of the run just consumed goes to the next bucket that starts empty: small
+    // ones through a pool (no allocation per bucket), the largest as one spare; so the buckets
+    // do not each keep the capacity of the largest run they ever held.
+    run_.clear();
+    if (run_.capacity() > kMaxPooled) {
+      if (run_.capacity() > spare_.capacity()) spare_.swap(run_);
+    } else if (run_.capacity() != 0 && pool_.size() < kMaxPool) {
+      pool_.push_back(std::move(run_));
+    }
+    run_ = std::move(buckets_[cur_]);
+    buckets_[cur_] = std::vector<detail::EventKey>();
+    run_pos_ = 0;
+    rung_count_ -= run_.size();
+    auto by_key = [](const detail::EventKey& a, const detail::EventKey& b) { return a.before(b); };
+    if (!std::is_sorted(run_.begin(), run_.end(), by_key))
+      std::sort(run_.begin(), run_.end(), by_key);
+    window_valid_ = true;
+    window_last_ = cur_ + 1 == nb_ ? rung_last_ : rung_start_ + ((Tick{cur_} + 1) << shift_) - 1;
+    ++cur_;
+  }
+
+  // Moves the earliest events of the top into a new rung (the top is not empty).
+  void rebuild() {
+    const std::size_t n = top_.size();
+    const std::size_t k = n / 2;
+    auto by_time = [](const detail::EventKey& a, const detail::EventKey& b) {
+      return a.time < b.time;
+    };
+    std::nth_element(top_.begin(), top_.begin() + static_cast<std::ptrdiff_t>(k), top_.end(),
+                     by_time);
+    const Tick kth = top_[k].time;
+    Tick lo = kth;
+    for (std::size_t i = 0; i < k; ++i) lo = std::min(lo, top_[i].time);
+    Tick nb = kMinBuckets;
+    while (nb < k && nb < kMaxBuckets) nb *= 2;
+    // Buckets of 2^shift ticks, wide enough that the rung reaches the k-th earliest event:
+    // 2^shift >= floor((kth - lo) / nb) + 1.
+    const Tick w1 = (kth - lo) / nb;
+    shift_ = 0;
+    while (shift_ < 63 && (Tick{1} << shift_) <= w1) ++shift_;
+    int nb_bits = 0;
+    while ((Tick{1} << nb_bits) < nb) ++nb_bits;
+    rung_start_ = lo;
+    if (shift_ + nb_bits >= 64)
+      rung_last_ = kMaxTick;
+    else
+      rung_last_ = lo + std::min((nb << shift_) - 1, kMaxTick - lo);
+    nb_ = static_cast<std::size_t>(((rung_last_ - lo) >> shift_) + 1);
+    if (buckets_.size() < nb_) buckets_.resize(nb_);
+    cur_ = 0;
+    rung_valid_ = true;
+    std::size_t kept = 0;
+    for (std::size_t i = 0; i < n; ++i) {
+      const detail::EventKey& e = top_[i];
+      if (e.time <= rung_last_) {
+        add_to_bucket((e.time - rung_start_) >> shift_, e);
+      } else {
+        top_[kept++] = e;
+      }
+    }
+    top_.resize(kept);
+  }
+
+  detail::EventPayloads payloads_;
+  std::size_t size_ = 0;
+  // Window.
+  std::vector<detail::EventKey> run_;
+  std::size_t run_pos_ = 0;
+  detail::KeyHeap late_;
+  bool window_valid_ = false;
+  Tick window_last_ = 0;
+  // Rung.
+  std::vector<std::vector<detail::EventKey>> buckets_;
+  std::vector<detail::EventKey> spare_;              // empty, with capacity (see refill)
+  std::vector<std::vector<detail::EventKey>> pool_;  // emptied small runs, for reuse
+  std::size_t nb_ = 0, cur_ = 0, rung_count_ = 0;    // nb_: buckets the rung uses
+  Tick rung_start_ = 0, rung_last_ = 0;
+  int shift_ = 0;
+  bool rung_valid_ = false;
+  // Top.
+  std::vector<detail::EventKey> top_;
+};
+
+using EventQueue = CalendarEventQueue;
 
 }  // namespace sim

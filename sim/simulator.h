@@ -1,6 +1,6 @@
 #pragma once
 // The event loop. Handlers are bound at compile time (member function + object + one
-// 64-bit argument), so scheduling an event is a heap push of a 40-byte value and firing it
+// 64-bit argument), so scheduling an event is a queue push of a 24-byte key and firing it
 // is one indirect call. Closures are allowed for rarer events and are kept in a pool.
 #include <cstdint>
 #include <functional>

@@ -54,6 +54,10 @@ std::vector<sim::Setting> quick_settings(const std::string& file,
 // metrics, "run.events", "run.sim_time_s", and "hist.NAME.{count,mean,p50,p99,max}".
 std::map<std::string, double> flat_figures(const sim::Json& results);
 
+// The event counts of a baseline's runs (as the expected cost of each run, for the order in
+// which a batch starts them), or empty when the baseline has another number of runs.
+std::vector<double> expected_costs(const sim::Json& baseline, std::size_t runs);
+
 struct RegressOptions {
   std::string scenarios_dir = "scenarios";
   std::string baselines_dir = "results/baselines";
@@ -69,6 +73,8 @@ int regress(const RegressOptions& opts, std::ostream& out);
 struct ValidateOptions {
   std::string claims_dir = "scenarios/claims";
   std::string out_dir = "results";
+  // Baselines of `hetsim regress` (their run.events order the runs, longest first).
+  std::string baselines_dir = "results/baselines";
   bool quick = false;
   int jobs = 1;
 };

@@ -106,6 +106,22 @@ std::string num(double v) {
 
 }  // namespace
 
+std::vector<double> expected_costs(const Json& baseline, std::size_t runs) {
+  std::vector<double> cost;
+  if (!baseline.is_object() || !baseline.contains("runs") || !baseline["runs"].is_array() ||
+      baseline["runs"].size() != runs)
+    return cost;
+  for (const Json& r : baseline["runs"]) {
+    const Json* ev = r.is_object() && r.contains("figures") && r["figures"].is_object() &&
+                             r["figures"].contains("run.events")
+                         ? &r["figures"]["run.events"]
+                         : nullptr;
+    if (!ev || !ev->is_number()) return {};
+    cost.push_back(ev->get<double>());
+  }
+  return cost;
+}
+
 int regress(const RegressOptions& opts, std::ostream& out) {
   std::vector<std::string> files = scenario_files(opts.scenarios_dir, {"bench"});
   struct Row {
@@ -114,24 +130,54 @@ int regress(const RegressOptions& opts, std::ostream& out) {
   std::vector<Row> rows;
   int compared = 0, runs = 0;
   if (opts.update) fs::create_directories(opts.baselines_dir);
+  // Every scenario is loaded (bad input fails here, before any run) and its baseline read,
+  // then all runs of all scenarios go through one pool.
+  struct Item {
+    std::string file, bfile;
+    sim::Scenario sc;
+    std::vector<sim::RunPoint> points;
+    Json base;  // null when there is no baseline
+  };
+  std::vector<Item> items;
   for (const auto& file : files) {
     if (!opts.filter.empty() && file.find(opts.filter) == std::string::npos) continue;
     auto sets = opts.full ? opts.sets : quick_settings(file, opts.sets);
-    sim::Scenario sc = sim::load_scenario(file, sets);
-    auto points = sim::expand_sweep(sc);
-    sim::BatchOptions bo;
-    bo.jobs = opts.jobs;
-    std::vector<Json> results = sim::run_batch(sc, points, bo);
-    runs += static_cast<int>(results.size());
-    std::string bfile =
-        (fs::path(opts.baselines_dir) / baseline_name(opts.scenarios_dir, file)).string();
-    Json now_runs = Json::array();
-    for (const auto& r : results) {
-      Json figures = Json::object();
-      for (const auto& [k, v] : flat_figures(r)) figures[k] = v;
-      now_runs.push_back(
-          {{"point", r["scenario"]["point"]}, {"seed", r["seed"]}, {"figures", figures}});
+    Item it;
+    it.file = file;
+    it.sc = sim::load_scenario(file, sets);
+    it.points = sim::expand_sweep(it.sc);
+    it.bfile = (fs::path(opts.baselines_dir) / baseline_name(opts.scenarios_dir, file)).string();
+    std::error_code ec;
+    if (fs::is_regular_file(it.bfile, ec)) {
+      try {
+        it.base = sim::load_json_file(it.bfile);
+      } catch (const sim::InputError&) {
+        if (!opts.update) throw;  // a damaged baseline is simply rewritten by --update
+      }
     }
+    items.push_back(std::move(it));
+  }
+  std::vector<sim::BatchGroup> groups;
+  for (const auto& it : items)
+    groups.push_back(
+        {&it.sc, &it.points,
+         it.base.is_null() ? std::vector<double>{} : expected_costs(it.base, it.points.size())});
+  sim::BatchOptions bo;
+  bo.jobs = opts.jobs;
+  bo.trim = [](Json& r) {  // what the comparison reads: the point, the seed, the figures
+    Json figures = Json::object();
+    for (const auto& [k, v] : flat_figures(r)) figures[k] = v;
+    r = Json{{"point", r["scenario"]["point"]}, {"seed", r["seed"]}, {"figures", figures}};
+  };
+  std::vector<std::vector<Json>> all = sim::run_groups(groups, bo);
+  for (std::size_t g = 0; g < items.size(); ++g) {
+    const std::string& file = items[g].file;
+    const std::string& bfile = items[g].bfile;
+    const sim::Scenario& sc = items[g].sc;
+    std::vector<Json>& results = all[g];
+    runs += static_cast<int>(results.size());
+    Json now_runs = Json::array();
+    for (auto& r : results) now_runs.push_back(std::move(r));
     if (opts.update) {
       Json doc = {
           {"scenario", file}, {"variant", opts.full ? "full" : "quick"}, {"runs", now_runs}};
@@ -139,12 +185,11 @@ int regress(const RegressOptions& opts, std::ostream& out) {
       out << "updated " << bfile << " (" << results.size() << " runs)\n";
       continue;
     }
-    std::error_code ec;
-    if (!fs::is_regular_file(bfile, ec)) {
+    if (items[g].base.is_null()) {
       rows.push_back({file, "-", "(no baseline)", "-", "-", "run hetsim regress --update"});
       continue;
     }
-    Json base = sim::load_json_file(bfile);
+    const Json& base = items[g].base;
     const Json tol = sc.doc.contains("tolerance") ? sc.doc["tolerance"] : Json::object();
     if (base["runs"].size() != now_runs.size()) {
       rows.push_back({file, "-", "(runs)", std::to_string(base["runs"].size()),

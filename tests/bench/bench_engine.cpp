@@ -6,6 +6,7 @@
 #include <vector>
 
 #include "sim/bench/phold.h"
+#include "sim/event_queue.h"
 #include "sim/rng.h"
 #include "sim/simulator.h"
 
@@ -105,5 +106,82 @@ void BM_PholdBareHeap(benchmark::State& st) {
   }
 }
 BENCHMARK(BM_PholdBareHeap)->Arg(10)->Arg(100)->Arg(316)->Unit(benchmark::kMillisecond);
+
+// PHOLD's event stream on each queue implementation alone (no engine around it): the same
+// torus, messages and random streams as BM_Phold, through push/pop of the queue's API.
+template <class Queue>
+void BM_PholdQueue(benchmark::State& st) {
+  const int w = static_cast<int>(st.range(0));
+  const sim::Tick stop = phold_stop(w);
+  std::int64_t total = 0;
+  for (auto _ : st) {
+    const std::size_t n = static_cast<std::size_t>(w) * static_cast<std::size_t>(w);
+    std::vector<sim::Rng> rng;
+    rng.reserve(n);
+    for (int y = 0; y < w; ++y)
+      for (int x = 0; x < w; ++x)
+        rng.emplace_back(1, "phold." + std::to_string(x) + "." + std::to_string(y));
+    Queue q;
+    std::uint64_t id = 0, events = 0;
+    for (std::size_t i = 0; i < n; ++i)
+      for (int m = 0; m < 4; ++m) q.push(0, sim::kPrioDefault, nullptr, nullptr, i | (id++ << 32));
+    while (!q.empty() && q.top_time() <= stop) {
+      const sim::Event e = q.pop();
+      ++events;
+      const std::uint32_t node = static_cast<std::uint32_t>(e.arg);
+      const int x = static_cast<int>(node) % w, y = static_cast<int>(node) / w;
+      int nx = x, ny = y;
+      switch (rng[node].below(4)) {
+        case 0:
+          nx = (x + 1) % w;
+          break;
+        case 1:
+          nx = (x - 1 + w) % w;
+          break;
+        case 2:
+          ny = (y + 1) % w;
+          break;
+        default:
+          ny = (y - 1 + w) % w;
+          break;
+      }
+      q.push(e.time + sim::kNs, sim::kPrioDefault, nullptr, nullptr,
+             (e.arg & ~0xffffffffULL) | static_cast<std::uint32_t>(ny * w + nx));
+    }
+    benchmark::DoNotOptimize(events);
+    total += static_cast<std::int64_t>(events);
+  }
+  st.SetItemsProcessed(total);
+}
+BENCHMARK(BM_PholdQueue<sim::HeapEventQueue>)
+    ->Arg(10)
+    ->Arg(100)
+    ->Arg(316)
+    ->Unit(benchmark::kMillisecond);
+BENCHMARK(BM_PholdQueue<sim::CalendarEventQueue>)
+    ->Arg(10)
+    ->Arg(100)
+    ->Arg(316)
+    ->Unit(benchmark::kMillisecond);
+
+// The classic hold model: N pending events, each pop pushes one more at an exponentially
+// distributed delay (mean 1 us, in ps), with one far event (a stop timer) pending throughout.
+template <class Queue>
+void BM_HoldQueue(benchmark::State& st) {
+  const auto pending = static_cast<std::size_t>(st.range(0));
+  sim::Rng rng(1, "hold");
+  Queue q;
+  q.push(sim::kMaxTick / 2, sim::kPrioLast, nullptr, nullptr, 0);
+  for (std::size_t i = 0; i < pending; ++i)
+    q.push(static_cast<sim::Tick>(rng.exponential(1e6)), sim::kPrioDefault, nullptr, nullptr, i);
+  for (auto _ : st) {
+    const sim::Event e = q.pop();
+    q.push(e.time + static_cast<sim::Tick>(rng.exponential(1e6)), sim::kPrioDefault, nullptr,
+           nullptr, e.arg);
+  }
+  st.SetItemsProcessed(st.iterations());
+}
+BENCHMARK(BM_HoldQueue<sim::HeapEventQueue>)->Arg(64)->Arg(4096)->Arg(262144);
+BENCHMARK(BM_HoldQueue<sim::CalendarEventQueue>)->Arg(64)->Arg(4096)->Arg(262144);
 
 }  // namespace

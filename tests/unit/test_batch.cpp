@@ -126,4 +126,71 @@ TEST(Batch, CsvHasAColumnPerAxisSeedAndMetric) {
   EXPECT_EQ(std::count(csv.begin(), csv.end(), '\n'), 7);
 }
 
+// Several scenarios in one pool: each group's results are those of running it alone, in the
+// order of its points, with one job or two.
+TEST(Batch, GroupsInOnePoolGiveEachScenarioItsOwnResults) {
+  sim::Scenario a = sweep_scenario();
+  sim::Scenario b = sim::scenario_from_json(
+      Json{{"machine", "milan-2s"},
+           {"workloads", Json::array({Json{{"kind", "copy"}, {"bytes", "8MiB"}}})},
+           {"sweep", {{"workloads.0.streams", {1, 3}}}}},
+      "<test b>");
+  auto pa = sim::expand_sweep(a), pb = sim::expand_sweep(b);
+  auto alone_a = sim::run_batch(a, pa, {}), alone_b = sim::run_batch(b, pb, {});
+  // Costs that start b's second run first and interleave the two scenarios.
+  std::vector<sim::BatchGroup> groups = {{&a, &pa, {1, 6, 2, 5, 3, 4}}, {&b, &pb, {0.5, 9}}};
+  for (int jobs : {1, 2}) {
+    sim::BatchOptions o;
+    o.jobs = jobs;
+    std::vector<std::vector<bool>> cached;
+    auto all = sim::run_groups(groups, o, &cached);
+    ASSERT_EQ(all.size(), 2u);
+    ASSERT_EQ(all[0].size(), alone_a.size());
+    ASSERT_EQ(all[1].size(), alone_b.size());
+    ASSERT_EQ(cached.size(), 2u);
+    EXPECT_EQ(cached[1].size(), 2u);
+    for (std::size_t i = 0; i < alone_a.size(); ++i)
+      EXPECT_EQ(sim::comparable(all[0][i]).dump(), sim::comparable(alone_a[i]).dump()) << i;
+    for (std::size_t i = 0; i < alone_b.size(); ++i)
+      EXPECT_EQ(sim::comparable(all[1][i]).dump(), sim::comparable(alone_b[i]).dump()) << i;
+  }
+}
+
+TEST(Batch, RunsStartLongestExpectedFirstAndUnknownCostsBeforeAll) {
+  std::vector<sim::RunPoint> two(2), three(3);
+  std::vector<sim::BatchGroup> groups = {
+      {nullptr, &two, {5, 1}}, {nullptr, &three, {}}, {nullptr, &two, {7, 1}}};
+  using P = std::pair<std::size_t, std::size_t>;
+  std::vector<P> want = {{1, 0}, {1, 1}, {1, 2}, {2, 0}, {0, 0}, {0, 1}, {2, 1}};
+  EXPECT_EQ(sim::start_order(groups), want);
+  // A cost list of the wrong length counts as unknown.
+  groups[0].cost = {5};
+  want = {{0, 0}, {0, 1}, {1, 0}, {1, 1}, {1, 2}, {2, 0}, {2, 1}};
+  EXPECT_EQ(sim::start_order(groups), want);
+}
+
+// Two runs that fail: the error reported is the first in group and point order, whichever
+// started first and however many jobs run.
+TEST(Batch, TheFirstFailedRunInGroupOrderIsReportedWhateverTheJobs) {
+  sim::Scenario a = sweep_scenario();
+  auto pa = sim::expand_sweep(a);
+  auto pb = pa;
+  pa[4].doc["workloads"][0]["kind"] = "no_such_kind_a";
+  pb[1].doc["workloads"][0]["kind"] = "no_such_kind_b";
+  // b's failing run starts first.
+  std::vector<sim::BatchGroup> groups = {{&a, &pa, {1, 1, 1, 1, 1, 1}},
+                                         {&a, &pb, {1, 9, 1, 1, 1, 1}}};
+  for (int jobs : {1, 2}) {
+    sim::BatchOptions o;
+    o.jobs = jobs;
+    std::string what;
+    try {
+      sim::run_groups(groups, o);
+    } catch (const sim::InputError& e) {
+      what = e.what();
+    }
+    EXPECT_NE(what.find("no_such_kind_a"), std::string::npos) << jobs << ": " << what;
+  }
+}
+
 }  // namespace

@@ -66,4 +66,68 @@ TEST(EventQueue, PayloadsFollowTheirKeysWhenSlotsAreReused) {
   }
 }
 
+// The calendar queue pops exactly what the heap pops, event for event, under interleaved
+// pushes and pops: delays from several distributions (all at one instant, a few discrete
+// latencies, spread over decades, far outliers up to the end of time), random priorities.
+TEST(EventQueue, CalendarPopsInTheHeapsOrder) {
+  for (int shape = 0; shape < 6; ++shape) {
+    sim::HeapEventQueue h;
+    sim::CalendarEventQueue c;
+    std::uint64_t x = 7 + static_cast<std::uint64_t>(shape);
+    auto next = [&x] {
+      x = x * 6364136223846793005ULL + 1442695040888963407ULL;
+      return x >> 11;
+    };
+    sim::Tick now = 0;
+    auto delay = [&]() -> sim::Tick {
+      const std::uint64_t r = next();
+      switch (shape) {
+        case 0:
+          return 0;
+        case 1:
+          return (r % 3) * sim::kNs;
+        case 2:
+          return r % (std::uint64_t{1} << (r % 40));
+        case 3:
+          return r % 1000 == 0 ? 10 * sim::kSec : r % 5000;
+        case 4:
+          return r % 100 == 0 ? sim::kMaxTick - now : r % 200;
+        default:
+          return r % 7 == 0 ? 0 : r % 50000;
+      }
+    };
+    std::uint64_t n = 0, popped = 0;
+    auto push = [&] {
+      const sim::Tick t = now + delay();
+      const auto prio = static_cast<std::uint16_t>(next() % 3);
+      h.push(t, prio, nullptr, nullptr, n);
+      c.push(t, prio, nullptr, nullptr, n);
+      ++n;
+    };
+    for (int i = 0; i < 3000; ++i) push();
+    for (int round = 0; round < 60000 && !h.empty(); ++round) {
+      ASSERT_EQ(c.size(), h.size());
+      if (next() % 5 < 2) {
+        const int k = static_cast<int>(next() % 4);
+        for (int i = 0; i < k; ++i) push();
+        continue;
+      }
+      ASSERT_EQ(c.top_time(), h.top_time());
+      const sim::Event a = h.pop(), b = c.pop();
+      ASSERT_EQ(a.time, b.time) << "shape " << shape << " pop " << popped;
+      ASSERT_EQ(a.order, b.order) << "shape " << shape << " pop " << popped;
+      ASSERT_EQ(a.arg, b.arg) << "shape " << shape << " pop " << popped;
+      ASSERT_GE(a.time, now);
+      now = a.time;
+      ++popped;
+    }
+    while (!h.empty()) {
+      const sim::Event a = h.pop(), b = c.pop();
+      ASSERT_EQ(a.arg, b.arg) << "shape " << shape;
+    }
+    EXPECT_TRUE(c.empty());
+    EXPECT_GT(popped, 10000u) << "shape " << shape;
+  }
+}
+
 }  // namespace

@@ -51,4 +51,30 @@ TEST(Regress, ToleranceAbsorbsSmallChanges) {
   fs::remove_all(dir);
 }
 
+// All runs of all scenarios share one pool: the table is the same with one job or two.
+TEST(Regress, OutputIsTheSameWhateverTheJobs) {
+  fs::path dir = fs::temp_directory_path() / ("hetsim-regress-jobs-" + std::to_string(::getpid()));
+  hetsim::RegressOptions o;
+  o.baselines_dir = dir.string();
+  o.filter = "examples/";
+  o.update = true;
+  std::ostringstream sink;
+  ASSERT_EQ(hetsim::regress(o, sink), 0);
+  o.update = false;
+  o.sets = {{"machine.cpu.memcpy_rate", "9GB/s"}};
+  std::string first;
+  for (int jobs : {1, 2, 3}) {
+    o.jobs = jobs;
+    std::ostringstream out;
+    EXPECT_EQ(hetsim::regress(o, out), 1);
+    if (jobs == 1) {
+      first = out.str();
+      EXPECT_NE(first.find("examples/copy.json"), std::string::npos) << first;
+      EXPECT_NE(first.find("examples/default.json"), std::string::npos) << first;
+    }
+    EXPECT_EQ(out.str(), first) << jobs;
+  }
+  fs::remove_all(dir);
+}
+
 }  // namespace
