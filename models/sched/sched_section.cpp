@@ -45,6 +45,9 @@ const sim::ParamList& Scheduler::params() {
       sim::p_string("nohz_full", "",
                     "CPUs whose tick stops while they run a single task (cpulist)"),
       sim::p_time("sample_period", "1ms", "run-queue imbalance sampling period"),
+      sim::p_time("rt_runtime", "950ms",
+                  "sched_rt_runtime_us: deadline bandwidth admitted per CPU of a root domain..."),
+      sim::p_time("rt_period", "1s", "...per sched_rt_period_us"),
       sim::p_bool("skew_tick", true,
                   "offset each CPU's tick (Linux skew_tick=1); off: all CPUs tick in lockstep"),
   };
