@@ -51,6 +51,8 @@ Scheduler::Scheduler(sim::RunContext& ctx, Machine& pf) : ctx_(ctx), sim_(ctx.si
   sample_period_ = p.time("sample_period");
   refill_mlp_ = p.d("refill_mlp");
   run_to_parity_ = p.b("run_to_parity");
+  preempt_short_ = p.b("preempt_short");
+  delay_dequeue_ = p.b("delay_dequeue");
   if (p.time("rt_period") == 0 || p.time("rt_runtime") > p.time("rt_period"))
     p.where("rt_runtime")
         .fail(
@@ -200,6 +202,10 @@ int Scheduler::pick_eevdf(const Rq& r, bool include_curr) const {
 void Scheduler::enqueue(int cpu, Task& t, Cause cause, int waker) {
   Rq& r = rq(cpu);
   const Tick tnow = now();
+  // DELAY_DEQUEUE (6.12): a task that slept with negative lag stayed on its old queue until
+  // it became eligible there, and left it then with lag 0: it wakes with what is left.
+  if (delay_dequeue_ && cause == Cause::Wakeup && !t.dl && t.cpu >= 0 && t.vlag < 0)
+    t.vlag = std::min(0.0, avg_vruntime(rq(t.cpu)) - t.vruntime);
   if (t.cpu >= 0 && t.cpu != cpu) {
     CpuDistance d = pf_.distance(t.cpu, cpu);
     if (mig_dist_[static_cast<std::size_t>(d)]) mig_dist_[static_cast<std::size_t>(d)]->add();
@@ -283,7 +289,12 @@ bool Scheduler::should_preempt(const Rq& r, const Task& woken) const {
   if (c.dl) return false;  // a fair task never preempts a deadline task
   const double avg = avg_vruntime(r);
   const bool curr_eligible = c.vruntime <= avg + 1e-3;
-  if (run_to_parity_ && curr_eligible && c.vruntime < c.deadline) return false;
+  // PREEMPT_SHORT (do_preempt_short): an eligible woken task with a shorter slice than curr's
+  // cancels curr's run-to-parity protection if its deadline is earlier or curr is ineligible.
+  const bool shorter = (woken.slice ? woken.slice : slice_) < (c.slice ? c.slice : slice_);
+  const bool short_wins = preempt_short_ && shorter && woken.vruntime <= avg + 1e-3 &&
+                          (woken.deadline < c.deadline || !curr_eligible);
+  if (run_to_parity_ && curr_eligible && c.vruntime < c.deadline && !short_wins) return false;
   return pick_eevdf(r, true) == woken.id;
 }
 

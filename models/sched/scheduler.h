@@ -297,7 +297,7 @@ class Scheduler final : public SchedView, public CpuExec {
   Tick slice_ = 0, ctx_switch_ = 0, wakeup_cost_ = 0, idle_exit_ = 0, sample_period_ = 0;
   double refill_mlp_ = 8;
   int imbalance_pct_ = 117;
-  bool run_to_parity_ = true, tick_skew_ = true;
+  bool run_to_parity_ = true, preempt_short_ = true, delay_dequeue_ = false, tick_skew_ = true;
   CpuMask isolated_, nohz_full_mask_;
   std::vector<Rq> rqs_;
   std::deque<Task> tasks_;  // stable references: next() may spawn tasks
