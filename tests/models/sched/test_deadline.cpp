@@ -74,6 +74,17 @@ TEST(Deadline, EdfMeetsEveryDeadlineWhenTheBandwidthFits) {
   EXPECT_NEAR(m(r, "loop.b.cpu_share"), 0.4, 0.01);
 }
 
+TEST(Deadline, TheEarliestDeadlineRunsFirstNotTheLongestQueued) {
+  // A long-period task (6 ms of runtime every 20 ms) and a tight one (300 us within 500 us,
+  // every 1 ms), both CPU-bound: only deadline order lets the tight one meet every deadline
+  // while the long one has runtime left.
+  Json r = run(one_cpu(
+      Json::array({loop("long", dl("6ms", "20ms")), loop("tight", dl("300us", "1ms", "500us"))})));
+  EXPECT_EQ(m(r, "sched.dl.deadline_misses"), 0);
+  EXPECT_NEAR(m(r, "loop.tight.cpu_share"), 0.3, 0.01);
+  EXPECT_NEAR(m(r, "loop.long.cpu_share"), 0.3, 0.01);
+}
+
 TEST(Deadline, AWakingDeadlineTaskRunsBeforeFairHogs) {
   // A periodic task (100 us of work, 2 ms sleep) among CPU hogs: as a fair task it waits for
   // the running hog's slice; as a deadline task it preempts at once.
