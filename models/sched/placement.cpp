@@ -6,6 +6,43 @@
 
 namespace models {
 
+CpuMask Scheduler::parse_allowed(const std::string& affinity, const sim::Where& aw,
+                                 const std::string& cpuset, const sim::Where& cw) const {
+  const int n = pf_.cpu_count();
+  CpuMask m = affinity.empty() ? topo_->housekeeping() : CpuMask::parse(affinity, n, aw);
+  if (!cpuset.empty()) m &= CpuMask::parse(cpuset, n, cw);
+  if (!m.any())
+    (affinity.empty() ? cw : aw).fail("CPUs that leave the task somewhere to run", "an empty set");
+  return m;
+}
+
+bool Scheduler::cache_hot(int ti) const {
+  const Task& t = tasks_[static_cast<std::size_t>(ti)];
+  return t.cpu_time > 0 && now() - t.last_ran < costs_.migration_cost;
+}
+
+void Scheduler::set_burst_left(int ti, Tick left) {
+  Task& t = task(ti);
+  if (!t.started || (t.state != State::Running && t.state != State::Runnable)) return;
+  const bool running = t.state == State::Running && rq(t.cpu).curr == ti;
+  if (running) update_curr(t.cpu);
+  if (t.remaining <= left) return;
+  work_issued_ns_->add(-sim::to_ns(t.remaining - left));  // the spin stops short
+  t.remaining = left;
+  if (!running) return;
+  Rq& r = rq(t.cpu);
+  // seg_end = seg_acc + pending overhead + what is left to run (start_segment, charge).
+  r.seg_end = r.seg_acc + r.seg_ov + t.refill + t.remaining;
+  ++r.token;
+  sim_.at<&Scheduler::on_burst_done>(r.seg_end, this,
+                                     (r.token << 16) | static_cast<std::uint64_t>(t.cpu));
+}
+
+bool Scheduler::sleeping(int ti) const {
+  State s = tasks_[static_cast<std::size_t>(ti)].state;
+  return s == State::Blocked || s == State::Sleeping;
+}
+
 void Scheduler::note_llc(int llc) {
   const std::size_t l = static_cast<std::size_t>(llc);
   const Tick t = now();

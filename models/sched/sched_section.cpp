@@ -40,11 +40,20 @@ const sim::ParamList& Scheduler::params() {
       sim::p_time("idle_exit", "1us", "time for an idle CPU to leave its idle state (est.)"),
       sim::p_bool("run_to_parity", true,
                   "EEVDF RUN_TO_PARITY: a woken task does not preempt before curr's slice ends"),
+      sim::p_bool("preempt_short", true,
+                  "EEVDF PREEMPT_SHORT (6.12): a woken task with a shorter slice than curr's "
+                  "may preempt it before curr's slice ends"),
+      sim::p_bool("delay_dequeue", false,
+                  "EEVDF DELAY_DEQUEUE (6.12): a sleeper's negative lag decays while it sleeps "
+                  "(off: lag kept whole across sleep, as 6.6)"),
       sim::p_string("isolcpus", "",
                     "isolated CPUs (cpulist): in no sched domain, only pinned tasks run there"),
       sim::p_string("nohz_full", "",
                     "CPUs whose tick stops while they run a single task (cpulist)"),
       sim::p_time("sample_period", "1ms", "run-queue imbalance sampling period"),
+      sim::p_time("rt_runtime", "950ms",
+                  "sched_rt_runtime_us: deadline bandwidth admitted per CPU of a root domain..."),
+      sim::p_time("rt_period", "1s", "...per sched_rt_period_us"),
       sim::p_bool("skew_tick", true,
                   "offset each CPU's tick (Linux skew_tick=1); off: all CPUs tick in lockstep"),
   };

@@ -11,6 +11,7 @@
 #include "sim/error.h"
 #include "sim/log.h"
 #include "sim/trace.h"
+#include "sim/units.h"
 
 namespace models {
 
@@ -50,6 +51,14 @@ Scheduler::Scheduler(sim::RunContext& ctx, Machine& pf) : ctx_(ctx), sim_(ctx.si
   sample_period_ = p.time("sample_period");
   refill_mlp_ = p.d("refill_mlp");
   run_to_parity_ = p.b("run_to_parity");
+  preempt_short_ = p.b("preempt_short");
+  delay_dequeue_ = p.b("delay_dequeue");
+  if (p.time("rt_period") == 0 || p.time("rt_runtime") > p.time("rt_period"))
+    p.where("rt_runtime")
+        .fail(
+            "0 <= rt_runtime <= rt_period, rt_period > 0",
+            sim::format_time(p.time("rt_runtime")) + " / " + sim::format_time(p.time("rt_period")));
+  dl_cap_ = static_cast<double>(p.time("rt_runtime")) / static_cast<double>(p.time("rt_period"));
   tick_skew_ = p.b("skew_tick");
   costs_.migration_cost = p.time("migration_cost");
   costs_.task_move = p.time("task_move");
@@ -127,43 +136,6 @@ Scheduler::Scheduler(sim::RunContext& ctx, Machine& pf) : ctx_(ctx), sim_(ctx.si
 
 Scheduler::~Scheduler() = default;
 
-CpuMask Scheduler::parse_allowed(const std::string& affinity, const sim::Where& aw,
-                                 const std::string& cpuset, const sim::Where& cw) const {
-  const int n = pf_.cpu_count();
-  CpuMask m = affinity.empty() ? topo_->housekeeping() : CpuMask::parse(affinity, n, aw);
-  if (!cpuset.empty()) m &= CpuMask::parse(cpuset, n, cw);
-  if (!m.any())
-    (affinity.empty() ? cw : aw).fail("CPUs that leave the task somewhere to run", "an empty set");
-  return m;
-}
-
-bool Scheduler::cache_hot(int ti) const {
-  const Task& t = tasks_[static_cast<std::size_t>(ti)];
-  return t.cpu_time > 0 && now() - t.last_ran < costs_.migration_cost;
-}
-
-void Scheduler::set_burst_left(int ti, Tick left) {
-  Task& t = task(ti);
-  if (!t.started || (t.state != State::Running && t.state != State::Runnable)) return;
-  const bool running = t.state == State::Running && rq(t.cpu).curr == ti;
-  if (running) update_curr(t.cpu);
-  if (t.remaining <= left) return;
-  work_issued_ns_->add(-sim::to_ns(t.remaining - left));  // the spin stops short
-  t.remaining = left;
-  if (!running) return;
-  Rq& r = rq(t.cpu);
-  // seg_end = seg_acc + pending overhead + what is left to run (start_segment, charge).
-  r.seg_end = r.seg_acc + r.seg_ov + t.refill + t.remaining;
-  ++r.token;
-  sim_.at<&Scheduler::on_burst_done>(r.seg_end, this,
-                                     (r.token << 16) | static_cast<std::uint64_t>(t.cpu));
-}
-
-bool Scheduler::sleeping(int ti) const {
-  State s = tasks_[static_cast<std::size_t>(ti)].state;
-  return s == State::Blocked || s == State::Sleeping;
-}
-
 void Scheduler::account_add(Rq& r, const Task& t) {
   r.sum_w += t.weight;
   r.sum_wv += static_cast<double>(t.weight) * t.vruntime;
@@ -193,6 +165,10 @@ int Scheduler::pick_eevdf(const Rq& r, bool include_curr) const {
 void Scheduler::enqueue(int cpu, Task& t, Cause cause, int waker) {
   Rq& r = rq(cpu);
   const Tick tnow = now();
+  // DELAY_DEQUEUE (6.12): a task that slept with negative lag stayed on its old queue until
+  // it became eligible there, and left it then with lag 0: it wakes with what is left.
+  if (delay_dequeue_ && cause == Cause::Wakeup && !t.dl && t.cpu >= 0 && t.vlag < 0)
+    t.vlag = std::min(0.0, avg_vruntime(rq(t.cpu)) - t.vruntime);
   if (t.cpu >= 0 && t.cpu != cpu) {
     CpuDistance d = pf_.distance(t.cpu, cpu);
     if (mig_dist_[static_cast<std::size_t>(d)]) mig_dist_[static_cast<std::size_t>(d)]->add();
@@ -206,15 +182,20 @@ void Scheduler::enqueue(int cpu, Task& t, Cause cause, int waker) {
   t.cpu = cpu;
   t.state = State::Runnable;
   if (r.curr >= 0) update_curr(cpu);
-  // place_entity: keep the lag the task had when it left, scaled for the load it joins.
-  const double avg = avg_vruntime(r);
-  double lag = t.vlag;
-  if (r.sum_w > 0)
-    lag = lag * static_cast<double>(r.sum_w + t.weight) / static_cast<double>(r.sum_w);
-  t.vruntime = avg - lag;
-  t.deadline = t.vruntime + (cause == Cause::Fork && !t.started ? vslice(t) / 2 : vslice(t));
-  account_add(r, t);
-  r.queue.push_back(t.id);
+  if (t.dl) {
+    dl_activate(t, cause);
+    r.dlq.push_back(t.id);
+  } else {
+    // place_entity: keep the lag the task had when it left, scaled for the load it joins.
+    const double avg = avg_vruntime(r);
+    double lag = t.vlag;
+    if (r.sum_w > 0)
+      lag = lag * static_cast<double>(r.sum_w + t.weight) / static_cast<double>(r.sum_w);
+    t.vruntime = avg - lag;
+    t.deadline = t.vruntime + (cause == Cause::Fork && !t.started ? vslice(t) / 2 : vslice(t));
+    account_add(r, t);
+    r.queue.push_back(t.id);
+  }
   const bool was_idle = r.nr == 0;
   set_nr(cpu, r.nr + 1);
   if (was_idle && r.curr < 0) {
@@ -253,7 +234,7 @@ void Scheduler::enqueue(int cpu, Task& t, Cause cause, int waker) {
     return;
   }
   if (r.nohz_full && r.nr >= 2) ensure_tick(cpu);
-  if (r.curr >= 0 && should_preempt(r, t)) {
+  if (r.curr >= 0 && (t.dl ? dl_preempts(r, t) : should_preempt(r, t))) {
     r.need_resched = true;
     if (waker == cpu) {
       if (!r.in_step) kick(cpu, 0);
@@ -268,9 +249,15 @@ void Scheduler::enqueue(int cpu, Task& t, Cause cause, int waker) {
 
 bool Scheduler::should_preempt(const Rq& r, const Task& woken) const {
   const Task& c = tasks_[static_cast<std::size_t>(r.curr)];
+  if (c.dl) return false;  // a fair task never preempts a deadline task
   const double avg = avg_vruntime(r);
   const bool curr_eligible = c.vruntime <= avg + 1e-3;
-  if (run_to_parity_ && curr_eligible && c.vruntime < c.deadline) return false;
+  // PREEMPT_SHORT (do_preempt_short): an eligible woken task with a shorter slice than curr's
+  // cancels curr's run-to-parity protection if its deadline is earlier or curr is ineligible.
+  const bool shorter = (woken.slice ? woken.slice : slice_) < (c.slice ? c.slice : slice_);
+  const bool short_wins = preempt_short_ && shorter && woken.vruntime <= avg + 1e-3 &&
+                          (woken.deadline < c.deadline || !curr_eligible);
+  if (run_to_parity_ && curr_eligible && c.vruntime < c.deadline && !short_wins) return false;
   return pick_eevdf(r, true) == woken.id;
 }
 
@@ -293,6 +280,7 @@ void Scheduler::dequeue_queued(int cpu, Task& t) {
 void Scheduler::park(int cpu, Task& t, const Action& a) {
   trace_off(cpu, t, a.kind == Action::Block ? "block" : a.kind == Action::Sleep ? "sleep" : "exit");
   leave_cpu(cpu, t);
+  if (t.dl && a.kind != Action::Exit && t.dl_left <= 0) dl_throttle(cpu, t);
   if (a.kind == Action::Block) {
     t.state = State::Blocked;
   } else if (a.kind == Action::Sleep) {
@@ -302,16 +290,19 @@ void Scheduler::park(int cpu, Task& t, const Action& a) {
                                   (t.sleep_token << 32) | static_cast<std::uint64_t>(t.id));
   } else {
     t.state = State::Dead;
+    if (t.dl) dl_exit(t);
   }
 }
 
 void Scheduler::leave_cpu(int cpu, Task& t) {
   Rq& r = rq(cpu);
-  const double limit =
-      std::max(2.0 * vslice(t), static_cast<double>(costs_.tick) * 1024.0 / t.weight);
-  t.vlag = std::clamp(avg_vruntime(r) - t.vruntime, -limit, limit);
-  account_remove(r, t);
-  if (r.sum_w == 0) r.vclock = t.vruntime;
+  if (!t.dl) {
+    const double limit =
+        std::max(2.0 * vslice(t), static_cast<double>(costs_.tick) * 1024.0 / t.weight);
+    t.vlag = std::clamp(avg_vruntime(r) - t.vruntime, -limit, limit);
+    account_remove(r, t);
+    if (r.sum_w == 0) r.vclock = t.vruntime;
+  }
   r.curr = -1;
   r.token++;
   t.last_ran = now();
@@ -332,7 +323,7 @@ void Scheduler::on_kick_event(std::uint64_t arg) {
   Rq& r = rq(cpu);
   r.kick_pending = false;
   if (r.curr < 0) {
-    if (!r.queue.empty()) schedule(cpu);
+    if (has_work(r)) schedule(cpu);
   } else if (r.need_resched) {
     preempt(cpu);
   }
@@ -341,7 +332,7 @@ void Scheduler::on_kick_event(std::uint64_t arg) {
 void Scheduler::schedule(int cpu) {
   Rq& r = rq(cpu);
   for (;;) {
-    if (r.queue.empty()) {
+    if (!has_work(r)) {
       r.tick_on = false;
       ++r.tick_token;
       r.idle_since = now();
@@ -352,9 +343,11 @@ void Scheduler::schedule(int cpu) {
       }
       return;
     }
-    const int ti = pick_eevdf(r, false);
+    const bool dl = !r.dlq.empty();
+    const int ti = dl ? pick_dl(r) : pick_eevdf(r, false);
     Task& t = task(ti);
-    r.queue.erase(std::find(r.queue.begin(), r.queue.end(), ti));
+    std::vector<int>& q = dl ? r.dlq : r.queue;
+    q.erase(std::find(q.begin(), q.end(), ti));
     r.curr = ti;
     r.on_since = now();
     t.state = State::Running;
@@ -403,6 +396,7 @@ void Scheduler::start_segment(int cpu, Task& t, Tick begin) {
   ++r.token;
   sim_.at<&Scheduler::on_burst_done>(r.seg_end, this,
                                      (r.token << 16) | static_cast<std::uint64_t>(cpu));
+  if (t.dl) dl_arm(cpu, t);
 }
 
 void Scheduler::update_curr(int cpu) {
@@ -422,6 +416,10 @@ void Scheduler::update_curr(int cpu) {
   refill_ns_->add(sim::to_ns(rp));
   work_done_ns_->add(sim::to_ns(ex - rp));
   t.cpu_time += ex;
+  if (t.dl) {
+    t.dl_left -= static_cast<std::int64_t>(ex);
+    return;
+  }
   const double dv = static_cast<double>(ex) * 1024.0 / t.weight;
   t.vruntime += dv;
   r.sum_wv += static_cast<double>(t.weight) * dv;
@@ -437,9 +435,13 @@ void Scheduler::on_burst_done(std::uint64_t arg) {
   if (left > 0) {  // rounding in the overhead bookkeeping: the burst is done all the same
     work_done_ns_->add(sim::to_ns(t.remaining));
     t.cpu_time += left;
-    const double dv = static_cast<double>(left) * 1024.0 / t.weight;
-    t.vruntime += dv;
-    r.sum_wv += static_cast<double>(t.weight) * dv;
+    if (t.dl) {
+      t.dl_left -= static_cast<std::int64_t>(left);
+    } else {
+      const double dv = static_cast<double>(left) * 1024.0 / t.weight;
+      t.vruntime += dv;
+      r.sum_wv += static_cast<double>(t.weight) * dv;
+    }
     t.refill = t.remaining = 0;
   }
   bursts_done_->add();
@@ -463,15 +465,15 @@ void Scheduler::preempt(int cpu) {
   Rq& r = rq(cpu);
   r.need_resched = false;
   if (r.curr < 0) {
-    if (!r.queue.empty()) schedule(cpu);
+    if (has_work(r)) schedule(cpu);
     return;
   }
   update_curr(cpu);
   Task& t = task(r.curr);
-  if (t.vruntime >= t.deadline) t.deadline = t.vruntime + vslice(t);
+  if (!t.dl && t.vruntime >= t.deadline) t.deadline = t.vruntime + vslice(t);
   t.state = State::Runnable;
   t.last_ran = now();
-  r.queue.push_back(t.id);
+  (t.dl ? r.dlq : r.queue).push_back(t.id);
   trace_off(cpu, t, "preempt");
   r.curr = -1;
   ++r.token;

@@ -53,6 +53,10 @@ struct TaskSpec {
   std::uint64_t working_set = 0;      // bytes refilled after a cache-hot migration
   sim::Histogram* latency = nullptr;  // extra per-workload wakeup latency histogram
   Tick slice = 0;  // EEVDF slice the task asks for (sched_attr.sched_runtime); 0: the default
+  // SCHED_DEADLINE (sched_attr sched_runtime, sched_deadline, sched_period; period 0 = the
+  // deadline). dl_runtime 0: a fair task. Admission: Scheduler::dl_refusal (deadline.cpp).
+  Tick dl_runtime = 0, dl_deadline = 0, dl_period = 0;
+  sim::Where dl_where;  // where the attributes come from: a refusal is an input error there
 };
 
 class Scheduler final : public SchedView, public CpuExec {
@@ -64,6 +68,10 @@ class Scheduler final : public SchedView, public CpuExec {
   ~Scheduler() override;
 
   int spawn(const TaskSpec& spec, int parent_cpu = -1);
+  // Why sched_setattr would refuse `spec`'s SCHED_DEADLINE parameters (invalid attributes,
+  // affinity narrower than the root domain, or bandwidth over sched_rt_runtime/sched_rt_period
+  // of the root domain's CPUs with the tasks admitted so far); "" when it would admit them.
+  std::string dl_refusal(const TaskSpec& spec) const;
   // Wakes a blocked or sleeping task; false if it was runnable already. `waker_cpu` is -1
   // for wakeups from a timer or a device.
   bool wake(int task, int waker_cpu, bool sync = false);
@@ -165,6 +173,12 @@ class Scheduler final : public SchedView, public CpuExec {
     bool started = false;  // has a step to run (false: next() decides at dispatch)
     std::uint64_t sleep_token = 0;
     Tick cpu_time = 0;
+    // SCHED_DEADLINE: the constant-bandwidth server (deadline.cpp).
+    bool dl = false, dl_throttled = false;
+    int dl_rd = 0;  // root domain: 0 housekeeping CPUs, 1 isolated CPUs
+    Tick dl_runtime = 0, dl_deadline = 0, dl_period = 0;
+    Tick dl_abs = 0;           // absolute deadline
+    std::int64_t dl_left = 0;  // runtime left in this period (ps; negative = overrun)
   };
   struct Rq {
     int curr = -1;
@@ -194,6 +208,8 @@ class Scheduler final : public SchedView, public CpuExec {
     int kworker = -1;            // the CPU's kernel worker task
     Tick irq_free_at = 0, irq_time = 0;
     std::uint64_t irqs = 0;
+    std::vector<int> dlq;        // queued deadline tasks (EDF; run before the fair queue)
+    std::uint64_t dl_token = 0;  // invalidates a pending runtime-exhaustion event
   };
   // kworker/N: a task pinned to its CPU that runs other models' kernel work in FIFO order,
   // blocks when it has none and is woken when work is queued.
@@ -221,6 +237,19 @@ class Scheduler final : public SchedView, public CpuExec {
   void account_remove(Rq& r, const Task& t);
   int pick_eevdf(const Rq& r, bool include_curr) const;
   void set_nr(int cpu, int nr);
+  // SCHED_DEADLINE (deadline.cpp).
+  bool has_work(const Rq& r) const { return !r.queue.empty() || !r.dlq.empty(); }
+  int pick_dl(const Rq& r) const;
+  bool dl_preempts(const Rq& r, const Task& woken) const;
+  int select_dl_cpu(const Task& t, int prev) const;
+  void dl_setup(Task& t, const TaskSpec& spec);
+  void dl_activate(Task& t, Cause cause);  // CBS rules on enqueue
+  void dl_arm(int cpu, const Task& t);     // runtime-exhaustion event for curr
+  void on_dl_budget(std::uint64_t arg);
+  void dl_throttle(int cpu, Task& t);
+  void on_dl_replenish(std::uint64_t arg);
+  void dl_exit(Task& t);
+  void dl_stats();
   void note_llc(int llc);
 
   int select_wake_cpu(Task& t, int waker_cpu, bool sync);
@@ -268,7 +297,7 @@ class Scheduler final : public SchedView, public CpuExec {
   Tick slice_ = 0, ctx_switch_ = 0, wakeup_cost_ = 0, idle_exit_ = 0, sample_period_ = 0;
   double refill_mlp_ = 8;
   int imbalance_pct_ = 117;
-  bool run_to_parity_ = true, tick_skew_ = true;
+  bool run_to_parity_ = true, preempt_short_ = true, delay_dequeue_ = false, tick_skew_ = true;
   CpuMask isolated_, nohz_full_mask_;
   std::vector<Rq> rqs_;
   std::deque<Task> tasks_;  // stable references: next() may spawn tasks
@@ -294,6 +323,12 @@ class Scheduler final : public SchedView, public CpuExec {
   sim::Counter* nohz_enters_;
   sim::Counter *ipi_resched_, *ipi_kick_, *refill_ns_, *work_issued_ns_, *work_done_ns_;
   sim::Histogram* wake_lat_;
+  // SCHED_DEADLINE bandwidth admitted per root domain and its counters (made with the first
+  // deadline task, so runs without one report nothing new).
+  std::array<double, 2> dl_bw_{};
+  double dl_cap_ = 0.95;  // sched_rt_runtime_us / sched_rt_period_us
+  sim::Counter *dl_throttles_ = nullptr, *dl_new_deadlines_ = nullptr, *dl_misses_ = nullptr;
+  sim::Counter* dl_replenishments_ = nullptr;
   sim::TimeAverage *imbalance_, *rq_max_;
 };
 

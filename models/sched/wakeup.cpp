@@ -39,7 +39,7 @@ void Scheduler::on_tick(std::uint64_t arg) {
   if (r.nohz_idle) nohz_set(cpu, false);  // nohz_balancer_kick -> nohz_balance_exit_idle
   update_curr(cpu);
   Task& c = task(r.curr);
-  if (c.vruntime >= c.deadline) {
+  if (!c.dl && c.vruntime >= c.deadline) {
     c.deadline = c.vruntime + vslice(c);
     if (!r.queue.empty() && pick_eevdf(r, true) != c.id) preempt(cpu);
   }
@@ -86,7 +86,11 @@ bool Scheduler::do_wake(int ti, int waker, bool sync) {
   t.woken = true;
   t.wake_time = now();
   wakeups_->add();
-  const int cpu = select_wake_cpu(t, waker, sync);
+  if (t.dl && t.dl_throttled) {  // enqueued by its replenishment (on_dl_replenish)
+    t.state = State::Runnable;
+    return true;
+  }
+  const int cpu = t.dl ? select_dl_cpu(t, t.cpu) : select_wake_cpu(t, waker, sync);
   if (waker >= 0) trace_arrow(waker, cpu, now(), "wakeup");
   enqueue(cpu, t, Cause::Wakeup, waker);
   return true;
@@ -105,13 +109,23 @@ int Scheduler::add_task(const TaskSpec& spec) {
   t.ws_lines = spec.working_set / 64;
   t.latency = spec.latency;
   t.slice = spec.slice;
+  if (spec.dl_runtime) dl_setup(t, spec);
   tasks_.push_back(std::move(t));
   return tasks_.back().id;
 }
 
 int Scheduler::spawn(const TaskSpec& spec, int parent_cpu) {
+  if (spec.dl_runtime) {
+    const std::string why = dl_refusal(spec);
+    if (!why.empty()) {
+      if (!spec.dl_where.file.empty() || !spec.dl_where.pointer.empty())
+        spec.dl_where.fail("a SCHED_DEADLINE task the kernel admits: " + why, "a refusal");
+      HETSIM_CHECK(false, "a deadline task the kernel refuses: " + why);
+    }
+  }
   Task& tt = task(add_task(spec));
-  const int cpu = select_fork_cpu(tt, parent_cpu);
+  int cpu = select_fork_cpu(tt, parent_cpu);
+  if (tt.dl) cpu = select_dl_cpu(tt, cpu);
   if (parent_cpu >= 0)
     charge(parent_cpu,
            topo_->domains(parent_cpu).empty()

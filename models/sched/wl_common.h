@@ -22,6 +22,14 @@ inline void add_task_params(sim::ParamList& p, const char* ws_default) {
   p.push_back(sim::p_int("nice", 0, "nice value of every task", -20, 19));
   p.push_back(sim::p_size("working_set", ws_default,
                           "cache footprint refilled after a cache-hot migration (est.)"));
+  p.push_back(sim::p_time("slice", "0ns",
+                          "EEVDF slice every task asks for (sched_attr.sched_runtime of a fair "
+                          "task: a shorter slice, an earlier virtual deadline); 0 = base_slice"));
+  p.push_back(sim::p_choice("policy", "fair", {"fair", "deadline"},
+                            "scheduling class of every task (SCHED_NORMAL or SCHED_DEADLINE)"));
+  p.push_back(sim::p_time("dl_runtime", "500us", "SCHED_DEADLINE runtime per period"));
+  p.push_back(sim::p_time("dl_deadline", "0ns", "SCHED_DEADLINE relative deadline (0 = period)"));
+  p.push_back(sim::p_time("dl_period", "1ms", "SCHED_DEADLINE period"));
   p.push_back(sim::p_double(
       "per_cpu", 0,
       "if > 0: size the workload to this many tasks per allowed CPU (overrides its count)", 0,
@@ -38,8 +46,18 @@ class SchedWorkload : public sim::Workload, public TaskClient {
     spec_.client = this;
     spec_.nice = static_cast<int>(p.i("nice"));
     spec_.working_set = p.size("working_set");
+    spec_.slice = p.time("slice");
+    if (p.s("policy") == "deadline") set_deadline(spec_, p);
     spec_.allowed =
         sched_.parse_allowed(p.s("cpus"), p.where("cpus"), p.s("cpuset"), p.where("cpuset"));
+  }
+  // SCHED_DEADLINE attributes from the task parameters; a spawn the kernel would refuse
+  // (Scheduler::dl_refusal) is an input error at "policy".
+  static void set_deadline(TaskSpec& s, const sim::Params& p) {
+    s.dl_runtime = p.time("dl_runtime");
+    s.dl_period = p.time("dl_period");
+    s.dl_deadline = p.time("dl_deadline") ? p.time("dl_deadline") : s.dl_period;
+    s.dl_where = p.where("policy");
   }
   // The workload's count parameter, or per_cpu x allowed CPUs / tasks per unit; refused up
   // front (before any task is built) when the workload would have more than kMaxTasks tasks.
