@@ -1,0 +1,29 @@
+// Metrics of the tiering models (see sim/metric_catalog.h). {instance} is the workload's
+// instance name; {node} a memory node's name.
+#include "sim/metric_catalog.h"
+
+namespace {
+
+using K = sim::MetricDecl::Kind;
+
+HETSIM_METRICS(
+    "workload/tiered_app",
+    {
+        {"{instance}.accesses", K::Derived, "count", "cache-line accesses completed"},
+        {"{instance}.access_rate", K::Derived, "1/s", "accesses over the elapsed time"},
+        {"{instance}.bandwidth_gbps", K::Derived, "GB/s",
+         "bytes read and written over the elapsed time"},
+        {"{instance}.mean_latency_ns", K::Derived, "ns",
+         "access-weighted mean loaded load-to-use latency"},
+        {"{instance}.max_util", K::Derived, "ratio",
+         "highest utilisation any link or media reached in a solve"},
+        {"{instance}.solves", K::Derived, "count",
+         "times the loaded-latency solve ran (placement, pattern or CPUs changed)"},
+        {"{instance}.slowdown", K::Derived, "ratio",
+         "access rate of the same threads with every page on fast_node over the rate at the "
+         "end (the last solve)"},
+        {"{instance}.node.{node}.share", K::Derived, "ratio", "fraction of accesses it served"},
+        {"{instance}.node.{node}.bytes", K::Derived, "bytes", "process memory on it at the end"},
+    });
+
+}  // namespace
