@@ -26,4 +26,24 @@ HETSIM_METRICS(
         {"{instance}.node.{node}.bytes", K::Derived, "bytes", "process memory on it at the end"},
     });
 
+HETSIM_METRICS(
+    "tiering/numa_tiering",
+    {
+        {"tiering.scans", K::Derived, "count", "passes of the NUMA scanner over scan_size"},
+        {"tiering.scan_cpu_us", K::Derived, "us", "kernel CPU time the scans took"},
+        {"tiering.hint_faults", K::Derived, "count", "NUMA hint faults taken"},
+        {"tiering.hint_fault_cpu_us", K::Derived, "us",
+         "CPU time of the hint faults that migrated nothing (a migrating fault's is in "
+         "migration.fault.*)"},
+        {"tiering.candidates", K::Derived, "count",
+         "hint faults under hot_threshold: promotion candidates"},
+        {"tiering.not_hot", K::Derived, "count", "hint faults at or above hot_threshold"},
+        {"tiering.rate_limited", K::Derived, "count",
+         "candidates refused by the promotion rate limit"},
+        {"tiering.promotions", K::Derived, "count", "folios promoted to the top tier"},
+        {"tiering.promoted_bytes", K::Derived, "bytes", "bytes promoted"},
+        {"tiering.max_window_accepted_bytes", K::Derived, "bytes",
+         "most candidate bytes sent to migration in one 1 s rate-limit window of one node"},
+    });
+
 }  // namespace

@@ -106,6 +106,14 @@ TieredApp::TieredApp(sim::RunContext& ctx, const sim::Params& p)
         .fail("memory that fits on " + p.s("slow_node"),
               std::to_string(slow_n * folio_) + " bytes");
   node_accesses_.assign(pf_.nodes().size(), 0.0);
+  policy_ = ctx.make_policy<TieringPolicy>("tiering", "first_touch");
+  TieringHost host;
+  host.mm = mm_;
+  host.threads = threads_;
+  host.pattern = pattern_.get();
+  host.access_rate = [this] { return res_.total_rate; };
+  host.placement_changed = [this] { dirty_ = true; };
+  policy_->attach(host);
 }
 
 void TieredApp::start() {
@@ -172,7 +180,7 @@ void TieredApp::resolve() {
   ++solves_;
 }
 
-void TieredApp::credit(Thread& th) {
+void TieredApp::credit(Thread& th, bool policy) {
   // The thread's row in the solve: live threads in order.
   std::size_t row = 0;
   for (const Thread& o : th_) {
@@ -182,19 +190,27 @@ void TieredApp::credit(Thread& th) {
   const Tick cpu = sched_.cpu_time_now(th.task);
   const double dt = sim::to_seconds(cpu - th.cpu_mark);
   th.cpu_mark = cpu;
-  if (dt <= 0 || row >= res_.rate.size()) return;
-  const double a = res_.rate[row] * dt;
-  th.accesses += a;
-  th.latency_sum += a * res_.latency_ns[row];
-  for (std::size_t n = 0; n < node_accesses_.size(); ++n) node_accesses_[n] += a * load_.share[n];
-  const auto marks = static_cast<int>(std::min<double>(samples_, std::ceil(a)));
-  const Tick now = ctx_.sim().now();
-  for (int s = 0; s < marks; ++s) mm_->note_access(pattern_->draw(rng_), now);
+  double a = 0;
+  if (dt > 0 && row < res_.rate.size()) {
+    a = res_.rate[row] * dt;
+    th.accesses += a;
+    th.latency_sum += a * res_.latency_ns[row];
+    for (std::size_t n = 0; n < node_accesses_.size(); ++n) node_accesses_[n] += a * load_.share[n];
+    const auto marks = static_cast<int>(std::min<double>(samples_, std::ceil(a)));
+    const Tick now = ctx_.sim().now();
+    for (int s = 0; s < marks; ++s) mm_->note_access(pattern_->draw(rng_), now);
+  }
+  if (policy) {
+    const int task = th.task, cpu_now = std::max(0, sched_.cpu_of(task));
+    th.waiting = policy_->on_quantum(static_cast<int>(&th - th_.data()), cpu_now, a,
+                                     [this, task] { sched_.wake(task, -1); });
+  }
 }
 
 Action TieredApp::next(int t) {
   Thread& th = th_[static_cast<std::size_t>(slot_[static_cast<std::size_t>(t)])];
-  credit(th);
+  credit(th, true);
+  if (th.waiting) return Action::block();  // kernel work in its context (resume wakes it)
   if (accesses_limit_ > 0 && th.accesses >= accesses_limit_) {
     th.task = -1;
     dirty_ = true;
@@ -220,10 +236,11 @@ void TieredApp::switched(int t, int cpu, bool on) {
 void TieredApp::finish() {
   double acc = 0, lat = 0;
   for (Thread& th : th_) {
-    if (th.task >= 0) credit(th);
+    if (th.task >= 0) credit(th, false);
     acc += th.accesses;
     lat += th.latency_sum;
   }
+  policy_->finish();
   auto& st = ctx_.sim().stats();
   const double el = sim::to_seconds(elapsed());
   st.set_metric(instance_ + ".accesses", acc);

@@ -16,6 +16,7 @@
 #include "models/sched/wl_common.h"
 #include "models/tiering/access_pattern.h"
 #include "models/tiering/loaded_latency.h"
+#include "models/tiering/tiering_policy.h"
 
 namespace models {
 
@@ -46,9 +47,12 @@ class TieredApp : public SchedWorkload {
     Tick cpu_mark = 0;  // CPU time credited so far
     double accesses = 0;
     double latency_sum = 0;  // accesses x their latency (ns)
+    bool waiting = false;    // blocked on kernel work the tiering policy does in its context
   };
   void resolve();
-  void credit(Thread& th);
+  // Credits the accesses since the thread's last point; `policy`: an accounting point the
+  // tiering policy sees (not the end of the run).
+  void credit(Thread& th, bool policy);
   TierRoute route(int cpu, int node);
 
   Machine& pf_;
@@ -63,6 +67,7 @@ class TieredApp : public SchedWorkload {
   AccessPattern::Spec pspec_;
   Mm* mm_ = nullptr;
   std::unique_ptr<AccessPattern> pattern_;
+  std::unique_ptr<TieringPolicy> policy_;
   std::vector<Thread> th_;
   std::vector<int> slot_;  // task id -> index into th_
   int live_ = 0;
