@@ -40,10 +40,23 @@ HETSIM_METRICS(
         {"tiering.not_hot", K::Derived, "count", "hint faults at or above hot_threshold"},
         {"tiering.rate_limited", K::Derived, "count",
          "candidates refused by the promotion rate limit"},
+        {"tiering.refused", K::Derived, "count",
+         "candidates the policy kept off a top-tier node short of free memory (tpp)"},
         {"tiering.promotions", K::Derived, "count", "folios promoted to the top tier"},
         {"tiering.promoted_bytes", K::Derived, "bytes", "bytes promoted"},
         {"tiering.max_window_accepted_bytes", K::Derived, "bytes",
          "most candidate bytes sent to migration in one 1 s rate-limit window of one node"},
+    });
+
+HETSIM_METRICS(
+    "tiering/tpp",
+    {
+        {"tiering.kswapd_wakeups", K::Derived, "count",
+         "times the top-tier node fell under demote_wmark and kswapd woke"},
+        {"tiering.kswapd_cpu_us", K::Derived, "us",
+         "kswapd's CPU time examining folios (the demotions' own is in migration.demote.*)"},
+        {"tiering.demotions", K::Derived, "count", "folios demoted to the slow tier"},
+        {"tiering.demoted_bytes", K::Derived, "bytes", "bytes demoted"},
     });
 
 }  // namespace

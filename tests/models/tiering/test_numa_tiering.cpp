@@ -24,10 +24,11 @@ Json numa(Json extra = Json::object()) {
 }
 
 Json run(Json policy, double slow = 0.5, Json overrides = Json::object(),
-         const std::string& stop = "200ms") {
+         const std::string& stop = "200ms", Json app_extra = Json::object()) {
   Json app{{"kind", "tiered_app"}, {"threads", 16},       {"pin", "0-15"},
            {"memory", "8GiB"},     {"slow_node", "cxl0"}, {"slow_fraction", slow},
            {"pattern", "hotset"},  {"hot_fraction", 0.2}, {"hot_share", 0.9}};
+  for (auto& [k, v] : app_extra.items()) app[k] = v;
   Json doc{{"machine", "genoa-2s-cxl"},         {"seed", 1},
            {"stop", {{"time", stop}}},          {"overrides", overrides},
            {"policies", {{"tiering", policy}}}, {"workloads", Json::array({app})}};
@@ -108,6 +109,34 @@ TEST(NumaTiering, TheFastNodesCapacityIsNeverExceeded) {
 
 TEST(NumaTiering, SameSeedSameResults) {
   EXPECT_EQ(run(numa())["metrics"].dump(), run(numa())["metrics"].dump());
+}
+
+// DRAM:CXL 1:4: 2 GiB of DDR, 8 GiB of the process on CXL, its hot tenth anywhere.
+Json pressure(Json policy) {
+  return run(policy, 0.8, Json{{"memory.0.capacity", "2GiB"}}, "300ms",
+             Json{{"memory", "10GiB"}, {"hot_fraction", 0.1}});
+}
+
+TEST(Tpp, DemotesColdFoliosToMakeRoomAndNeverOverfillsTheFastNode) {
+  Json p = numa();
+  p["kind"] = "tpp";
+  Json r = pressure(p);
+  EXPECT_EQ(m(r, "run.incomplete"), 0);
+  EXPECT_LE(m(r, "tiered_app.node.node0.bytes"), 2 * kGiB);
+  EXPECT_GT(m(r, "tiering.kswapd_wakeups"), 0);
+  EXPECT_GT(m(r, "tiering.kswapd_cpu_us"), 0);
+  EXPECT_GT(m(r, "tiering.demotions"), 0);
+  EXPECT_GT(m(r, "tiering.promotions"), 0);
+  EXPECT_EQ(m(r, "tiering.demoted_bytes"), m(r, "migration.demote.bytes_moved"));
+  EXPECT_EQ(m(r, "tiering.promoted_bytes"), m(r, "migration.fault.bytes_moved"));
+  EXPECT_EQ(m(r, "tiered_app.node.node0.bytes"),
+            2 * kGiB + m(r, "tiering.promoted_bytes") - m(r, "tiering.demoted_bytes"));
+  EXPECT_EQ(m(r, "tiered_app.node.node0.bytes") + m(r, "tiered_app.node.cxl0.bytes"), 10 * kGiB);
+  // Without demotion the full node takes nothing; with it the hot set moves up.
+  Json nt = pressure(numa());
+  EXPECT_EQ(m(nt, "tiering.promotions"), 0);
+  EXPECT_GT(m(nt, "migration.fault.folios_failed"), 0);
+  EXPECT_LT(m(r, "tiered_app.slowdown"), m(nt, "tiered_app.slowdown"));
 }
 
 }  // namespace
