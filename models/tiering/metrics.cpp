@@ -9,7 +9,11 @@ using K = sim::MetricDecl::Kind;
 HETSIM_METRICS(
     "workload/tiered_app",
     {
-        {"{instance}.accesses", K::Derived, "count", "cache-line accesses completed"},
+        {"{instance}.accesses", K::Counter, "count",
+         "cache-line accesses completed (live: sampled, its differences are throughput)"},
+        {"{instance}.access_ns", K::Counter, "ns",
+         "accesses x their loaded latency (live: its differences over those of accesses give "
+         "the mean latency of a period)"},
         {"{instance}.access_rate", K::Derived, "1/s", "accesses over the elapsed time"},
         {"{instance}.bandwidth_gbps", K::Derived, "GB/s",
          "bytes read and written over the elapsed time"},
@@ -42,8 +46,8 @@ HETSIM_METRICS(
          "candidates refused by the promotion rate limit"},
         {"tiering.refused", K::Derived, "count",
          "candidates the policy kept off a top-tier node short of free memory (tpp)"},
-        {"tiering.promotions", K::Derived, "count", "folios promoted to the top tier"},
-        {"tiering.promoted_bytes", K::Derived, "bytes", "bytes promoted"},
+        {"tiering.promotions", K::Counter, "count", "folios promoted to the top tier"},
+        {"tiering.promoted_bytes", K::Counter, "bytes", "bytes promoted"},
         {"tiering.max_window_accepted_bytes", K::Derived, "bytes",
          "most candidate bytes sent to migration in one 1 s rate-limit window of one node"},
     });
@@ -55,8 +59,8 @@ HETSIM_METRICS(
          "times the top-tier node fell under demote_wmark and kswapd woke"},
         {"tiering.kswapd_cpu_us", K::Derived, "us",
          "kswapd's CPU time examining folios (the demotions' own is in migration.demote.*)"},
-        {"tiering.demotions", K::Derived, "count", "folios demoted to the slow tier"},
-        {"tiering.demoted_bytes", K::Derived, "bytes", "bytes demoted"},
+        {"tiering.demotions", K::Counter, "count", "folios demoted to the slow tier"},
+        {"tiering.demoted_bytes", K::Counter, "bytes", "bytes demoted"},
     });
 
 }  // namespace

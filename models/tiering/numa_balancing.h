@@ -65,7 +65,9 @@ class NumaBalancing : public TieringPolicy {
         hot_(p.time("hot_threshold")),
         limit_(p.bw("rate_limit")),
         max_rate_(p.bw("max_scan_rate")),
-        rng_(ctx.sim().seed(), "tiering.numa_tiering") {
+        rng_(ctx.sim().seed(), "tiering.numa_tiering"),
+        promoted_(&ctx.sim().stats().counter("tiering.promotions")),
+        promoted_bytes_(&ctx.sim().stats().counter("tiering.promoted_bytes")) {
     if (period_ == 0) p.where("scan_period").fail("a positive time", "0");
     if (scan_size_ == 0) p.where("scan_size").fail("a positive size", "0");
     if (max_rate_ <= 0) p.where("max_scan_rate").fail("a positive bandwidth", "0");
@@ -107,8 +109,6 @@ class NumaBalancing : public TieringPolicy {
     st.set_metric("tiering.not_hot", static_cast<double>(not_hot_));
     st.set_metric("tiering.rate_limited", static_cast<double>(limited_));
     st.set_metric("tiering.refused", static_cast<double>(refused_));
-    st.set_metric("tiering.promotions", static_cast<double>(promoted_));
-    st.set_metric("tiering.promoted_bytes", static_cast<double>(promoted_bytes_));
     st.set_metric("tiering.max_window_accepted_bytes", static_cast<double>(max_window_bytes_));
   }
 
@@ -228,8 +228,8 @@ class NumaBalancing : public TieringPolicy {
       busy_[i] = 0;
       const Folio& g = host_.mm->folio(i);
       if (g.node == dst) {  // else the target was full: the fault left it in place
-        ++promoted_;
-        promoted_bytes_ += g.bytes();
+        promoted_->add();
+        promoted_bytes_->add(static_cast<double>(g.bytes()));
         host_.placement_changed();
       }
       done();
@@ -268,7 +268,8 @@ class NumaBalancing : public TieringPolicy {
   std::vector<std::priority_queue<Due>> due_;  // per thread: the hint faults it will take
   std::vector<Window> window_;
   std::uint64_t scans_ = 0, faults_ = 0, candidates_ = 0, not_hot_ = 0, limited_ = 0, refused_ = 0;
-  std::uint64_t promoted_ = 0, promoted_bytes_ = 0, max_window_bytes_ = 0;
+  std::uint64_t max_window_bytes_ = 0;
+  sim::Counter *promoted_, *promoted_bytes_;  // live: promotions over time
   Tick scan_cpu_ = 0, fault_cpu_ = 0;
 };
 

@@ -45,7 +45,9 @@ class Tpp final : public NumaBalancing {
         high_(p.d("demote_target_free")),
         lru_cost_(p.time("lru_scan_cost")),
         batch_(static_cast<std::size_t>(p.i("batch"))),
-        mem_(NodeMemory::of(ctx)) {
+        mem_(NodeMemory::of(ctx)),
+        demoted_(&ctx.sim().stats().counter("tiering.demotions")),
+        demoted_bytes_(&ctx.sim().stats().counter("tiering.demoted_bytes")) {
     if (high_ < low_)
       p.where("demote_target_free")
           .fail("at least demote_wmark (" + std::to_string(low_) + ")", std::to_string(high_));
@@ -56,8 +58,6 @@ class Tpp final : public NumaBalancing {
     auto& st = ctx_.sim().stats();
     st.set_metric("tiering.kswapd_wakeups", static_cast<double>(wakeups_));
     st.set_metric("tiering.kswapd_cpu_us", sim::to_us(kswapd_cpu_));
-    st.set_metric("tiering.demotions", static_cast<double>(demoted_));
-    st.set_metric("tiering.demoted_bytes", static_cast<double>(demoted_bytes_));
   }
 
  protected:
@@ -145,8 +145,8 @@ class Tpp final : public NumaBalancing {
           busy_[i] = 0;
           const Folio& f = host_.mm->folio(i);
           if (f.node == target) {
-            ++demoted_;
-            demoted_bytes_ += f.bytes();
+            demoted_->add();
+            demoted_bytes_->add(static_cast<double>(f.bytes()));
             prot_[i] = 0;
           }
           if (--*left == 0) {
@@ -163,7 +163,8 @@ class Tpp final : public NumaBalancing {
   std::size_t batch_;
   NodeMemory& mem_;
   bool running_ = false, wake_ = false;
-  std::uint64_t wakeups_ = 0, demoted_ = 0, demoted_bytes_ = 0;
+  std::uint64_t wakeups_ = 0;
+  sim::Counter *demoted_, *demoted_bytes_;  // live: demotions over time
   Tick kswapd_cpu_ = 0;
 };
 

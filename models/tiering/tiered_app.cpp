@@ -106,6 +106,8 @@ TieredApp::TieredApp(sim::RunContext& ctx, const sim::Params& p)
         .fail("memory that fits on " + p.s("slow_node"),
               std::to_string(slow_n * folio_) + " bytes");
   node_accesses_.assign(pf_.nodes().size(), 0.0);
+  accesses_ = &ctx.sim().stats().counter(instance_ + ".accesses");
+  access_ns_ = &ctx.sim().stats().counter(instance_ + ".access_ns");
   policy_ = ctx.make_policy<TieringPolicy>("tiering", "first_touch");
   TieringHost host;
   host.mm = mm_;
@@ -195,6 +197,8 @@ void TieredApp::credit(Thread& th, bool policy) {
     a = res_.rate[row] * dt;
     th.accesses += a;
     th.latency_sum += a * res_.latency_ns[row];
+    accesses_->add(a);
+    access_ns_->add(a * res_.latency_ns[row]);
     for (std::size_t n = 0; n < node_accesses_.size(); ++n) node_accesses_[n] += a * load_.share[n];
     const auto marks = static_cast<int>(std::min<double>(samples_, std::ceil(a)));
     const Tick now = ctx_.sim().now();
@@ -243,7 +247,6 @@ void TieredApp::finish() {
   policy_->finish();
   auto& st = ctx_.sim().stats();
   const double el = sim::to_seconds(elapsed());
-  st.set_metric(instance_ + ".accesses", acc);
   st.set_metric(instance_ + ".access_rate", el > 0 ? acc / el : 0);
   st.set_metric(instance_ + ".bandwidth_gbps",
                 el > 0 ? acc * kLine * (1 + write_fraction_) / el / 1e9 : 0);

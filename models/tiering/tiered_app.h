@@ -80,6 +80,8 @@ class TieredApp : public SchedWorkload {
   std::vector<double> node_accesses_;
   double max_util_ = 0;
   std::uint64_t solves_ = 0;
+  // Live counters, so that a scenario's "sample" gives throughput and latency over time.
+  sim::Counter *accesses_ = nullptr, *access_ns_ = nullptr;
 };
 
 }  // namespace models
