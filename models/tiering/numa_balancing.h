@@ -72,6 +72,9 @@ class NumaBalancing : public TieringPolicy {
     if (scan_size_ == 0) p.where("scan_size").fail("a positive size", "0");
     if (max_rate_ <= 0) p.where("max_scan_rate").fail("a positive bandwidth", "0");
     next_scan_ = delay_;
+    // The migration mechanism is built with the run (its policy slot, its figures), not at
+    // the first promotion.
+    Migrator::of(ctx);
   }
 
   void attach(const TieringHost& host) override {
