@@ -8,7 +8,10 @@ namespace models {
 
 namespace {
 constexpr double kLine = 64;  // bytes per access (one cache line)
-}
+// The least share of a link the process keeps when copies (flows) would take all of it:
+// the flow model does not carry the process's traffic, so the two do not share max-min (est.).
+constexpr double kMinShare = 0.5;
+}  // namespace
 
 const sim::ParamList& TieredApp::params() {
   static const sim::ParamList p = [] {
@@ -139,8 +142,9 @@ TierRoute TieredApp::route(int cpu, int node) {
       const auto key = static_cast<std::size_t>(l);
       if (server_of_link_.size() <= key) server_of_link_.resize(key + 1, -1);
       if (server_of_link_[key] < 0) {
-        server_of_link_[key] = static_cast<int>(load_.capacity.size());
-        load_.capacity.push_back(pf_.flows().capacity(l));
+        server_of_link_[key] = static_cast<int>(server_link_.size());
+        server_link_.push_back(l);
+        base_cap_.push_back(pf_.flows().capacity(l));
       }
       out.push_back(server_of_link_[key]);
     }
@@ -151,11 +155,17 @@ TierRoute TieredApp::route(int cpu, int node) {
   return r;
 }
 
+std::vector<double> TieredApp::flow_loads() const {
+  std::vector<double> l(server_link_.size());
+  for (std::size_t k = 0; k < l.size(); ++k) l[k] = pf_.flows().link_load(server_link_[k]);
+  return l;
+}
+
 void TieredApp::resolve() {
   std::vector<int> cpus;
   for (const Thread& th : th_)
     cpus.push_back(th.task >= 0 ? std::max(0, sched_.cpu_of(th.task)) : -1);
-  if (!dirty_ && cpus == solved_cpus_) return;
+  if (!dirty_ && cpus == solved_cpus_ && flow_loads() == solved_flows_) return;
   const std::size_t nodes = pf_.nodes().size();
   load_.queue_delay_ns = queue_ns_;
   load_.mlp = mlp_;
@@ -175,6 +185,12 @@ void TieredApp::resolve() {
       if (load_.share[n] > 0) per[n] = route(cpu, static_cast<int>(n));
     load_.route.push_back(std::move(per));
   }
+  // What the flows of the machine (copies: migrations, DMA) take on each link now; the
+  // process keeps at least kMinShare of a link they would fill.
+  solved_flows_ = flow_loads();
+  load_.capacity.resize(base_cap_.size());
+  for (std::size_t k = 0; k < base_cap_.size(); ++k)
+    load_.capacity[k] = std::max(base_cap_[k] - solved_flows_[k], kMinShare * base_cap_[k]);
   res_ = solve_tier_load(load_);
   for (double u : res_.util) max_util_ = std::max(max_util_, u);
   solved_cpus_ = std::move(cpus);
@@ -264,7 +280,7 @@ void TieredApp::finish() {
     per[static_cast<std::size_t>(fast_)] = route(cpu, fast_);
     all_fast.route.push_back(std::move(per));
   }
-  all_fast.capacity = load_.capacity;  // route() may have added servers to load_
+  all_fast.capacity = base_cap_;  // route() may have added servers; no copies running
   const double ref = all_fast.route.empty() ? 0 : solve_tier_load(all_fast).total_rate;
   st.set_metric(instance_ + ".slowdown",
                 ref > 0 && res_.total_rate > 0 ? ref / res_.total_rate : 0);

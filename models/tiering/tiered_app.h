@@ -76,7 +76,11 @@ class TieredApp : public SchedWorkload {
   std::vector<int> solved_cpus_;
   TierLoad load_;
   TierLoadResult res_;
-  std::vector<int> server_of_link_;  // LinkId -> server index, -1 none
+  std::vector<int> server_of_link_;   // LinkId -> server index, -1 none
+  std::vector<LinkId> server_link_;   // server index -> its link
+  std::vector<double> base_cap_;      // server index -> its capacity
+  std::vector<double> solved_flows_;  // what copies took of each server at the last solve
+  std::vector<double> flow_loads() const;
   std::vector<double> node_accesses_;
   double max_util_ = 0;
   std::uint64_t solves_ = 0;

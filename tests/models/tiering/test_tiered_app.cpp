@@ -66,6 +66,34 @@ TEST(TieredApp, BandwidthBoundIsCappedByTheCxlLink) {
   }
 }
 
+TEST(TieredApp, CopiesOverItsLinksSlowIt) {
+  // A bandwidth-bound process on CXL, alone and beside a copy out of the same expander.
+  auto with_copy = [](bool copy) {
+    Json a = app(32, 20, 1);
+    a["kind"] = "tiered_app";
+    a["cpus"] = "0-31";
+    a.erase("pin");
+    Json w = Json::array({a});
+    if (copy)
+      w.push_back(Json{{"kind", "copy"},
+                       {"bytes", "4GiB"},
+                       {"from", "cxl0"},
+                       {"to", "node1"},
+                       {"cpu", 100},
+                       {"streams", 4}});
+    Json doc{
+        {"machine", "genoa-2s-cxl"}, {"seed", 1}, {"stop", {{"time", "20ms"}}}, {"workloads", w}};
+    sim::Scenario sc = sim::scenario_from_json(std::move(doc), "<test>", {});
+    return sim::run_point(sc, sim::expand_sweep(sc)[0]).results;
+  };
+  Json alone = with_copy(false), shared = with_copy(true);
+  const double wf = 0.33;
+  const double link_alone = m(alone, "tiered_app.access_rate") * 64 * (1 + 2 * wf);
+  const double link_shared = m(shared, "tiered_app.access_rate") * 64 * (1 + 2 * wf);
+  EXPECT_LT(link_shared, 0.9 * link_alone);
+  EXPECT_GE(link_shared, 0.5 * 36e9 * 0.9);  // it keeps at least half of the link
+}
+
 TEST(TieredApp, HigherLoadNeverLowersLatency) {
   double lat = 0, rate = 0;
   for (int threads : {1, 2, 4, 8, 16, 32, 64}) {
