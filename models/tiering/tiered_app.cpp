@@ -26,6 +26,10 @@ const sim::ParamList& TieredApp::params() {
                       "fraction of the folios placed on slow_node (the tail of the address "
                       "space, as when the fast node fills during first touch)",
                       0, 1),
+        sim::p_choice("placement", "first_touch", {"first_touch", "hot"},
+                      "first_touch: the tail of the address space on slow_node; hot: the "
+                      "hottest folios (at the pattern's first shift) on fast_node, an oracle's "
+                      "static placement"),
         sim::p_double("mlp", 10,
                       "line misses each thread keeps in flight (memory-level parallelism; est.)",
                       0.01, 1000),
@@ -96,18 +100,32 @@ TieredApp::TieredApp(sim::RunContext& ctx, const sim::Params& p)
       static_cast<std::size_t>(std::llround(p.d("shift_fraction") * static_cast<double>(folios_)));
   pattern_ = std::make_unique<AccessPattern>(pspec_, folios_, rng_);
 
-  // First touch: the address space in order, the fast node first, the tail on the slow node.
   mm_ = &MmRegistry::of(ctx).create(instance_);
   const auto slow_n =
       static_cast<std::uint64_t>(std::llround(slow_fraction_ * static_cast<double>(folios_)));
   const bool huge = huge_mappable(folio_);
-  if (folios_ > slow_n && mm_->map(folios_ - slow_n, folio_, fast_, huge) < 0)
-    p.where("memory").fail("memory that fits on " + p.s("fast_node"),
-                           std::to_string((folios_ - slow_n) * folio_) + " bytes");
-  if (slow_n > 0 && mm_->map(slow_n, folio_, slow_, huge) < 0)
-    p.where("slow_fraction")
-        .fail("memory that fits on " + p.s("slow_node"),
-              std::to_string(slow_n * folio_) + " bytes");
+  auto no_room = [&](const char* key, const std::string& node, std::uint64_t n) {
+    p.where(key).fail("memory that fits on " + node, std::to_string(n * folio_) + " bytes");
+  };
+  if (p.s("placement") == "hot") {
+    // An oracle's static placement: the hottest folios (at shift 0) on the fast node.
+    std::vector<char> on_fast(folios_, 0);
+    for (std::uint64_t r = 0; r < folios_ - slow_n; ++r)
+      on_fast[pattern_->folio_of_rank(static_cast<std::size_t>(r))] = 1;
+    for (std::size_t i = 0; i < folios_; ++i) {
+      const int node = on_fast[i] ? fast_ : slow_;
+      if (mm_->map(1, folio_, node, huge) < 0)
+        no_room(on_fast[i] ? "memory" : "slow_fraction",
+                on_fast[i] ? p.s("fast_node") : p.s("slow_node"),
+                on_fast[i] ? folios_ - slow_n : slow_n);
+    }
+  } else {
+    // First touch: the address space in order, the fast node first, the tail on the slow node.
+    if (folios_ > slow_n && mm_->map(folios_ - slow_n, folio_, fast_, huge) < 0)
+      no_room("memory", p.s("fast_node"), folios_ - slow_n);
+    if (slow_n > 0 && mm_->map(slow_n, folio_, slow_, huge) < 0)
+      no_room("slow_fraction", p.s("slow_node"), slow_n);
+  }
   node_accesses_.assign(pf_.nodes().size(), 0.0);
   accesses_ = &ctx.sim().stats().counter(instance_ + ".accesses");
   access_ns_ = &ctx.sim().stats().counter(instance_ + ".access_ns");

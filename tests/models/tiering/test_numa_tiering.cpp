@@ -139,4 +139,17 @@ TEST(Tpp, DemotesColdFoliosToMakeRoomAndNeverOverfillsTheFastNode) {
   EXPECT_LT(m(r, "tiered_app.slowdown"), m(nt, "tiered_app.slowdown"));
 }
 
+TEST(Tiering, AStaticPlacementOfTheHotSetIsNeverBeatenByAPolicyThatMustFindIt) {
+  // Same memory split, same pattern: the oracle's placement against policies that must find
+  // the hot set (paying scans, faults and copies), over the whole run.
+  Json ft = pressure(Json{{"kind", "first_touch"}});
+  Json hot = run(Json{{"kind", "first_touch"}}, 0.8, Json{{"memory.0.capacity", "2GiB"}}, "300ms",
+                 Json{{"memory", "10GiB"}, {"hot_fraction", 0.1}, {"placement", "hot"}});
+  Json tpp = numa();
+  tpp["kind"] = "tpp";
+  EXPECT_GT(m(hot, "tiered_app.access_rate"), m(ft, "tiered_app.access_rate"));
+  for (const Json& r : {pressure(numa()), pressure(tpp)})
+    EXPECT_GE(m(hot, "tiered_app.access_rate"), m(r, "tiered_app.access_rate"));
+}
+
 }  // namespace
