@@ -7,6 +7,7 @@
 
 #include "models/tiering/access_pattern.h"
 #include "models/tiering/loaded_latency.h"
+#include "sim/error.h"
 #include "sim/json.h"
 #include "sim/runner.h"
 #include "sim/scenario.h"
@@ -187,6 +188,41 @@ TEST(AccessPattern, DrawsFollowTheWeightsAndShiftsMoveTheHotSet) {
   const std::size_t top = p.folio_of_rank(0);
   p.set_shift(1);
   EXPECT_LT(p.weight(top), 0.05);  // a shift by the hot set's size leaves none of it hot
+}
+
+}  // namespace
+
+namespace {
+
+// Bad input names its JSON path: checked as `hetsim check` does.
+std::string bad_path(Json app, Json policy = Json()) {
+  app["kind"] = "tiered_app";
+  Json doc{
+      {"machine", "genoa-2s-cxl"}, {"stop", {{"time", "1ms"}}}, {"workloads", Json::array({app})}};
+  if (!policy.is_null()) doc["policies"] = Json{{"tiering", policy}};
+  try {
+    sim::Scenario sc = sim::scenario_from_json(std::move(doc), "bad.json", {});
+    for (const auto& p : sim::expand_sweep(sc)) sim::check_point(sc, p);
+  } catch (const sim::InputError& e) {
+    return e.path();
+  }
+  return "accepted";
+}
+
+TEST(TieredApp, BadInputNamesItsPath) {
+  EXPECT_EQ(bad_path(Json{{"slow_fraction", 0.5}}), "/workloads/0/slow_fraction");
+  EXPECT_EQ(bad_path(Json{{"slow_node", "node0"}}), "/workloads/0/slow_node");
+  EXPECT_EQ(bad_path(Json{{"slow_node", "nope"}}), "/workloads/0/slow_node");
+  EXPECT_EQ(bad_path(Json{{"memory", "3MiB"}}), "/workloads/0/memory");
+  EXPECT_EQ(bad_path(Json{{"folio", "3KiB"}}), "/workloads/0/folio");
+  EXPECT_EQ(bad_path(Json{{"memory", "1TiB"}}), "/workloads/0/memory");  // node0 has 384 GiB
+  EXPECT_EQ(bad_path(Json{{"quantum", "0ns"}}), "/workloads/0/quantum");
+  EXPECT_EQ(bad_path(Json::object(), Json{{"kind", "nope"}}), "/policies/tiering/kind");
+  EXPECT_EQ(bad_path(Json::object(), Json{{"kind", "tpp"}, {"demote_wmark", 0.5}}),
+            "/policies/tiering/demote_target_free");
+  EXPECT_EQ(bad_path(Json::object(), Json{{"kind", "numa_tiering"}, {"scan_size", "0B"}}),
+            "/policies/tiering/scan_size");
+  EXPECT_EQ(bad_path(Json{{"threads", 2}}), "accepted");
 }
 
 }  // namespace
