@@ -108,6 +108,9 @@ const ParamList& Machine::memory_params() {
       sim::p_time("latency", "110ns", "load-to-use latency from the local socket"),
       sim::p_size("capacity", "256GiB", "capacity"),
       sim::p_bw("link_bw", "36GB/s", "cxl: bandwidth of the expander's link (both directions)"),
+      sim::p_time("link_latency", "0ns",
+                  "cxl: latency the expander's link and its controller add to `latency` (the "
+                  "media's own); 0: `latency` is the whole device latency"),
   };
   return p;
 }
@@ -248,8 +251,8 @@ void Machine::build_memory(const Json& mem, const Where& mw) {
     if (n.kind == MemKind::Cxl) {
       // A CXL expander hangs off a root port of the IO die through its own link.
       if (m.bw("link_bw") <= 0) m.where("link_bw").fail("a positive bandwidth", "0");
-      graph_->add_shared_link(n.vertex, iod_vertex(n.socket), "cxl", m.bw("link_bw"), 0,
-                              n.name + ".cxl");
+      graph_->add_shared_link(n.vertex, iod_vertex(n.socket), "cxl", m.bw("link_bw"),
+                              m.time("link_latency"), n.name + ".cxl");
     } else {
       graph_->add_wire(n.vertex, iod_vertex(n.socket), mem_kind_name(n.kind));
     }

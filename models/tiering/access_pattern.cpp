@@ -1,0 +1,51 @@
+#include "models/tiering/access_pattern.h"
+
+#include <algorithm>
+#include <cmath>
+
+namespace models {
+
+AccessPattern::AccessPattern(const Spec& spec, std::size_t folios, sim::Rng& rng)
+    : perm_(folios), rank_w_(folios), cdf_(folios), folio_w_(folios), step_(spec.shift_step) {
+  for (std::size_t i = 0; i < folios; ++i) perm_[i] = i;
+  for (std::size_t i = folios; i > 1; --i) std::swap(perm_[i - 1], perm_[rng.below(i)]);
+  const auto hot = static_cast<std::size_t>(
+      std::clamp(std::llround(spec.hot_fraction * static_cast<double>(folios)), 1LL,
+                 static_cast<long long>(folios)));
+  double sum = 0;
+  for (std::size_t r = 0; r < folios; ++r) {
+    double w = 1;
+    if (spec.kind == Kind::Zipf) {
+      w = 1.0 / std::pow(static_cast<double>(r + 1), spec.zipf_s);
+    } else if (spec.kind == Kind::HotSet) {
+      w = r < hot        ? spec.hot_share / static_cast<double>(hot)
+          : hot < folios ? (1 - spec.hot_share) / static_cast<double>(folios - hot)
+                         : 0;
+    }
+    rank_w_[r] = w;
+    sum += w;
+  }
+  double acc = 0;
+  for (std::size_t r = 0; r < folios; ++r) {
+    rank_w_[r] /= sum;
+    acc += rank_w_[r];
+    cdf_[r] = acc;
+  }
+  set_shift(0);
+}
+
+void AccessPattern::set_shift(std::uint64_t k) {
+  shift_ = k;
+  const std::size_t n = perm_.size();
+  offset_ = n ? static_cast<std::size_t>((k % n) * (step_ % n) % n) : 0;
+  for (std::size_t r = 0; r < n; ++r) folio_w_[folio_of_rank(r)] = rank_w_[r];
+}
+
+std::size_t AccessPattern::draw(sim::Rng& rng) const {
+  const double u = rng.uniform() * cdf_.back();
+  const auto r =
+      static_cast<std::size_t>(std::upper_bound(cdf_.begin(), cdf_.end(), u) - cdf_.begin());
+  return folio_of_rank(std::min(r, perm_.size() - 1));
+}
+
+}  // namespace models

@@ -1,0 +1,66 @@
+// Metrics of the tiering models (see sim/metric_catalog.h). {instance} is the workload's
+// instance name; {node} a memory node's name.
+#include "sim/metric_catalog.h"
+
+namespace {
+
+using K = sim::MetricDecl::Kind;
+
+HETSIM_METRICS(
+    "workload/tiered_app",
+    {
+        {"{instance}.accesses", K::Counter, "count",
+         "cache-line accesses completed (live: sampled, its differences are throughput)"},
+        {"{instance}.access_ns", K::Counter, "ns",
+         "accesses x their loaded latency (live: its differences over those of accesses give "
+         "the mean latency of a period)"},
+        {"{instance}.access_rate", K::Derived, "1/s", "accesses over the elapsed time"},
+        {"{instance}.bandwidth_gbps", K::Derived, "GB/s",
+         "bytes read and written over the elapsed time"},
+        {"{instance}.mean_latency_ns", K::Derived, "ns",
+         "access-weighted mean loaded load-to-use latency"},
+        {"{instance}.max_util", K::Derived, "ratio",
+         "highest utilisation any link or media reached in a solve"},
+        {"{instance}.solves", K::Derived, "count",
+         "times the loaded-latency solve ran (placement, pattern or CPUs changed)"},
+        {"{instance}.slowdown", K::Derived, "ratio",
+         "access rate of the same threads with every page on fast_node over the rate at the "
+         "end (the last solve)"},
+        {"{instance}.node.{node}.share", K::Derived, "ratio", "fraction of accesses it served"},
+        {"{instance}.node.{node}.bytes", K::Derived, "bytes", "process memory on it at the end"},
+    });
+
+HETSIM_METRICS(
+    "tiering/numa_tiering",
+    {
+        {"tiering.scans", K::Derived, "count", "passes of the NUMA scanner over scan_size"},
+        {"tiering.scan_cpu_us", K::Derived, "us", "kernel CPU time the scans took"},
+        {"tiering.hint_faults", K::Derived, "count", "NUMA hint faults taken"},
+        {"tiering.hint_fault_cpu_us", K::Derived, "us",
+         "CPU time of the hint faults that migrated nothing (a migrating fault's is in "
+         "migration.fault.*)"},
+        {"tiering.candidates", K::Derived, "count",
+         "hint faults under hot_threshold: promotion candidates"},
+        {"tiering.not_hot", K::Derived, "count", "hint faults at or above hot_threshold"},
+        {"tiering.rate_limited", K::Derived, "count",
+         "candidates refused by the promotion rate limit"},
+        {"tiering.refused", K::Derived, "count",
+         "candidates the policy kept off a top-tier node short of free memory (tpp)"},
+        {"tiering.promotions", K::Counter, "count", "folios promoted to the top tier"},
+        {"tiering.promoted_bytes", K::Counter, "bytes", "bytes promoted"},
+        {"tiering.max_window_accepted_bytes", K::Derived, "bytes",
+         "most candidate bytes sent to migration in one 1 s rate-limit window of one node"},
+    });
+
+HETSIM_METRICS(
+    "tiering/tpp",
+    {
+        {"tiering.kswapd_wakeups", K::Derived, "count",
+         "times the top-tier node fell under demote_wmark and kswapd woke"},
+        {"tiering.kswapd_cpu_us", K::Derived, "us",
+         "kswapd's CPU time examining folios (the demotions' own is in migration.demote.*)"},
+        {"tiering.demotions", K::Counter, "count", "folios demoted to the slow tier"},
+        {"tiering.demoted_bytes", K::Counter, "bytes", "bytes demoted"},
+    });
+
+}  // namespace

@@ -1,0 +1,22 @@
+// `numa_tiering`: Linux NUMA balancing in memory-tiering mode (numa_balancing_mode = 2), as
+// modelled by NumaBalancing (numa_balancing.h): promotion only, nothing demotes.
+#include "models/tiering/numa_balancing.h"
+
+namespace models {
+
+class NumaTiering final : public NumaBalancing {
+ public:
+  static constexpr const char* kDoc =
+      "Linux NUMA balancing, tiering mode: periodic PTE scans make slow-tier folios PROT_NONE, "
+      "hint faults measure their latency, folios faulting within hot_threshold of their scan "
+      "are promoted through the migration fault entry point, at most rate_limit per second.";
+  static const sim::ParamList& params() {
+    static const sim::ParamList p = base_params();
+    return p;
+  }
+  NumaTiering(sim::RunContext& ctx, const sim::Params& p) : NumaBalancing(ctx, p) {}
+};
+
+HETSIM_REGISTER(TieringPolicy, NumaTiering, "numa_tiering");
+
+}  // namespace models
