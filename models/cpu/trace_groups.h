@@ -20,6 +20,7 @@ inline void group_cpu_tracks(sim::Simulator& sim, const Machine& pf) {
     const std::string where = " ccd" + std::to_string(c.ccd) + " ccx" + std::to_string(c.ccx);
     tr->group(cpu, pid, process, cpu + where, 2 * c.id);
     tr->group(cpu + ".move_pages", pid, process, cpu + ".move_pages" + where, 2 * c.id + 1);
+    tr->group(cpu + ".rq", pid, process, cpu + " run queue", 2 * c.id + 1);
   }
 }
 

@@ -3,6 +3,7 @@
 #include <algorithm>
 
 #include "models/sched/scheduler.h"
+#include "sim/trace.h"
 
 namespace models {
 
@@ -56,6 +57,8 @@ void Scheduler::set_nr(int cpu, int nr) {
   const int old = r.nr;
   if (old == nr) return;
   r.nr = nr;
+  if (sim::TraceWriter* tr = sim_.trace())  // the run queue's length, a counter in a trace
+    tr->counter("cpu" + std::to_string(cpu) + ".rq", "nr_running", now(), nr, "sched");
   if (!r.housekeeping) return;
   const int llc = topo_->llc(cpu);
   const std::size_t l = static_cast<std::size_t>(llc);

@@ -55,6 +55,18 @@ def test_scheduler_trace_has_task_slices_per_cpu(tmp_path, hetsim_bin):
         assert e["pid"] == pid_of[e["tid"]]
 
 
+def test_run_queue_lengths_are_counters_per_cpu(tmp_path, hetsim_bin):
+    doc, res = traced(tmp_path, hetsim_bin)
+    ev = doc["traceEvents"]
+    rq = [e for e in ev if e["ph"] == "C" and e["name"].endswith(".rq")]
+    assert rq, "no run-queue counters"
+    cpus = {e["name"] for e in rq}
+    assert len(cpus) > 1 and all(n.startswith("cpu") for n in cpus)
+    assert all(e["args"]["nr_running"] >= 0 for e in rq)
+    # The sampled maximum run-queue length is among the counters' values.
+    assert max(e["args"]["nr_running"] for e in rq) >= res["metrics"]["sched.rq_max.max"]
+
+
 def test_scheduler_trace_has_wakeup_and_ipi_arrows(tmp_path, hetsim_bin):
     doc, res = traced(tmp_path, hetsim_bin, "policies.balance.kind=push")
     ev = doc["traceEvents"]
