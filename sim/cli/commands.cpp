@@ -58,6 +58,24 @@ std::size_t edit_distance(const std::string& a, const std::string& b) {
 
 }  // namespace
 
+namespace {
+
+// A figure for a table: "-" when the run has none, and for a histogram's statistics when it
+// recorded nothing (its results say 0, which no sample gave).
+std::string table_cell(const std::map<std::string, double>& figures, const std::string& m) {
+  auto it = figures.find(m);
+  if (it == figures.end()) return "-";
+  if (m.rfind("hist.", 0) == 0) {
+    const std::size_t dot = m.rfind('.');
+    const std::string stat = m.substr(dot + 1);
+    auto count = figures.find(m.substr(0, dot) + ".count");
+    if (stat != "count" && count != figures.end() && count->second == 0) return "-";
+  }
+  return fmt_num(it->second);
+}
+
+}  // namespace
+
 std::vector<std::string> close_names(const std::string& wanted, const std::set<std::string>& names,
                                      std::size_t max) {
   std::vector<std::pair<std::size_t, std::string>> scored;
@@ -193,7 +211,7 @@ void print_summary(std::ostream& os, const sim::Scenario& sc,
     for (const auto& m : metrics)
       if (figures.count(m))
         os << "  " << std::left << std::setw(static_cast<int>(w)) << m << "  "
-           << fmt_num(figures[m]) << "\n";
+           << table_cell(figures, m) << "\n";
     for (auto it = r0["histograms"].begin(); it != r0["histograms"].end(); ++it) {
       const auto& h = it.value();
       if (h["count"].get<std::uint64_t>() == 0) continue;
@@ -229,7 +247,7 @@ void print_summary(std::ostream& os, const sim::Scenario& sc,
       row.push_back(point_value(v));
     }
     row.push_back(r.value("status", "ok"));
-    for (const auto& m : metrics) row.push_back(figures.count(m) ? fmt_num(figures[m]) : "-");
+    for (const auto& m : metrics) row.push_back(table_cell(figures, m));
     rows.push_back(std::move(row));
   }
   std::vector<std::size_t> width(header.size());
