@@ -24,7 +24,9 @@ if [[ $short == 1 ]]; then
   work=$(mktemp -d)  # libFuzzer adds to its first corpus folder: not the repository's
   trap 'rm -rf "$work"' EXIT
   cp tests/fuzz/corpus/* tests/fuzz/regressions/* "$work/"
-  build-fuzz/tests/fuzz/fuzz_scenario -seed=1 -runs=3000 -max_len=8192 -timeout=25 -rss_limit_mb=2048 \
+  # A smaller ASan quarantine keeps the process well under the 2 GB RSS limit (peak 1.4 GB
+  # instead of 1.95 GB with the default 256 MB).
+  ASAN_OPTIONS=${ASAN_OPTIONS:+$ASAN_OPTIONS:}quarantine_size_mb=64 build-fuzz/tests/fuzz/fuzz_scenario -seed=1 -runs=3000 -max_len=8192 -timeout=25 -rss_limit_mb=2048 \
     -artifact_prefix=tests/fuzz/crashes/ -print_final_stats=1 "$work" 2>&1 | tail -n 12
   exit 0
 fi
