@@ -42,6 +42,27 @@ void BM_ScheduleAndFire(benchmark::State& st) {
 BENCHMARK(BM_ScheduleAndFire)->Arg(16)->Arg(1024)->Arg(65536)->Unit(benchmark::kMillisecond);
 
 // About 8 M events per run whatever the width: W * W * 4 messages, one hop per ns.
+// A uniformly random neighbour of `node` on a w x w torus (PHOLD's forwarding step).
+std::uint32_t torus_neighbour(std::uint32_t node, int w, sim::Rng& rng) {
+  const int x = static_cast<int>(node) % w, y = static_cast<int>(node) / w;
+  int nx = x, ny = y;
+  switch (rng.below(4)) {
+    case 0:
+      nx = (x + 1) % w;
+      break;
+    case 1:
+      nx = (x - 1 + w) % w;
+      break;
+    case 2:
+      ny = (y + 1) % w;
+      break;
+    default:
+      ny = (y - 1 + w) % w;
+      break;
+  }
+  return static_cast<std::uint32_t>(ny * w + nx);
+}
+
 sim::Tick phold_stop(int w) {
   return w <= 10 ? 20 * sim::kUs : w <= 100 ? 200 * sim::kNs : 20 * sim::kNs;
 }
@@ -83,23 +104,7 @@ void BM_PholdBareHeap(benchmark::State& st) {
       const Ev e = q.top();
       q.pop();
       ++events;
-      const int x = static_cast<int>(e.node) % w, y = static_cast<int>(e.node) / w;
-      int nx = x, ny = y;
-      switch (rng[e.node].below(4)) {
-        case 0:
-          nx = (x + 1) % w;
-          break;
-        case 1:
-          nx = (x - 1 + w) % w;
-          break;
-        case 2:
-          ny = (y + 1) % w;
-          break;
-        default:
-          ny = (y - 1 + w) % w;
-          break;
-      }
-      q.push({e.time + sim::kNs, seq++, static_cast<std::uint32_t>(ny * w + nx), e.msg});
+      q.push({e.time + sim::kNs, seq++, torus_neighbour(e.node, w, rng[e.node]), e.msg});
     }
     benchmark::DoNotOptimize(events);
     st.SetItemsProcessed(st.items_processed() + static_cast<std::int64_t>(events));
@@ -129,24 +134,8 @@ void BM_PholdQueue(benchmark::State& st) {
       const sim::Event e = q.pop();
       ++events;
       const std::uint32_t node = static_cast<std::uint32_t>(e.arg);
-      const int x = static_cast<int>(node) % w, y = static_cast<int>(node) / w;
-      int nx = x, ny = y;
-      switch (rng[node].below(4)) {
-        case 0:
-          nx = (x + 1) % w;
-          break;
-        case 1:
-          nx = (x - 1 + w) % w;
-          break;
-        case 2:
-          ny = (y + 1) % w;
-          break;
-        default:
-          ny = (y - 1 + w) % w;
-          break;
-      }
       q.push(e.time + sim::kNs, sim::kPrioDefault, nullptr, nullptr,
-             (e.arg & ~0xffffffffULL) | static_cast<std::uint32_t>(ny * w + nx));
+             (e.arg & ~0xffffffffULL) | torus_neighbour(node, w, rng[node]));
     }
     benchmark::DoNotOptimize(events);
     total += static_cast<std::int64_t>(events);
