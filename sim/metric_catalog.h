@@ -43,7 +43,7 @@ class MetricCatalog {
 
 // Declares a group at static initialisation: HETSIM_METRICS("balance/push", {{...}, ...});
 #define HETSIM_METRICS(owner, ...)                                                   \
-  [[maybe_unused]] static const bool HETSIM_METRICS_CAT(hetsim_metrics_, __LINE__) = \
+  [[maybe_unused]] static const bool HETSIM_METRICS_CAT(hetsim_metrics_, __COUNTER__) = \
       ::sim::MetricCatalog::get().add(::sim::MetricGroup{owner, __VA_ARGS__})
 #define HETSIM_METRICS_CAT_INNER(a, b) a##b
 #define HETSIM_METRICS_CAT(a, b) HETSIM_METRICS_CAT_INNER(a, b)

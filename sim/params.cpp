@@ -5,6 +5,7 @@
 #include <sstream>
 
 #include "sim/cpulist.h"
+#include "sim/units.h"
 
 namespace sim {
 
@@ -15,12 +16,6 @@ ParamSpec make(std::string name, ParamType t, Json def, std::string doc, double 
   s.min = min;
   s.max = max;
   return s;
-}
-
-std::string num(double v) {
-  std::ostringstream os;
-  os << std::setprecision(12) << v;
-  return os.str();
 }
 
 std::string join(const std::vector<std::string>& v) {
@@ -68,9 +63,9 @@ std::string type_label(const ParamSpec& s) {
     std::string r = base;
     bool lo = std::isfinite(s.min), hi = std::isfinite(s.max);
     if (lo && hi)
-      r += " in [" + num(s.min) + ", " + num(s.max) + "]";
+      r += " in [" + format_number(s.min, 12) + ", " + format_number(s.max, 12) + "]";
     else if (lo && s.min != 0)
-      r += " >= " + num(s.min);
+      r += " >= " + format_number(s.min, 12);
     else if (lo)
       r += " >= 0";
     return r;

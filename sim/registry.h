@@ -71,7 +71,7 @@ class Factory {
 #define HETSIM_CONCAT(a, b) HETSIM_CONCAT_INNER(a, b)
 // Registers Class (with static kDoc and params()) under `key` in Base's registry.
 #define HETSIM_REGISTER(Base, Class, key)                                          \
-  [[maybe_unused]] static const bool HETSIM_CONCAT(hetsim_registered_, __LINE__) = \
+  [[maybe_unused]] static const bool HETSIM_CONCAT(hetsim_registered_, __COUNTER__) = \
       Base::Registry::add(key, Class::kDoc, Class::params(),                       \
                           &Base::Registry::template construct<Class>)
 

@@ -3,6 +3,8 @@
 #include <cmath>
 #include <cstdio>
 #include <cstdlib>
+#include <iomanip>
+#include <sstream>
 #include <utility>
 
 namespace sim {
@@ -120,6 +122,12 @@ std::string format_bandwidth(double bps) {
   if (bps >= 1e9) return fmt(bps / 1e9, "GB/s");
   if (bps >= 1e6) return fmt(bps / 1e6, "MB/s");
   return fmt(bps, "B/s");
+}
+
+std::string format_number(double v, int digits) {
+  std::ostringstream os;
+  os << std::setprecision(digits) << v;
+  return os.str();
 }
 
 }  // namespace sim

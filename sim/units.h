@@ -26,5 +26,7 @@ std::optional<std::uint64_t> parse_u64(const std::string& text);
 std::string format_time(Tick t);           // "1.5us"
 std::string format_size(double bytes);     // "2MiB"
 std::string format_bandwidth(double bps);  // "64GB/s"
+// `v` with at most `digits` significant digits, as an ostream prints it ("0.125", "1e+09").
+std::string format_number(double v, int digits);
 
 }  // namespace sim

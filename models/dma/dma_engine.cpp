@@ -77,7 +77,7 @@ void build_engines(Machine& m, const std::vector<sim::Params>& list) {
   }
 }
 
-[[maybe_unused]] const bool kSection = register_machine_section(
+[[maybe_unused]] const bool kDmaSection = register_machine_section(
     {"dma", &dma_params, true, "DMA engines on the IO dies", &build_engines, 10});
 
 }  // namespace

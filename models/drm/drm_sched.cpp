@@ -61,7 +61,7 @@ void describe_drm(const Machine& m, std::ostream& os) {
   os << "  drm: one scheduler ring per GPU (" << n << " GPU" << (n == 1 ? "" : "s") << ")\n";
 }
 
-[[maybe_unused]] const bool kSection = register_machine_section(
+[[maybe_unused]] const bool kDrmSection = register_machine_section(
     {"drm", &DrmScheduler::params, false,
      "the DRM GPU scheduler: ring credits, entity queues, submission cost, timeout and the "
      "GPUs' preemption mechanism",

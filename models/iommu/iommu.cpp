@@ -195,7 +195,7 @@ void Iommu::flush_fq(int cpu) {
 }
 
 // The machine file's "iommu" section belongs here: validated when the machine loads.
-[[maybe_unused]] static const bool kSection = register_machine_section(
+[[maybe_unused]] static const bool kIommuSection = register_machine_section(
     {"iommu", &Iommu::params, false, "IOMMU units, IOTLB and invalidation costs"});
 
 }  // namespace models

@@ -83,7 +83,7 @@ std::optional<LinkId> find_flow_link(const sim::FlowNetwork& f, const std::strin
   return std::nullopt;
 }
 
-[[maybe_unused]] const bool kSection = register_machine_section(
+[[maybe_unused]] const bool kDevicesSection = register_machine_section(
     {"devices", &device_params, true,
      "PCIe switches, NVMe drives, NICs and other devices with their links", &build_devices, 20});
 

@@ -105,7 +105,7 @@ double copy_rate(const Machine& pf, const MigrationCosts& c, int cpu, int caller
 }
 
 // The machine file's "migration" section belongs here: validated when the machine loads.
-[[maybe_unused]] static const bool kSection =
+[[maybe_unused]] static const bool kMigrationSection =
     register_machine_section({"migration", &migration_params, false, "migrate_pages kernel costs"});
 
 }  // namespace models

@@ -104,7 +104,7 @@ void describe_domains(const Machine& m, std::ostream& os) {
 }
 
 // The machine file's "sched" section belongs here: validated when the machine loads.
-[[maybe_unused]] const bool kSection = register_machine_section(
+[[maybe_unused]] const bool kSchedSection = register_machine_section(
     {"sched", &Scheduler::params, false, "scheduler constants and isolated CPUs", nullptr, 100,
      &describe_domains});
 

@@ -273,7 +273,7 @@ FlushRequest folio_flush(const Mm& mm, int initiator, const std::vector<std::siz
 }
 
 // The machine file's "tlb" section belongs here: validated when the machine loads.
-[[maybe_unused]] static const bool kSection = register_machine_section(
+[[maybe_unused]] static const bool kShootdownSection = register_machine_section(
     {"tlb", &TlbShootdown::params, false,
      "TLB sizes, flush and shootdown costs (flushes name an address space, models/memory/mm.h: "
      "its cpumask picks the CPUs, its tlb_gen the work)"});

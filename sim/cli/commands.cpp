@@ -9,6 +9,7 @@
 #include "sim/run_context.h"
 #include "sim/series.h"
 #include "sim/simulator.h"
+#include "sim/units.h"
 
 namespace hetsim {
 
@@ -34,12 +35,6 @@ std::string describe_machine(const std::string& name_or_path, const std::string&
 }
 
 namespace {
-
-std::string fmt_num(double v) {
-  std::ostringstream os;
-  os << std::setprecision(6) << v;
-  return os.str();
-}
 
 std::size_t edit_distance(const std::string& a, const std::string& b) {
   std::vector<std::size_t> row(b.size() + 1);
@@ -71,7 +66,7 @@ std::string table_cell(const std::map<std::string, double>& figures, const std::
     auto count = figures.find(m.substr(0, dot) + ".count");
     if (stat != "count" && count != figures.end() && count->second == 0) return "-";
   }
-  return fmt_num(it->second);
+  return sim::format_number(it->second, 6);
 }
 
 }  // namespace
@@ -200,8 +195,9 @@ void print_summary(std::ostream& os, const sim::Scenario& sc,
   os << "scenario " << r0["scenario"]["name"].get<std::string>() << "  (" << sc.file << ")\n";
   std::vector<std::string> metrics = report_metrics(sc, results);
   if (results.size() == 1) {
-    os << "seed " << r0["seed"] << ", simulated " << fmt_num(r0["sim_time_s"].get<double>() * 1e3)
-       << " ms, " << r0["events"] << " events, " << fmt_num(r0["wall"]["wall_time_s"].get<double>())
+    os << "seed " << r0["seed"] << ", simulated "
+       << sim::format_number(r0["sim_time_s"].get<double>() * 1e3, 6) << " ms, " << r0["events"]
+       << " events, " << sim::format_number(r0["wall"]["wall_time_s"].get<double>(), 6)
        << " s wall\n";
     for (const auto& w : r0.value("warnings", sim::Json::array()))
       os << "warning: " << w.get<std::string>() << "\n";
@@ -216,9 +212,11 @@ void print_summary(std::ostream& os, const sim::Scenario& sc,
       const auto& h = it.value();
       if (h["count"].get<std::uint64_t>() == 0) continue;
       os << "  " << it.key() << " [" << h["unit"].get<std::string>() << "]  n=" << h["count"]
-         << " mean=" << fmt_num(h["mean"]) << " p50=" << fmt_num(h["p50"])
-         << " p90=" << fmt_num(h["p90"]) << " p99=" << fmt_num(h["p99"])
-         << " p999=" << fmt_num(h["p999"]) << " max=" << fmt_num(h["max"]) << "\n";
+         << " mean=" << sim::format_number(h["mean"], 6)
+         << " p50=" << sim::format_number(h["p50"], 6) << " p90=" << sim::format_number(h["p90"], 6)
+         << " p99=" << sim::format_number(h["p99"], 6)
+         << " p999=" << sim::format_number(h["p999"], 6)
+         << " max=" << sim::format_number(h["max"], 6) << "\n";
     }
     return;
   }

@@ -10,6 +10,7 @@
 
 #include "sim/batch.h"
 #include "sim/cli/commands.h"
+#include "sim/units.h"
 
 namespace hetsim {
 
@@ -96,12 +97,6 @@ std::string point_label(const Json& point) {
     s += (s.empty() ? "" : " ") + axis_label(it.key()) + "=" + v;
   }
   return s.empty() ? "-" : s;
-}
-
-std::string num(double v) {
-  std::ostringstream os;
-  os << std::setprecision(8) << v;
-  return os.str();
 }
 
 }  // namespace
@@ -206,8 +201,10 @@ int regress(const RegressOptions& opts, std::ostream& out) {
       for (const auto& m : names) {
         ++compared;
         if (!b.contains(m) || !n.contains(m)) {
-          rows.push_back({file, label, m, b.contains(m) ? num(b[m].get<double>()) : "(absent)",
-                          n.contains(m) ? num(n[m].get<double>()) : "(absent)", "added/removed"});
+          rows.push_back({file, label, m,
+                          b.contains(m) ? sim::format_number(b[m].get<double>(), 8) : "(absent)",
+                          n.contains(m) ? sim::format_number(n[m].get<double>(), 8) : "(absent)",
+                          "added/removed"});
           continue;
         }
         double bv = b[m].is_number() ? b[m].get<double>() : NAN,
@@ -218,7 +215,8 @@ int regress(const RegressOptions& opts, std::ostream& out) {
         std::ostringstream ch;
         ch << std::showpos << std::setprecision(4)
            << (bv != 0 ? (nv - bv) / std::fabs(bv) * 100 : INFINITY) << "%";
-        rows.push_back({file, label, m, num(bv), num(nv), ch.str()});
+        rows.push_back(
+            {file, label, m, sim::format_number(bv, 8), sim::format_number(nv, 8), ch.str()});
       }
     }
   }

@@ -14,6 +14,7 @@
 
 #include "sim/batch.h"
 #include "sim/cli/commands.h"
+#include "sim/units.h"
 
 namespace hetsim {
 
@@ -44,12 +45,6 @@ std::string label(const Json& point, const Json& skip) {
     s += (s.empty() ? "" : ", ") + axis_label(it.key()) + "=" + v;
   }
   return s;
-}
-
-std::string num(double v) {
-  std::ostringstream os;
-  os << std::setprecision(3) << v;
-  return os.str();
 }
 
 std::string sel_text(const Json& sel) {
@@ -120,9 +115,9 @@ Finding evaluate(const Json& spec, const std::vector<Json>& results, const sim::
     return f;
   }
   auto show = [&](double v) {
-    if (kind == "reduction") return num(v * 100) + "%";
-    if (kind == "value") return num(v);
-    return num(v) + "x";
+    if (kind == "reduction") return sim::format_number(v * 100, 3) + "%";
+    if (kind == "value") return sim::format_number(v, 3);
+    return sim::format_number(v, 3) + "x";
   };
   double low = std::min(f.figure, f.worst), high = std::max(f.figure, f.worst);
   f.figure_text =

@@ -12,6 +12,8 @@
 #include "sim/runner.h"
 #include "sim/scenario.h"
 
+namespace test_bad_input {
+
 namespace {
 
 using sim::Json;
@@ -141,3 +143,5 @@ TEST(CheckedIndex, ChecksTheValueAsGivenBeforeNarrowing) {
 }
 
 }  // namespace
+
+}  // namespace test_bad_input

@@ -7,6 +7,8 @@
 
 #include "sim/batch.h"
 
+namespace test_batch {
+
 namespace {
 
 namespace fs = std::filesystem;
@@ -194,3 +196,5 @@ TEST(Batch, TheFirstFailedRunInGroupOrderIsReportedWhateverTheJobs) {
 }
 
 }  // namespace
+
+}  // namespace test_batch

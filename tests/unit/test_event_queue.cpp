@@ -5,6 +5,8 @@
 #include "sim/event_queue.h"
 #include "sim/simulator.h"
 
+namespace test_event_queue {
+
 namespace {
 
 struct Recorder {
@@ -131,3 +133,5 @@ TEST(EventQueue, CalendarPopsInTheHeapsOrder) {
 }
 
 }  // namespace
+
+}  // namespace test_event_queue

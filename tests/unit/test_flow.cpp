@@ -117,6 +117,8 @@ TEST(Flow, FlowsEndingBeyondTheTimeRangeNeverFire) {
 #include <map>
 #include <random>
 
+namespace test_flow {
+
 namespace {
 
 TEST(Flow, WeightedSharesAreProportionalToWeightsOnASharedBottleneck) {
@@ -356,3 +358,5 @@ TEST(Flow, ChangesOutsideAComponentLeaveItsCompletionsAlone) {
 }
 
 }  // namespace
+
+}  // namespace test_flow

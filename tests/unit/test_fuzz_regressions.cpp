@@ -11,6 +11,8 @@
 #include "sim/runner.h"
 #include "sim/scenario.h"
 
+namespace test_fuzz_regressions {
+
 namespace {
 
 namespace fs = std::filesystem;
@@ -37,3 +39,5 @@ TEST(FuzzRegressions, EachInputIsAcceptedOrRejectedCleanly) {
 }
 
 }  // namespace
+
+}  // namespace test_fuzz_regressions

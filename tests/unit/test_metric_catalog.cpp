@@ -12,6 +12,8 @@
 #include "sim/runner.h"
 #include "sim/scenario.h"
 
+namespace test_metric_catalog {
+
 namespace {
 
 using sim::Json;
@@ -91,3 +93,5 @@ TEST(MetricCatalog, EveryProducedFigureIsDeclaredAndEveryDeclarationProduced) {
 }
 
 }  // namespace
+
+}  // namespace test_metric_catalog

@@ -4,6 +4,8 @@
 #include "sim/rng.h"
 #include "sim/units.h"
 
+namespace test_params {
+
 namespace {
 
 using sim::Json;
@@ -86,3 +88,5 @@ TEST(Rng, StreamsDependOnSeedAndName) {
 }
 
 }  // namespace
+
+}  // namespace test_params

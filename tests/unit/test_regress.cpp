@@ -6,6 +6,8 @@
 
 #include "sim/cli/commands.h"
 
+namespace test_regress {
+
 namespace {
 
 namespace fs = std::filesystem;
@@ -78,3 +80,5 @@ TEST(Regress, OutputIsTheSameWhateverTheJobs) {
 }
 
 }  // namespace
+
+}  // namespace test_regress

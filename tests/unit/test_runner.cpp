@@ -4,6 +4,8 @@
 #include "sim/runner.h"
 #include "sim/scenario.h"
 
+namespace test_runner {
+
 namespace {
 
 using sim::Json;
@@ -167,3 +169,5 @@ TEST(Runner, DmaCopyGoesThroughTheEngineModel) {
 }
 
 }  // namespace
+
+}  // namespace test_runner

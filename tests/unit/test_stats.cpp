@@ -4,6 +4,8 @@
 
 #include "sim/stats.h"
 
+namespace test_stats {
+
 namespace {
 
 TEST(Histogram, QuantilesWithinBucketResolution) {
@@ -67,3 +69,5 @@ TEST(StatRegistry, FlattensCountersAndAverages) {
 }
 
 }  // namespace
+
+}  // namespace test_stats

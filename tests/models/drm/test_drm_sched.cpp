@@ -13,6 +13,8 @@
 #include "sim/runner.h"
 #include "sim/scenario.h"
 
+namespace test_drm_drm_sched {
+
 namespace {
 
 using models::DrmJobSpec;
@@ -219,3 +221,5 @@ TEST(DrmSched, GpuMixPreemptionBoundsRealTimeLatencyAndResetCanStarveBestEffort)
 }
 
 }  // namespace
+
+}  // namespace test_drm_drm_sched

@@ -11,6 +11,8 @@
 #include "sim/runner.h"
 #include "sim/scenario.h"
 
+namespace test_drm_llm_engine {
+
 namespace {
 
 using sim::Json;
@@ -101,3 +103,5 @@ TEST(LlmEngine, ReplicasShareTheLoadAndATraceIsReplayedAsGiven) {
 }
 
 }  // namespace
+
+}  // namespace test_drm_llm_engine

@@ -14,6 +14,8 @@
 #include "sim/runner.h"
 #include "sim/scenario.h"
 
+namespace test_drm_training {
+
 namespace {
 
 using sim::Json;
@@ -141,3 +143,5 @@ TEST(TrainingStep, GangCutsTheWaitAtAllReducesOfJobsSharingGpus) {
 }
 
 }  // namespace
+
+}  // namespace test_drm_training

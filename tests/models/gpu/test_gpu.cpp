@@ -13,6 +13,8 @@
 #include "sim/runner.h"
 #include "sim/scenario.h"
 
+namespace test_gpu_gpu {
+
 namespace {
 
 using sim::Json;
@@ -217,3 +219,5 @@ TEST(ModelLoad, FaultingPageableCopiesAlternateWithReadsUnlessReadaheadCoversATe
 }
 
 }  // namespace
+
+}  // namespace test_gpu_gpu

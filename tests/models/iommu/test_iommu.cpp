@@ -16,6 +16,8 @@
 #include "sim/runner.h"
 #include "sim/scenario.h"
 
+namespace test_iommu_iommu {
+
 namespace {
 
 using sim::Json;
@@ -229,3 +231,5 @@ TEST(IommuInstances, TwoIommuModelsCountTheirOwnWork) {
 }
 
 }  // namespace
+
+}  // namespace test_iommu_iommu

@@ -10,6 +10,8 @@
 #include "sim/json.h"
 #include "sim/run_context.h"
 
+namespace test_machine_machine_graph {
+
 namespace {
 
 using models::Machine;
@@ -176,3 +178,5 @@ TEST(MachineGraph, DescribeGroupsIdenticalLinksAndPrintsEveryFormat) {
 }
 
 }  // namespace
+
+}  // namespace test_machine_machine_graph

@@ -14,6 +14,8 @@
 #include "sim/json.h"
 #include "sim/run_context.h"
 
+namespace test_memory_mm {
+
 namespace {
 
 using models::Mm;
@@ -247,3 +249,5 @@ TEST(Instances, TwoTlbModelsKeepTheirOwnMetrics) {
 }
 
 }  // namespace
+
+}  // namespace test_memory_mm

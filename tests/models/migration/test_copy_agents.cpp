@@ -10,6 +10,8 @@
 #include "sim/registry.h"
 #include "tests/models/migration/migration_test_util.h"
 
+namespace test_migration_copy_agents {
+
 namespace {
 
 using migration_test::metric;
@@ -94,3 +96,5 @@ TEST(CopyAgents, EntryPointsAreListedWithTheCostsTheyPay) {
 }
 
 }  // namespace
+
+}  // namespace test_migration_copy_agents

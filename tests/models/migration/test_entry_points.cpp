@@ -17,6 +17,8 @@
 #include "sim/run_context.h"
 #include "tests/models/migration/migration_test_util.h"
 
+namespace test_migration_entry_points {
+
 namespace {
 
 using migration_test::metric;
@@ -267,3 +269,5 @@ TEST(MigrationEntryPoints, DemotionToTheSlowerTierCopiesSlowerThanToDram) {
 }
 
 }  // namespace
+
+}  // namespace test_migration_entry_points

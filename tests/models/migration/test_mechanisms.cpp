@@ -12,6 +12,8 @@
 #include "sim/scenario.h"
 #include "tests/models/migration/migration_test_util.h"
 
+namespace test_migration_mechanisms {
+
 namespace {
 
 using sim::Json;
@@ -167,3 +169,5 @@ TEST(MigrationMechanism, CrossSocketCopiesAreBoundedByXgmi) {
 }
 
 }  // namespace
+
+}  // namespace test_migration_mechanisms

@@ -11,6 +11,8 @@
 #include "sim/scenario.h"
 #include "tests/models/migration/migration_test_util.h"
 
+namespace test_migration_migration {
+
 namespace {
 
 using sim::Json;
@@ -287,3 +289,5 @@ TEST(Migration, LatencyHistogramsCoverEveryFolio) {
 }
 
 }  // namespace
+
+}  // namespace test_migration_migration

@@ -6,6 +6,8 @@
 #include "sim/scenario.h"
 #include "sim/trace.h"
 
+namespace test_migration_trace {
+
 namespace {
 
 using sim::Json;
@@ -51,3 +53,5 @@ TEST(Trace, WriterStopsAtItsLimitAndCountsWhatItDropped) {
 }
 
 }  // namespace
+
+}  // namespace test_migration_trace

@@ -15,6 +15,8 @@
 #include "sim/runner.h"
 #include "sim/scenario.h"
 
+namespace test_sched_balance {
+
 namespace {
 
 using models::CpuMask;
@@ -456,3 +458,5 @@ TEST(Balance, IdleCpusStartInTheNohzMaskIsolatedOnesNever) {
 }
 
 }  // namespace
+
+}  // namespace test_sched_balance

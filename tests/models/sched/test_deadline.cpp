@@ -12,6 +12,8 @@
 #include "sim/runner.h"
 #include "sim/scenario.h"
 
+namespace test_sched_deadline {
+
 namespace {
 
 using sim::Json;
@@ -180,3 +182,5 @@ TEST(Deadline, RunsAreDeterministic) {
 }
 
 }  // namespace
+
+}  // namespace test_sched_deadline

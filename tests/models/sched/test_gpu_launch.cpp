@@ -10,6 +10,8 @@
 #include "sim/runner.h"
 #include "sim/scenario.h"
 
+namespace test_sched_gpu_launch {
+
 namespace {
 
 using sim::Json;
@@ -75,3 +77,5 @@ TEST(GpuLaunch, TwoJobsInFlightHideTheWakeups) {
 }
 
 }  // namespace
+
+}  // namespace test_sched_gpu_launch

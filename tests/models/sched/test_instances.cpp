@@ -9,6 +9,8 @@
 #include "sim/runner.h"
 #include "sim/scenario.h"
 
+namespace test_sched_instances {
+
 namespace {
 
 using sim::Json;
@@ -89,3 +91,5 @@ TEST(Instances, EachInstanceDrawsFromItsOwnRandomStream) {
 }
 
 }  // namespace
+
+}  // namespace test_sched_instances

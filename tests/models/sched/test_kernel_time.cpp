@@ -13,6 +13,8 @@
 #include "sim/runner.h"
 #include "sim/scenario.h"
 
+namespace test_sched_kernel_time {
+
 namespace {
 
 using models::Action;
@@ -208,3 +210,5 @@ constexpr bool kCpuLoadExists = false;
 TEST(KernelTime, CpuLoadIsGone) { EXPECT_FALSE(kCpuLoadExists); }
 
 }  // namespace
+
+}  // namespace test_sched_kernel_time

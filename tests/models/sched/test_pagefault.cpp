@@ -9,6 +9,8 @@
 #include "sim/runner.h"
 #include "sim/scenario.h"
 
+namespace test_sched_pagefault {
+
 namespace {
 
 using sim::Json;
@@ -66,3 +68,5 @@ TEST(PageFault, LruBatchesDrainUnderTheNodeLock) {
 }
 
 }  // namespace
+
+}  // namespace test_sched_pagefault

@@ -11,6 +11,8 @@
 #include "sim/runner.h"
 #include "sim/scenario.h"
 
+namespace test_sched_sched {
+
 namespace {
 
 using sim::Json;
@@ -178,3 +180,5 @@ TEST(Sched, BadCpuListIsAnInputError) {
 }
 
 }  // namespace
+
+}  // namespace test_sched_sched

@@ -10,6 +10,8 @@
 #include "sim/runner.h"
 #include "sim/scenario.h"
 
+namespace test_sched_slice {
+
 namespace {
 
 using sim::Json;
@@ -64,3 +66,5 @@ TEST(Slice, AShortSliceDoesNotChangeTheCpuShare) {
 }
 
 }  // namespace
+
+}  // namespace test_sched_slice

@@ -13,6 +13,8 @@
 #include "sim/runner.h"
 #include "sim/scenario.h"
 
+namespace test_sched_sync {
+
 namespace {
 
 using sim::Json;
@@ -104,3 +106,5 @@ TEST(Sync, PingPongNeedsPairs) {
 }
 
 }  // namespace
+
+}  // namespace test_sched_sync

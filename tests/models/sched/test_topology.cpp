@@ -7,6 +7,8 @@
 #include "sim/run_context.h"
 #include "sim/scenario.h"
 
+namespace test_sched_topology {
+
 namespace {
 
 using models::SdLevel;
@@ -76,3 +78,5 @@ TEST(SchedTopology, NumaScanCostGrowsWithTheMachine) {
 }
 
 }  // namespace
+
+}  // namespace test_sched_topology

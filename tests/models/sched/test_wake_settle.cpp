@@ -10,6 +10,8 @@
 #include "sim/runner.h"
 #include "sim/scenario.h"
 
+namespace test_sched_wake_settle {
+
 namespace {
 
 using sim::Json;
@@ -51,3 +53,5 @@ TEST(WakeSettle, BelowSaturationWorkersKeepTheirCpusBeyondItTheyMove) {
 }
 
 }  // namespace
+
+}  // namespace test_sched_wake_settle

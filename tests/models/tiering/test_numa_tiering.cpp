@@ -9,6 +9,8 @@
 #include "sim/runner.h"
 #include "sim/scenario.h"
 
+namespace test_tiering_numa_tiering {
+
 namespace {
 
 using sim::Json;
@@ -153,3 +155,5 @@ TEST(Tiering, AStaticPlacementOfTheHotSetIsNeverBeatenByAPolicyThatMustFindIt) {
 }
 
 }  // namespace
+
+}  // namespace test_tiering_numa_tiering

@@ -12,6 +12,8 @@
 #include "sim/runner.h"
 #include "sim/scenario.h"
 
+namespace test_tiering_tiered_app {
+
 namespace {
 
 using sim::Json;
@@ -226,3 +228,5 @@ TEST(TieredApp, BadInputNamesItsPath) {
 }
 
 }  // namespace
+
+}  // namespace test_tiering_tiered_app

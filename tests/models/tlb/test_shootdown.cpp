@@ -15,6 +15,8 @@
 #include "sim/runner.h"
 #include "sim/scenario.h"
 
+namespace test_tlb_shootdown {
+
 namespace {
 
 using models::FlushRequest;
@@ -269,3 +271,5 @@ TEST(FlushPolicies, SameSeedSameResults) {
 }
 
 }  // namespace
+
+}  // namespace test_tlb_shootdown
