@@ -4,6 +4,7 @@
 // dotted name, in the results document.
 #include <cstdint>
 #include <deque>
+#include <limits>
 #include <map>
 #include <string>
 #include <vector>
@@ -58,9 +59,13 @@ struct HistogramBucket {
   std::uint64_t count;
 };
 
+// A histogram that recorded nothing (count 0) has no mean, extremes or percentiles: they are
+// NaN here and null in results documents, never a 0 that no sample gave.
 struct HistogramSummary {
+  static constexpr double kNone = std::numeric_limits<double>::quiet_NaN();
   std::uint64_t count = 0;
-  double mean = 0, min = 0, p50 = 0, p90 = 0, p99 = 0, p999 = 0, max = 0;
+  double mean = kNone, min = kNone, p50 = kNone, p90 = kNone, p99 = kNone, p999 = kNone,
+         max = kNone;
   std::string unit;
   std::vector<HistogramBucket> buckets;  // the non-empty ones, in order (for CDFs)
 };

@@ -59,8 +59,10 @@ std::map<std::string, double> flat_figures(const Json& r) {
   f["run.events"] = r["events"].get<double>();
   f["run.sim_time_s"] = r["sim_time_s"].get<double>();
   for (auto it = r["histograms"].begin(); it != r["histograms"].end(); ++it)
-    for (const char* k : {"count", "mean", "p50", "p90", "p99", "p999", "max"})
-      f["hist." + it.key() + "." + k] = it.value()[k].get<double>();
+    for (const char* k : {"count", "mean", "p50", "p90", "p99", "p999", "max"}) {
+      const Json& v = it.value()[k];  // null: a histogram that recorded nothing
+      f["hist." + it.key() + "." + k] = v.is_number() ? v.get<double>() : NAN;
+    }
   return f;
 }
 

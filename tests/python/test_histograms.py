@@ -83,8 +83,8 @@ def test_buckets_in_python():
 
 
 def test_an_empty_histogram_shows_no_percentiles_in_tables(tmp_path, hetsim_bin):
-    """A histogram that recorded nothing has count 0 in the results; tables show "-" for its
-    statistics rather than a 0 that no sample gave."""
+    """A histogram that recorded nothing has count 0 in the results, null statistics in the
+    results document, and "-" in tables, rather than a 0 that no sample gave."""
     import json as _json
     import subprocess as _sp
     scn = tmp_path / "g.json"
@@ -93,10 +93,14 @@ def test_an_empty_histogram_shows_no_percentiles_in_tables(tmp_path, hetsim_bin)
         "overrides": {"devices": [{"name": "gpu0", "kind": "gpu", "attach": "s0.iod"}]},
         "policies": {"gpu_sched": {"kind": "priority_preempt"}},
         "workloads": [{"kind": "llm_serving", "name": "llm", "prefill_rate": 2.0}]}))
-    p = _sp.run([hetsim_bin, "run", str(scn), "--set", "machine.drm.preempt=reset",
+    out = tmp_path / "g-results.json"
+    p = _sp.run([hetsim_bin, "run", str(scn), "--set", "machine.drm.preempt=reset", "--out", str(out),
                  "--set", 'report=["hist.llm.prefill_latency.count","hist.llm.prefill_latency.p50"]'],
                 capture_output=True, text=True, timeout=60)
     assert p.returncode == 0, p.stderr
     lines = {l.split()[0]: l.split()[1] for l in p.stdout.splitlines() if l.startswith("  hist.")}
     assert lines["hist.llm.prefill_latency.count"] == "0"
     assert lines["hist.llm.prefill_latency.p50"] == "-"
+    h = _json.loads(out.read_text())["histograms"]["llm.prefill_latency"]  # one run: the run itself
+    assert h["count"] == 0 and h["buckets"] == []
+    assert all(h[k] is None for k in ("mean", "min", "max", "p50", "p90", "p99", "p999"))

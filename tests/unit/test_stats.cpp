@@ -22,6 +22,18 @@ TEST(Histogram, QuantilesWithinBucketResolution) {
   EXPECT_EQ(s.max, 100000);
 }
 
+TEST(Histogram, AnEmptyHistogramHasNoStatisticsNotZeros) {
+  sim::Histogram h("ns", 1.0);
+  auto s = h.summary();
+  EXPECT_EQ(s.count, 0u);
+  for (double v : {s.mean, s.min, s.max, s.p50, s.p90, s.p99, s.p999}) EXPECT_TRUE(std::isnan(v));
+  EXPECT_TRUE(s.buckets.empty());
+  h.record(0);  // one sample of 0 is a real 0
+  s = h.summary();
+  EXPECT_EQ(s.p99, 0);
+  EXPECT_EQ(s.mean, 0);
+}
+
 TEST(Histogram, MemoryIsBoundedByTheLargestValue) {
   sim::Histogram h;
   for (int i = 0; i < 1000000; ++i) h.record(static_cast<std::uint64_t>(i % 1000));
