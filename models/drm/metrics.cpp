@@ -85,6 +85,14 @@ HETSIM_METRICS("workload/collective",
                     "bus bandwidth as nccl-tests: algbw x 2(n-1)/n (AllReduce) or (n-1)/n"},
                    {"{instance}.bytes_sent_per_gpu", K::Derived, "bytes",
                     "bytes the busiest GPU sent in one collective"},
+                   {"{instance}.nic_bytes_per_gpu", K::Derived, "bytes",
+                    "cluster: bytes the busiest GPU sent to other machines in one collective"},
+                   {"{instance}.intra_us", K::Derived, "us",
+                    "cluster: time of one collective's steps inside the machine"},
+                   {"{instance}.inter_us", K::Derived, "us",
+                    "cluster: time of one collective's steps between machines"},
+                   {"{instance}.ranks", K::Derived, "count",
+                    "cluster: ranks over every machine (n of the busbw factor)"},
                });
 
 HETSIM_METRICS(
