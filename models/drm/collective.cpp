@@ -21,43 +21,76 @@ struct Transfer {
 struct Step {
   std::vector<Transfer> transfers;
   Tick extra = 0;  // software cost beyond one hop (tree levels)
+};
+
+// A stage is a list of steps that one chunk of the buffer goes through; stages form a
+// pipeline: a stage takes chunk k once it has finished chunk k-1 and the stage before it has
+// finished chunk k (NCCL pipelines a collective's steps chunk by chunk).
+struct Stage {
+  std::vector<Step> steps;
   bool inter = false;
+  std::size_t next = 0;
+  int in_flight = 0, done = 0;
+  bool busy = false;
 };
 
 struct Run {
   sim::Simulator* sim;
   Machine* m;
-  std::vector<Step> steps;
-  std::size_t next = 0;
-  int in_flight = 0;
-  Tick hop_cost, start, step_start = 0;
+  std::vector<Stage> stages;
+  int chunks = 1;
+  int active[2] = {0, 0};  // busy stages inside the machine, between machines
+  Tick since[2] = {0, 0};  // when the count above last became non-zero
+  Tick hop_cost, start;
   double efficiency = 1;
   std::vector<double> sent, nic_sent;
   CollectiveStats st;
   std::function<void(const CollectiveStats&)> done;
 };
 
-void run_step(const std::shared_ptr<Run>& r) {
-  const Tick now = r->sim->now();
-  if (r->next > 0)
-    (r->steps[r->next - 1].inter ? r->st.inter_time : r->st.intra_time) += now - r->step_start;
-  r->step_start = now;
-  if (r->next == r->steps.size()) {
-    r->st.time = now - r->start;
-    for (std::size_t i = 0; i < r->sent.size(); ++i) {
-      r->st.bytes_per_rank = std::max(r->st.bytes_per_rank, r->sent[i]);
-      r->st.nic_bytes_per_rank = std::max(r->st.nic_bytes_per_rank, r->nic_sent[i]);
+void run_step(const std::shared_ptr<Run>& r, std::size_t p);
+
+void try_start(const std::shared_ptr<Run>& r, std::size_t p) {
+  Stage& s = r->stages[p];
+  if (s.busy || s.done == r->chunks || (p > 0 && r->stages[p - 1].done <= s.done)) return;
+  s.busy = true;
+  s.next = 0;
+  if (r->active[s.inter]++ == 0) r->since[s.inter] = r->sim->now();
+  run_step(r, p);
+}
+
+void finish(const std::shared_ptr<Run>& r) {
+  r->st.time = r->sim->now() - r->start;
+  for (std::size_t i = 0; i < r->sent.size(); ++i) {
+    r->st.bytes_per_rank = std::max(r->st.bytes_per_rank, r->sent[i]);
+    r->st.nic_bytes_per_rank = std::max(r->st.nic_bytes_per_rank, r->nic_sent[i]);
+  }
+  r->done(r->st);
+}
+
+void run_step(const std::shared_ptr<Run>& r, std::size_t p) {
+  Stage& stage = r->stages[p];
+  if (stage.next == stage.steps.size()) {
+    // This chunk has gone through the stage.
+    if (--r->active[stage.inter] == 0)
+      (stage.inter ? r->st.inter_time : r->st.intra_time) += r->sim->now() - r->since[stage.inter];
+    stage.busy = false;
+    ++stage.done;
+    if (p + 1 == r->stages.size() && stage.done == r->chunks) {
+      finish(r);
+      return;
     }
-    r->done(r->st);
+    try_start(r, p);
+    if (p + 1 < r->stages.size()) try_start(r, p + 1);
     return;
   }
-  const Step& s = r->steps[r->next++];
+  const Step& s = stage.steps[stage.next++];
   const Tick after = r->hop_cost + s.extra;
   if (s.transfers.empty()) {
-    r->sim->call_after(after, [r] { run_step(r); });
+    r->sim->call_after(after, [r, p] { run_step(r, p); });
     return;
   }
-  r->in_flight = static_cast<int>(s.transfers.size());
+  stage.in_flight = static_cast<int>(s.transfers.size());
   for (const Transfer& t : s.transfers) {
     if (t.by >= 0) {
       r->sent[static_cast<std::size_t>(t.by)] += t.bytes;
@@ -66,19 +99,31 @@ void run_step(const std::shared_ptr<Run>& r) {
     sim::FlowNetwork::Spec f;
     f.path = t.path;
     f.bytes = t.bytes / r->efficiency;
-    f.on_done = [r, after] {
-      if (--r->in_flight == 0) r->sim->call_after(after, [r] { run_step(r); });
+    f.on_done = [r, p, after] {
+      if (--r->stages[p].in_flight == 0) r->sim->call_after(after, [r, p] { run_step(r, p); });
     };
     r->m->flows().start(std::move(f));
   }
+}
+
+// Starts a run whose stages are built; no stage at all (one rank) ends after nothing.
+void launch(const std::shared_ptr<Run>& r) {
+  std::vector<Stage> kept;
+  for (Stage& s : r->stages)
+    if (!s.steps.empty()) kept.push_back(std::move(s));
+  r->stages = std::move(kept);
+  if (r->stages.empty()) {
+    finish(r);
+    return;
+  }
+  try_start(r, 0);
 }
 
 // Builds steps over `ranks` (graph vertices).
 struct Builder {
   Machine& m;
   const std::vector<VertexId>& ranks;
-  std::vector<Step>& steps;
-  Tick hop_cost;
+  std::vector<Step>* steps;
 
   int n() const { return static_cast<int>(ranks.size()); }
   Transfer p2p(int from, int to, double bytes) const {
@@ -90,7 +135,7 @@ struct Builder {
     for (int s = 0; s < count; ++s) {
       Step st;
       for (int i = 0; i < n(); ++i) st.transfers.push_back(p2p(i, (i + 1) % n(), part));
-      steps.push_back(std::move(st));
+      steps->push_back(std::move(st));
     }
   }
   // One step through a reducing switch: every rank sends `up` bytes and receives `down`.
@@ -101,14 +146,14 @@ struct Builder {
       st.transfers.push_back({i, up, m.graph().route(v, sw)});
       st.transfers.push_back({-1, down, m.graph().route(sw, v)});
     }
-    steps.push_back(std::move(st));
+    steps->push_back(std::move(st));
   }
   void all_to_all(double part) {
     Step st;
     for (int i = 0; i < n(); ++i)
       for (int j = 0; j < n(); ++j)
         if (i != j) st.transfers.push_back(p2p(i, j, part));
-    steps.push_back(std::move(st));
+    steps->push_back(std::move(st));
   }
 };
 
@@ -186,7 +231,8 @@ void run_collective(sim::Simulator& sim, Machine& m, CollectiveOp op, Collective
                     std::vector<VertexId> ranks, double bytes, Tick hop_cost,
                     std::function<void(const CollectiveStats&)> done, double efficiency) {
   auto r = new_run(sim, m, ranks.size(), hop_cost, efficiency, std::move(done));
-  Builder b{m, ranks, r->steps, hop_cost};
+  r->stages.resize(1);
+  Builder b{m, ranks, &r->stages[0].steps};
   const int n = b.n();
   const double part = n > 0 ? bytes / n : 0;
   if (n > 1) {
@@ -206,24 +252,29 @@ void run_collective(sim::Simulator& sim, Machine& m, CollectiveOp op, Collective
       tree_edges(b, a, bytes / 2, up, down);
       tree_edges(b, rev, bytes / 2, up, down);
       up.extra = down.extra = static_cast<Tick>(heap_depth(n) - 1) * hop_cost;
-      r->steps.push_back(std::move(up));
-      r->steps.push_back(std::move(down));
+      b.steps->push_back(std::move(up));
+      b.steps->push_back(std::move(down));
     } else if (op == CollectiveOp::AllReduce) {
       b.ring(2 * (n - 1), part);
     } else {
       b.ring(n - 1, part);
     }
   }
-  run_step(r);
+  launch(r);
 }
 
 void run_hierarchical(sim::Simulator& sim, Machine& m, const Cluster& cluster, CollectiveAlgo intra,
                       CollectiveAlgo inter, std::vector<VertexId> ranks, double bytes,
                       Tick hop_cost, double efficiency,
-                      std::function<void(const CollectiveStats&)> done, HierPart part) {
+                      std::function<void(const CollectiveStats&)> done, HierPart part, int chunks) {
+  if (chunks < 1) throw sim::InternalError("hierarchical collective with no chunk");
   auto r = new_run(sim, m, ranks.size(), hop_cost, efficiency, std::move(done));
-  Builder b{m, ranks, r->steps, hop_cost};
+  r->chunks = chunks;
+  r->stages.resize(3);  // ReduceScatter inside, AllReduce between machines, AllGather inside
+  r->stages[1].inter = true;
+  Builder b{m, ranks, nullptr};
   const int g = b.n(), nodes = cluster.nodes;
+  bytes /= chunks;  // the stages' steps carry one chunk
   const double shard = g > 0 ? bytes / g : 0;
   std::optional<VertexId> sw;
   if (intra == CollectiveAlgo::Nvls && g > 1) {
@@ -231,6 +282,7 @@ void run_hierarchical(sim::Simulator& sim, Machine& m, const Cluster& cluster, C
     if (!sw) throw sim::InternalError("nvls without a reducing NVSwitch linked to every rank");
   }
   auto inside = [&](bool scatter) {
+    b.steps = &r->stages[scatter ? 0 : 2].steps;
     if (g < 2 || part == HierPart::Inter) return;
     if (sw)
       b.through_switch(*sw, scatter ? bytes : shard, scatter ? shard : bytes);
@@ -238,18 +290,18 @@ void run_hierarchical(sim::Simulator& sim, Machine& m, const Cluster& cluster, C
       b.ring(g - 1, shard);
   };
   inside(true);
+  b.steps = &r->stages[1].steps;
   if (nodes > 1 && part != HierPart::Intra) {
     // Every rank's shard goes to the same rank of other machines: out through its NIC, and
     // (the cluster being symmetric) the mirror flow in through it.
     auto remote_step = [&](double each, Tick extra) {
       Step st;
-      st.inter = true;
       st.extra = extra;
       for (int i = 0; i < g; ++i) {
         Transfer t{i, each, cluster.remote_path(m, ranks[static_cast<std::size_t>(i)]), true};
         st.transfers.push_back(std::move(t));
       }
-      r->steps.push_back(std::move(st));
+      b.steps->push_back(std::move(st));
     };
     if (inter == CollectiveAlgo::Tree) {
       // Double binary tree over the machines: each is inside one tree and a leaf of the
@@ -266,7 +318,17 @@ void run_hierarchical(sim::Simulator& sim, Machine& m, const Cluster& cluster, C
     }
   }
   inside(false);
-  run_step(r);
+  // Every step is a stage of the pipeline: chunk k takes a step once chunk k-1 has left it and
+  // chunk k has finished the step before (NCCL's slices flowing through a ring's steps).
+  std::vector<Stage> per_step;
+  for (Stage& st : r->stages)
+    for (Step& step : st.steps) {
+      per_step.emplace_back();
+      per_step.back().inter = st.inter;
+      per_step.back().steps.push_back(std::move(step));
+    }
+  r->stages = std::move(per_step);
+  launch(r);
 }
 
 }  // namespace models

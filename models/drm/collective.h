@@ -38,8 +38,8 @@ struct CollectiveStats {
   double bytes_per_rank = 0;      // payload bytes the busiest rank sent
   double nic_bytes_per_rank = 0;  // of which to other machines
   Tick time = 0;                  // from the start to the last step's end
-  Tick intra_time = 0;            // steps inside the machine
-  Tick inter_time = 0;            // steps between machines
+  Tick intra_time = 0;            // time some step inside the machine was under way
+  Tick inter_time = 0;            // time some step between machines was under way
 };
 
 // nccl-tests' bus-bandwidth factor: busbw = S / t x factor.
@@ -66,12 +66,16 @@ inline void ring_allreduce(sim::Simulator& sim, Machine& m, std::vector<VertexId
 
 // Hierarchical AllReduce of `bytes` over `ranks` of this machine and their peers on the
 // cluster's other machines. `intra`: Ring or Nvls; `inter`: Ring or Tree. `part` runs only
-// the machine's phases (ReduceScatter + AllGather) or only the inter-machine AllReduce.
+// the machine's phases (ReduceScatter + AllGather) or only the inter-machine AllReduce. The
+// buffer is cut into `chunks` that pipeline through the steps of all three phases (a step
+// takes chunk k once it has finished chunk k-1 and the step before it has finished chunk k),
+// so steps and phases overlap; intra_time and inter_time are the times during which some step
+// inside, or between, machines was under way.
 enum class HierPart { All, Intra, Inter };
 void run_hierarchical(sim::Simulator& sim, Machine& m, const Cluster& cluster, CollectiveAlgo intra,
                       CollectiveAlgo inter, std::vector<VertexId> ranks, double bytes,
                       Tick hop_cost, double efficiency,
                       std::function<void(const CollectiveStats&)> done,
-                      HierPart part = HierPart::All);
+                      HierPart part = HierPart::All, int chunks = 1);
 
 }  // namespace models

@@ -77,23 +77,24 @@ HETSIM_METRICS(
          "requests in the running batch, mean over replicas"},
     });
 
-HETSIM_METRICS("workload/collective",
-               {
-                   {"{instance}.time_us", K::Derived, "us", "time of one collective"},
-                   {"{instance}.algbw_gbps", K::Derived, "GB/s", "algorithm bandwidth: S / t"},
-                   {"{instance}.busbw_gbps", K::Derived, "GB/s",
-                    "bus bandwidth as nccl-tests: algbw x 2(n-1)/n (AllReduce) or (n-1)/n"},
-                   {"{instance}.bytes_sent_per_gpu", K::Derived, "bytes",
-                    "bytes the busiest GPU sent in one collective"},
-                   {"{instance}.nic_bytes_per_gpu", K::Derived, "bytes",
-                    "cluster: bytes the busiest GPU sent to other machines in one collective"},
-                   {"{instance}.intra_us", K::Derived, "us",
-                    "cluster: time of one collective's steps inside the machine"},
-                   {"{instance}.inter_us", K::Derived, "us",
-                    "cluster: time of one collective's steps between machines"},
-                   {"{instance}.ranks", K::Derived, "count",
-                    "cluster: ranks over every machine (n of the busbw factor)"},
-               });
+HETSIM_METRICS(
+    "workload/collective",
+    {
+        {"{instance}.time_us", K::Derived, "us", "time of one collective"},
+        {"{instance}.algbw_gbps", K::Derived, "GB/s", "algorithm bandwidth: S / t"},
+        {"{instance}.busbw_gbps", K::Derived, "GB/s",
+         "bus bandwidth as nccl-tests: algbw x 2(n-1)/n (AllReduce) or (n-1)/n"},
+        {"{instance}.bytes_sent_per_gpu", K::Derived, "bytes",
+         "bytes the busiest GPU sent in one collective"},
+        {"{instance}.nic_bytes_per_gpu", K::Derived, "bytes",
+         "cluster: bytes the busiest GPU sent to other machines in one collective"},
+        {"{instance}.intra_us", K::Derived, "us",
+         "cluster: time during which a step inside the machine was under way, per collective"},
+        {"{instance}.inter_us", K::Derived, "us",
+         "cluster: time during which a step between machines was under way, per collective"},
+        {"{instance}.ranks", K::Derived, "count",
+         "cluster: ranks over every machine (n of the busbw factor)"},
+    });
 
 HETSIM_METRICS(
     "workload/gpu_mix",

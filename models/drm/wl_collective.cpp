@@ -34,6 +34,11 @@ class CollectiveWorkload : public sim::Workload {
                       "bytes); its lower per-step latency is hop_cost's to set"),
         sim::p_size("bytes", "256MiB", "buffer size S (nccl-tests' size)"),
         sim::p_int("iterations", 5, "collectives, one after another", 1, 1000000),
+        sim::p_int("chunks", 8,
+                   "on a cluster: chunks the buffer is cut into, pipelined through the steps "
+                   "of the three phases as NCCL pipelines its slices; each chunk pays every "
+                   "step's hop_cost, so large counts overstate step costs (est.)",
+                   1, 4096),
         sim::p_time("hop_cost", "5us",
                     "software cost of one step (NCCL kernel work per hop; est.)"),
     };
@@ -48,6 +53,7 @@ class CollectiveWorkload : public sim::Workload {
         iterations_(static_cast<int>(p.i("iterations"))),
         hop_(p.time("hop_cost")),
         efficiency_(protocol_efficiency(p.s("protocol"))),
+        chunks_(static_cast<int>(p.i("chunks"))),
         cluster_(machine_cluster(m_)) {
     const std::string& op = p.s("op");
     op_ = op == "all_gather"       ? CollectiveOp::AllGather
@@ -119,7 +125,7 @@ class CollectiveWorkload : public sim::Workload {
     };
     if (cluster_)
       run_hierarchical(ctx_.sim(), m_, *cluster_, algo_, inter_, ranks_, bytes_, hop_, efficiency_,
-                       one);
+                       one, HierPart::All, chunks_);
     else
       run_collective(ctx_.sim(), m_, op_, algo_, ranks_, bytes_, hop_, one, efficiency_);
   }
@@ -131,6 +137,7 @@ class CollectiveWorkload : public sim::Workload {
   int iterations_;
   Tick hop_;
   double efficiency_;
+  int chunks_;
   std::optional<Cluster> cluster_;
   CollectiveOp op_;
   CollectiveAlgo algo_, inter_;

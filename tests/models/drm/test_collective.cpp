@@ -54,11 +54,11 @@ struct Dgx {
     return got;
   }
   CollectiveStats hier(const models::Cluster& c, CollectiveAlgo intra, CollectiveAlgo inter,
-                       models::HierPart part = models::HierPart::All) {
+                       models::HierPart part = models::HierPart::All, int chunks = 1) {
     CollectiveStats got;
     models::run_hierarchical(
         sim, *machine, c, intra, inter, ranks, kS, 5 * sim::kUs, 1.0,
-        [&](const CollectiveStats& c2) { got = c2; }, part);
+        [&](const CollectiveStats& c2) { got = c2; }, part, chunks);
     sim.run();
     return got;
   }
@@ -116,30 +116,52 @@ TEST(Collective, ProtocolFlagsCostWireBytesNotPayload) {
 
 TEST(Hierarchical, SendsEachPhasesShareAndNeverBeatsItsSlowerPhase) {
   const int g = 8;
-  for (int nodes : {2, 4, 16})
-    for (auto intra : {CollectiveAlgo::Ring, CollectiveAlgo::Nvls})
-      for (auto inter : {CollectiveAlgo::Ring, CollectiveAlgo::Tree}) {
-        Dgx all(cluster(nodes)), in(cluster(nodes)), out(cluster(nodes));
-        const auto cl = models::machine_cluster(*all.machine);
-        ASSERT_TRUE(cl);
-        const CollectiveStats c = all.hier(*cl, intra, inter);
-        const Tick intra_alone = in.hier(*cl, intra, inter, models::HierPart::Intra).time;
-        const Tick inter_alone = out.hier(*cl, intra, inter, models::HierPart::Inter).time;
-        EXPECT_GE(c.time, std::max(intra_alone, inter_alone)) << nodes;
-        EXPECT_EQ(c.time, c.intra_time + c.inter_time) << nodes;
-        // Over the NIC: the shard's ring share, or the whole shard up and down the trees.
-        const double shard = kS / g;
-        const double nic =
-            inter == CollectiveAlgo::Ring ? 2.0 * (nodes - 1) / nodes * shard : 2 * shard;
-        EXPECT_NEAR(c.nic_bytes_per_rank, nic, 1e-6 * nic) << nodes;
-        EXPECT_NEAR(all.carried("gpu0.nic.tx"), nic, 1e-6 * nic) << nodes;
-        EXPECT_NEAR(all.carried("gpu0.nic.rx"), nic, 1e-6 * nic) << nodes;
-        const double inside = intra == CollectiveAlgo::Ring ? 2.0 * (g - 1) / g * kS : kS + shard;
-        EXPECT_NEAR(c.bytes_per_rank, inside + nic, 1e-6 * kS) << nodes;
-        // Each phase's bytes over its link bound the time; so is nccl-tests' busbw.
-        EXPECT_GE(sim::to_seconds(c.inter_time), nic / 50e9) << nodes;
-        EXPECT_GE(sim::to_seconds(c.intra_time), inside / kNvlink) << nodes;
-      }
+  for (int chunks : {1, 8})
+    for (int nodes : {2, 4, 16})
+      for (auto intra : {CollectiveAlgo::Ring, CollectiveAlgo::Nvls})
+        for (auto inter : {CollectiveAlgo::Ring, CollectiveAlgo::Tree}) {
+          const std::string at = std::to_string(nodes) + " nodes, chunks " +
+                                 std::to_string(chunks) + ", intra " +
+                                 std::to_string(static_cast<int>(intra)) + ", inter " +
+                                 std::to_string(static_cast<int>(inter));
+          Dgx all(cluster(nodes)), in(cluster(nodes)), out(cluster(nodes));
+          const auto cl = models::machine_cluster(*all.machine);
+          ASSERT_TRUE(cl);
+          const CollectiveStats c = all.hier(*cl, intra, inter, models::HierPart::All, chunks);
+          const Tick intra_alone = in.hier(*cl, intra, inter, models::HierPart::Intra, chunks).time;
+          const Tick inter_alone =
+              out.hier(*cl, intra, inter, models::HierPart::Inter, chunks).time;
+          EXPECT_GE(c.time, std::max(intra_alone, inter_alone)) << at;
+          // Without chunks the phases run one after another; with them they overlap.
+          if (chunks == 1) {
+            EXPECT_EQ(c.time, c.intra_time + c.inter_time) << at;
+          }
+          EXPECT_LE(std::max(c.intra_time, c.inter_time), c.time) << at;
+          // Over the NIC: the shard's ring share, or the whole shard up and down the trees.
+          const double shard = kS / g;
+          const double nic =
+              inter == CollectiveAlgo::Ring ? 2.0 * (nodes - 1) / nodes * shard : 2 * shard;
+          EXPECT_NEAR(c.nic_bytes_per_rank, nic, 1e-6 * nic) << at;
+          EXPECT_NEAR(all.carried("gpu0.nic.tx"), nic, 1e-6 * nic) << at;
+          EXPECT_NEAR(all.carried("gpu0.nic.rx"), nic, 1e-6 * nic) << at;
+          const double inside = intra == CollectiveAlgo::Ring ? 2.0 * (g - 1) / g * kS : kS + shard;
+          EXPECT_NEAR(c.bytes_per_rank, inside + nic, 1e-6 * kS) << at;
+          // Each phase's bytes over its link bound the time, and so nccl-tests' busbw.
+          EXPECT_GE(sim::to_seconds(c.inter_time), nic / 50e9) << at;
+          EXPECT_GE(sim::to_seconds(c.intra_time), inside / kNvlink) << at;
+          EXPECT_GE(sim::to_seconds(c.time), std::max(nic / 50e9, inside / kNvlink)) << at;
+        }
+}
+
+TEST(Hierarchical, ChunksOverlapThePhases) {
+  Dgx one(cluster(2)), eight(cluster(2));
+  const auto cl = models::machine_cluster(*one.machine);
+  const CollectiveStats a = one.hier(*cl, CollectiveAlgo::Nvls, CollectiveAlgo::Ring);
+  const CollectiveStats b =
+      eight.hier(*cl, CollectiveAlgo::Nvls, CollectiveAlgo::Ring, models::HierPart::All, 8);
+  EXPECT_LT(b.time, a.time);
+  EXPECT_LT(b.time, b.intra_time + b.inter_time);  // the phases ran at the same time
+  EXPECT_DOUBLE_EQ(a.bytes_per_rank, b.bytes_per_rank);
 }
 
 TEST(Hierarchical, OneMachineIsTheRingAndASharedNicCarriesEveryRail) {
