@@ -57,6 +57,10 @@ HETSIM_METRICS("workload/training_step",
                     "bytes each GPU sent in AllReduces"},
                    {"{instance}.busbw_gbps", K::Derived, "GB/s",
                     "AllReduce bus bandwidth as nccl-tests defines it: S / t x 2(n-1)/n"},
+                   {"{instance}.tp_comm_ps", K::Counter, "ps",
+                    "tp > 1: time the tensor-parallel AllReduces ran, mean over groups, summed"},
+                   {"{instance}.tp_comm_ms_per_step", K::Derived, "ms",
+                    "tp > 1: tensor-parallel AllReduce time per step (on the critical path)"},
                });
 
 HETSIM_METRICS(
