@@ -43,6 +43,7 @@ struct Run {
   Tick since[2] = {0, 0};  // when the count above last became non-zero
   Tick hop_cost, start;
   double efficiency = 1;
+  ProxyGate gate;
   std::vector<double> sent, nic_sent;
   CollectiveStats st;
   std::function<void(const CollectiveStats&)> done;
@@ -96,13 +97,20 @@ void run_step(const std::shared_ptr<Run>& r, std::size_t p) {
       r->sent[static_cast<std::size_t>(t.by)] += t.bytes;
       if (t.remote) r->nic_sent[static_cast<std::size_t>(t.by)] += t.bytes;
     }
-    sim::FlowNetwork::Spec f;
-    f.path = t.path;
-    f.bytes = t.bytes / r->efficiency;
-    f.on_done = [r, p, after] {
-      if (--r->stages[p].in_flight == 0) r->sim->call_after(after, [r, p] { run_step(r, p); });
+    auto go = [r, p, after, path = t.path, bytes = t.bytes / r->efficiency]() mutable {
+      sim::FlowNetwork::Spec f;
+      f.path = std::move(path);
+      f.bytes = bytes;
+      f.on_done = [r, p, after] {
+        if (--r->stages[p].in_flight == 0) r->sim->call_after(after, [r, p] { run_step(r, p); });
+      };
+      r->m->flows().start(std::move(f));
     };
-    r->m->flows().start(std::move(f));
+    // A send to another machine is posted by the rank's proxy thread once it runs.
+    if (t.remote && r->gate)
+      r->gate(t.by, std::move(go));
+    else
+      go();
   }
 }
 
@@ -266,9 +274,11 @@ void run_collective(sim::Simulator& sim, Machine& m, CollectiveOp op, Collective
 void run_hierarchical(sim::Simulator& sim, Machine& m, const Cluster& cluster, CollectiveAlgo intra,
                       CollectiveAlgo inter, std::vector<VertexId> ranks, double bytes,
                       Tick hop_cost, double efficiency,
-                      std::function<void(const CollectiveStats&)> done, HierPart part, int chunks) {
+                      std::function<void(const CollectiveStats&)> done, HierPart part, int chunks,
+                      ProxyGate gate) {
   if (chunks < 1) throw sim::InternalError("hierarchical collective with no chunk");
   auto r = new_run(sim, m, ranks.size(), hop_cost, efficiency, std::move(done));
+  r->gate = std::move(gate);
   r->chunks = chunks;
   r->stages.resize(3);  // ReduceScatter inside, AllReduce between machines, AllGather inside
   r->stages[1].inter = true;

@@ -71,11 +71,14 @@ inline void ring_allreduce(sim::Simulator& sim, Machine& m, std::vector<VertexId
 // takes chunk k once it has finished chunk k-1 and the step before it has finished chunk k),
 // so steps and phases overlap; intra_time and inter_time are the times during which some step
 // inside, or between, machines was under way.
+// `gate`, when set, stands for the ranks' NCCL proxy threads: every send to another machine
+// is handed to gate(rank, go), which calls go() when that rank's proxy has posted it.
 enum class HierPart { All, Intra, Inter };
+using ProxyGate = std::function<void(int rank, std::function<void()> go)>;
 void run_hierarchical(sim::Simulator& sim, Machine& m, const Cluster& cluster, CollectiveAlgo intra,
                       CollectiveAlgo inter, std::vector<VertexId> ranks, double bytes,
                       Tick hop_cost, double efficiency,
                       std::function<void(const CollectiveStats&)> done,
-                      HierPart part = HierPart::All, int chunks = 1);
+                      HierPart part = HierPart::All, int chunks = 1, ProxyGate gate = nullptr);
 
 }  // namespace models

@@ -98,6 +98,8 @@ HETSIM_METRICS(
          "cluster: time during which a step between machines was under way, per collective"},
         {"{instance}.ranks", K::Derived, "count",
          "cluster: ranks over every machine (n of the busbw factor)"},
+        {"{instance}.proxy_wakeup", K::Histogram, "us",
+         "proxy: a proxy thread's wakeup to running (delays its network send)"},
     });
 
 HETSIM_METRICS(

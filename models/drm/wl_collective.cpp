@@ -4,9 +4,13 @@
 // cluster (the machine's "cluster" section with nodes > 1) the AllReduce is hierarchical and n
 // counts the ranks of every machine.
 
+#include <memory>
+
 #include "models/drm/cluster.h"
 #include "models/drm/collective.h"
 #include "models/drm/drm_sched.h"
+#include "models/drm/nccl_proxy.h"
+#include "sim/cpulist.h"
 
 namespace models {
 
@@ -39,6 +43,16 @@ class CollectiveWorkload : public sim::Workload {
                    "of the three phases as NCCL pipelines its slices; each chunk pays every "
                    "step's hop_cost, so large counts overstate step costs (est.)",
                    1, 4096),
+        sim::p_bool("proxy", false,
+                    "on a cluster: each rank's NCCL proxy thread is a scheduler task that must "
+                    "wake and run before each of the rank's sends to another machine"),
+        sim::p_string("proxy_cpus", "",
+                      "CPUs the proxy threads may run on (cpulist; \"\" = every housekeeping "
+                      "CPU)"),
+        sim::p_time("proxy_cost", "2us",
+                    "proxy CPU time to post one network send (RDMA work request; est.)"),
+        sim::p_time("proxy_slice", "0us",
+                    "EEVDF slice the proxy threads ask for (sched_attr; 0 = the default)"),
         sim::p_time("hop_cost", "5us",
                     "software cost of one step (NCCL kernel work per hop; est.)"),
     };
@@ -79,6 +93,22 @@ class CollectiveWorkload : public sim::Workload {
     DrmScheduler& drm = DrmScheduler::of(ctx);
     for (int r : drm.rings(p.s("gpus"), p.where("gpus")))
       ranks_.push_back(*m_.graph().find(drm.gpu(r)));
+    if (p.b("proxy")) {
+      if (!cluster_)
+        p.where("proxy").fail(
+            "false on a single machine (no network sends: set "
+            "machine.cluster.nodes > 1)",
+            "true");
+      std::vector<int> cpus;
+      if (!p.s("proxy_cpus").empty())
+        cpus = sim::parse_cpulist(p.s("proxy_cpus"), static_cast<std::uint64_t>(m_.cpu_count()),
+                                  p.where("proxy_cpus"));
+      proxy_wakeup_ = &ctx.sim().stats().histogram(name_ + ".proxy_wakeup", "us",
+                                                   static_cast<double>(sim::kUs));
+      proxies_ =
+          std::make_unique<NcclProxies>(ctx, static_cast<int>(ranks_.size()), cpus,
+                                        p.time("proxy_cost"), p.time("proxy_slice"), proxy_wakeup_);
+    }
     if (algo_ == CollectiveAlgo::Nvls && ranks_.size() > 1 && !reducing_switch(m_, ranks_))
       p.where("algorithm")
           .fail("ring or tree: no NVSwitch with \"reduction\": true links to every GPU of the set",
@@ -123,9 +153,12 @@ class CollectiveWorkload : public sim::Workload {
       ++done_;
       next();
     };
+    ProxyGate gate;
+    if (proxies_)
+      gate = [this](int rank, std::function<void()> go) { proxies_->post(rank, std::move(go)); };
     if (cluster_)
       run_hierarchical(ctx_.sim(), m_, *cluster_, algo_, inter_, ranks_, bytes_, hop_, efficiency_,
-                       one, HierPart::All, chunks_);
+                       one, HierPart::All, chunks_, std::move(gate));
     else
       run_collective(ctx_.sim(), m_, op_, algo_, ranks_, bytes_, hop_, one, efficiency_);
   }
@@ -138,6 +171,8 @@ class CollectiveWorkload : public sim::Workload {
   Tick hop_;
   double efficiency_;
   int chunks_;
+  std::unique_ptr<NcclProxies> proxies_;
+  sim::Histogram* proxy_wakeup_ = nullptr;
   std::optional<Cluster> cluster_;
   CollectiveOp op_;
   CollectiveAlgo algo_, inter_;

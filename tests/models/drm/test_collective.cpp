@@ -181,3 +181,46 @@ TEST(Hierarchical, OneMachineIsTheRingAndASharedNicCarriesEveryRail) {
 }
 
 }  // namespace
+
+namespace {
+
+// nccl-tests on 4 DGX H100 machines with the ranks' proxy threads as scheduler tasks.
+Json proxied(Json collective, bool noise) {
+  Json base{{"kind", "collective"}, {"name", "c"},      {"iterations", 3},
+            {"bytes", "64MiB"},     {"chunks", 1},      {"algorithm", "nvls"},
+            {"proxy", true},        {"proxy_cpus", "0-7"}};
+  for (auto& [k, v] : collective.items()) base[k] = v;
+  Json wl = Json::array();
+  if (noise)
+    wl.push_back(Json{{"kind", "batch"},
+                      {"name", "noise"},
+                      {"cpus", "0-7"},
+                      {"per_cpu", 2},
+                      {"unit_cpu", "8ms"}});
+  wl.push_back(std::move(base));
+  Json doc{{"machine", "dgx-h100"},
+           {"seed", 1},
+           {"overrides", {{"cluster", {{"nodes", 4}}}}},
+           {"stop", {{"time", "1s"}}},
+           {"workloads", std::move(wl)}};
+  sim::Scenario sc = sim::scenario_from_json(std::move(doc), "<test>", {});
+  return sim::run_point(sc, sim::expand_sweep(sc)[0]).results;
+}
+
+TEST(NcclProxy, EveryNetworkStepWaitsForItsProxyAndBusyCpusDelayIt) {
+  auto t = [](const Json& r) { return r["metrics"]["c.time_us"].get<double>(); };
+  const double none = t(proxied(Json{{"proxy", false}}, false));
+  // 4 machines, ring between them: 6 network steps, each posted after 50 us of proxy work.
+  const Json slow = proxied(Json{{"proxy_cost", "50us"}}, false);
+  EXPECT_GE(t(slow), none + 6 * 50);
+  EXPECT_GT(slow["histograms"]["c.proxy_wakeup"]["count"].get<double>(), 0);
+  // CPU hogs on the proxies' CPUs: wakeups wait for a CPU, and the collective with them.
+  const Json quiet = proxied(Json::object(), false);
+  const Json busy = proxied(Json::object(), true);
+  EXPECT_GT(busy["histograms"]["c.proxy_wakeup"]["max"].get<double>(),
+            quiet["histograms"]["c.proxy_wakeup"]["max"].get<double>());
+  EXPECT_GT(t(busy), t(quiet));
+  EXPECT_GE(t(quiet), none);
+}
+
+}  // namespace
