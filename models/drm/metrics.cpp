@@ -61,6 +61,16 @@ HETSIM_METRICS("workload/training_step",
                     "tp > 1: time the tensor-parallel AllReduces ran, mean over groups, summed"},
                    {"{instance}.tp_comm_ms_per_step", K::Derived, "ms",
                     "tp > 1: tensor-parallel AllReduce time per step (on the critical path)"},
+                   {"{instance}.pp_send_ps", K::Counter, "ps",
+                    "pp > 1: time activation-gradient sends between stages took, mean over a "
+                    "stage's ranks, summed"},
+                   {"{instance}.pp_send_ms_per_step", K::Derived, "ms",
+                    "pp > 1: the same per step"},
+                   {"{instance}.gpu_idle_ps", K::Counter, "ps",
+                    "pp > 1 or microbatches > 1: step time a GPU did not compute (pipeline "
+                    "bubble, waits for collectives), mean over ranks, summed"},
+                   {"{instance}.gpu_idle_ms_per_step", K::Derived, "ms",
+                    "pp > 1 or microbatches > 1: the same per step"},
                });
 
 HETSIM_METRICS(

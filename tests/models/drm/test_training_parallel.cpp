@@ -1,6 +1,7 @@
-// Tensor-parallel and multi-machine training steps: TP AllReduces sit on every layer's
-// critical path, the data-parallel gradients are sharded over the TP group, and a cluster
-// only adds communication to a step.
+// Tensor-, pipeline-parallel and multi-machine training steps: TP AllReduces sit on every layer's
+// critical path, the data-parallel gradients are sharded over the TP group, a cluster only
+// adds communication to a step, pipeline stages idle at least for GPipe's bubble and
+// microbatches shrink it, and a DAG timeline stays no slower than a linear one.
 #include <gtest/gtest.h>
 
 #include <string>
@@ -69,6 +70,41 @@ TEST(TrainingParallel, AClusterOnlyAddsCommunication) {
     // The NIC phase alone: 2(4-1)/4 x bucket/8 per layer at 50 GB/s at most.
     const double nic_ms = 2.0 * 3 / 4 * 64 * (1 << 20) / 8 / 50e9 * 1e3;
     EXPECT_GE(metric(four, "t.comm_ms_per_step"), kLayers * nic_ms) << algo;
+  }
+}
+
+}  // namespace
+
+namespace {
+
+TEST(TrainingParallel, PipelineStagesIdleForTheBubbleAndMicrobatchesShrinkIt) {
+  const int layers = kLayers;
+  for (int pp : {2, 4}) {
+    double prev = 0;
+    for (int m : {1, 4, 8}) {
+      const Json r = train(Json{{"pp", pp}, {"microbatches", m}, {"pp_bytes", "8MiB"}});
+      const double step = r["histograms"]["t.step_time"]["min"].get<double>();
+      // One stage's share of a microbatch: layers / pp layers of 1 ms / m.
+      const double stage_ms = 1.0 * layers / pp / m;
+      EXPECT_GE(step, stage_ms * (m + pp - 1)) << pp << " " << m;
+      EXPECT_GE(metric(r, "t.gpu_idle_ms_per_step"), stage_ms * (pp - 1) * 0.999) << pp << " " << m;
+      EXPECT_GT(metric(r, "t.pp_send_ms_per_step"), 0) << pp << " " << m;
+      if (prev > 0) {
+        EXPECT_LT(step, prev) << pp << " " << m;
+      }
+      prev = step;
+    }
+  }
+}
+
+TEST(TrainingParallel, DagIsNeverSlowerThanLinearWithStagesAndGroups) {
+  for (int pp : {2, 4}) {
+    const Json job{{"pp", pp}, {"tp", 2}, {"microbatches", 4}};
+    Json lin = job, dag = job;
+    lin["timeline"] = "linear";
+    const double l = train(lin)["histograms"]["t.step_time"]["max"].get<double>();
+    const double d = train(dag)["histograms"]["t.step_time"]["max"].get<double>();
+    EXPECT_LE(d, l) << pp;
   }
 }
 
