@@ -26,6 +26,10 @@
 // backward: the later stages idle until the first microbatch arrives, the earlier ones once
 // they are done, the bubble). A layer's gradients are all-reduced after its last microbatch,
 // over the data-parallel ranks of its stage.
+//
+// Host side (`loader_threads` > 0, training_host.h): data-loader threads of the training
+// process produce each step's batch ahead of the GPUs, a step waits for its batch, and after
+// each step the process unmaps `unmaps` buffers, each unmap a TLB shootdown.
 #include <algorithm>
 #include <deque>
 #include <memory>
@@ -36,6 +40,8 @@
 #include "models/drm/collective.h"
 #include "models/drm/drm_sched.h"
 #include "models/drm/gang.h"
+#include "models/drm/training_host.h"
+#include "sim/cpulist.h"
 #include "sim/rng.h"
 
 namespace models {
@@ -87,6 +93,22 @@ class TrainingStep : public sim::Workload {
         sim::p_size("pp_bytes", "64MiB",
                     "activation-gradient bytes a stage sends the next per step (over all "
                     "microbatches: batch x sequence x hidden x 2 bytes)"),
+        sim::p_int("loader_threads", 0,
+                   "data-loader threads of the training process (scheduler tasks; 0 = no host "
+                   "side)",
+                   0, 4096),
+        sim::p_string("loader_cpus", "",
+                      "CPUs the loader threads may run on (cpulist; \"\" = every housekeeping "
+                      "CPU)"),
+        sim::p_time("batch_cpu", "5ms",
+                    "CPU time of one loader thread's share of a step's batch (decode, augment, "
+                    "collate; est.)"),
+        sim::p_int("prefetch", 2, "steps a loader thread may work ahead (prefetch_factor)", 1,
+                   1024),
+        sim::p_int("unmaps", 0, "buffers the process unmaps after each step (munmap)", 0, 1 << 20),
+        sim::p_size("unmap_size", "2MiB", "bytes of one unmapped buffer (4 KiB pages)"),
+        sim::p_time("unmap_base", "1us", "munmap system call and VMA work, per call (est.)"),
+        sim::p_time("pte_cost", "5ns", "clearing one PTE (zap_pte_range), per page (est.)"),
         sim::p_int("kernels", 10, "GPU kernels per layer job (est.)", 1, 100000),
         sim::p_choice("priority", "normal", {"kernel", "high", "normal", "low"},
                       "priority of the job's GPU contexts"),
@@ -174,11 +196,26 @@ class TrainingStep : public sim::Workload {
     if (pp_ > 1) pp_send_ps_ = &st.counter(name_ + ".pp_send_ps");
     if (pp_ > 1 || micro_ > 1) idle_ps_ = &st.counter(name_ + ".gpu_idle_ps");
     pending_.resize(static_cast<std::size_t>(pp_));
+    if (p.i("loader_threads") > 0) {
+      TrainingHost::Config c;
+      c.threads = static_cast<int>(p.i("loader_threads"));
+      if (!p.s("loader_cpus").empty())
+        c.cpus = sim::parse_cpulist(p.s("loader_cpus"), static_cast<std::uint64_t>(m_.cpu_count()),
+                                    p.where("loader_cpus"));
+      c.batch_cpu = p.time("batch_cpu");
+      c.prefetch = static_cast<int>(p.i("prefetch"));
+      c.unmaps = static_cast<int>(p.i("unmaps"));
+      c.unmap_pages = std::max<std::uint64_t>(1, p.size("unmap_size") >> 12);
+      c.unmap_base = p.time("unmap_base");
+      c.pte_cost = p.time("pte_cost");
+      host_ = std::make_unique<TrainingHost>(ctx, name_ + ".host", std::move(c));
+      data_wait_ps_ = &st.counter(name_ + ".data_wait_ps");
+    }
   }
 
   void start() override {
     ctx_.hold();
-    begin_step();
+    request_step();
   }
 
   void finish() override {
@@ -193,6 +230,8 @@ class TrainingStep : public sim::Workload {
       st.set_metric(name_ + ".pp_send_ms_per_step", n > 0 ? pp_send_ps_->value() / 1e9 / n : 0);
     if (idle_ps_)
       st.set_metric(name_ + ".gpu_idle_ms_per_step", n > 0 ? idle_ps_->value() / 1e9 / n : 0);
+    if (data_wait_ps_)
+      st.set_metric(name_ + ".data_wait_ms_per_step", n > 0 ? data_wait_ps_->value() / 1e9 / n : 0);
     // A data-parallel communicator's ranks, over every machine of a cluster.
     const double ranks = static_cast<double>(dp_[0].size()) * (cluster_ ? cluster_->nodes : 1);
     const double bucket = bucket_ / tp_;
@@ -211,8 +250,19 @@ class TrainingStep : public sim::Workload {
   int stage_layers() const { return layers_ / pp_; }
   std::size_t at(int r) const { return static_cast<std::size_t>(r); }
 
-  void begin_step() {
-    step_start_ = ctx_.sim().now();
+  // The next step starts once the loaders have its batch (at once without a host side); its
+  // time counts from the request, data wait included.
+  void request_step() {
+    const Tick asked = ctx_.sim().now();
+    if (!host_) return begin_step(asked);
+    host_->when_ready(static_cast<int>(steps_done_->value()), [this, asked] {
+      data_wait_ps_->add(static_cast<double>(ctx_.sim().now() - asked));
+      begin_step(asked);
+    });
+  }
+
+  void begin_step(Tick asked) {
+    step_start_ = asked;
     computed_.assign(static_cast<std::size_t>(layers_), 0);
     ready_at_.assign(static_cast<std::size_t>(layers_) * rings_.size(), 0);
     busy_.assign(rings_.size(), 0);
@@ -382,8 +432,9 @@ class TrainingStep : public sim::Workload {
       for (Tick b : busy_) idle += static_cast<double>(t - std::min(t, b));
       idle_ps_->add(idle / ranks());
     }
+    if (host_) host_->consumed(static_cast<int>(steps_done_->value()) - 1);
     if (static_cast<int>(steps_done_->value()) < steps_)
-      begin_step();
+      request_step();
     else
       ctx_.release();
   }
@@ -415,7 +466,8 @@ class TrainingStep : public sim::Workload {
   std::vector<std::deque<int>> pending_;
   std::vector<int> pos_, sends_;  // per rank: jobs submitted this step, sends in flight
   std::vector<bool> running_, recv_, ar_done_;
-  sim::Counter *pp_send_ps_ = nullptr, *idle_ps_ = nullptr;
+  sim::Counter *pp_send_ps_ = nullptr, *idle_ps_ = nullptr, *data_wait_ps_ = nullptr;
+  std::unique_ptr<TrainingHost> host_;
   std::vector<Tick> ready_at_, busy_;
   int reduced_ = 0;
   Tick step_start_ = 0, ar_time_ = 0;

@@ -109,3 +109,32 @@ TEST(TrainingParallel, DagIsNeverSlowerThanLinearWithStagesAndGroups) {
 }
 
 }  // namespace
+
+namespace {
+
+Json hosted(Json extra) {
+  Json job{{"loader_threads", 8}, {"loader_cpus", "8-15"}, {"steps", 4}, {"compute", "1ms"}};
+  for (auto& [k, v] : extra.items()) job[k] = v;
+  return train(job);
+}
+
+TEST(TrainingHost, StepsWaitForTheLoadersAndUnmapsShootDownTheirTlbs) {
+  // The first batch takes batch_cpu on every loader: the first step waits for it.
+  const Json fast = hosted(Json{{"batch_cpu", "5ms"}});
+  EXPECT_GE(metric(fast, "t.data_wait_ms_per_step") * 4, 5.0);
+  // Loaders slower than the GPUs set the pace: a step per batch_cpu at best.
+  const Json slow = hosted(Json{{"batch_cpu", "30ms"}});
+  EXPECT_GE(slow["histograms"]["t.step_time"]["mean"].get<double>(), 30.0 * 0.999);
+  EXPECT_GT(metric(slow, "t.data_wait_ms_per_step"), metric(fast, "t.data_wait_ms_per_step"));
+  // Unmaps after each step: each a shootdown to the loaders' other CPUs, on the critical path
+  // of a loader that barely keeps up.
+  const Json unmapping = hosted(Json{{"batch_cpu", "30ms"}, {"unmaps", 256}});
+  const double unmaps = metric(unmapping, "t.host.unmaps");
+  EXPECT_GE(unmaps, 3 * 256);
+  EXPECT_GE(metric(unmapping, "tlb.ipis_sent"), unmaps);
+  EXPECT_LE(metric(unmapping, "tlb.ipis_sent"), unmaps * 7);
+  EXPECT_GT(metric(unmapping, "t.data_wait_ms_per_step"), metric(slow, "t.data_wait_ms_per_step"));
+  EXPECT_FALSE(slow["metrics"].contains("t.host.unmaps") && metric(slow, "t.host.unmaps") > 0);
+}
+
+}  // namespace
