@@ -73,7 +73,7 @@ HETSIM_METRICS(
         {"{instance}.data_wait_ps", K::Counter, "ps",
          "loader_threads > 0: time steps waited for their batch, summed"},
         {"{instance}.data_wait_ms_per_step", K::Derived, "ms",
-         "loader_threads > 0: the same per step (included in step_time)"},
+         "loader_threads > 0: the same per step (in step_time, not in exposed_comm)"},
         {"{instance}.host.unmaps", K::Counter, "count",
          "loader_threads > 0: buffers the training process unmapped"},
         {"{instance}.host.unmap_latency", K::Histogram, "us",

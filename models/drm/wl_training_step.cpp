@@ -256,7 +256,8 @@ class TrainingStep : public sim::Workload {
     const Tick asked = ctx_.sim().now();
     if (!host_) return begin_step(asked);
     host_->when_ready(static_cast<int>(steps_done_->value()), [this, asked] {
-      data_wait_ps_->add(static_cast<double>(ctx_.sim().now() - asked));
+      step_wait_ = ctx_.sim().now() - asked;
+      data_wait_ps_->add(static_cast<double>(step_wait_));
       begin_step(asked);
     });
   }
@@ -426,7 +427,9 @@ class TrainingStep : public sim::Workload {
     step_time_->record(t);
     steps_done_->add();
     const Tick compute = *std::max_element(busy_.begin(), busy_.end());
-    exposed_ps_->add(static_cast<double>(t > compute ? t - compute : 0));
+    // The wait for data is not communication.
+    const Tick gpu_t = t - std::min(t, step_wait_);
+    exposed_ps_->add(static_cast<double>(gpu_t > compute ? gpu_t - compute : 0));
     if (idle_ps_) {
       double idle = 0;
       for (Tick b : busy_) idle += static_cast<double>(t - std::min(t, b));
@@ -468,6 +471,7 @@ class TrainingStep : public sim::Workload {
   std::vector<bool> running_, recv_, ar_done_;
   sim::Counter *pp_send_ps_ = nullptr, *idle_ps_ = nullptr, *data_wait_ps_ = nullptr;
   std::unique_ptr<TrainingHost> host_;
+  Tick step_wait_ = 0;  // this step's wait for its batch
   std::vector<Tick> ready_at_, busy_;
   int reduced_ = 0;
   Tick step_start_ = 0, ar_time_ = 0;
