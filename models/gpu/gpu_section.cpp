@@ -49,6 +49,9 @@ const sim::ParamList& nvswitch_params() {
   static const sim::ParamList p = {
       sim::p_string("name", nullptr, "switch name, unique in the machine (e.g. nvsw0)"),
       sim::p_string("doc", "", "what the switch stands for (e.g. the 4 NVSwitch chips of a DGX)"),
+      sim::p_bool("reduction", false,
+                  "the switch reduces in the fabric (NVLink SHARP, third-generation NVSwitch "
+                  "of H100 systems): collectives may use the nvls algorithm"),
   };
   return p;
 }
