@@ -289,8 +289,12 @@ void Uvm::make_room(const std::shared_ptr<Batch>& b, std::uint64_t need, std::fu
         break;
       }
     }
-  HETSIM_CHECK(victim != ~std::uint64_t{0},
-               "unified memory: no VA block to evict (budget below one batch's copies in flight)");
+  if (victim == ~std::uint64_t{0}) {
+    // Everything on the GPU is still landing: wait for a copy to finish, then look again.
+    HETSIM_CHECK(gs.copies_in > 0, "unified memory: GPU budget full and nothing to evict");
+    gs.parked.push_back([this, b, need, go]() { make_room(b, need, go); });
+    return;
+  }
   const int r = static_cast<int>(victim >> 40);
   const std::uint64_t blk = victim & ((std::uint64_t{1} << 40) - 1);
   Range& rg = ranges_[static_cast<std::size_t>(r)];
@@ -337,6 +341,7 @@ void Uvm::migrate_block(const std::shared_ptr<Batch>& b, const BlockWork& w,
   for (int p = 0; p < block_pages_; ++p)
     if (w.mask >> p & 1) rg.pages[first + static_cast<std::uint64_t>(p)] = kToGpu;
   migrated_->add(n);
+  ++gpus_s_[static_cast<std::size_t>(b->gpu)].copies_in;
   if (b->faults)
     prefetched_->add(n - popcount(w.faulted));
   else
@@ -356,6 +361,11 @@ void Uvm::migrate_block(const std::shared_ptr<Batch>& b, const BlockWork& w,
                       for (int p = 0; p < block_pages_; ++p)
                         if (w.mask >> p & 1) rg.pages[first + static_cast<std::uint64_t>(p)] = kGpu;
                       bytes_in_->add(bytes);
+                      GpuState& gs = gpus_s_[static_cast<std::size_t>(b->gpu)];
+                      --gs.copies_in;
+                      std::vector<std::function<void()>> parked;
+                      parked.swap(gs.parked);
+                      for (auto& f : parked) f();
                       if (--b->copies_left == 0 && b->submitted) finish_batch(b);
                     });
       next();

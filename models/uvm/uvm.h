@@ -102,6 +102,8 @@ class Uvm {
     std::uint64_t limit = 0, resident = 0;
     std::list<std::uint64_t> lru;  // (range << 40 | block), least recently migrated first
     int next_ce = 0;
+    int copies_in = 0;                          // copies to the GPU not landed yet
+    std::vector<std::function<void()>> parked;  // make_room waiting for one of them
   };
   // Pages of one block to bring to the GPU.
   struct BlockWork {

@@ -183,6 +183,20 @@ TEST(UvmEviction, OversubscriptionEvictsAndIsSlowerThanFitting) {
   }
 }
 
+TEST(UvmEviction, ABudgetOfTwoBlocksStillCompletes) {
+  // Many blocks per batch, room for two: migrations wait for earlier ones to land and evict.
+  for (const char* pattern : {"sequential", "strided", "random"})
+    for (const char* policy : {"fault", "prefetch"}) {
+      const Json r =
+          run("dgx-h100", touch("64MiB", policy, pattern), Json{{"uvm.hbm_limit", "4MiB"}});
+      EXPECT_EQ(r.at("status").get<std::string>(), "ok") << pattern << " " << policy;
+      EXPECT_EQ(metric(r, "uvm_touch.accesses"), 1024.0);
+      EXPECT_GT(metric(r, "uvm.pages_evicted"), 0.0);
+      EXPECT_GE(metric(r, "uvm.pages_migrated") - metric(r, "uvm.pages_evicted"), 0.0);
+      EXPECT_LE(metric(r, "uvm.pages_migrated") - metric(r, "uvm.pages_evicted"), 64.0);
+    }
+}
+
 TEST(UvmDriver, CpuSideUnmapsInterruptTheCpusThatMapTheArray) {
   Json wl = touch("64MiB", "fault", "sequential");
   wl["host_cpus"] = 0;
