@@ -29,6 +29,8 @@ HETSIM_METRICS(
          "driver CPU time: fault interrupts, batch, fault and block work, copy submissions"},
         {"uvm.cpu_unmaps", K::Counter, "count", "CPU-side unmaps (TLB shootdowns) requested"},
         {"uvm.ipis", K::Counter, "count", "IPIs the shootdown service sent for those unmaps"},
+        {"uvm.iommu_unmaps", K::Counter, "count",
+         "DMA unmaps of host copies freed by migrations to a GPU (IOMMU flush queue)"},
         {"uvm.gpu_tlb_invalidations", K::Counter, "count",
          "GPU TLB invalidations (after each batch and each eviction)"},
     });

@@ -6,6 +6,7 @@
 #include <set>
 #include <utility>
 
+#include "models/iommu/iommu.h"
 #include "models/machine/section.h"
 #include "models/tlb/shootdown.h"
 #include "models/uvm/prefetch.h"
@@ -75,6 +76,8 @@ Uvm::Uvm(sim::RunContext& ctx, Machine& m, Gpus& gpus) : ctx_(ctx), m_(m), gpus_
           break;
         }
     }
+    // The GPU's copy engines reach host pages through DMA mappings of the IOMMU.
+    if (!gpus.spec(g).apu) s.iommu_dev = Iommu::of(ctx).add_device(false);
     gpus_s_.push_back(std::move(s));
   }
   auto& st = ctx.sim().stats();
@@ -91,6 +94,7 @@ Uvm::Uvm(sim::RunContext& ctx, Machine& m, Gpus& gpus) : ctx_(ctx), m_(m), gpus_
   driver_cpu_ps_ = &st.counter("uvm.driver_cpu_ps");
   cpu_unmaps_ = &st.counter("uvm.cpu_unmaps");
   ipis_ = &st.counter("uvm.ipis");
+  iommu_unmaps_ = &st.counter("uvm.iommu_unmaps");
   gpu_invalidates_ = &st.counter("uvm.gpu_tlb_invalidations");
   latency_ = &st.histogram("uvm.fault_latency", "us", static_cast<double>(sim::kUs));
   batch_size_ = &st.histogram("uvm.batch_faults", "count", 1.0);
@@ -363,6 +367,10 @@ void Uvm::migrate_block(const std::shared_ptr<Batch>& b, const BlockWork& w,
                       bytes_in_->add(bytes);
                       GpuState& gs = gpus_s_[static_cast<std::size_t>(b->gpu)];
                       --gs.copies_in;
+                      // The host copy is freed: its DMA mapping goes to the IOMMU's flush
+                      // queue (lazy unmap), invalidated with the queue's next flush.
+                      iommu_unmaps_->add(1);
+                      Iommu::of(ctx_).defer_unmap(b->cpu, gs.iommu_dev, [] {});
                       std::vector<std::function<void()>> parked;
                       parked.swap(gs.parked);
                       for (auto& f : parked) f();

@@ -8,7 +8,8 @@
 // block, and per block picks the pages to migrate with the prefetch tree (prefetch.h),
 // evicts least recently migrated blocks while the GPU's budget is exceeded (copying them back
 // to host memory), unmaps the CPU side through the TLB shootdown service, and copies the pages
-// with the GPU's copy engines over the machine graph's route. When the batch's copies have
+// with the GPU's copy engines over the machine graph's route; the freed host pages' DMA
+// mappings go to the IOMMU's flush queue (models/iommu). When the batch's copies have
 // landed, the GPU's TLB is invalidated and the faulting accesses replay (and fault again if
 // their page was evicted meanwhile).
 //
@@ -102,6 +103,7 @@ class Uvm {
     std::uint64_t limit = 0, resident = 0;
     std::list<std::uint64_t> lru;  // (range << 40 | block), least recently migrated first
     int next_ce = 0;
+    int iommu_dev = -1;                         // its device id on the IOMMU (not on an APU)
     int copies_in = 0;                          // copies to the GPU not landed yet
     std::vector<std::function<void()>> parked;  // make_room waiting for one of them
   };
@@ -137,7 +139,7 @@ class Uvm {
   int max_block_migration_ = 0;
   sim::Counter *faults_, *duplicates_, *batches_, *migrated_, *prefetched_, *evicted_, *bytes_in_,
       *bytes_out_, *driver_cpu_ps_, *cpu_unmaps_, *ipis_, *gpu_invalidates_, *explicit_pages_,
-      *mapped_;
+      *mapped_, *iommu_unmaps_;
   sim::Histogram *latency_, *batch_size_;
 };
 
