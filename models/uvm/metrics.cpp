@@ -22,9 +22,13 @@ HETSIM_METRICS(
         {"uvm.pages_explicit", K::Counter, "count",
          "of pages_migrated: moved by an explicit prefetch call"},
         {"uvm.pages_evicted", K::Counter, "count", "big pages evicted from a GPU to host memory"},
+        {"uvm.cpu_faults", K::Counter, "count",
+         "CPU faults on GPU-resident pages (migrate_to_ram)"},
+        {"uvm.pages_to_host", K::Counter, "count", "big pages CPU faults migrated back to host"},
         {"uvm.pages_mapped", K::Counter, "count", "APU: big pages mapped for the GPU, no copy"},
         {"uvm.bytes_to_gpu", K::Counter, "bytes", "bytes the driver copied to GPUs"},
-        {"uvm.bytes_to_host", K::Counter, "bytes", "bytes evictions copied back to host memory"},
+        {"uvm.bytes_to_host", K::Counter, "bytes",
+         "bytes evictions and CPU faults copied back to host memory"},
         {"uvm.driver_cpu_ps", K::Counter, "ps",
          "driver CPU time: fault interrupts, batch, fault and block work, copy submissions"},
         {"uvm.cpu_unmaps", K::Counter, "count", "CPU-side unmaps (TLB shootdowns) requested"},
@@ -46,6 +50,8 @@ HETSIM_METRICS(
         {"{instance}.effective_gbps", K::Derived, "GB/s", "array bytes times passes over time_us"},
         {"{instance}.oversubscription", K::Derived, "ratio",
          "array bytes over the GPU's managed-memory budget"},
+        {"{instance}.cpu_us", K::Derived, "us",
+         "the CPU passes after the kernel (cpu_passes), faults included"},
         {"{instance}.driver_cpu_us", K::Derived, "us", "uvm.driver_cpu_ps in us"},
     });
 

@@ -16,8 +16,6 @@ namespace models {
 
 namespace {
 
-enum PageState : std::uint8_t { kHost = 0, kGpu = 1, kToGpu = 2, kToHost = 3 };
-
 int popcount(std::uint64_t m) { return static_cast<int>(std::bitset<64>(m).count()); }
 
 std::uint64_t key(int r, std::uint64_t block) {
@@ -57,6 +55,7 @@ Uvm::Uvm(sim::RunContext& ctx, Machine& m, Gpus& gpus) : ctx_(ctx), m_(m), gpus_
   cfg_.block_cost = p.time("block_cost");
   cfg_.gpu_invalidate = p.time("gpu_invalidate");
   cfg_.replay = p.time("replay");
+  cfg_.cpu_fault = p.time("cpu_fault");
   cfg_.hbm_limit = p.size("hbm_limit");
   cfg_.driver_cpu = static_cast<int>(p.i("driver_cpu"));
   block_pages_ = static_cast<int>(cfg_.block / cfg_.page);  // checked by the section
@@ -95,6 +94,8 @@ Uvm::Uvm(sim::RunContext& ctx, Machine& m, Gpus& gpus) : ctx_(ctx), m_(m), gpus_
   cpu_unmaps_ = &st.counter("uvm.cpu_unmaps");
   ipis_ = &st.counter("uvm.ipis");
   iommu_unmaps_ = &st.counter("uvm.iommu_unmaps");
+  cpu_faults_ = &st.counter("uvm.cpu_faults");
+  to_host_ = &st.counter("uvm.pages_to_host");
   gpu_invalidates_ = &st.counter("uvm.gpu_tlb_invalidations");
   latency_ = &st.histogram("uvm.fault_latency", "us", static_cast<double>(sim::kUs));
   batch_size_ = &st.histogram("uvm.batch_faults", "count", 1.0);

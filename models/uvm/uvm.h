@@ -46,6 +46,7 @@ struct UvmConfig {
   Tick block_cost;          // per VA block serviced: residency, DMA mapping, GPU page tables
   Tick gpu_invalidate;      // GPU TLB invalidation + membar round trip
   Tick replay;              // from the replay method to the warps' retried accesses
+  Tick cpu_fault;           // CPU fault on a GPU-resident page: entry, lookup, migrate_to_ram work
   std::uint64_t hbm_limit;  // managed bytes a GPU may hold (0: its HBM capacity)
   int driver_cpu;           // -1: the first CPU of the GPU's socket
 };
@@ -67,6 +68,10 @@ class Uvm {
   // A GPU access to byte `offset` of range `r`. True: the page is resident, go on. False: a
   // fault was raised; `replay` runs when the driver replays it (the access must be retried).
   bool touch(int r, std::uint64_t offset, std::function<void()> replay);
+  // A CPU access by `cpu` to byte `offset` of range `r` (HMM's migrate_to_ram). True: the page
+  // is in host memory (or shared, on an APU), go on. False: the CPU faulted on a page on the
+  // GPU; `done` runs when the page is back in host memory (models/uvm/cpu_fault.cpp).
+  bool cpu_touch(int r, int cpu, std::uint64_t offset, std::function<void()> done);
   // cudaMemPrefetchAsync of the whole range to its GPU, issued by `cpu`.
   void prefetch(int r, int cpu, std::function<void()> done);
 
@@ -83,6 +88,7 @@ class Uvm {
   int max_block_migration() const { return max_block_migration_; }
 
  private:
+  enum PageState : std::uint8_t { kHost = 0, kGpu = 1, kToGpu = 2, kToHost = 3 };
   struct Range {
     int gpu, home;
     std::vector<int> cpus;
@@ -139,7 +145,7 @@ class Uvm {
   int max_block_migration_ = 0;
   sim::Counter *faults_, *duplicates_, *batches_, *migrated_, *prefetched_, *evicted_, *bytes_in_,
       *bytes_out_, *driver_cpu_ps_, *cpu_unmaps_, *ipis_, *gpu_invalidates_, *explicit_pages_,
-      *mapped_, *iommu_unmaps_;
+      *mapped_, *iommu_unmaps_, *cpu_faults_, *to_host_;
   sim::Histogram *latency_, *batch_size_;
 };
 

@@ -34,6 +34,9 @@ const sim::ParamList& uvm_params() {
                   "GPU TLB invalidation and membar round trip (est., as the MMU notifier's "
                   "device flush)"),
       sim::p_time("replay", "1us", "from the replay method to the warps' retried accesses (est.)"),
+      sim::p_time("cpu_fault", "3us",
+                  "CPU page fault on a GPU-resident page before its copy back: exception, "
+                  "handle_mm_fault, the driver's migrate_to_ram bookkeeping (est.)"),
       sim::p_size("hbm_limit", "0B",
                   "managed bytes a GPU may hold before evicting (0: its HBM capacity); set "
                   "below the HBM to study oversubscription at small sizes"),

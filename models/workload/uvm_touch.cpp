@@ -6,6 +6,10 @@
 // grid-stride loop), `strided` gives each warp its own contiguous slice of the array, `random`
 // draws each access's offset uniformly. A warp whose access faults stalls until the driver
 // replays it; a resident access costs the GPU memory's load-to-use latency plus `touch_cost`.
+// With `cpu_passes`, one thread on `cpu` then sweeps the array: its accesses to pages on the
+// GPU fault and migrate them back (HMM's migrate_to_ram); an access costs the CPU's load-to-use
+// latency to the array's home (as latency, not as scheduled CPU time; the faults are kernel
+// time on that CPU).
 #include <algorithm>
 #include <cmath>
 #include <string>
@@ -49,6 +53,11 @@ class UvmTouchWorkload : public sim::Workload {
                    "its translations: the CPU-side unmap interrupts them)",
                    0, 1 << 20),
         sim::p_time("touch_cost", "0ns", "GPU time per access beyond the memory latency"),
+        sim::p_int("cpu_passes", 0,
+                   "after the kernel, sequential sweeps of the array by one thread on `cpu` "
+                   "(CPU faults migrate GPU-resident pages back; with policy copy, an explicit "
+                   "copy back first)",
+                   0, 1000),
     };
     return p;
   }
@@ -87,10 +96,12 @@ class UvmTouchWorkload : public sim::Workload {
       p.where("stride").fail("a positive size at most `bytes`", std::to_string(stride_));
     pattern_ = p.s("pattern");
     passes_ = static_cast<int>(p.i("passes"));
+    cpu_passes_ = static_cast<int>(p.i("cpu_passes"));
     warps_ = static_cast<int>(p.i("warps"));
     policy_ = p.s("policy");
     cpu_ = p.index("cpu", static_cast<std::uint64_t>(m_.cpu_count()), "CPU");
     touch_ = m_.nodes()[static_cast<std::size_t>(g.hbm)].latency + p.time("touch_cost");
+    cpu_touch_ = m_.access_latency(cpu_, home_);
     if (policy_ == "copy" && g.apu)
       p.where("policy").fail("fault or prefetch on an APU (CPU and GPU share its memory)",
                              "\"copy\"");
@@ -136,6 +147,7 @@ class UvmTouchWorkload : public sim::Workload {
     st.set_metric(name_ + ".setup_us", sim::to_us(setup_done_));
     st.set_metric(name_ + ".kernel_us", done_at_ ? sim::to_us(done_at_ - setup_done_) : 0.0);
     st.set_metric(name_ + ".accesses", static_cast<double>(done_accesses_));
+    st.set_metric(name_ + ".cpu_us", cpu_done_ ? sim::to_us(cpu_done_ - done_at_) : 0.0);
     st.set_metric(name_ + ".effective_gbps",
                   done_at_ ? total / sim::to_seconds(done_at_) / 1e9 : 0.0);
     st.set_metric(name_ + ".oversubscription", static_cast<double>(bytes_) / budget_);
@@ -185,7 +197,7 @@ class UvmTouchWorkload : public sim::Workload {
       }
       if (--warps_left_ == 0) {
         done_at_ = ctx_.sim().now();
-        ctx_.release();
+        after_kernel();
       }
       return;
     }
@@ -199,6 +211,33 @@ class UvmTouchWorkload : public sim::Workload {
     ctx_.sim().call_after(touch_, [this, w] { step(w); });
   }
 
+  // The CPU passes: the explicit-copy variant copies the array back first.
+  void after_kernel() {
+    if (cpu_passes_ == 0) {
+      ctx_.release();
+      return;
+    }
+    cpu_next_ = 0;
+    if (policy_ == "copy")
+      gpus_.ce_copy(gpu_, 0, cpu_, gpus_.spec(gpu_).hbm, home_, static_cast<double>(bytes_),
+                    [this] { cpu_step(); });
+    else
+      cpu_step();
+  }
+
+  void cpu_step() {
+    const std::uint64_t total = accesses_ * static_cast<std::uint64_t>(cpu_passes_);
+    if (cpu_next_ == total) {
+      cpu_done_ = ctx_.sim().now();
+      ctx_.release();
+      return;
+    }
+    const std::uint64_t off = (cpu_next_ % accesses_) * stride_;
+    if (uvm_ && !uvm_->cpu_touch(range_, cpu_, off, [this] { cpu_step(); })) return;
+    ++cpu_next_;
+    ctx_.sim().call_after(cpu_touch_, [this] { cpu_step(); });
+  }
+
   static constexpr std::uint64_t kNone = ~std::uint64_t{0};
   sim::RunContext& ctx_;
   const std::string name_;
@@ -206,7 +245,11 @@ class UvmTouchWorkload : public sim::Workload {
   Gpus& gpus_;
   sim::Rng rng_;
   Uvm* uvm_ = nullptr;
-  int gpu_ = 0, home_ = 0, range_ = -1, passes_ = 1, warps_ = 1, cpu_ = 0, warps_left_ = 0;
+  int gpu_ = 0, home_ = 0, range_ = -1, passes_ = 1, warps_ = 1, cpu_ = 0, warps_left_ = 0,
+      cpu_passes_ = 0;
+  std::uint64_t cpu_next_ = 0;
+  Tick cpu_touch_ = 0;
+  sim::Tick cpu_done_ = 0;
   std::uint64_t bytes_ = 0, stride_ = 0, accesses_ = 0, done_accesses_ = 0;
   double budget_ = 0;
   std::string pattern_, policy_;

@@ -197,6 +197,31 @@ TEST(UvmEviction, ABudgetOfTwoBlocksStillCompletes) {
     }
 }
 
+TEST(UvmCpuFaults, BringEveryGpuPageBackOnce) {
+  for (const char* pattern : {"sequential", "random"}) {
+    Json wl = touch("128MiB", "fault", pattern);
+    wl["cpu_passes"] = 1;
+    const Json one = run("dgx-h100", wl);
+    wl["cpu_passes"] = 2;
+    const Json two = run("dgx-h100", wl);
+    const double on_gpu = metric(one, "uvm.pages_migrated");
+    EXPECT_EQ(metric(one, "uvm.pages_to_host"), on_gpu) << pattern;
+    EXPECT_EQ(metric(one, "uvm.bytes_to_host"), on_gpu * 65536.0);
+    EXPECT_GT(metric(one, "uvm.cpu_faults"), 0.0);
+    EXPECT_LE(metric(one, "uvm.cpu_faults"), on_gpu);
+    EXPECT_EQ(metric(one, "uvm.pages_evicted"), 0.0);
+    // Back in host memory after the first pass: the second faults no more.
+    EXPECT_EQ(metric(two, "uvm.cpu_faults"), metric(one, "uvm.cpu_faults"));
+    EXPECT_GT(metric(two, "uvm_touch.cpu_us"), metric(one, "uvm_touch.cpu_us"));
+  }
+  Json apu = touch("128MiB", "fault", "sequential");
+  apu["cpu_passes"] = 1;
+  const Json r = run("mi300a-4", apu);
+  EXPECT_EQ(metric(r, "uvm.cpu_faults"), 0.0);  // shared memory: nothing to bring back
+  EXPECT_EQ(metric(r, "gpu.ce_copies"), 0.0);
+  EXPECT_GT(metric(r, "uvm_touch.cpu_us"), 0.0);
+}
+
 TEST(UvmDriver, CpuSideUnmapsInterruptTheCpusThatMapTheArray) {
   Json wl = touch("64MiB", "fault", "sequential");
   wl["host_cpus"] = 0;
