@@ -1,8 +1,8 @@
 // `uvm_touch`: a GPU kernel whose warps touch an array that starts in host memory, through
 // unified memory (models/uvm/uvm.h): fault-driven migration, an explicit prefetch of the whole
-// array before the kernel (cudaMemPrefetchAsync), or, for comparison, an explicit pinned copy
-// into device memory (cudaMemcpy) and a kernel that never faults. The warps make one access
-// every `stride` bytes: `sequential` hands consecutive accesses to consecutive warps (a
+// array before the kernel (cudaMemPrefetchAsync), or, for comparison, an explicit copy (pinned
+// or pageable) into device memory (cudaMemcpy) and a kernel that never faults. The warps make
+// one access every `stride` bytes: `sequential` hands consecutive accesses to consecutive warps (a
 // grid-stride loop), `strided` gives each warp its own contiguous slice of the array, `random`
 // draws each access's offset uniformly. A warp whose access faults stalls until the driver
 // replays it; a resident access costs the GPU memory's load-to-use latency plus `touch_cost`.
@@ -44,9 +44,10 @@ class UvmTouchWorkload : public sim::Workload {
         sim::p_int("warps", 512,
                    "warps with an access in flight at once (each stalls on its fault; est.)", 1,
                    1 << 20),
-        sim::p_choice("policy", "fault", {"fault", "prefetch", "copy"},
+        sim::p_choice("policy", "fault", {"fault", "prefetch", "copy", "copy_pageable"},
                       "fault: migrate on faults; prefetch: migrate the whole array before the "
-                      "kernel; copy: explicit pinned copy into device memory, no managed memory"),
+                      "kernel; copy: explicit pinned copy into device memory, no managed memory; "
+                      "copy_pageable: the same from pageable memory (staged by the calling CPU)"),
         sim::p_int("cpu", 0, "the calling CPU: prefetch call, copy submission"),
         sim::p_int("host_cpus", 8,
                    "CPUs of the home node's socket that initialised the array (they may cache "
@@ -102,16 +103,24 @@ class UvmTouchWorkload : public sim::Workload {
     cpu_ = p.index("cpu", static_cast<std::uint64_t>(m_.cpu_count()), "CPU");
     touch_ = m_.nodes()[static_cast<std::size_t>(g.hbm)].latency + p.time("touch_cost");
     cpu_touch_ = m_.access_latency(cpu_, home_);
-    if (policy_ == "copy" && g.apu)
+    copy_ = policy_ == "copy" || policy_ == "copy_pageable";
+    if (copy_ && g.apu)
       p.where("policy").fail("fault or prefetch on an APU (CPU and GPU share its memory)",
-                             "\"copy\"");
+                             "\"" + policy_ + "\"");
     const auto capacity = m_.nodes()[static_cast<std::size_t>(g.hbm)].capacity;
-    if (policy_ == "copy" && bytes_ > capacity)
+    if (copy_ && bytes_ > capacity)
       p.where("bytes").fail(
           "at most the GPU's HBM (" + std::to_string(capacity) + " bytes) for an explicit copy",
           std::to_string(bytes_));
     accesses_ = (bytes_ + stride_ - 1) / stride_;
-    if (policy_ != "copy") {
+    // Pageable copies stage through pinned buffers on the calling CPU's local memory.
+    staging_ = home_;
+    for (const MemNode& n : m_.nodes())
+      if (n.kind == MemKind::Ddr && n.socket == m_.cpus()[static_cast<std::size_t>(cpu_)].socket) {
+        staging_ = n.id;
+        break;
+      }
+    if (!copy_) {
       uvm_ = &Uvm::of(ctx);
       std::vector<int> cpus;
       const int hs = std::max(0, m_.nodes()[static_cast<std::size_t>(home_)].socket);
@@ -131,9 +140,8 @@ class UvmTouchWorkload : public sim::Workload {
       setup_done_ = ctx_.sim().now();
       launch_kernel();
     };
-    if (policy_ == "copy")
-      gpus_.ce_copy(gpu_, 0, cpu_, home_, gpus_.spec(gpu_).hbm, static_cast<double>(bytes_),
-                    launch);
+    if (copy_)
+      explicit_copy(true, launch);
     else if (policy_ == "prefetch")
       uvm_->prefetch(range_, cpu_, launch);
     else
@@ -218,11 +226,28 @@ class UvmTouchWorkload : public sim::Workload {
       return;
     }
     cpu_next_ = 0;
-    if (policy_ == "copy")
-      gpus_.ce_copy(gpu_, 0, cpu_, gpus_.spec(gpu_).hbm, home_, static_cast<double>(bytes_),
-                    [this] { cpu_step(); });
+    if (copy_)
+      explicit_copy(false, [this] { cpu_step(); });
     else
       cpu_step();
+  }
+
+  // cudaMemcpy of the whole array between its home and the GPU, pinned or pageable.
+  void explicit_copy(bool to_device, std::function<void()> done) {
+    const int hbm = gpus_.spec(gpu_).hbm;
+    if (policy_ == "copy") {
+      gpus_.ce_copy(gpu_, 0, cpu_, to_device ? home_ : hbm, to_device ? hbm : home_,
+                    static_cast<double>(bytes_), std::move(done));
+      return;
+    }
+    PageableCopy c;
+    c.gpu = gpu_;
+    c.cpu = cpu_;
+    c.host = home_;
+    c.staging = staging_;
+    c.to_device = to_device;
+    c.bytes = static_cast<double>(bytes_);
+    pageable_copy(gpus_, m_, c, std::move(done));
   }
 
   void cpu_step() {
@@ -245,6 +270,8 @@ class UvmTouchWorkload : public sim::Workload {
   Gpus& gpus_;
   sim::Rng rng_;
   Uvm* uvm_ = nullptr;
+  bool copy_ = false;
+  int staging_ = 0;
   int gpu_ = 0, home_ = 0, range_ = -1, passes_ = 1, warps_ = 1, cpu_ = 0, warps_left_ = 0,
       cpu_passes_ = 0;
   std::uint64_t cpu_next_ = 0;
