@@ -25,7 +25,8 @@ namespace models {
 struct GpuSpec {
   std::string name;
   VertexId vertex;
-  int hbm;  // memory node index
+  int hbm;   // memory node index (an APU's: the node it shares with the CPUs)
+  bool apu;  // CPU and GPU share `hbm`: host memory needs no copy to reach the GPU
   int copy_engines;
   double ce_bw;       // one engine's own rate cap
   Tick ce_setup;      // engine time from doorbell to first byte

@@ -37,6 +37,10 @@ const sim::ParamList& gpu_params() {
                   "route's latency it makes the measured ~2.7 us fixed cost of a copy)"),
       sim::p_time("submit_cost", "1us",
                   "driver CPU time to build and submit one copy (est.; see ce_setup)"),
+      sim::p_string("memory", "",
+                    "APU: an existing memory node the GPU shares with the CPUs instead of an HBM "
+                    "of its own (its link to `attach` is then the package fabric at that node's "
+                    "bandwidth; the PCIe and hbm_* keys are unused)"),
       sim::p_double("fp16_tflops", 989.0,
                     "dense fp16 tensor peak in TFLOP/s (vendor), for kernel durations", 0.0, 1e5),
   };
@@ -91,9 +95,19 @@ void build_gpus(Machine& m, const std::vector<sim::Params>& list) {
                              "\"" + d.s("attach") + "\"");
     if (d.bw("hbm_bw") <= 0) d.where("hbm_bw").fail("a positive bandwidth", "0");
     if (d.size("hbm_capacity") == 0) d.where("hbm_capacity").fail("a positive size", "0");
-    const double bw = pcie_link_bw(d.i("gen"), d.i("width"), d.d("efficiency"));
     VertexId v = g.add_node({name, NodeKind::Device, "gpu", g.node(*at).socket,
                              static_cast<int>(*at), false, std::nullopt});
+    if (!d.s("memory").empty()) {
+      // An APU: compute dies on the package fabric next to the shared memory.
+      const int node = m.node_by_name(d.s("memory"), d.where("memory"));
+      const MemNode& n = m.nodes()[static_cast<std::size_t>(node)];
+      if (g.node(*at).kind != NodeKind::IoDie || n.socket != g.node(*at).socket)
+        d.where("memory").fail("a memory node of the socket whose IO die the APU attaches to",
+                               "\"" + d.s("memory") + "\"");
+      g.add_link(*at, v, "package", n.bandwidth, n.bandwidth, 0, name + ".down", name + ".up");
+      continue;
+    }
+    const double bw = pcie_link_bw(d.i("gen"), d.i("width"), d.d("efficiency"));
     g.add_link(*at, v,
                "pcie-gen" + std::to_string(d.i("gen")) + "-x" + std::to_string(d.i("width")), bw,
                bw, d.time("link_latency"), name + ".down", name + ".up");
@@ -131,8 +145,9 @@ void describe_gpus(const Machine& m, std::ostream& os) {
   if (specs.size() < 2) return;
   const MachineGraph& g = m.graph();
   os << "      peer-to-peer routes from " << specs[0].name << " ("
-     << sim::format_bandwidth(specs[0].link_bw) << " PCIe link, "
-     << sim::format_size(static_cast<double>(m.nodes()[specs[0].hbm].capacity)) << " HBM):\n";
+     << sim::format_bandwidth(specs[0].link_bw) << (specs[0].apu ? " package" : " PCIe")
+     << " link, " << sim::format_size(static_cast<double>(m.nodes()[specs[0].hbm].capacity))
+     << (specs[0].apu ? " shared" : "") << " HBM):\n";
   for (std::size_t j = 1; j < specs.size(); ++j) {
     const auto& path = g.route(specs[0].vertex, m.nodes()[specs[j].hbm].vertex);
     double bottleneck = 0;
@@ -167,14 +182,17 @@ std::vector<GpuSpec> gpu_specs(const Machine& m) {
     s.name = d.s("name");
     s.vertex = *m.graph().find(s.name);
     s.hbm = -1;
+    s.apu = !d.s("memory").empty();
+    const std::string hbm = s.apu ? d.s("memory") : s.name + ".hbm";
     for (const MemNode& n : m.nodes())
-      if (n.name == s.name + ".hbm") s.hbm = n.id;
+      if (n.name == hbm) s.hbm = n.id;
     s.copy_engines = static_cast<int>(d.i("copy_engines"));
     s.ce_bw = d.bw("ce_bw");
     s.ce_setup = d.time("ce_setup");
     s.submit_cost = d.time("submit_cost");
     s.peak_flops = d.d("fp16_tflops") * 1e12;
-    s.link_bw = pcie_link_bw(d.i("gen"), d.i("width"), d.d("efficiency"));
+    s.link_bw = s.apu && s.hbm >= 0 ? m.nodes()[static_cast<std::size_t>(s.hbm)].bandwidth
+                                    : pcie_link_bw(d.i("gen"), d.i("width"), d.d("efficiency"));
     out.push_back(s);
   }
   return out;
