@@ -61,9 +61,12 @@ constexpr const char* kDefaultSched = "none";
 
 struct BlockLayer::Drive {
   std::unique_ptr<IoScheduler> sched;
-  std::vector<std::int64_t> tags;                  // free driver tags per hardware queue
-  int busy = 0;                                    // commands in the drive
-  std::deque<std::unique_ptr<IoRequest>> waiting;  // fetched, no internal slot yet
+  std::vector<std::int64_t> tags;  // free driver tags per hardware queue
+  int busy = 0;                    // commands in the drive
+  // Commands in each submission queue that the drive has not started: it fetches from the
+  // queues round robin (NVMe's default arbitration, burst 1) when a slot frees.
+  std::vector<std::deque<std::unique_ptr<IoRequest>>> sq;
+  std::size_t waiting = 0, rr = 0;
   sim::LinkId media = 0;
   double read_bytes = 0, write_bytes = 0;
   std::uint64_t reads = 0, writes = 0;
@@ -96,6 +99,7 @@ BlockLayer::BlockLayer(sim::RunContext& ctx, Machine& m)
     s->sched = ctx.make_policy<IoScheduler>("iosched", kDefaultSched);
     s->sched->attach(nq_);
     s->tags.assign(static_cast<std::size_t>(nq_), queue_depth_);
+    s->sq.resize(static_cast<std::size_t>(nq_));
     s->media = m.flows().add_link(d.name + ".media", m.flows().capacity(d.read), 0);
     state_.push_back(std::move(s));
   }
@@ -210,12 +214,13 @@ void BlockLayer::run_queue(int drive, int hctx) {
   }
 }
 
-// The drive fetches the command; it waits for one of the drive's internal slots (FIFO over
-// all queues), then moves its data.
+// The command waits in its submission queue for one of the drive's internal slots, then
+// moves its data.
 void BlockLayer::start_command(int drive, std::unique_ptr<IoRequest> rq) {
   Drive& d = *state_[static_cast<std::size_t>(drive)];
   if (d.busy >= parallelism_) {
-    d.waiting.push_back(std::move(rq));
+    d.sq[static_cast<std::size_t>(rq->hctx)].push_back(std::move(rq));
+    ++d.waiting;
     return;
   }
   ++d.busy;
@@ -246,10 +251,17 @@ void BlockLayer::command_done(int drive, IoRequest* raw) {
   std::unique_ptr<IoRequest> rq(raw);
   Drive& d = *state_[static_cast<std::size_t>(drive)];
   --d.busy;
-  if (!d.waiting.empty()) {
-    auto next = std::move(d.waiting.front());
-    d.waiting.pop_front();
-    start_command(drive, std::move(next));
+  if (d.waiting > 0) {
+    for (std::size_t k = 1; k <= d.sq.size(); ++k) {
+      const std::size_t q = (d.rr + k) % d.sq.size();
+      if (d.sq[q].empty()) continue;
+      auto next = std::move(d.sq[q].front());
+      d.sq[q].pop_front();
+      --d.waiting;
+      d.rr = q;
+      start_command(drive, std::move(next));
+      break;
+    }
   }
   // The CQE is posted; the queue's interrupt runs on its CPU, completes the request, frees
   // its tag and restarts the queue.

@@ -2,7 +2,8 @@
 // The block layer in front of the machine's NVMe drives (block/blk-mq.c, drivers/nvme/host):
 // per drive, hardware queues (one per CPU up to the controller's queue count, or one shared)
 // with `queue_depth` driver tags each, the scenario's I/O scheduler ("iosched" policy), and
-// the drive itself, which serves up to `internal_parallelism` commands at once. A command
+// the drive itself, which serves up to `internal_parallelism` commands at once and fetches
+// waiting commands from its submission queues round robin. A command
 // moves its data as a flow: a read crosses the drive's media and its PCIe route to host
 // memory, a write the route from host memory and the media; reads and writes share the flash
 // (`<drive>.media`). Completions are interrupts on the CPU the hardware queue belongs to.
