@@ -44,6 +44,8 @@ const sim::ParamList& io_params() {
       sim::p_time("uring_fget", "50ns",
                   "io_uring: file reference per SQE when files are not fixed (est.)"),
       sim::p_time("uring_cqe", "50ns", "io_uring: post one CQE (est.)"),
+      sim::p_time("poll", "100ns",
+                  "io_uring IOPOLL: nvme_poll finding one completion in a CQ (est.)"),
       sim::p_time("uring_user", "10ns",
                   "io_uring: user space fills one SQE or reaps one CQE (est.)"),
   };
@@ -82,10 +84,11 @@ BlockLayer& BlockLayer::of(sim::RunContext& ctx) {
 BlockLayer::BlockLayer(sim::RunContext& ctx, Machine& m)
     : ctx_(ctx), m_(m), cpu_(CpuExec::of(ctx)), drives_(nvme_drives(m)) {
   const sim::Params& p = m.section("io");
-  costs_ = {p.time("syscall"),   p.time("vfs"),        p.time("blk_request"),
-            p.time("gup_base"),  p.time("gup_page"),   p.time("cache_page"),
-            p.time("irq"),       p.time("uring_sqe"),  p.time("uring_fget"),
-            p.time("uring_cqe"), p.time("uring_user"), m.cpu_spec().memcpy_rate};
+  costs_ = {p.time("syscall"),       p.time("vfs"),        p.time("blk_request"),
+            p.time("gup_base"),      p.time("gup_page"),   p.time("cache_page"),
+            p.time("irq"),           p.time("uring_sqe"),  p.time("uring_fget"),
+            p.time("uring_cqe"),     p.time("uring_user"), p.time("poll"),
+            m.cpu_spec().memcpy_rate};
   const int cpus = m.cpu_count();
   nq_ = p.i("queues") == 0 ? std::min<int>(cpus, static_cast<int>(p.i("max_queues")))
                            : static_cast<int>(std::min<std::int64_t>(p.i("queues"), cpus));
@@ -151,7 +154,7 @@ int BlockLayer::host_node(int cpu) const {
 }
 
 void BlockLayer::submit(int cpu, int drive, bool write, std::int64_t offset, std::int64_t bytes,
-                        Tick irq_extra, std::function<void(int, int)> done) {
+                        Tick irq_extra, std::function<void(int, int)> done, bool polled) {
   HETSIM_CHECK(drive >= 0 && static_cast<std::size_t>(drive) < drives_.size(),
                "I/O to a drive that does not exist");
   HETSIM_CHECK(bytes > 0, "an empty bio");
@@ -164,17 +167,18 @@ void BlockLayer::submit(int cpu, int drive, bool write, std::int64_t offset, std
   auto st = std::make_shared<State>();
   st->left = requests_for(bytes);
   st->done = std::move(done);
-  auto piece_done = [this, st, hctx, irq_extra](bool own_request) {
-    st->irqs += own_request ? 1 : 0;
+  auto piece_done = [this, st, hctx, irq_extra, polled](bool own_request) {
+    st->irqs += own_request && !polled ? 1 : 0;
     if (--st->left > 0) return;
     if (irq_extra > 0) cpu_.steal(hctx, irq_extra);
     st->done(hctx, st->irqs);
   };
-  split_and_queue(cpu, drive, write, offset, bytes, piece_done);
+  split_and_queue(cpu, drive, write, offset, bytes, polled, piece_done);
 }
 
 void BlockLayer::split_and_queue(int cpu, int drive, bool write, std::int64_t offset,
-                                 std::int64_t bytes, const std::function<void(bool)>& piece_done) {
+                                 std::int64_t bytes, bool polled,
+                                 const std::function<void(bool)>& piece_done) {
   Drive& d = *state_[static_cast<std::size_t>(drive)];
   const int hctx = cpu % nq_;
   const Tick now = ctx_.sim().now();
@@ -185,6 +189,7 @@ void BlockLayer::split_and_queue(int cpu, int drive, bool write, std::int64_t of
     bio.offset = offset + at;
     bio.bytes = std::min(max_request_, bytes - at);
     bio.hctx = hctx;
+    bio.polled = polled;
     if (IoRequest* rq = d.sched->merge(bio, max_request_)) {
       merges_->add();
       rq->bios.push_back([piece_done] { piece_done(false); });
@@ -263,20 +268,25 @@ void BlockLayer::command_done(int drive, IoRequest* raw) {
       break;
     }
   }
-  // The CQE is posted; the queue's interrupt runs on its CPU, completes the request, frees
-  // its tag and restarts the queue.
+  // The CQE is posted. A polled request is completed by its poller; otherwise the queue's
+  // interrupt runs on its CPU. Either completes the request, frees its tag and reruns the queue.
   const int hctx = rq->hctx;
-  irqs_->add();
-  irq_ps_->add(static_cast<double>(costs_.irq));
   auto shared = std::make_shared<std::unique_ptr<IoRequest>>(std::move(rq));
-  cpu_.irq(hctx, costs_.irq, [this, drive, hctx, shared] {
+  auto complete = [this, drive, hctx, shared] {
     Drive& dd = *state_[static_cast<std::size_t>(drive)];
     ++dd.tags[static_cast<std::size_t>(hctx)];
     auto bios = std::move((*shared)->bios);
     shared->reset();
     for (auto& b : bios) b();
     run_queue(drive, hctx);
-  });
+  };
+  if ((*shared)->polled) {
+    complete();
+    return;
+  }
+  irqs_->add();
+  irq_ps_->add(static_cast<double>(costs_.irq));
+  cpu_.irq(hctx, costs_.irq, std::move(complete));
 }
 
 void BlockLayer::finish() {

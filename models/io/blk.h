@@ -37,6 +37,7 @@ struct IoCosts {
   Tick uring_fget;     // io_uring: file reference per SQE without fixed files
   Tick uring_cqe;      // io_uring: post one CQE (in the completion path)
   Tick uring_user;     // io_uring: user space writes one SQE or reaps one CQE
+  Tick poll;           // io_uring IOPOLL: nvme_poll finding one completion
   double memcpy_rate;  // one core's copy rate (copy_to_user from the page cache)
 };
 
@@ -64,14 +65,16 @@ class BlockLayer {
   // A bio from `cpu` to `drive`, after its submitter paid request_cost() per request. `done`
   // runs when its last request completed, after the interrupt handler (its cost plus
   // `irq_extra`) on the hardware queue's CPU; it is given that CPU and the interrupts the
-  // bio's own requests took (a bio merged into another request takes none of its own).
+  // bio's own requests took (a bio merged into another request takes none of its own). A
+  // `polled` bio takes no interrupt: `done` runs when the command completes, and whoever polls
+  // pays for finding it.
   void submit(int cpu, int drive, bool write, std::int64_t offset, std::int64_t bytes,
-              Tick irq_extra, std::function<void(int cpu, int irqs)> done);
+              Tick irq_extra, std::function<void(int cpu, int irqs)> done, bool polled = false);
 
  private:
   struct Drive;
   void split_and_queue(int cpu, int drive, bool write, std::int64_t offset, std::int64_t bytes,
-                       const std::function<void(bool)>& piece_done);
+                       bool polled, const std::function<void(bool)>& piece_done);
   void run_queue(int drive, int hctx);
   void start_command(int drive, std::unique_ptr<IoRequest> rq);
   void command_done(int drive, IoRequest* rq);

@@ -34,6 +34,9 @@ void IoWorkload::add_io_params(sim::ParamList& l, const char* record, const char
   l.push_back(sim::p_bool("sqpoll", false,
                           "io_uring: a kernel SQ thread polls the rings and submits (one thread "
                           "shared by the workload's rings)"));
+  l.push_back(sim::p_bool("iopoll", false,
+                          "io_uring: the waiting thread polls for completions "
+                          "(IORING_SETUP_IOPOLL, polled queues): no interrupts, a spinning CPU"));
   l.push_back(
       sim::p_int("sqpoll_cpu", -1, "io_uring: the SQ thread's CPU (-1 = not pinned)", -1, 1 << 20));
   l.push_back(sim::p_time("sqpoll_idle", "1s",
@@ -55,6 +58,7 @@ IoWorkload::IoWorkload(sim::RunContext& ctx, const sim::Params& p, const std::st
   registered_ = p.b("registered_buffers");
   sqpoll_ = p.b("sqpoll");
   sq_idle_ = p.time("sqpoll_idle");
+  iopoll_ = p.b("iopoll");
   if (record_ <= 0 || record_ % 512 != 0)
     p.where("record").fail("a positive multiple of 512 bytes", std::to_string(record_));
   if (path_ != Path::Pread && record_ % kPage != 0)
@@ -70,6 +74,11 @@ IoWorkload::IoWorkload(sim::RunContext& ctx, const sim::Params& p, const std::st
         std::to_string(depth_));
   if (path_ != Path::Uring && sqpoll_)
     p.where("sqpoll").fail("false unless path is io_uring", "true");
+  if (path_ != Path::Uring && iopoll_)
+    p.where("iopoll").fail("false unless path is io_uring", "true");
+  if (sqpoll_ && iopoll_)
+    p.where("iopoll").fail("false with sqpoll (the SQ thread polling completions is not modelled)",
+                           "true");
   nthreads_ = count(p, "threads", 1);
   const int cpus = sched_.platform().cpu_count();
   if (p.i("sqpoll_cpu") >= cpus)
@@ -190,11 +199,13 @@ void IoWorkload::submit_io(int idx, const Io& io, Tick irq_extra) {
   }
   left->n = static_cast<int>(bios.size());
   for (const auto& b : bios)
-    blk_.submit(cpu, b.first, write_, b.second.first, b.second.second, irq_extra,
-                [this, idx, io, left](int, int irqs) {
-                  irqs_ += irqs;
-                  if (--left->n == 0) io_complete(idx, io);
-                });
+    blk_.submit(
+        cpu, b.first, write_, b.second.first, b.second.second, iopoll_ ? 0 : irq_extra,
+        [this, idx, io, left](int, int irqs) {
+          irqs_ += irqs;
+          if (--left->n == 0) io_complete(idx, io);
+        },
+        iopoll_);
 }
 
 void IoWorkload::io_complete(int idx, const Io& io) {
@@ -202,6 +213,10 @@ void IoWorkload::io_complete(int idx, const Io& io) {
   if (path_ == Path::Uring) {
     th.cq.push_back(io);
     --th.inflight;
+    if (th.polling) {  // the poller sees the CQE now
+      th.polling = false;
+      sched_.set_burst_left(th.task, 1);
+    }
     if (th.waiting) {
       th.waiting = false;
       sched_.wake(th.task, -1);
@@ -277,14 +292,16 @@ Action IoWorkload::uring_next(Thread& th, int idx) {
       record_done();
     }
     th.reaping = 0;
-  } else if (th.phase == Phase::Entering) {
+  } else if (th.phase == Phase::Entering || th.phase == Phase::Polling) {
+    th.polling = false;
     entered = true;
   }
   th.phase = Phase::Ready;
   if (!th.cq.empty() && !continuing) {
     th.reaping = static_cast<int>(th.cq.size());
     th.phase = Phase::Reaping;
-    return Action::run(c.uring_user * static_cast<Tick>(th.reaping));
+    const Tick per = c.uring_user + (iopoll_ ? c.poll + c.uring_cqe : 0);
+    return Action::run(per * static_cast<Tick>(th.reaping));
   }
   // The kernel consumes the SQ in order and issues each SQE as it goes: the model submits
   // kSqeChunk SQEs per burst, so that the first I/Os of a deep batch do not wait for the last.
@@ -313,6 +330,11 @@ Action IoWorkload::uring_next(Thread& th, int idx) {
     if (finished()) return Action::exit();
     th.stalled = true;
     return Action::block();
+  }
+  if (entered && iopoll_) {  // spins in io_uring_enter until a completion shows up
+    th.polling = true;
+    th.phase = Phase::Polling;
+    return Action::run(sim::kSec);
   }
   if (entered) {
     th.waiting = true;
@@ -364,10 +386,10 @@ void IoWorkload::finish() {
   for (const Thread& th : threads_) cpu += sched_.cpu_time_now(th.task);
   const Tick sq = ring_.task >= 0 ? sched_.cpu_time_now(ring_.task) : 0;
   const auto& c = blk_.costs();
-  const double irq_ps =
-      static_cast<double>(irqs_) * static_cast<double>(c.irq) +
-      (path_ == Path::Uring ? static_cast<double>(completed_) * static_cast<double>(c.uring_cqe)
-                            : 0.0);
+  const double irq_ps = static_cast<double>(irqs_) * static_cast<double>(c.irq) +
+                        (path_ == Path::Uring && !iopoll_
+                             ? static_cast<double>(completed_) * static_cast<double>(c.uring_cqe)
+                             : 0.0);
   const double n = static_cast<double>(completed_);
   st.set_metric(instance_ + ".ios", n);
   st.set_metric(instance_ + ".iops", t > 0 ? n / t : 0);

@@ -9,7 +9,9 @@
 //   io_uring: O_DIRECT through SQ/CQ rings with `depth` SQEs in flight: one io_uring_enter per
 //             batch submits and waits; per SQE the ring's issue path, a file reference unless
 //             files are fixed, pinning unless buffers are registered; with `sqpoll` a kernel
-//             thread (a task of its own) polls the SQ and does the submission instead.
+//             thread (a task of its own) polls the SQ and does the submission instead; with
+//             `iopoll` the thread polls the CQ in io_uring_enter instead of sleeping until an
+//             interrupt (IORING_SETUP_IOPOLL): completions take no interrupt.
 // Completions are interrupts on the hardware queue's CPU (the block layer's).
 #include <cstdint>
 #include <deque>
@@ -63,14 +65,14 @@ class IoWorkload : public SchedWorkload {
     bool spinning = false, asleep = false;
     Tick idle_since = 0;
   };
-  enum class Phase { Ready, Submitting, Waiting, Copying, Reaping, Entering, Exited };
+  enum class Phase { Ready, Submitting, Waiting, Copying, Reaping, Entering, Exited, Polling };
   struct Thread {
     int task = -1;
     Phase phase = Phase::Ready;
     std::vector<Io> batch;
     std::deque<Io> cq;  // completed, not reaped
     int inflight = 0, reaping = 0, left = 0;
-    bool waiting = false, stalled = false, io_done = false;
+    bool waiting = false, stalled = false, io_done = false, polling = false;
     bool more = false;  // io_uring: the SQEs of one io_uring_enter are still being issued
   };
   Action thread_next(Thread& th, int idx);
@@ -86,7 +88,7 @@ class IoWorkload : public SchedWorkload {
   int thread_of(int task) const;
 
   int depth_ = 1, nthreads_ = 1, live_ = 0;
-  bool fixed_files_ = true, registered_ = true, sqpoll_ = false;
+  bool fixed_files_ = true, registered_ = true, sqpoll_ = false, iopoll_ = false;
   Tick sq_idle_ = 0;
   std::vector<Thread> threads_;
   std::vector<int> by_task_;

@@ -22,6 +22,7 @@ struct IoRequest {
   std::uint64_t id = 0;
   int drive = 0;
   bool write = false;
+  bool polled = false;      // completion found by polling (io_uring IOPOLL): no interrupt
   std::int64_t offset = 0;  // bytes from the start of the drive
   std::int64_t bytes = 0;
   int hctx = 0;                             // hardware queue of the submitting CPU
@@ -55,7 +56,7 @@ class IoScheduler {
  protected:
   // A merge of `bio` into `rq`, if adjacent, same direction and within max_bytes.
   static bool try_merge(IoRequest& rq, const IoRequest& bio, std::int64_t max_bytes) {
-    if (rq.write != bio.write || rq.drive != bio.drive) return false;
+    if (rq.write != bio.write || rq.drive != bio.drive || rq.polled != bio.polled) return false;
     if (rq.bytes + bio.bytes > max_bytes) return false;
     if (rq.end() == bio.offset) {
       rq.bytes += bio.bytes;

@@ -3,7 +3,7 @@
 // allow over its command latency, nor moves more bytes than its media rate; every request
 // takes one completion interrupt; io_uring with registered buffers never costs more CPU per
 // I/O than the same O_DIRECT I/O and never pins; an SQ thread takes the submissions off the
-// caller; a GPU consumer faster than the loader waits.
+// caller; a polling thread takes no interrupts; a GPU consumer faster than the loader waits.
 #include <gtest/gtest.h>
 
 #include <string>
@@ -127,6 +127,26 @@ TEST(IoPaths, SqPollingMovesSubmissionOffTheCaller) {
   EXPECT_GT(polled.at("data_loader.sqpoll_cpu_s").get<double>() + irq_s, 0.9 * 0.060);
   EXPECT_LE(polled.at("data_loader.sqpoll_cpu_s").get<double>() + irq_s, 0.060 * 1.001);
   EXPECT_EQ(plain.at("data_loader.sqpoll_cpu_s").get<double>(), 0.0);
+}
+
+TEST(IoPaths, PollingNeverTakesInterruptsAndSpinsItsCpu) {
+  for (int depth : {1, 32}) {
+    Json wl = loader("io_uring", "4KiB", depth);
+    Json irq = run(Json::array({wl}));
+    wl["iopoll"] = true;
+    Json polled = run(Json::array({wl}));
+    EXPECT_GT(polled.at("data_loader.ios").get<double>(), 0.0);
+    EXPECT_EQ(polled.at("io.interrupts").get<double>(), 0.0);
+    EXPECT_EQ(polled.at("data_loader.interrupts").get<double>(), 0.0);
+    EXPECT_GT(irq.at("io.interrupts").get<double>(), 0.0);
+    // No interrupt handler and no wakeup between the drive and the thread.
+    EXPECT_LE(polled.at("hist.data_loader.latency.p50").get<double>(),
+              irq.at("hist.data_loader.latency.p50").get<double>());
+    // The poller's CPU is busy the whole run: I/Os x CPU per I/O ~ the run time.
+    const double busy_s = polled.at("data_loader.cpu_us_per_io").get<double>() *
+                          polled.at("data_loader.ios").get<double>() / 1e6;
+    EXPECT_GT(busy_s, 0.9 * 0.060) << depth;
+  }
 }
 
 TEST(DataLoader, ConsumerWaitsForASlowLoaderAndPacesAFastOne) {
