@@ -1,0 +1,309 @@
+// The block layer and the NVMe drives' queues (see blk.h), and the machine's "io" section.
+#include "models/io/blk.h"
+
+#include <algorithm>
+#include <sstream>
+
+#include "models/cpu/cpu_exec.h"
+#include "sim/error.h"
+
+namespace models {
+
+namespace {
+
+const sim::ParamList& io_params() {
+  static const sim::ParamList p = {
+      sim::p_int("queues", 0,
+                 "NVMe I/O queue pairs (SQ/CQ) per drive: 0 = one per CPU up to max_queues, "
+                 "1 = one shared by every CPU",
+                 0, 4096),
+      sim::p_int("max_queues", 128, "I/O queue pairs a controller offers (est.)", 1, 4096),
+      sim::p_int("queue_depth", 1023,
+                 "driver tags per hardware queue (nvme io_queue_depth 1024, one entry kept "
+                 "free)",
+                 1, 65535),
+      sim::p_int("internal_parallelism", 80,
+                 "commands a drive serves at once: vendor 4 KiB random-read IOPS x command "
+                 "latency (Little's law: ~1M x 80 us; est.)",
+                 1, 65535),
+      sim::p_size("max_request", "512KiB",
+                  "largest request (max_sectors_kb; larger bios are split; est.)"),
+      sim::p_time("syscall", "100ns", "kernel entry and exit of one system call (est.)"),
+      sim::p_time("vfs", "400ns", "VFS and filesystem path of one read or write call (est.)"),
+      sim::p_time("blk_request", "300ns",
+                  "blk-mq per request: bio, tag, nvme_queue_rq, doorbell (est.)"),
+      sim::p_time("gup_base", "150ns",
+                  "get_user_pages_fast and unpin of one I/O's user buffer (est.)"),
+      sim::p_time("gup_page", "20ns", "... per 4 KiB page of the buffer (est.)"),
+      sim::p_time("cache_page", "250ns",
+                  "page cache: allocate, insert, account and later reclaim one 4 KiB page "
+                  "(est.)"),
+      sim::p_time("irq", "500ns",
+                  "completion interrupt: nvme_irq, blk_mq_complete_request, bio end (est.)"),
+      sim::p_time("uring_sqe", "100ns", "io_uring: consume and issue one SQE (est.)"),
+      sim::p_time("uring_fget", "50ns",
+                  "io_uring: file reference per SQE when files are not fixed (est.)"),
+      sim::p_time("uring_cqe", "50ns", "io_uring: post one CQE (est.)"),
+      sim::p_time("poll", "100ns",
+                  "io_uring IOPOLL: nvme_poll finding one completion in a CQ (est.)"),
+      sim::p_time("uring_user", "10ns",
+                  "io_uring: user space fills one SQE or reaps one CQE (est.)"),
+  };
+  return p;
+}
+
+[[maybe_unused]] const bool kSection = register_machine_section(
+    {"io", &io_params, false,
+     "the kernel's I/O stack: NVMe queue pairs and depth, blk-mq and system-call costs"});
+
+// Default scheduler of NVMe request queues.
+constexpr const char* kDefaultSched = "none";
+
+}  // namespace
+
+struct BlockLayer::Drive {
+  std::unique_ptr<IoScheduler> sched;
+  std::vector<std::int64_t> tags;  // free driver tags per hardware queue
+  int busy = 0;                    // commands in the drive
+  // Commands in each submission queue that the drive has not started: it fetches from the
+  // queues round robin (NVMe's default arbitration, burst 1) when a slot frees.
+  std::vector<std::deque<std::unique_ptr<IoRequest>>> sq;
+  std::size_t waiting = 0, rr = 0;
+  sim::LinkId media = 0;
+  double read_bytes = 0, write_bytes = 0;
+  std::uint64_t reads = 0, writes = 0;
+};
+
+BlockLayer& BlockLayer::of(sim::RunContext& ctx) {
+  if (auto* b = ctx.find<BlockLayer>()) return *b;
+  auto* b = ctx.keep(std::make_unique<BlockLayer>(ctx, Machine::of(ctx)));
+  ctx.provide(b);
+  return *b;
+}
+
+BlockLayer::BlockLayer(sim::RunContext& ctx, Machine& m)
+    : ctx_(ctx), m_(m), cpu_(CpuExec::of(ctx)), drives_(nvme_drives(m)) {
+  const sim::Params& p = m.section("io");
+  costs_ = {p.time("syscall"),       p.time("vfs"),        p.time("blk_request"),
+            p.time("gup_base"),      p.time("gup_page"),   p.time("cache_page"),
+            p.time("irq"),           p.time("uring_sqe"),  p.time("uring_fget"),
+            p.time("uring_cqe"),     p.time("uring_user"), p.time("poll"),
+            m.cpu_spec().memcpy_rate};
+  const int cpus = m.cpu_count();
+  nq_ = p.i("queues") == 0 ? std::min<int>(cpus, static_cast<int>(p.i("max_queues")))
+                           : static_cast<int>(std::min<std::int64_t>(p.i("queues"), cpus));
+  queue_depth_ = p.i("queue_depth");
+  parallelism_ = static_cast<int>(p.i("internal_parallelism"));
+  max_request_ = static_cast<std::int64_t>(p.size("max_request"));
+  if (max_request_ < 4096)
+    p.where("max_request").fail("at least 4KiB", std::to_string(max_request_));
+  for (const NvmeDrive& d : drives_) {
+    auto s = std::make_unique<Drive>();
+    s->sched = ctx.make_policy<IoScheduler>("iosched", kDefaultSched);
+    s->sched->attach(nq_);
+    s->tags.assign(static_cast<std::size_t>(nq_), queue_depth_);
+    s->sq.resize(static_cast<std::size_t>(nq_));
+    s->media = m.flows().add_link(d.name + ".media", m.flows().capacity(d.read), 0);
+    state_.push_back(std::move(s));
+  }
+  auto& st = ctx.sim().stats();
+  requests_ = &st.counter("io.requests");
+  merges_ = &st.counter("io.merges");
+  bios_ = &st.counter("io.bios");
+  irqs_ = &st.counter("io.interrupts");
+  irq_ps_ = &st.counter("io.irq_cpu_ps");
+  sched_wait_ = &st.histogram("io.sched_wait", "us", static_cast<double>(sim::kUs));
+  ctx.at_finish([this] { finish(); });
+}
+
+BlockLayer::~BlockLayer() = default;
+
+std::vector<int> BlockLayer::parse_drives(const std::string& list, const sim::Where& w) const {
+  std::vector<int> out;
+  std::stringstream ss(list);
+  for (std::string item; std::getline(ss, item, ',');) {
+    item.erase(0, item.find_first_not_of(' '));
+    item.erase(item.find_last_not_of(' ') + 1);
+    bool found = false;
+    for (std::size_t i = 0; i < drives_.size(); ++i)
+      if (item == "all" || drives_[i].name == item) {
+        if (std::find(out.begin(), out.end(), static_cast<int>(i)) == out.end())
+          out.push_back(static_cast<int>(i));
+        found = true;
+      }
+    if (!found)
+      w.fail("NVMe drives of this machine's devices list, or \"all\"", "\"" + item + "\"");
+  }
+  if (out.empty()) w.fail("at least one NVMe drive", "\"" + list + "\"");
+  return out;
+}
+
+int BlockLayer::requests_for(std::int64_t bytes) const {
+  return static_cast<int>(std::max<std::int64_t>(1, (bytes + max_request_ - 1) / max_request_));
+}
+
+Tick BlockLayer::request_cost() const {
+  return costs_.blk_request + (state_.empty() ? 0 : state_.front()->sched->cost());
+}
+
+int BlockLayer::host_node(int cpu) const {
+  const int socket = m_.cpus()[static_cast<std::size_t>(cpu)].socket;
+  for (const MemNode& n : m_.nodes())
+    if (n.kind == MemKind::Ddr && n.socket == socket) return n.id;
+  return 0;
+}
+
+void BlockLayer::submit(int cpu, int drive, bool write, std::int64_t offset, std::int64_t bytes,
+                        Tick irq_extra, std::function<void(int, int)> done, bool polled) {
+  HETSIM_CHECK(drive >= 0 && static_cast<std::size_t>(drive) < drives_.size(),
+               "I/O to a drive that does not exist");
+  HETSIM_CHECK(bytes > 0, "an empty bio");
+  bios_->add();
+  const int hctx = cpu % nq_;
+  struct State {
+    int left = 0, irqs = 0;
+    std::function<void(int, int)> done;
+  };
+  auto st = std::make_shared<State>();
+  st->left = requests_for(bytes);
+  st->done = std::move(done);
+  auto piece_done = [this, st, hctx, irq_extra, polled](bool own_request) {
+    st->irqs += own_request && !polled ? 1 : 0;
+    if (--st->left > 0) return;
+    if (irq_extra > 0) cpu_.steal(hctx, irq_extra);
+    st->done(hctx, st->irqs);
+  };
+  split_and_queue(cpu, drive, write, offset, bytes, polled, piece_done);
+}
+
+void BlockLayer::split_and_queue(int cpu, int drive, bool write, std::int64_t offset,
+                                 std::int64_t bytes, bool polled,
+                                 const std::function<void(bool)>& piece_done) {
+  Drive& d = *state_[static_cast<std::size_t>(drive)];
+  const int hctx = cpu % nq_;
+  const Tick now = ctx_.sim().now();
+  for (std::int64_t at = 0; at < bytes; at += max_request_) {
+    IoRequest bio;
+    bio.drive = drive;
+    bio.write = write;
+    bio.offset = offset + at;
+    bio.bytes = std::min(max_request_, bytes - at);
+    bio.hctx = hctx;
+    bio.polled = polled;
+    if (IoRequest* rq = d.sched->merge(bio, max_request_)) {
+      merges_->add();
+      rq->bios.push_back([piece_done] { piece_done(false); });
+      continue;
+    }
+    auto rq = std::make_unique<IoRequest>(bio);
+    rq->id = next_id_++;
+    rq->inserted = now;
+    rq->bios.push_back([piece_done] { piece_done(true); });
+    d.sched->insert(std::move(rq), now);
+  }
+  run_queue(drive, hctx);
+}
+
+void BlockLayer::run_queue(int drive, int hctx) {
+  Drive& d = *state_[static_cast<std::size_t>(drive)];
+  auto& tags = d.tags[static_cast<std::size_t>(hctx)];
+  const Tick now = ctx_.sim().now();
+  while (tags > 0 && d.sched->has_work(hctx)) {
+    auto rq = d.sched->dispatch(hctx, now);
+    if (!rq) break;
+    --tags;
+    rq->hctx = hctx;  // it completes on the queue that dispatched it
+    requests_->add();
+    sched_wait_->record(now - rq->inserted);
+    start_command(drive, std::move(rq));
+  }
+}
+
+// The command waits in its submission queue for one of the drive's internal slots, then
+// moves its data.
+void BlockLayer::start_command(int drive, std::unique_ptr<IoRequest> rq) {
+  Drive& d = *state_[static_cast<std::size_t>(drive)];
+  if (d.busy >= parallelism_) {
+    d.sq[static_cast<std::size_t>(rq->hctx)].push_back(std::move(rq));
+    ++d.waiting;
+    return;
+  }
+  ++d.busy;
+  const NvmeDrive& nv = drives_[static_cast<std::size_t>(drive)];
+  const VertexId host = m_.nodes()[static_cast<std::size_t>(host_node(rq->hctx))].vertex;
+  sim::FlowNetwork::Spec spec;
+  if (rq->write) {
+    const auto& r = m_.graph().route(host, nv.vertex);
+    spec.path.assign(r.begin(), r.end());
+    spec.path.push_back(nv.write);
+    spec.path.push_back(d.media);
+    d.write_bytes += static_cast<double>(rq->bytes);
+    ++d.writes;
+  } else {
+    spec.path = {nv.read, d.media};
+    const auto& r = m_.graph().route(nv.vertex, host);
+    spec.path.insert(spec.path.end(), r.begin(), r.end());
+    d.read_bytes += static_cast<double>(rq->bytes);
+    ++d.reads;
+  }
+  spec.bytes = static_cast<double>(rq->bytes);
+  IoRequest* raw = rq.release();
+  spec.on_done = [this, drive, raw] { command_done(drive, raw); };
+  m_.flows().start(std::move(spec));
+}
+
+void BlockLayer::command_done(int drive, IoRequest* raw) {
+  std::unique_ptr<IoRequest> rq(raw);
+  Drive& d = *state_[static_cast<std::size_t>(drive)];
+  --d.busy;
+  if (d.waiting > 0) {
+    for (std::size_t k = 1; k <= d.sq.size(); ++k) {
+      const std::size_t q = (d.rr + k) % d.sq.size();
+      if (d.sq[q].empty()) continue;
+      auto next = std::move(d.sq[q].front());
+      d.sq[q].pop_front();
+      --d.waiting;
+      d.rr = q;
+      start_command(drive, std::move(next));
+      break;
+    }
+  }
+  // The CQE is posted. A polled request is completed by its poller; otherwise the queue's
+  // interrupt runs on its CPU. Either completes the request, frees its tag and reruns the queue.
+  const int hctx = rq->hctx;
+  auto shared = std::make_shared<std::unique_ptr<IoRequest>>(std::move(rq));
+  auto complete = [this, drive, hctx, shared] {
+    Drive& dd = *state_[static_cast<std::size_t>(drive)];
+    ++dd.tags[static_cast<std::size_t>(hctx)];
+    auto bios = std::move((*shared)->bios);
+    shared->reset();
+    for (auto& b : bios) b();
+    run_queue(drive, hctx);
+  };
+  if ((*shared)->polled) {
+    complete();
+    return;
+  }
+  irqs_->add();
+  irq_ps_->add(static_cast<double>(costs_.irq));
+  cpu_.irq(hctx, costs_.irq, std::move(complete));
+}
+
+void BlockLayer::finish() {
+  auto& st = ctx_.sim().stats();
+  const double t = sim::to_seconds(ctx_.sim().now());
+  for (std::size_t i = 0; i < drives_.size(); ++i) {
+    const Drive& d = *state_[i];
+    const std::string n = "io." + drives_[i].name;
+    st.set_metric(n + ".read_iops", t > 0 ? static_cast<double>(d.reads) / t : 0);
+    st.set_metric(n + ".write_iops", t > 0 ? static_cast<double>(d.writes) / t : 0);
+    st.set_metric(n + ".read_gbps", t > 0 ? d.read_bytes / t / 1e9 : 0);
+    st.set_metric(n + ".write_gbps", t > 0 ? d.write_bytes / t / 1e9 : 0);
+  }
+  std::uint64_t expired = 0;
+  for (const auto& d : state_) expired += d->sched->expired();
+  st.set_metric("io.expired_dispatches", static_cast<double>(expired));
+  st.set_metric("io.hw_queues", nq_);
+}
+
+}  // namespace models

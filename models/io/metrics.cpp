@@ -1,0 +1,66 @@
+// Metrics of the block layer, the NVMe queues and the I/O workloads (see sim/metric_catalog.h).
+#include "sim/metric_catalog.h"
+
+namespace {
+
+using K = sim::MetricDecl::Kind;
+
+HETSIM_METRICS(
+    "machine.io",
+    {
+        {"io.bios", K::Counter, "count", "bios submitted to the block layer"},
+        {"io.requests", K::Counter, "count", "requests dispatched to the drives' queues"},
+        {"io.merges", K::Counter, "count", "bios merged into a queued request"},
+        {"io.interrupts", K::Counter, "count", "NVMe completion interrupts"},
+        {"io.irq_cpu_ps", K::Counter, "ps", "CPU time of the completion interrupt handlers"},
+        {"io.sched_wait", K::Histogram, "us",
+         "time a request waited in the I/O scheduler or for a driver tag"},
+        {"io.expired_dispatches", K::Derived, "count",
+         "requests dispatched after their deadline (mq-deadline)"},
+        {"io.hw_queues", K::Derived, "count", "hardware queues (NVMe queue pairs) per drive"},
+        {"io.{drive}.read_iops", K::Derived, "1/s", "read commands the drive completed per second"},
+        {"io.{drive}.write_iops", K::Derived, "1/s", "write commands per second"},
+        {"io.{drive}.read_gbps", K::Derived, "GB/s", "bytes read from the drive per second"},
+        {"io.{drive}.write_gbps", K::Derived, "GB/s", "bytes written to the drive per second"},
+    });
+
+const sim::MetricGroup kIoWorkload{
+    "",
+    {
+        {"{instance}.ios", K::Derived, "count", "I/Os (records) completed"},
+        {"{instance}.iops", K::Derived, "1/s", "I/Os completed per second of the workload"},
+        {"{instance}.gbps", K::Derived, "GB/s", "bytes of completed I/Os per second"},
+        {"{instance}.latency", K::Histogram, "us",
+         "one I/O from the call (or SQE) to its data in the buffer (or CQE reaped)"},
+        {"{instance}.interrupts", K::Derived, "count", "completion interrupts its I/Os took"},
+        {"{instance}.cpu_us_per_io", K::Derived, "us",
+         "CPU time per I/O: its threads, the SQ thread and its interrupts"},
+        {"{instance}.thread_cpu_us_per_io", K::Derived, "us",
+         "CPU time per I/O of the submitting threads (system calls, pinning, copies, blk-mq)"},
+        {"{instance}.irq_cpu_us_per_io", K::Derived, "us",
+         "interrupt CPU time per I/O (completion handlers, CQE posting)"},
+        {"{instance}.sqpoll_cpu_s", K::Derived, "s", "CPU time of the io_uring SQ thread"},
+    }};
+
+sim::MetricGroup with_owner(const char* owner, sim::MetricGroup g) {
+  g.owner = owner;
+  return g;
+}
+
+[[maybe_unused]] const bool kLoader = sim::MetricCatalog::get().add([] {
+  auto g = with_owner("workload/data_loader", kIoWorkload);
+  g.metrics.push_back({"{instance}.consumer_idle_share", K::Derived, "ratio",
+                       "share of the time the GPU consumer had no record to take"});
+  g.metrics.push_back({"{instance}.consumed", K::Derived, "count", "records the consumer took"});
+  return g;
+}());
+
+[[maybe_unused]] const bool kCheckpoint = sim::MetricCatalog::get().add([] {
+  auto g = with_owner("workload/checkpoint", kIoWorkload);
+  g.metrics.push_back({"{instance}.checkpoint_time", K::Histogram, "ms",
+                       "one checkpoint, from its start to its last write completed"});
+  g.metrics.push_back({"{instance}.checkpoints", K::Derived, "count", "checkpoints written"});
+  return g;
+}());
+
+}  // namespace
