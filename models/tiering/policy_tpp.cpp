@@ -45,9 +45,8 @@ class Tpp final : public NumaBalancing {
         high_(p.d("demote_target_free")),
         lru_cost_(p.time("lru_scan_cost")),
         batch_(static_cast<std::size_t>(p.i("batch"))),
-        mem_(NodeMemory::of(ctx)),
-        demoted_(&ctx.sim().stats().counter("tiering.demotions")),
-        demoted_bytes_(&ctx.sim().stats().counter("tiering.demoted_bytes")) {
+        mem_(NodeMemory::of(ctx)) {
+    mover_.enable_demotion();
     if (high_ < low_)
       p.where("demote_target_free")
           .fail("at least demote_wmark (" + std::to_string(low_) + ")", std::to_string(high_));
@@ -108,7 +107,7 @@ class Tpp final : public NumaBalancing {
     Mm& mm = *host_.mm;
     std::vector<std::size_t> lru;
     for (std::size_t i = 0; i < mm.size(); ++i)
-      if (mm.folio(i).node == node && !busy_[i]) lru.push_back(i);
+      if (mm.folio(i).node == node && !mover_.busy(i)) lru.push_back(i);
     std::stable_sort(lru.begin(), lru.end(), [&](std::size_t a, std::size_t b) {
       return mm.folio(a).access.last < mm.folio(b).access.last;
     });
@@ -133,27 +132,14 @@ class Tpp final : public NumaBalancing {
       }
       auto left = std::make_shared<std::size_t>(cold.size());
       for (std::size_t i : cold) {
-        busy_[i] = 1;
-        MigrationJob job;
-        job.reason = MigrationReason::Demote;
-        job.as = host_.mm;
-        job.first = i;
-        job.count = 1;
-        job.dst = target;
-        job.cpu = kcpu;
-        Migrator::of(ctx_).submit(job, [this, i, node, target, kcpu, left] {
-          busy_[i] = 0;
-          const Folio& f = host_.mm->folio(i);
-          if (f.node == target) {
-            demoted_->add();
-            demoted_bytes_->add(static_cast<double>(f.bytes()));
-            prot_[i] = 0;
-          }
-          if (--*left == 0) {
-            host_.placement_changed();
-            pass(node, target, kcpu);
-          }
-        });
+        mover_.move(i, target, MigrationReason::Demote, kcpu,
+                    [this, i, node, target, kcpu, left](bool moved) {
+                      if (moved) detector_->moved(i);
+                      if (--*left == 0) {
+                        host_.placement_changed();
+                        pass(node, target, kcpu);
+                      }
+                    });
       }
     });
   }
@@ -164,7 +150,6 @@ class Tpp final : public NumaBalancing {
   NodeMemory& mem_;
   bool running_ = false, wake_ = false;
   std::uint64_t wakeups_ = 0;
-  sim::Counter *demoted_, *demoted_bytes_;  // live: demotions over time
   Tick kswapd_cpu_ = 0;
 };
 

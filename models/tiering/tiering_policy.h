@@ -23,6 +23,8 @@ struct TieringHost {
   const AccessPattern* pattern = nullptr;   // which folios the accesses hit, at this moment
   std::function<double()> access_rate;      // the process's accesses per second, all threads
   std::function<void()> placement_changed;  // to call after a folio moved
+  // Set by the policy for its detector: whether a folio is being moved.
+  std::function<bool(std::size_t)> busy;
 };
 
 // Top tier, as the kernel's node_is_toptier(): a node with CPUs (DDR or HBM on a socket).
