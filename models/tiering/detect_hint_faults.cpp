@@ -15,12 +15,28 @@
 //   signal: below `hot_threshold` the folio is hot (should_numa_migrate_memory) and goes to
 //   the policy, in the fault; any fault the policy does not take costs the fault alone
 //   (`fault` of machine.migration).
+// - change_prot_numa's TLB flush: a pass that protected folios flushes their translations
+//   (flush_tlb_range through the TLB shootdown service, models/tlb) before the scanning
+//   thread goes on.
+// - The scan period adapts (update_task_scan_period, per thread, as p->numa_scan_period):
+//   a thread's period starts at task_scan_min and, at its first recorded fault after the
+//   scanner wrapped round the address space (numa_scan_seq, task_numa_placement), moves by
+//   its faults since the last update: with no local and no shared fault, or a failed
+//   migration, it doubles; otherwise it grows by (ratio - 7) tenths when 7 or more of 10
+//   recorded faults were private (or local), else shrinks, within [task_scan_min,
+//   task_scan_max] (scan_period and scan_period_max over the process's scan windows). In
+//   tiering mode a fault that leaves its folio on the slow tier is not recorded
+//   (task_numa_fault returns early) and a slow-tier folio's faults are private (its cpupid
+//   holds the scan time): in effect the period grows with every update that follows a
+//   promotion, towards scan_period_max.
+#include <algorithm>
 #include <cmath>
 #include <queue>
 #include <vector>
 
 #include "models/migration/migrator.h"
 #include "models/tiering/hotness.h"
+#include "models/tlb/shootdown.h"
 
 namespace models {
 
@@ -30,8 +46,10 @@ const sim::ParamList& hint_fault_params() {
       sim::p_time("scan_period", "1s",
                   "numa_balancing_scan_period_min_ms: the time to scan the whole process once; "
                   "a pass over scan_size comes every scan_period x scan_size / process size, "
-                  "at most max_scan_rate (task_scan_min; the growth towards "
-                  "scan_period_max_ms is not modelled)"),
+                  "at most max_scan_rate (task_scan_min)"),
+      sim::p_time("scan_period_max", "60s",
+                  "numa_balancing_scan_period_max_ms: the adapted period's ceiling "
+                  "(task_scan_max)"),
       sim::p_bw("max_scan_rate", "2560MB/s",
                 "fastest scan the kernel allows (MAX_SCAN_WINDOW, 2560 MB/s)"),
       sim::p_size("scan_size", "256MiB", "bytes of address space per scan (scan_size_mb)"),
@@ -61,10 +79,13 @@ class HintFaults final : public HotnessDetector {
         pte_cost_(p.time("pte_scan_cost")),
         hot_(p.time("hot_threshold")),
         max_rate_(p.bw("max_scan_rate")),
-        rng_(ctx.sim().seed(), "tiering.numa_tiering") {
+        rng_(ctx.sim().seed(), "tiering.numa_tiering"),
+        period_max_(p.time("scan_period_max")) {
     if (period_ == 0) p.where("scan_period").fail("a positive time", "0");
     if (scan_size_ == 0) p.where("scan_size").fail("a positive size", "0");
     if (max_rate_ <= 0) p.where("max_scan_rate").fail("a positive bandwidth", "0");
+    if (period_max_ < period_)
+      p.where("scan_period_max").fail("at least scan_period", std::to_string(period_max_) + " ps");
     next_scan_ = delay_;
   }
 
@@ -79,7 +100,10 @@ class HintFaults final : public HotnessDetector {
     const double per_window = sim::to_seconds(period_) * std::min(1.0, size / rss);
     step_ =
         static_cast<Tick>(std::max(per_window, size / max_rate_) * static_cast<double>(sim::kSec));
+    const double max_window = sim::to_seconds(period_max_) * std::min(1.0, size / rss);
+    step_max_ = std::max(step_, static_cast<Tick>(max_window * static_cast<double>(sim::kSec)));
     due_.resize(static_cast<std::size_t>(host.threads));
+    adapt_.assign(static_cast<std::size_t>(host.threads), Adapt{step_, 0, 0, 0, 0});
     prot_.assign(n, 0);
     scanned_at_.assign(n, 0);
   }
@@ -99,9 +123,18 @@ class HintFaults final : public HotnessDetector {
     st.set_metric("tiering.hint_faults", static_cast<double>(faults_));
     st.set_metric("tiering.hint_fault_cpu_us", sim::to_us(fault_cpu_));
     st.set_metric("tiering.not_hot", static_cast<double>(not_hot_));
+    st.set_metric("tiering.scan_flush_pages", static_cast<double>(flush_pages_));
+    st.set_metric("tiering.scan_period_updates", static_cast<double>(updates_));
+    Tick longest = 0;
+    for (const Adapt& a : adapt_) longest = std::max(longest, a.period);
+    st.set_metric("tiering.scan_period_end_ms", sim::to_seconds(longest) * 1e3);
   }
 
  private:
+  struct Adapt {
+    Tick period;  // p->numa_scan_period: time between the passes this thread makes
+    std::uint64_t seq, local, remote, priv;
+  };
   struct Due {
     Tick at;
     std::size_t folio;
@@ -111,14 +144,17 @@ class HintFaults final : public HotnessDetector {
   };
 
   // One pass of task_numa_work over scan_size bytes; returns its CPU time.
-  Tick scan(Tick now) {
+  Tick scan(Tick now, int thread) {
     Mm& mm = *host_.mm;
+    flush_.clear();
+    flush_entries_ = 0;
     const std::size_t n = mm.size();
     const double rate = host_.access_rate();
     std::uint64_t walked = 0, entries = 0;
     for (std::size_t k = 0; k < n && walked < scan_size_; ++k) {
       const std::size_t i = cursor_;
       cursor_ = (cursor_ + 1) % n;
+      if (cursor_ == 0) ++seq_;  // the scanner wrapped round the address space
       const Folio& f = mm.folio(i);
       walked += f.bytes();
       entries += f.entries();
@@ -126,6 +162,8 @@ class HintFaults final : public HotnessDetector {
         continue;
       prot_[i] = 1;
       scanned_at_[i] = now;
+      flush_.push_back(i);
+      flush_entries_ += f.entries();
       const double lambda = rate * host_.pattern->weight(i);  // its accesses per second
       if (lambda <= 0) continue;                              // never touched: stays protected
       const double wait = -std::log(1 - rng_.uniform()) / lambda;
@@ -136,7 +174,7 @@ class HintFaults final : public HotnessDetector {
     const Tick cost = pte_cost_ * entries;
     scan_cpu_ += cost;
     ++scans_;
-    next_scan_ = now + step_;
+    next_scan_ = now + adapt_[static_cast<std::size_t>(thread)].period;
     return cost;
   }
 
@@ -159,16 +197,23 @@ class HintFaults final : public HotnessDetector {
     };
     const Tick now = ctx_.sim().now();
     if (now >= next_scan_) {
-      pf_.exec().kernel(cpu, scan(now), again);
+      pf_.exec().kernel(cpu, scan(now, thread), [this, cpu, again] {
+        if (flush_.empty()) {
+          again();
+          return;
+        }
+        flush_pages_ += flush_entries_;
+        TlbShootdown::of(ctx_).flush(folio_flush(*host_.mm, cpu, flush_, flush_entries_), again);
+      });
       return;
     }
     auto& q = due_[static_cast<std::size_t>(thread)];
     const Due d = q.top();
     q.pop();
-    hint_fault(cpu, d, again);
+    hint_fault(thread, cpu, d, again);
   }
 
-  void hint_fault(int cpu, const Due& d, std::function<void()> done) {
+  void hint_fault(int thread, int cpu, const Due& d, std::function<void()> done) {
     const std::size_t i = d.folio;
     prot_[i] = 0;
     ++faults_;
@@ -182,7 +227,52 @@ class HintFaults final : public HotnessDetector {
     s.cpu = cpu;
     s.at = d.at;
     s.in_fault = true;
-    if (!sink_(s, done)) plain_fault(cpu, std::move(done));
+    // A promoted folio's fault is recorded (task_numa_fault) once its migration is done.
+    auto record = [this, thread, cpu, i, done] {
+      const Folio& f = host_.mm->folio(i);
+      if (is_toptier(pf_.nodes()[static_cast<std::size_t>(f.node)]))
+        recorded(thread, f.node == local_toptier(pf_, cpu), f.bytes() / kBasePage);
+      done();
+    };
+    if (!sink_(s, record)) plain_fault(cpu, std::move(done));
+  }
+
+  // task_numa_fault for a recorded fault: task_numa_placement (which updates the scan period
+  // once per numa_scan_seq) and then the fault's own locality.
+  void recorded(int thread, bool local, std::uint64_t pages) {
+    Adapt& a = adapt_[static_cast<std::size_t>(thread)];
+    if (a.seq != seq_) {
+      a.seq = seq_;
+      update_period(a);
+    }
+    (local ? a.local : a.remote) += pages;
+    a.priv += pages;  // a slow-tier folio's last cpupid is its scan time: private
+  }
+
+  // update_task_scan_period(): NUMA_PERIOD_SLOTS 10, NUMA_PERIOD_THRESHOLD 7; shared faults
+  // and failed migrations are never recorded in tiering mode (see above).
+  void update_period(Adapt& a) {
+    constexpr std::int64_t kSlots = 10, kThreshold = 7;
+    ++updates_;
+    const std::uint64_t shared = 0;
+    if (a.local + shared == 0) {
+      a.period = std::min(step_max_, a.period * 2);
+    } else {
+      const auto slot = static_cast<std::int64_t>((a.period + kSlots - 1) / kSlots);
+      const auto lr = static_cast<std::int64_t>(a.local * kSlots / (a.local + a.remote));
+      const auto ps = static_cast<std::int64_t>(a.priv * kSlots / (a.priv + shared));
+      std::int64_t diff;
+      if (ps >= kThreshold)
+        diff = std::max<std::int64_t>(ps - kThreshold, 1) * slot;
+      else if (lr >= kThreshold)
+        diff = std::max<std::int64_t>(lr - kThreshold, 1) * slot;
+      else
+        diff = -(kThreshold - std::max(lr, ps)) * slot;
+      const std::int64_t p = static_cast<std::int64_t>(a.period) + diff;
+      a.period = static_cast<Tick>(std::clamp<std::int64_t>(p, static_cast<std::int64_t>(step_),
+                                                            static_cast<std::int64_t>(step_max_)));
+    }
+    a.local = a.remote = a.priv = 0;
   }
 
   void plain_fault(int cpu, std::function<void()> done) {
@@ -197,8 +287,13 @@ class HintFaults final : public HotnessDetector {
   std::uint64_t scan_size_;
   Tick pte_cost_, hot_;
   double max_rate_;
-  Tick step_ = 0;  // time between passes (task_scan_min)
+  Tick step_ = 0, step_max_ = 0;    // task_scan_min, task_scan_max
+  std::vector<Adapt> adapt_;        // per thread
+  std::uint64_t seq_ = 0;           // mm->numa_scan_seq
+  std::vector<std::size_t> flush_;  // the last pass's protected folios
+  std::uint64_t flush_entries_ = 0, flush_pages_ = 0, updates_ = 0;
   sim::Rng rng_;
+  Tick period_max_;
   Tick next_scan_ = 0;
   std::size_t cursor_ = 0;
   std::vector<char> prot_;

@@ -50,6 +50,15 @@ HETSIM_METRICS(
         {"tiering.promoted_bytes", K::Counter, "bytes", "bytes promoted"},
         {"tiering.max_window_accepted_bytes", K::Derived, "bytes",
          "most candidate bytes sent to migration in one 1 s rate-limit window of one node"},
+        {"tiering.scan_flush_pages", K::Derived, "count",
+         "translations the scans' change_prot_numa flushed (TLB shootdowns)"},
+        {"tiering.scan_period_updates", K::Derived, "count",
+         "scan-period updates (update_task_scan_period), all threads"},
+        {"tiering.scan_period_end_ms", K::Derived, "ms",
+         "the longest per-thread time between scan passes at the end"},
+        {"tiering.pingpong", K::Derived, "count",
+         "moves that took a folio back to the node it left within pingpong_window"},
+        {"tiering.pingpong_bytes", K::Derived, "bytes", "bytes of those moves"},
     });
 
 HETSIM_METRICS(

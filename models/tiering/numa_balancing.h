@@ -11,6 +11,7 @@
 //   node of the faulting CPU, and the faulting thread waits for it (migrate_misplaced_folio
 //   runs in the fault); one found by another detector goes through the `promote` entry
 //   point on the CPU it was observed on.
+// Every move is checked for ping-pong (folio_mover.h).
 // Not modelled: the automatic hot-threshold adjustment, shared/private fault stats.
 #include <vector>
 
@@ -27,13 +28,14 @@ class NumaBalancing : public TieringPolicy {
                           "promotion candidates per second per target node "
                           "(numa_balancing_promote_rate_limit_MBps)"));
     l.push_back(p_detector("hint_faults"));
+    l.push_back(FolioMover::window_param());
     return l;
   }
   NumaBalancing(sim::RunContext& ctx, const sim::Params& p)
       : ctx_(ctx),
         pf_(Machine::of(ctx)),
         limit_(p.bw("rate_limit")),
-        mover_(ctx),
+        mover_(ctx, p.time("pingpong_window")),
         detector_(make_detector(ctx, p, false)) {}
 
   void attach(const TieringHost& host) override {
@@ -54,6 +56,7 @@ class NumaBalancing : public TieringPolicy {
 
   void finish() override {
     detector_->finish();
+    mover_.finish();
     auto& st = ctx_.sim().stats();
     st.set_metric("tiering.candidates", static_cast<double>(candidates_));
     st.set_metric("tiering.rate_limited", static_cast<double>(limited_));
