@@ -10,9 +10,13 @@
 //   migration mechanism's `fault` entry point (which pays the fault itself) to the top-tier
 //   node of the faulting CPU, and the faulting thread waits for it (migrate_misplaced_folio
 //   runs in the fault); one found by another detector goes through the `promote` entry
-//   point on the CPU it was observed on.
+//   point on the CPU it was observed on, one after another per CPU (the kernel thread that
+//   found them migrates them in turn).
 // Every move is checked for ping-pong (folio_mover.h).
 // Not modelled: the automatic hot-threshold adjustment, shared/private fault stats.
+#include <deque>
+#include <map>
+#include <utility>
 #include <vector>
 
 #include "models/tiering/folio_mover.h"
@@ -42,7 +46,8 @@ class NumaBalancing : public TieringPolicy {
     TieringPolicy::attach(host);
     mover_.attach(host.mm);
     TieringHost h = host;
-    h.busy = [this](std::size_t i) { return mover_.busy(i); };
+    h.busy = [this](std::size_t i) { return mover_.busy(i) || pending_[i]; };
+    pending_.assign(host.mm->size(), 0);
     detector_->attach(h, [this](const HotSignal& s, std::function<void()> done) {
       return on_hot(s, std::move(done));
     });
@@ -84,7 +89,7 @@ class NumaBalancing : public TieringPolicy {
     const std::size_t i = s.folio;
     Mm& mm = *host_.mm;
     const int dst = local_toptier(pf_, s.cpu);
-    if (dst < 0 || mover_.busy(i) || mm.folio(i).node == dst) return false;
+    if (dst < 0 || mover_.busy(i) || pending_[i] || mm.folio(i).node == dst) return false;
     ++candidates_;
     const std::uint64_t bytes = mm.folio(i).bytes();
     if (limited(dst, bytes, s.at)) {
@@ -95,12 +100,32 @@ class NumaBalancing : public TieringPolicy {
       ++refused_;
       return false;
     }
-    const MigrationReason why = s.in_fault ? MigrationReason::Fault : MigrationReason::Promote;
-    mover_.move(i, dst, why, s.cpu, [this, done](bool moved) {
+    if (!s.in_fault) {
+      auto& q = queued_[s.cpu];
+      q.push_back({i, dst});
+      pending_[i] = 1;
+      if (q.size() == 1) next_async(s.cpu);
+      done();
+      return true;
+    }
+    mover_.move(i, dst, MigrationReason::Fault, s.cpu, [this, done](bool moved) {
       if (moved) host_.placement_changed();  // else the target was full: the folio stays
       done();
     });
     return true;
+  }
+
+  // The head of `cpu`'s queue of promotions found outside a fault.
+  void next_async(int cpu) {
+    auto& q = queued_[cpu];
+    const auto [i, dst] = q.front();
+    pending_[i] = 0;
+    mover_.move(i, dst, MigrationReason::Promote, cpu, [this, cpu](bool moved) {
+      if (moved) host_.placement_changed();
+      auto& left = queued_[cpu];
+      left.pop_front();
+      if (!left.empty()) next_async(cpu);
+    });
   }
 
   // numa_promotion_rate_limit(): candidates of the current 1 s window of the target node.
@@ -120,6 +145,8 @@ class NumaBalancing : public TieringPolicy {
   FolioMover mover_;
   std::unique_ptr<HotnessDetector> detector_;
   std::vector<Window> window_;
+  std::map<int, std::deque<std::pair<std::size_t, int>>> queued_;  // per CPU: folio, target
+  std::vector<char> pending_;                                      // queued, not yet moving
   std::uint64_t candidates_ = 0, limited_ = 0, refused_ = 0;
   std::uint64_t max_window_bytes_ = 0;
 };

@@ -71,7 +71,7 @@ class Tpp final : public NumaBalancing {
     const int node = local_toptier(pf_, cpu);
     if (node < 0 || running_ || !(wake_ || under(node, low_))) return;
     wake_ = false;
-    const int target = demotion_target(node);
+    const int target = demotion_target(pf_, node);
     if (target < 0) return;
     running_ = true;
     ++wakeups_;
@@ -86,17 +86,6 @@ class Tpp final : public NumaBalancing {
     return static_cast<double>(mem_.free_bytes(node)) <
            fraction * static_cast<double>(mem_.capacity(node));
   }
-  // The node's demotion target: the CPU-less node of its socket, else any.
-  int demotion_target(int node) const {
-    int any = -1;
-    for (const MemNode& n : pf_.nodes()) {
-      if (is_toptier(n)) continue;
-      if (n.socket == pf_.nodes()[static_cast<std::size_t>(node)].socket) return n.id;
-      if (any < 0) any = n.id;
-    }
-    return any;
-  }
-
   // One kswapd pass: examine folios from the coldest, demote up to `batch`, then go again
   // while the node is under its target.
   void pass(int node, int target, int kcpu) {
