@@ -3,8 +3,10 @@
 // [2^(b-1), 2^b), bin 0: none); the hot threshold is the lowest bin such that every folio in
 // it and above fits in what the process may hold on the fast node (its folios there plus
 // the free memory over the reserve): the hot set is sized to the fast tier's capacity, not
-// to a fixed count. Each pass of the migration thread (kmigrated) demotes the fast node's
-// folios under the threshold, coldest first, as far as the hot ones need room, and promotes
+// to a fixed count. The bin just under the threshold is warm (MEMTIS's warm set: neither
+// promoted nor demoted, a hysteresis against sampling noise). Each pass of the migration
+// thread (kmigrated) demotes the fast node's cold folios (under the warm bin), coldest
+// first, as far as the hot ones need room, and promotes
 // the slow node's folios at or over it, hottest first, at most `batch` each. Counts are
 // halved every cooling_period (MEMTIS cools when its sample count reaches a limit; a time
 // period here, est.), so the histogram follows a shifting hot set.
@@ -65,7 +67,7 @@ class MemtisLike final : public PeriodicTiering {
     need -= std::max(0.0, room(fast));
     std::vector<std::size_t> cold = by_heat(fast, heat);
     for (auto it = cold.rbegin(); it != cold.rend() && need > 0; ++it) {
-      if (pl.demote.size() >= batch_ || bin(*it) >= t) break;
+      if (pl.demote.size() >= batch_ || bin(*it) >= t - 1) break;  // warm or hot: stays
       pl.demote.push_back(*it);
       need -= static_cast<double>(mm.folio(*it).bytes());
     }
