@@ -4,10 +4,11 @@
 // process's folios on it from the least recently used (by last access), giving a folio whose
 // accessed bit is set a second chance (folio_referenced clears it), and demotes up to
 // `batch` cold folios per pass through the migration `demote` entry point to the node's CXL
-// node, until `demote_target_free` is free. Each folio examined costs `lru_scan_cost` of
-// kswapd's CPU (the last CPU of the node's socket, est.). Promotion into a node whose free
-// memory would fall under `demote_wmark` is refused and wakes kswapd (the fault leaves the
-// folio; kswapd makes room), as migrate_balanced_pgdat refuses below the high watermark.
+// node (one after another, as demote_folio_list migrates its list), until `demote_target_free` is
+// free. Each folio examined costs `lru_scan_cost` of kswapd's CPU (the last CPU of the node's
+// socket, est.). Promotion into a node whose free memory would fall under `demote_wmark` is refused
+// and wakes kswapd (the fault leaves the folio; kswapd makes room), as migrate_balanced_pgdat
+// refuses below the high watermark.
 #include <algorithm>
 #include <numeric>
 
@@ -119,18 +120,24 @@ class Tpp final : public NumaBalancing {
         pass(node, target, kcpu);
         return;
       }
-      auto left = std::make_shared<std::size_t>(cold.size());
-      for (std::size_t i : cold) {
-        mover_.move(i, target, MigrationReason::Demote, kcpu,
-                    [this, i, node, target, kcpu, left](bool moved) {
-                      if (moved) detector_->moved(i);
-                      if (--*left == 0) {
-                        host_.placement_changed();
-                        pass(node, target, kcpu);
-                      }
-                    });
-      }
+      demote(cold, 0, node, target, kcpu);
     });
+  }
+
+  // demote_folio_list: kswapd migrates the batch one folio after another (one thread, one
+  // copy at a time), then tells the process and goes on with its next pass.
+  void demote(std::vector<std::size_t> cold, std::size_t k, int node, int target, int kcpu) {
+    if (k >= cold.size()) {
+      host_.placement_changed();
+      pass(node, target, kcpu);
+      return;
+    }
+    const std::size_t i = cold[k];
+    mover_.move(i, target, MigrationReason::Demote, kcpu,
+                [this, cold = std::move(cold), k, node, target, kcpu](bool moved) mutable {
+                  if (moved) detector_->moved(cold[k]);
+                  demote(std::move(cold), k + 1, node, target, kcpu);
+                });
   }
 
   double low_, high_;
