@@ -1029,7 +1029,7 @@ hd[["policies.tiering.kind", "policies.tiering.detector", "tiered_app.access_rat
   room: the status column says so); `tpp` makes room by reclaim but finds the hot set slowly
   and moves many folios back within a second.
 * DMA offload does not change throughput here (the process does not wait for the migration
-  thread's copies; tpp's faulting threads wait for theirs either way) but takes 30-50x less
+  thread's copies; tpp's faulting threads wait for theirs either way) but takes 40-80x less
   CPU time for the same moves.
 * Where DDR itself is saturated, only `colloid_like` moves load to CXL, until the tiers' loaded
   latencies meet, and it is the only one that gains throughput there.
