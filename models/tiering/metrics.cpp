@@ -28,6 +28,14 @@ HETSIM_METRICS(
          "end (the last solve)"},
         {"{instance}.node.{node}.share", K::Derived, "ratio", "fraction of accesses it served"},
         {"{instance}.node.{node}.bytes", K::Derived, "bytes", "process memory on it at the end"},
+        {"{instance}.node.{node}.accesses", K::Counter, "count",
+         "accesses it served (live: sampled, the tier's throughput over time)"},
+        {"{instance}.node.{node}.access_ns", K::Counter, "ns",
+         "its accesses x their loaded latency (live: over accesses, the tier's latency over "
+         "time)"},
+        {"{instance}.node.{node}.latency_ns", K::Derived, "ns",
+         "its loaded load-to-use latency at the last solve, rate-weighted over the threads (0 "
+         "for a node that neither holds pages nor is fast_node or slow_node)"},
     });
 
 HETSIM_METRICS(
@@ -50,6 +58,15 @@ HETSIM_METRICS(
         {"tiering.promoted_bytes", K::Counter, "bytes", "bytes promoted"},
         {"tiering.max_window_accepted_bytes", K::Derived, "bytes",
          "most candidate bytes sent to migration in one 1 s rate-limit window of one node"},
+        {"tiering.scan_flush_pages", K::Derived, "count",
+         "translations the scans' change_prot_numa flushed (TLB shootdowns)"},
+        {"tiering.scan_period_updates", K::Derived, "count",
+         "scan-period updates (update_task_scan_period), all threads"},
+        {"tiering.scan_period_end_ms", K::Derived, "ms",
+         "the longest per-thread time between scan passes at the end"},
+        {"tiering.pingpong", K::Derived, "count",
+         "moves that took a folio back to the node it left within pingpong_window"},
+        {"tiering.pingpong_bytes", K::Derived, "bytes", "bytes of those moves"},
     });
 
 HETSIM_METRICS(
@@ -61,6 +78,44 @@ HETSIM_METRICS(
          "kswapd's CPU time examining folios (the demotions' own is in migration.demote.*)"},
         {"tiering.demotions", K::Counter, "count", "folios demoted to the slow tier"},
         {"tiering.demoted_bytes", K::Counter, "bytes", "bytes demoted"},
+    });
+
+HETSIM_METRICS(
+    "hotness/pebs",
+    {
+        {"tiering.pebs.samples", K::Derived, "count", "accesses sampled into the buffers"},
+        {"tiering.pebs.accesses", K::Derived, "count", "accesses the sampling counted"},
+        {"tiering.pebs.drained", K::Derived, "count", "records drained (seen by the kernel)"},
+        {"tiering.pebs.interrupts", K::Derived, "count", "buffer-full interrupts"},
+        {"tiering.pebs.cpu_us", K::Derived, "us", "interrupt CPU time of the drains"},
+    });
+
+HETSIM_METRICS(
+    "hotness/damon",
+    {
+        {"tiering.damon.regions", K::Derived, "count", "regions at the end"},
+        {"tiering.damon.min_regions", K::Derived, "count", "fewest regions after any step"},
+        {"tiering.damon.max_regions", K::Derived, "count", "most regions after any step"},
+        {"tiering.damon.checks", K::Derived, "count", "sampling passes over the regions"},
+        {"tiering.damon.aggregations", K::Derived, "count", "aggregation (merge, split) steps"},
+        {"tiering.damon.cpu_us", K::Derived, "us", "kdamond's kernel CPU time"},
+    });
+
+HETSIM_METRICS(
+    "tiering/periodic",
+    {
+        {"tiering.passes", K::Derived, "count", "passes of the migration thread"},
+        {"tiering.thread_cpu_us", K::Derived, "us",
+         "the migration thread's CPU time reading counts (its moves' is in migration.*)"},
+        {"tiering.memtis.hot_threshold_bin", K::Derived, "bin",
+         "memtis_like: the hot threshold's histogram bin at the last pass (log2 of the count, "
+         "plus one)"},
+        {"tiering.colloid.fast_latency_ns", K::Derived, "ns",
+         "colloid_like: the fast tier's loaded latency at the last pass"},
+        {"tiering.colloid.slow_latency_ns", K::Derived, "ns",
+         "colloid_like: the slow tier's loaded latency at the last pass"},
+        {"tiering.colloid.balanced_passes", K::Derived, "count",
+         "colloid_like: passes that found the latencies within tolerance"},
     });
 
 }  // namespace

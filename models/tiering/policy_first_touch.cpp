@@ -10,6 +10,16 @@ int local_toptier(const Machine& pf, int cpu) {
   return -1;
 }
 
+int demotion_target(const Machine& pf, int node) {
+  int any = -1;
+  for (const MemNode& n : pf.nodes()) {
+    if (is_toptier(n)) continue;
+    if (n.socket == pf.nodes()[static_cast<std::size_t>(node)].socket) return n.id;
+    if (any < 0) any = n.id;
+  }
+  return any;
+}
+
 class FirstTouch final : public TieringPolicy {
  public:
   static constexpr const char* kDoc = "No movement: pages stay on the node first touch chose.";

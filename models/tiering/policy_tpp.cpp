@@ -4,10 +4,11 @@
 // process's folios on it from the least recently used (by last access), giving a folio whose
 // accessed bit is set a second chance (folio_referenced clears it), and demotes up to
 // `batch` cold folios per pass through the migration `demote` entry point to the node's CXL
-// node, until `demote_target_free` is free. Each folio examined costs `lru_scan_cost` of
-// kswapd's CPU (the last CPU of the node's socket, est.). Promotion into a node whose free
-// memory would fall under `demote_wmark` is refused and wakes kswapd (the fault leaves the
-// folio; kswapd makes room), as migrate_balanced_pgdat refuses below the high watermark.
+// node (one after another, as demote_folio_list migrates its list), until `demote_target_free` is
+// free. Each folio examined costs `lru_scan_cost` of kswapd's CPU (the last CPU of the node's
+// socket, est.). Promotion into a node whose free memory would fall under `demote_wmark` is refused
+// and wakes kswapd (the fault leaves the folio; kswapd makes room), as migrate_balanced_pgdat
+// refuses below the high watermark.
 #include <algorithm>
 #include <numeric>
 
@@ -45,9 +46,8 @@ class Tpp final : public NumaBalancing {
         high_(p.d("demote_target_free")),
         lru_cost_(p.time("lru_scan_cost")),
         batch_(static_cast<std::size_t>(p.i("batch"))),
-        mem_(NodeMemory::of(ctx)),
-        demoted_(&ctx.sim().stats().counter("tiering.demotions")),
-        demoted_bytes_(&ctx.sim().stats().counter("tiering.demoted_bytes")) {
+        mem_(NodeMemory::of(ctx)) {
+    mover_.enable_demotion();
     if (high_ < low_)
       p.where("demote_target_free")
           .fail("at least demote_wmark (" + std::to_string(low_) + ")", std::to_string(high_));
@@ -72,7 +72,7 @@ class Tpp final : public NumaBalancing {
     const int node = local_toptier(pf_, cpu);
     if (node < 0 || running_ || !(wake_ || under(node, low_))) return;
     wake_ = false;
-    const int target = demotion_target(node);
+    const int target = demotion_target(pf_, node);
     if (target < 0) return;
     running_ = true;
     ++wakeups_;
@@ -87,17 +87,6 @@ class Tpp final : public NumaBalancing {
     return static_cast<double>(mem_.free_bytes(node)) <
            fraction * static_cast<double>(mem_.capacity(node));
   }
-  // The node's demotion target: the CPU-less node of its socket, else any.
-  int demotion_target(int node) const {
-    int any = -1;
-    for (const MemNode& n : pf_.nodes()) {
-      if (is_toptier(n)) continue;
-      if (n.socket == pf_.nodes()[static_cast<std::size_t>(node)].socket) return n.id;
-      if (any < 0) any = n.id;
-    }
-    return any;
-  }
-
   // One kswapd pass: examine folios from the coldest, demote up to `batch`, then go again
   // while the node is under its target.
   void pass(int node, int target, int kcpu) {
@@ -108,7 +97,7 @@ class Tpp final : public NumaBalancing {
     Mm& mm = *host_.mm;
     std::vector<std::size_t> lru;
     for (std::size_t i = 0; i < mm.size(); ++i)
-      if (mm.folio(i).node == node && !busy_[i]) lru.push_back(i);
+      if (mm.folio(i).node == node && !mover_.busy(i)) lru.push_back(i);
     std::stable_sort(lru.begin(), lru.end(), [&](std::size_t a, std::size_t b) {
       return mm.folio(a).access.last < mm.folio(b).access.last;
     });
@@ -131,31 +120,24 @@ class Tpp final : public NumaBalancing {
         pass(node, target, kcpu);
         return;
       }
-      auto left = std::make_shared<std::size_t>(cold.size());
-      for (std::size_t i : cold) {
-        busy_[i] = 1;
-        MigrationJob job;
-        job.reason = MigrationReason::Demote;
-        job.as = host_.mm;
-        job.first = i;
-        job.count = 1;
-        job.dst = target;
-        job.cpu = kcpu;
-        Migrator::of(ctx_).submit(job, [this, i, node, target, kcpu, left] {
-          busy_[i] = 0;
-          const Folio& f = host_.mm->folio(i);
-          if (f.node == target) {
-            demoted_->add();
-            demoted_bytes_->add(static_cast<double>(f.bytes()));
-            prot_[i] = 0;
-          }
-          if (--*left == 0) {
-            host_.placement_changed();
-            pass(node, target, kcpu);
-          }
-        });
-      }
+      demote(cold, 0, node, target, kcpu);
     });
+  }
+
+  // demote_folio_list: kswapd migrates the batch one folio after another (one thread, one
+  // copy at a time), then tells the process and goes on with its next pass.
+  void demote(std::vector<std::size_t> cold, std::size_t k, int node, int target, int kcpu) {
+    if (k >= cold.size()) {
+      host_.placement_changed();
+      pass(node, target, kcpu);
+      return;
+    }
+    const std::size_t i = cold[k];
+    mover_.move(i, target, MigrationReason::Demote, kcpu,
+                [this, cold = std::move(cold), k, node, target, kcpu](bool moved) mutable {
+                  if (moved) detector_->moved(cold[k]);
+                  demote(std::move(cold), k + 1, node, target, kcpu);
+                });
   }
 
   double low_, high_;
@@ -164,7 +146,6 @@ class Tpp final : public NumaBalancing {
   NodeMemory& mem_;
   bool running_ = false, wake_ = false;
   std::uint64_t wakeups_ = 0;
-  sim::Counter *demoted_, *demoted_bytes_;  // live: demotions over time
   Tick kswapd_cpu_ = 0;
 };
 

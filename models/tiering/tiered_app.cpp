@@ -128,6 +128,11 @@ TieredApp::TieredApp(sim::RunContext& ctx, const sim::Params& p)
   }
   node_accesses_.assign(pf_.nodes().size(), 0.0);
   accesses_ = &ctx.sim().stats().counter(instance_ + ".accesses");
+  for (const MemNode& n : pf_.nodes()) {
+    const std::string pre = instance_ + ".node." + n.name;
+    node_acc_.push_back(&ctx.sim().stats().counter(pre + ".accesses"));
+    node_ns_.push_back(&ctx.sim().stats().counter(pre + ".access_ns"));
+  }
   access_ns_ = &ctx.sim().stats().counter(instance_ + ".access_ns");
   policy_ = ctx.make_policy<TieringPolicy>("tiering", "first_touch");
   TieringHost host;
@@ -136,7 +141,22 @@ TieredApp::TieredApp(sim::RunContext& ctx, const sim::Params& p)
   host.pattern = pattern_.get();
   host.access_rate = [this] { return res_.total_rate; };
   host.placement_changed = [this] { dirty_ = true; };
+  host.node_latency_ns = [this](int node) {
+    resolve();  // for the placement of the moment
+    return node_latency(node);
+  };
   policy_->attach(host);
+}
+
+double TieredApp::node_latency(int node) const {
+  double w = 0, sum = 0;
+  for (std::size_t t = 0; t < res_.rate.size(); ++t) {
+    const double l = res_.node_ns[t][static_cast<std::size_t>(node)];
+    if (l <= 0) continue;  // no route solved to it
+    w += res_.rate[t];
+    sum += res_.rate[t] * l;
+  }
+  return w > 0 ? sum / w : 0;
 }
 
 void TieredApp::start() {
@@ -200,7 +220,8 @@ void TieredApp::resolve() {
     if (cpu < 0) continue;  // exited
     std::vector<TierRoute> per(nodes);
     for (std::size_t n = 0; n < nodes; ++n)
-      if (load_.share[n] > 0) per[n] = route(cpu, static_cast<int>(n));
+      if (load_.share[n] > 0 || static_cast<int>(n) == fast_ || static_cast<int>(n) == slow_)
+        per[n] = route(cpu, static_cast<int>(n));
     load_.route.push_back(std::move(per));
   }
   // What the flows of the machine (copies: migrations, DMA) take on each link now; the
@@ -233,7 +254,13 @@ void TieredApp::credit(Thread& th, bool policy) {
     th.latency_sum += a * res_.latency_ns[row];
     accesses_->add(a);
     access_ns_->add(a * res_.latency_ns[row]);
-    for (std::size_t n = 0; n < node_accesses_.size(); ++n) node_accesses_[n] += a * load_.share[n];
+    for (std::size_t n = 0; n < node_accesses_.size(); ++n) {
+      const double an = a * load_.share[n];
+      node_accesses_[n] += an;
+      if (an <= 0) continue;
+      node_acc_[n]->add(an);
+      node_ns_[n]->add(an * res_.node_ns[row][n]);
+    }
     const auto marks = static_cast<int>(std::min<double>(samples_, std::ceil(a)));
     const Tick now = ctx_.sim().now();
     for (int s = 0; s < marks; ++s) mm_->note_access(pattern_->draw(rng_), now);
@@ -305,6 +332,7 @@ void TieredApp::finish() {
   for (std::size_t n = 0; n < pf_.nodes().size(); ++n) {
     const std::string pre = instance_ + ".node." + pf_.nodes()[n].name;
     st.set_metric(pre + ".share", acc > 0 ? node_accesses_[n] / acc : 0);
+    st.set_metric(pre + ".latency_ns", node_latency(static_cast<int>(n)));
     st.set_metric(pre + ".bytes",
                   static_cast<double>(mm_->bytes_on(static_cast<int>(n), 0, mm_->size())));
   }

@@ -54,6 +54,9 @@ class TieredApp : public SchedWorkload {
   // tiering policy sees (not the end of the run).
   void credit(Thread& th, bool policy);
   TierRoute route(int cpu, int node);
+  // The last solve's loaded latency of `node`, rate-weighted over the threads (0: no route
+  // solved to it: it neither holds pages nor is fast_node or slow_node).
+  double node_latency(int node) const;
 
   Machine& pf_;
   int threads_;
@@ -86,6 +89,7 @@ class TieredApp : public SchedWorkload {
   std::uint64_t solves_ = 0;
   // Live counters, so that a scenario's "sample" gives throughput and latency over time.
   sim::Counter *accesses_ = nullptr, *access_ns_ = nullptr;
+  std::vector<sim::Counter*> node_acc_, node_ns_;  // per node: its accesses, x their latency
 };
 
 }  // namespace models

@@ -23,6 +23,11 @@ struct TieringHost {
   const AccessPattern* pattern = nullptr;   // which folios the accesses hit, at this moment
   std::function<double()> access_rate;      // the process's accesses per second, all threads
   std::function<void()> placement_changed;  // to call after a folio moved
+  // The current loaded load-to-use latency of a node (ns), access-weighted over the threads:
+  // what an access to it costs now, whether or not the process has pages there.
+  std::function<double(int node)> node_latency_ns;
+  // Set by the policy for its detector: whether a folio is being moved.
+  std::function<bool(std::size_t)> busy;
 };
 
 // Top tier, as the kernel's node_is_toptier(): a node with CPUs (DDR or HBM on a socket).
@@ -30,6 +35,8 @@ struct TieringHost {
 inline bool is_toptier(const MemNode& n) { return n.kind != MemKind::Cxl; }
 // The top-tier node local to `cpu` (the target of a promotion from a fault on it).
 int local_toptier(const Machine& pf, int cpu);
+// Where a top-tier node demotes to: the CPU-less node of its socket, else any, -1 none.
+int demotion_target(const Machine& pf, int node);
 
 class TieringPolicy {
  public:

@@ -156,4 +156,27 @@ TEST(Tiering, AStaticPlacementOfTheHotSetIsNeverBeatenByAPolicyThatMustFindIt) {
 
 }  // namespace
 
+namespace {
+
+TEST(NumaTiering, TheScanPeriodAdaptsWithinItsMinAndMax) {
+  // 8 GiB in 2 GiB windows: task_scan_min = 10 ms / 4, task_scan_max = 40 ms / 4.
+  Json adapt = run(numa(Json{{"scan_period_max", "40ms"}}), 0.5, Json::object(), "600ms");
+  Json fixed = run(numa(Json{{"scan_period_max", "10ms"}}), 0.5, Json::object(), "600ms");
+  EXPECT_GT(m(adapt, "tiering.promotions"), 0);
+  EXPECT_GT(m(adapt, "tiering.scan_period_updates"), 0);
+  EXPECT_GT(m(adapt, "tiering.scan_period_end_ms"), 2.5);
+  EXPECT_LE(m(adapt, "tiering.scan_period_end_ms"), 10.0);
+  EXPECT_EQ(m(fixed, "tiering.scan_period_end_ms"), 2.5);
+  EXPECT_LT(m(adapt, "tiering.scans"), m(fixed, "tiering.scans"));
+}
+
+TEST(NumaTiering, ProtectingFoliosFlushesTheirTranslations) {
+  Json r = run(numa());
+  EXPECT_GT(m(r, "tiering.scan_flush_pages"), 0);
+  Json none = run(numa(), 0.0);  // nothing on the slow tier: nothing protected, nothing flushed
+  EXPECT_EQ(m(none, "tiering.scan_flush_pages"), 0);
+}
+
+}  // namespace
+
 }  // namespace test_tiering_numa_tiering

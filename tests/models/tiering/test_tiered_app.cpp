@@ -69,6 +69,26 @@ TEST(TieredApp, BandwidthBoundIsCappedByTheCxlLink) {
   }
 }
 
+TEST(TieredApp, PerTierCountersAddUpAndTheirLatenciesBracketTheMean) {
+  Json r = run(app(32, 20, 0.3, "zipf"));
+  const double a0 = m(r, "tiered_app.node.node0.accesses"),
+               a1 = m(r, "tiered_app.node.cxl0.accesses");
+  const double n0 = m(r, "tiered_app.node.node0.access_ns"),
+               n1 = m(r, "tiered_app.node.cxl0.access_ns");
+  EXPECT_NEAR(a0 + a1, m(r, "tiered_app.accesses"), 1e-9 * m(r, "tiered_app.accesses"));
+  EXPECT_NEAR(n0 + n1, m(r, "tiered_app.access_ns"), 1e-9 * m(r, "tiered_app.access_ns"));
+  EXPECT_NEAR(a1 / (a0 + a1), m(r, "tiered_app.node.cxl0.share"), 1e-9);
+  // One solve for the whole run here: each tier's period latency is its end latency, and the
+  // mean lies between the tiers'.
+  EXPECT_NEAR(n0 / a0, m(r, "tiered_app.node.node0.latency_ns"), 1e-6 * n0 / a0);
+  EXPECT_NEAR(n1 / a1, m(r, "tiered_app.node.cxl0.latency_ns"), 1e-6 * n1 / a1);
+  EXPECT_LT(n0 / a0, m(r, "tiered_app.mean_latency_ns"));
+  EXPECT_GT(n1 / a1, m(r, "tiered_app.mean_latency_ns"));
+  // A node that holds nothing and is neither fast_node nor slow_node has no latency.
+  EXPECT_EQ(m(r, "tiered_app.node.node1.latency_ns"), 0);
+  EXPECT_EQ(m(r, "tiered_app.node.node1.accesses"), 0);
+}
+
 TEST(TieredApp, CopiesOverItsLinksSlowIt) {
   // A bandwidth-bound process on CXL, alone and beside a copy out of the same expander.
   auto with_copy = [](bool copy) {
