@@ -16,6 +16,8 @@
 #include "sim/runner.h"
 #include "sim/scenario.h"
 
+namespace test_drm_collective {
+
 namespace {
 
 using models::CollectiveAlgo;
@@ -224,3 +226,5 @@ TEST(NcclProxy, EveryNetworkStepWaitsForItsProxyAndBusyCpusDelayIt) {
 }
 
 }  // namespace
+
+}  // namespace test_drm_collective

@@ -10,6 +10,8 @@
 #include "sim/runner.h"
 #include "sim/scenario.h"
 
+namespace test_drm_training_parallel {
+
 namespace {
 
 using sim::Json;
@@ -138,3 +140,5 @@ TEST(TrainingHost, StepsWaitForTheLoadersAndUnmapsShootDownTheirTlbs) {
 }
 
 }  // namespace
+
+}  // namespace test_drm_training_parallel

@@ -12,6 +12,8 @@
 #include "sim/runner.h"
 #include "sim/scenario.h"
 
+namespace test_io_io {
+
 namespace {
 
 using sim::Json;
@@ -174,3 +176,5 @@ TEST(Checkpoint, NeverFasterThanTheDrivesWriteRate) {
 }
 
 }  // namespace
+
+}  // namespace test_io_io

@@ -11,6 +11,8 @@
 #include "sim/json.h"
 #include "sim/simulator.h"
 
+namespace test_io_iosched {
+
 namespace {
 
 using models::IoRequest;
@@ -137,3 +139,5 @@ TEST(NoneScheduler, FifoPerHardwareQueueAndMergesOnlyTheLastEight) {
 }
 
 }  // namespace
+
+}  // namespace test_io_iosched

@@ -11,6 +11,8 @@
 #include "sim/runner.h"
 #include "sim/scenario.h"
 
+namespace test_tiering_hotness {
+
 namespace {
 
 using sim::Json;
@@ -140,3 +142,5 @@ TEST(Hotness, BadDetectorInputNamesItsPath) {
 }
 
 }  // namespace
+
+}  // namespace test_tiering_hotness

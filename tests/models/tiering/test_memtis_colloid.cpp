@@ -12,6 +12,8 @@
 #include "sim/runner.h"
 #include "sim/scenario.h"
 
+namespace test_tiering_memtis_colloid {
+
 namespace {
 
 using sim::Json;
@@ -94,3 +96,5 @@ TEST(PingPong, CountsOnlyMovesBackWithinTheWindow) {
 }
 
 }  // namespace
+
+}  // namespace test_tiering_memtis_colloid

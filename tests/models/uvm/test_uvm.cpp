@@ -17,6 +17,8 @@
 #include "sim/runner.h"
 #include "sim/scenario.h"
 
+namespace test_uvm_uvm {
+
 namespace {
 
 using sim::Json;
@@ -235,3 +237,5 @@ TEST(UvmDriver, CpuSideUnmapsInterruptTheCpusThatMapTheArray) {
 }
 
 }  // namespace
+
+}  // namespace test_uvm_uvm
