@@ -20,6 +20,8 @@
 // invalidation through the IOMMU model), with `once` they were registered at setup.
 #include <algorithm>
 #include <cmath>
+#include <deque>
+#include <functional>
 #include <memory>
 #include <string>
 #include <vector>
@@ -85,7 +87,7 @@ const sim::ParamList& allreduce_net_params() {
   return p;
 }
 
-NetPath path_of(const std::string& s) {
+NetPath allreduce_net_path(const std::string& s) {
   return s == "rdma" ? NetPath::Rdma : s == "af_xdp" ? NetPath::AfXdp : NetPath::Tcp;
 }
 
@@ -100,7 +102,7 @@ class AllreduceNet : public sim::Workload {
 
   AllreduceNet(sim::RunContext& ctx, const sim::Params& p)
       : ctx_(ctx), name_(ctx.instance("allreduce_net")), m_(Machine::of(ctx)) {
-    path_ = path_of(p.s("path"));
+    path_ = allreduce_net_path(p.s("path"));
     auto cl = machine_cluster(m_);
     if (!cl)
       p.where("path").fail("a machine with a cluster (machine.cluster.nodes > 1)",
@@ -272,19 +274,40 @@ class AllreduceNet : public sim::Workload {
         m_.flows().start(std::move(f));
       };
       if (path_ == NetPath::Tcp) {
-        CpuCopyRequest r;  // copy from the user buffer into sk_buffs
-        r.cpu = app_cpu_;
-        r.src = r.dst = mem_;
-        r.bytes = bytes;
-        r.cpu_ps = copy_ps_;
+        // sendmsg: copy from the user buffer into sk_buffs, then TCP/IP transmit.
         cpu_ += tcp_tx_;
-        cpu_copy(m_, r, [this, send] { m_.exec().kernel(app_cpu_, tcp_tx_, send); });
+        thread_copy(bytes, [this, send] { m_.exec().kernel(app_cpu_, tcp_tx_, send); });
       } else if (path_ == NetPath::AfXdp) {
         app(xsk_kick_ + xsk_pkt_ * pkts, send);
       } else {
         send();  // the NIC segments the posted message itself
       }
     }
+  }
+
+  // The communication thread copies one buffer at a time (sendmsg and recvmsg alike).
+  void thread_copy(double bytes, std::function<void()> done) {
+    copies_.push_back({bytes, std::move(done)});
+    if (!copying_) next_copy();
+  }
+
+  void next_copy() {
+    if (copies_.empty()) {
+      copying_ = false;
+      return;
+    }
+    copying_ = true;
+    CpuCopyRequest r;
+    r.cpu = app_cpu_;
+    r.src = r.dst = mem_;
+    r.bytes = copies_.front().first;
+    r.cpu_ps = copy_ps_;
+    cpu_copy(m_, r, [this] {
+      auto done = std::move(copies_.front().second);
+      copies_.pop_front();
+      done();
+      next_copy();
+    });
   }
 
   void arrived(int pkts, double bytes) {
@@ -308,12 +331,7 @@ class AllreduceNet : public sim::Workload {
       pump();
     };
     if (path_ == NetPath::Tcp) {
-      CpuCopyRequest r;  // recvmsg: copy from sk_buffs to the user buffer
-      r.cpu = app_cpu_;
-      r.src = r.dst = mem_;
-      r.bytes = bytes;
-      r.cpu_ps = copy_ps_;
-      cpu_copy(m_, r, land);
+      thread_copy(bytes, land);  // recvmsg: copy from sk_buffs to the user buffer
     } else if (path_ == NetPath::AfXdp) {
       const auto pkts = static_cast<Tick>(std::ceil(bytes / mtu_));
       app(xsk_pkt_ * pkts, land);
@@ -373,6 +391,8 @@ class AllreduceNet : public sim::Workload {
   int nic_dev_ = -1;
   std::uint64_t iova_ = 0;
   std::unique_ptr<NicRx> rx_;
+  std::deque<std::pair<double, std::function<void()>>> copies_;
+  bool copying_ = false;
   sim::Histogram *small_lat_, *large_lat_;
   sim::Counter* copy_ps_;
   // progress
