@@ -205,6 +205,10 @@ class AllreduceNet : public sim::Workload {
     st.set_metric(name_ + ".ksoftirqd_polls", static_cast<double>(rx.ksoftirqd_polls));
     st.set_metric(name_ + ".gro_segments", static_cast<double>(rx.gro_segments));
     st.set_metric(name_ + ".pinned_pages", static_cast<double>(pinned_));
+    st.set_metric(name_ + ".iommu_stall_us_per_message",
+                  static_cast<double>(iommu_stall_) /
+                      std::max<double>(1.0, static_cast<double>(messages_)) /
+                      static_cast<double>(sim::kUs));
     st.set_metric(name_ + ".line_rate_gbps", line_rate_ / 1e9);
     st.set_metric(name_ + ".max_msg_gbps", max_rate_ / 1e9);
     st.set_metric(name_ + ".completed", done_ops_ == ops_.size() ? 1.0 : 0.0);
@@ -250,7 +254,28 @@ class AllreduceNet : public sim::Workload {
       fixed += 2 * (reg_ + static_cast<Tick>(pages) * (pin_ + pte_));  // send and receive buffers
       pinned_ += 2 * pages;
     }
-    app(fixed, [this] { pump(); });
+    if (path_ != NetPath::Rdma) {
+      app(fixed, [this] { pump(); });
+      return;
+    }
+    // The NIC translates the send and receive buffers' IOVAs through the IOMMU as it reads
+    // and writes them: a registered-once buffer keeps its IOVA (the ring step's chunk of it),
+    // a per-message registration maps fresh IOVAs that the IOTLB has never seen.
+    const auto pages = static_cast<std::uint64_t>(std::ceil(msg_bytes_ / 4096.0));
+    if (per_op_) {
+      msg_iova_ = iova_;
+      iova_ += 2 * pages;
+    } else {
+      msg_iova_ = static_cast<std::uint64_t>(step_ % nodes_) * pages;
+    }
+    const Tick wire = sim::transfer_time(msg_bytes_, line_rate_);
+    Tick ctx_send = 0, ctx_recv = 0;
+    const Tick stall =
+        iommu_->translate(nic_dev_, 0, true, msg_iova_, pages, 12, wire, ctx_send) +
+        iommu_->translate(nic_dev_, 0, true, msg_iova_ + (per_op_ ? pages : kRecvIova), pages, 12,
+                          wire, ctx_recv);
+    iommu_stall_ += stall;
+    app(fixed, [this, stall] { ctx_.sim().call_after(stall, [this] { pump(); }); });
   }
 
   void app(Tick work, std::function<void()> done) {
@@ -364,8 +389,7 @@ class AllreduceNet : public sim::Workload {
     // ibv_dereg_mr of both buffers: unpin, clear the IOMMU PTEs, invalidate the IOTLB.
     const auto pages = static_cast<std::uint64_t>(std::ceil(msg_bytes_ / 4096.0));
     app(2 * cq_ + 2 * (dereg_ + static_cast<Tick>(pages) * pte_), [this, pages, finish_msg] {
-      const std::uint64_t first = iova_;
-      iova_ += 2 * pages;
+      const std::uint64_t first = msg_iova_;
       iommu_->invalidate_range(nic_dev_, first, pages, 12, [this, first, pages, finish_msg] {
         iommu_->invalidate_range(nic_dev_, first + pages, pages, 12, finish_msg);
       });
@@ -389,7 +413,9 @@ class AllreduceNet : public sim::Workload {
   bool per_op_ = false;
   Iommu* iommu_ = nullptr;
   int nic_dev_ = -1;
-  std::uint64_t iova_ = 0;
+  std::uint64_t iova_ = 0, msg_iova_ = 0;
+  static constexpr std::uint64_t kRecvIova = 1ULL << 28;  // receive buffer's IOVA page offset
+  Tick iommu_stall_ = 0;
   std::unique_ptr<NicRx> rx_;
   std::deque<std::pair<double, std::function<void()>>> copies_;
   bool copying_ = false;
