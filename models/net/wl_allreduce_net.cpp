@@ -82,7 +82,9 @@ const sim::ParamList& allreduce_net_params() {
       sim::p_time("dereg_cost", "3us", "rdma: ibv_dereg_mr fixed cost (est.)"),
       sim::p_time("pin_cost", "100ns",
                   "rdma: pin_user_pages per 4 KiB page, unpin included (est.)"),
-      sim::p_time("pte_cost", "10ns", "rdma: IOMMU PTE write per 4 KiB page (est., as dma_map)"),
+      sim::p_time("pte_cost", "10ns", "rdma: IOMMU PTE write per IOMMU page (est., as dma_map)"),
+      sim::p_choice("iommu_page", "4KiB", {"4KiB", "2MiB"},
+                    "rdma: IOMMU page size of the registered buffers (2MiB: huge-page backed)"),
   };
   return p;
 }
@@ -145,6 +147,7 @@ class AllreduceNet : public sim::Workload {
     dereg_ = p.time("dereg_cost");
     pin_ = p.time("pin_cost");
     pte_ = p.time("pte_cost");
+    io_shift_ = p.s("iommu_page") == "2MiB" ? 21 : 12;
     auto& st = ctx.sim().stats();
     small_lat_ = &st.histogram(name_ + ".small_msg_latency", "us", static_cast<double>(sim::kUs));
     large_lat_ = &st.histogram(name_ + ".large_msg_latency", "us", static_cast<double>(sim::kUs));
@@ -251,7 +254,8 @@ class AllreduceNet : public sim::Workload {
     Tick fixed = path_ == NetPath::Tcp ? syscall_ : path_ == NetPath::Rdma ? post_ : 0;
     if (path_ == NetPath::Rdma && per_op_) {
       const auto pages = static_cast<std::uint64_t>(std::ceil(msg_bytes_ / 4096.0));
-      fixed += 2 * (reg_ + static_cast<Tick>(pages) * (pin_ + pte_));  // send and receive buffers
+      // send and receive buffers: pin every base page, write the IOMMU PTEs
+      fixed += 2 * (reg_ + static_cast<Tick>(pages) * pin_ + static_cast<Tick>(io_pages()) * pte_);
       pinned_ += 2 * pages;
     }
     if (path_ != NetPath::Rdma) {
@@ -261,7 +265,7 @@ class AllreduceNet : public sim::Workload {
     // The NIC translates the send and receive buffers' IOVAs through the IOMMU as it reads
     // and writes them: a registered-once buffer keeps its IOVA (the ring step's chunk of it),
     // a per-message registration maps fresh IOVAs that the IOTLB has never seen.
-    const auto pages = static_cast<std::uint64_t>(std::ceil(msg_bytes_ / 4096.0));
+    const std::uint64_t pages = io_pages();
     if (per_op_) {
       msg_iova_ = iova_;
       iova_ += 2 * pages;
@@ -271,11 +275,16 @@ class AllreduceNet : public sim::Workload {
     const Tick wire = sim::transfer_time(msg_bytes_, line_rate_);
     Tick ctx_send = 0, ctx_recv = 0;
     const Tick stall =
-        iommu_->translate(nic_dev_, 0, true, msg_iova_, pages, 12, wire, ctx_send) +
-        iommu_->translate(nic_dev_, 0, true, msg_iova_ + (per_op_ ? pages : kRecvIova), pages, 12,
-                          wire, ctx_recv);
+        iommu_->translate(nic_dev_, 0, true, msg_iova_, pages, io_shift_, wire, ctx_send) +
+        iommu_->translate(nic_dev_, 0, true, msg_iova_ + (per_op_ ? pages : kRecvIova), pages,
+                          io_shift_, wire, ctx_recv);
     iommu_stall_ += stall;
     app(fixed, [this, stall] { ctx_.sim().call_after(stall, [this] { pump(); }); });
+  }
+
+  std::uint64_t io_pages() const {
+    return static_cast<std::uint64_t>(
+        std::ceil(msg_bytes_ / static_cast<double>(1ULL << io_shift_)));
   }
 
   void app(Tick work, std::function<void()> done) {
@@ -387,11 +396,11 @@ class AllreduceNet : public sim::Workload {
       return;
     }
     // ibv_dereg_mr of both buffers: unpin, clear the IOMMU PTEs, invalidate the IOTLB.
-    const auto pages = static_cast<std::uint64_t>(std::ceil(msg_bytes_ / 4096.0));
+    const std::uint64_t pages = io_pages();
     app(2 * cq_ + 2 * (dereg_ + static_cast<Tick>(pages) * pte_), [this, pages, finish_msg] {
       const std::uint64_t first = msg_iova_;
-      iommu_->invalidate_range(nic_dev_, first, pages, 12, [this, first, pages, finish_msg] {
-        iommu_->invalidate_range(nic_dev_, first + pages, pages, 12, finish_msg);
+      iommu_->invalidate_range(nic_dev_, first, pages, io_shift_, [this, first, pages, finish_msg] {
+        iommu_->invalidate_range(nic_dev_, first + pages, pages, io_shift_, finish_msg);
       });
     });
   }
@@ -411,6 +420,7 @@ class AllreduceNet : public sim::Workload {
   int mtu_ = 4096, seg_pkts_ = 16, window_ = 8;
   Tick syscall_, tcp_tx_, xsk_pkt_, xsk_kick_, post_, cq_, reg_, dereg_, pin_, pte_;
   bool per_op_ = false;
+  int io_shift_ = 12;
   Iommu* iommu_ = nullptr;
   int nic_dev_ = -1;
   std::uint64_t iova_ = 0, msg_iova_ = 0;

@@ -70,6 +70,21 @@ TEST(AllreduceNet, RegisteredBuffersNeverCostMoreThanPerOpPinning) {
   }
 }
 
+TEST(AllreduceNet, HugeIommuPagesNeverStallTheNicMore) {
+  for (const char* reg : {"once", "per_op"}) {
+    const Json small = run_net({{"path", "rdma"}, {"registration", reg}});
+    const Json huge = run_net({{"path", "rdma"}, {"registration", reg}, {"iommu_page", "2MiB"}});
+    EXPECT_LE(metric(huge, "iommu_stall_us_per_message"),
+              metric(small, "iommu_stall_us_per_message"))
+        << reg;
+    EXPECT_LE(metric(huge, "cpu_us_per_message"), metric(small, "cpu_us_per_message")) << reg;
+  }
+  // Per-op registrations map IOVAs the IOTLB has never seen: every message stalls.
+  EXPECT_GT(
+      metric(run_net({{"path", "rdma"}, {"registration", "per_op"}}), "iommu_stall_us_per_message"),
+      0);
+}
+
 TEST(AllreduceNet, KernelBypassTakesNoInterrupts) {
   const Json r = run_net({{"path", "rdma"}});
   EXPECT_EQ(metric(r, "interrupts"), 0);
