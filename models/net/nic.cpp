@@ -30,8 +30,14 @@ void NicRx::arrive(int packets, double bytes) {
   if (!irq_masked_) maybe_interrupt();
 }
 
+void NicRx::tx_complete(int descriptors) {
+  if (descriptors <= 0) return;
+  tx_pending_ += descriptors;
+  if (!irq_masked_) maybe_interrupt();
+}
+
 void NicRx::maybe_interrupt() {
-  if (pending_ >= cfg_.rx_frames || cfg_.rx_usecs == 0) {
+  if (pending_ + tx_pending_ >= cfg_.rx_frames || cfg_.rx_usecs == 0) {
     fire_interrupt();
     return;
   }
@@ -41,7 +47,7 @@ void NicRx::maybe_interrupt() {
   sim_.call_after(cfg_.rx_usecs, [this, gen] {
     if (gen != irq_gen_ || !irq_timer_) return;
     irq_timer_ = false;
-    if (!irq_masked_ && pending_ > 0) fire_interrupt();
+    if (!irq_masked_ && pending_ + tx_pending_ > 0) fire_interrupt();
   });
 }
 
@@ -95,7 +101,10 @@ void NicRx::run_poll() {
     gro_held_ = total - flushed;
     gro_bytes_ = total_bytes - up;
   }
-  const Tick cost = poll_cost(n, segments);
+  const int tx = tx_pending_;
+  tx_pending_ = 0;
+  st_.tx_completions += static_cast<std::uint64_t>(tx);
+  const Tick cost = poll_cost(n, segments) + c_.tx_clean * tx;
   ++st_.polls;
   st_.packets += static_cast<std::uint64_t>(n);
   st_.gro_segments += static_cast<std::uint64_t>(segments);
@@ -117,7 +126,7 @@ void NicRx::run_poll() {
 }
 
 void NicRx::after_poll() {
-  if (pending_ > 0) {
+  if (pending_ > 0 || tx_pending_ > 0) {
     run_poll();  // NAPI stays scheduled: more packets arrived or the budget ran out
     return;
   }

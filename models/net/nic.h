@@ -34,6 +34,9 @@ struct NetRxCosts {
   Tick xdp = 0;     // XDP program and redirect into the AF_XDP ring (AF_XDP only)
   Tick irq = 0;     // the hard interrupt handler
   Tick poll = 0;    // fixed cost of one NAPI poll (napi_poll, ring doorbell)
+  // One completed TX descriptor: unmap and free the sk_buff, or post it to the AF_XDP
+  // completion ring (cleaned in the queue's poll).
+  Tick tx_clean = 0;
 };
 
 struct NapiConfig {
@@ -46,7 +49,8 @@ struct NapiConfig {
 };
 
 struct NicRxStats {
-  std::uint64_t interrupts = 0, polls = 0, ksoftirqd_polls = 0, packets = 0, gro_segments = 0;
+  std::uint64_t interrupts = 0, polls = 0, ksoftirqd_polls = 0, packets = 0, gro_segments = 0,
+                tx_completions = 0;
   int max_poll = 0;  // most packets one poll processed
   Tick cpu = 0;      // CPU time of interrupts and polls
 };
@@ -59,6 +63,9 @@ class NicRx {
         std::function<void(double)> deliver);
   // `packets` packets carrying `bytes` in all land in the RX ring now.
   void arrive(int packets, double bytes);
+  // The NIC completed `descriptors` TX descriptors: their completions are cleaned by the
+  // queue's NAPI poll (the same interrupt and poll as receives, as mlx5 does).
+  void tx_complete(int descriptors);
   const NicRxStats& stats() const { return st_; }
 
  private:
@@ -81,6 +88,7 @@ class NicRx {
   std::function<void(double)> deliver_;
   std::deque<Batch> ring_;
   int pending_ = 0;
+  int tx_pending_ = 0;
   bool irq_masked_ = false;    // NAPI scheduled or running
   bool irq_timer_ = false;     // coalescing timer armed
   std::uint64_t irq_gen_ = 0;  // coalescing timer generation

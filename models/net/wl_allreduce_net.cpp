@@ -67,6 +67,9 @@ const sim::ParamList& allreduce_net_params() {
       sim::p_time("gro_cost", "40ns", "GRO per packet (est.)"),
       sim::p_time("stack_cost", "1500ns", "IP + TCP receive per GRO segment, ACK included (est.)"),
       sim::p_time("xdp_cost", "40ns", "XDP program and XSK redirect per packet (est.)"),
+      sim::p_time("tx_clean_cost", "100ns",
+                  "one TX completion cleaned in NAPI: a TSO sk_buff (tcp) or a packet "
+                  "descriptor (af_xdp) (est.)"),
       sim::p_time("syscall_cost", "1us", "sendmsg or recvmsg entry per message (est.)"),
       sim::p_time("tcp_tx_cost", "1us", "TCP/IP transmit and driver xmit per TSO segment (est.)"),
       sim::p_time("xsk_packet_cost", "30ns",
@@ -165,6 +168,7 @@ class AllreduceNet : public sim::Workload {
     c.xdp = p.time("xdp_cost");
     c.irq = p.time("irq_cost");
     c.poll = p.time("poll_cost");
+    c.tx_clean = p.time("tx_clean_cost");
     NapiConfig n;
     n.budget = static_cast<int>(p.i("napi_budget"));
     n.netdev_budget = static_cast<int>(p.i("netdev_budget"));
@@ -207,6 +211,7 @@ class AllreduceNet : public sim::Workload {
     st.set_metric(name_ + ".napi_max_packets", rx.max_poll);
     st.set_metric(name_ + ".ksoftirqd_polls", static_cast<double>(rx.ksoftirqd_polls));
     st.set_metric(name_ + ".gro_segments", static_cast<double>(rx.gro_segments));
+    st.set_metric(name_ + ".tx_completions", static_cast<double>(rx.tx_completions));
     st.set_metric(name_ + ".pinned_pages", static_cast<double>(pinned_));
     st.set_metric(name_ + ".iommu_stall_us_per_message",
                   static_cast<double>(iommu_stall_) /
@@ -346,7 +351,8 @@ class AllreduceNet : public sim::Workload {
 
   void arrived(int pkts, double bytes) {
     if (rx_) {
-      rx_->arrive(pkts, bytes);
+      rx_->tx_complete(path_ == NetPath::Tcp ? 1 : pkts);  // our segment left the NIC
+      rx_->arrive(pkts, bytes);  // the mirror machine's segment reached it
       return;
     }
     delivered(bytes);  // RDMA: the NIC writes into the registered receive buffer
