@@ -41,7 +41,7 @@ HETSIM_METRICS(
         {"{instance}.pinned_pages", NetMetricKind::Derived, "count",
          "rdma per_op: 4 KiB pages pinned by per-message registrations"},
         {"{instance}.iommu_stall_us_per_message", NetMetricKind::Derived, "us",
-         "rdma: NIC DMA stalled on IOMMU translation of its buffers, per message"},
+         "NIC DMA stalled on IOMMU translation of its buffers (IOTLB misses), per message"},
         {"{instance}.line_rate_gbps", NetMetricKind::Derived, "GB/s",
          "payload rate of the NIC's transmit link"},
         {"{instance}.max_msg_gbps", NetMetricKind::Derived, "GB/s",

@@ -75,6 +75,10 @@ const sim::ParamList& allreduce_net_params() {
       sim::p_time("xsk_packet_cost", "30ns",
                   "AF_XDP: application work per descriptor, each direction (est.)"),
       sim::p_time("xsk_kick_cost", "1us", "AF_XDP: sendto() kick per TX segment (est.)"),
+      sim::p_int("rx_ring", 1024,
+                 "tcp, af_xdp: RX buffers (4 KiB pages) the driver recycles, mlx5's ring size; "
+                 "af_xdp: umem frames per direction",
+                 1, 1 << 24),
       sim::p_choice("registration", "once", {"once", "per_op"},
                     "rdma: buffers registered at setup, or registered and deregistered around "
                     "every message"),
@@ -155,11 +159,10 @@ class AllreduceNet : public sim::Workload {
     small_lat_ = &st.histogram(name_ + ".small_msg_latency", "us", static_cast<double>(sim::kUs));
     large_lat_ = &st.histogram(name_ + ".large_msg_latency", "us", static_cast<double>(sim::kUs));
     copy_ps_ = &st.counter(name_ + ".copy_cpu_ps");
-    if (path_ == NetPath::Rdma) {
-      iommu_ = &Iommu::of(ctx);
-      nic_dev_ = iommu_->add_device(false);
-      return;
-    }
+    iommu_ = &Iommu::of(ctx);
+    nic_dev_ = iommu_->add_device(false);
+    rx_ring_ = static_cast<std::uint64_t>(p.i("rx_ring"));
+    if (path_ == NetPath::Rdma) return;
     NetRxCosts c;
     c.driver = p.time("driver_cost");
     c.skb = p.time("skb_cost");
@@ -263,28 +266,44 @@ class AllreduceNet : public sim::Workload {
       fixed += 2 * (reg_ + static_cast<Tick>(pages) * pin_ + static_cast<Tick>(io_pages()) * pte_);
       pinned_ += 2 * pages;
     }
-    if (path_ != NetPath::Rdma) {
-      app(fixed, [this] { pump(); });
-      return;
+    if (path_ == NetPath::Rdma) {
+      // A per-message registration maps fresh IOVAs (both buffers); a registered-once buffer
+      // keeps its IOVAs, the ring step's chunk of it.
+      const std::uint64_t pages = io_pages();
+      msg_iova_ = per_op_ ? iova_ : static_cast<std::uint64_t>(step_ % nodes_) * pages;
+      if (per_op_) iova_ += 2 * pages;
     }
-    // The NIC translates the send and receive buffers' IOVAs through the IOMMU as it reads
-    // and writes them: a registered-once buffer keeps its IOVA (the ring step's chunk of it),
-    // a per-message registration maps fresh IOVAs that the IOTLB has never seen.
-    const std::uint64_t pages = io_pages();
-    if (per_op_) {
-      msg_iova_ = iova_;
-      iova_ += 2 * pages;
+    app(fixed, [this] { pump(); });
+  }
+
+  // The NIC's DMA of a segment (bytes from `offset` of the message) through the IOMMU: it
+  // reads the send buffer and (on the mirror machine) writes the receive buffer. tcp sends
+  // from sk_buff pages mapped per send (fresh IOVAs) and receives into the driver's recycled
+  // RX ring pages; af_xdp uses its umem's frames for both; rdma the registered buffers.
+  Tick nic_translate(double offset, double bytes) {
+    const int shift = path_ == NetPath::Rdma ? io_shift_ : 12;
+    const double unit = static_cast<double>(1ULL << shift);
+    const auto off = static_cast<std::uint64_t>(offset / unit);
+    const auto pages = static_cast<std::uint64_t>(std::ceil((offset + bytes) / unit)) - off;
+    std::uint64_t tx = 0, rx = 0;
+    if (path_ == NetPath::Rdma) {
+      tx = msg_iova_ + off;
+      rx = msg_iova_ + (per_op_ ? io_pages() : kRecvIova) + off;
+    } else if (path_ == NetPath::Tcp) {
+      tx = kSkbIova + skb_iova_;
+      skb_iova_ += pages;
+      rx = kRxIova + rx_cursor_ % rx_ring_;
     } else {
-      msg_iova_ = static_cast<std::uint64_t>(step_ % nodes_) * pages;
+      tx = kRxIova + rx_cursor_ % rx_ring_;  // the umem's TX half
+      rx = kRxIova + rx_ring_ + rx_cursor_ % rx_ring_;
     }
-    const Tick wire = sim::transfer_time(msg_bytes_, line_rate_);
-    Tick ctx_send = 0, ctx_recv = 0;
-    const Tick stall =
-        iommu_->translate(nic_dev_, 0, true, msg_iova_, pages, io_shift_, wire, ctx_send) +
-        iommu_->translate(nic_dev_, 0, true, msg_iova_ + (per_op_ ? pages : kRecvIova), pages,
-                          io_shift_, wire, ctx_recv);
-    iommu_stall_ += stall;
-    app(fixed, [this, stall] { ctx_.sim().call_after(stall, [this] { pump(); }); });
+    rx_cursor_ += pages;
+    const Tick wire = sim::transfer_time(bytes, line_rate_);
+    Tick ctx_tx = 0, ctx_rx = 0;
+    const Tick stall = iommu_->translate(nic_dev_, 0, true, tx, pages, shift, wire, ctx_tx) +
+                       iommu_->translate(nic_dev_, 0, true, rx, pages, shift, wire, ctx_rx);
+    iommu_stall_ += stall + ctx_tx + ctx_rx;
+    return stall + ctx_tx + ctx_rx;
   }
 
   std::uint64_t io_pages() const {
@@ -305,12 +324,15 @@ class AllreduceNet : public sim::Workload {
                                     msg_bytes_ - static_cast<double>(first) * mtu_);
       ++sent_segs_;
       ++in_flight_;
-      auto send = [this, pkts, bytes] {
-        sim::FlowNetwork::Spec f;
-        f.path = path_links_;
-        f.bytes = bytes;
-        f.on_done = [this, pkts, bytes] { arrived(pkts, bytes); };
-        m_.flows().start(std::move(f));
+      const double offset = static_cast<double>(first) * mtu_;
+      auto send = [this, pkts, bytes, offset] {
+        ctx_.sim().call_after(nic_translate(offset, bytes), [this, pkts, bytes] {
+          sim::FlowNetwork::Spec f;
+          f.path = path_links_;
+          f.bytes = bytes;
+          f.on_done = [this, pkts, bytes] { arrived(pkts, bytes); };
+          m_.flows().start(std::move(f));
+        });
       };
       if (path_ == NetPath::Tcp) {
         // sendmsg: copy from the user buffer into sk_buffs, then TCP/IP transmit.
@@ -430,7 +452,10 @@ class AllreduceNet : public sim::Workload {
   Iommu* iommu_ = nullptr;
   int nic_dev_ = -1;
   std::uint64_t iova_ = 0, msg_iova_ = 0;
-  static constexpr std::uint64_t kRecvIova = 1ULL << 28;  // receive buffer's IOVA page offset
+  // IOVA page offsets: a registered receive buffer, sk_buff pages, the RX ring or umem
+  static constexpr std::uint64_t kRecvIova = 1ULL << 28, kSkbIova = 1ULL << 32,
+                                 kRxIova = 1ULL << 30;
+  std::uint64_t skb_iova_ = 0, rx_cursor_ = 0, rx_ring_ = 1024;
   Tick iommu_stall_ = 0;
   std::unique_ptr<NicRx> rx_;
   std::deque<std::pair<double, std::function<void()>>> copies_;
