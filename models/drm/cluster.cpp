@@ -112,11 +112,27 @@ const ClusterNic& Cluster::nic_of(VertexId gpu) const {
 }
 
 std::vector<LinkId> Cluster::remote_path(const Machine& m, VertexId gpu) const {
-  const ClusterNic& nic = nic_of(gpu);
-  std::vector<LinkId> p = m.graph().route(gpu, nic.vertex);
+  return nic_remote_path(m, nic_of(gpu), gpu, gpu);
+}
+
+std::optional<ClusterNic> find_cluster_nic(const Machine& m, const std::string& name) {
+  const MachineGraph& g = m.graph();
+  for (VertexId v = 0; v < g.node_count(); ++v) {
+    const GraphNode& n = g.node(v);
+    if (n.kind != NodeKind::Device || n.detail != "nic") continue;
+    if (!name.empty() && n.name != name) continue;
+    for (const GraphLink& l : g.links())
+      if (l.a == v && l.kind == "ib" && l.ab && l.ba) return ClusterNic{v, *l.ab, *l.ba};
+  }
+  return std::nullopt;
+}
+
+std::vector<LinkId> nic_remote_path(const Machine& m, const ClusterNic& nic, VertexId from,
+                                    VertexId to) {
+  std::vector<LinkId> p = m.graph().route(from, nic.vertex);
   p.push_back(nic.tx);
   p.push_back(nic.rx);
-  const auto& back = m.graph().route(nic.vertex, gpu);
+  const auto& back = m.graph().route(nic.vertex, to);
   p.insert(p.end(), back.begin(), back.end());
   return p;
 }

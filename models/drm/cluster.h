@@ -8,6 +8,7 @@
 // NIC carries each way and their timing are those of the real cluster. A straggling node or
 // an oversubscribed fabric core is not modelled.
 #include <optional>
+#include <string>
 #include <vector>
 
 #include "models/machine/machine.h"
@@ -31,5 +32,13 @@ struct Cluster {
 
 // The machine's cluster (the "cluster" section), or nullopt for a single machine (nodes 1).
 std::optional<Cluster> machine_cluster(const Machine& m);
+
+// A cluster NIC by vertex name ("" = the first NIC the cluster section built), or nullopt
+// when the machine has no such NIC. Hosts (not only GPUs) send through it: a flow from a
+// memory vertex crosses route(from, nic), its tx link, the mirror NIC's rx link and
+// route(nic, to) (see above).
+std::optional<ClusterNic> find_cluster_nic(const Machine& m, const std::string& name);
+std::vector<LinkId> nic_remote_path(const Machine& m, const ClusterNic& nic, VertexId from,
+                                    VertexId to);
 
 }  // namespace models
