@@ -11,6 +11,8 @@
 #include "sim/runner.h"
 #include "sim/scenario.h"
 
+namespace test_net_net {
+
 namespace test_net_test_net {
 
 using sim::Json;
@@ -132,3 +134,5 @@ TEST(AllreduceNet, GroFlushTimeoutHoldsASmallMessage) {
 }
 
 }  // namespace test_net_test_net
+
+}  // namespace test_net_net
