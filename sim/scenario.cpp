@@ -107,6 +107,18 @@ std::vector<Axis> parse_axes(const Json& sw, const Where& w) {
   std::vector<std::pair<std::string, Where>> seen;
   for (const Axis& a : out)
     for (std::size_t k = 0; k < a.paths.size(); ++k) {
+      // Overrides are applied once, when the machine is read, before any axis: an axis there
+      // would change nothing and its recorded values would name runs never simulated.
+      const std::string top = a.paths[k].substr(0, a.paths[k].find('.'));
+      if (top == "overrides")
+        a.wheres[k].fail("a machine parameter swept as machine.PATH (overrides apply once, "
+                         "before the sweep)",
+                         "\"" + a.paths[k] + "\"");
+      const auto& keys = scenario_keys();
+      if (top == "sweep" || std::find(keys.begin(), keys.end(), top) == keys.end())
+        a.wheres[k].fail("a path that starts with a scenario key (machine., workloads., "
+                         "policies., ...)",
+                         "\"" + a.paths[k] + "\"");
       for (const auto& [p, pw] : seen)
         if (overlaps(a.paths[k], p) && a.paths[k] != "machine" && p != "machine")
           a.wheres[k].fail(
