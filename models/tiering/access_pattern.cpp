@@ -41,6 +41,23 @@ void AccessPattern::set_shift(std::uint64_t k) {
   for (std::size_t r = 0; r < n; ++r) folio_w_[folio_of_rank(r)] = rank_w_[r];
 }
 
+void AccessPattern::set_weights(const std::vector<double>& w) {
+  const std::size_t n = perm_.size();
+  double sum = 0;
+  for (double x : w) sum += x;
+  for (std::size_t i = 0; i < n; ++i) perm_[i] = i;
+  std::stable_sort(perm_.begin(), perm_.end(),
+                   [&w](std::size_t a, std::size_t b) { return w[a] > w[b]; });
+  double acc = 0;
+  for (std::size_t r = 0; r < n; ++r) {
+    rank_w_[r] = sum > 0 ? w[perm_[r]] / sum : 1.0 / static_cast<double>(n);
+    acc += rank_w_[r];
+    cdf_[r] = acc;
+  }
+  step_ = 0;
+  set_shift(0);
+}
+
 std::size_t AccessPattern::draw(sim::Rng& rng) const {
   const double u = rng.uniform() * cdf_.back();
   const auto r =

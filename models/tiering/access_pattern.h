@@ -32,6 +32,10 @@ class AccessPattern {
   std::uint64_t shift() const { return shift_; }
   // One access, drawn from the weights.
   std::size_t draw(sim::Rng& rng) const;
+  // Replaces the pattern by explicit weights, one per folio (not all zero; normalised here):
+  // for workloads whose accesses follow their own state (a KV cache's live requests, an
+  // optimizer's current shard). Ranks follow the weights, heaviest first (ties by folio).
+  void set_weights(const std::vector<double>& w);
   // The folio of rank r (0: the most popular) at the current shift.
   std::size_t folio_of_rank(std::size_t r) const { return perm_[(r + offset_) % perm_.size()]; }
 

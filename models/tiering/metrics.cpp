@@ -39,6 +39,31 @@ HETSIM_METRICS(
     });
 
 HETSIM_METRICS(
+    "workload/kv_cache",
+    {
+        {"{instance}.tokens", K::Counter, "count",
+         "tokens generated (live: sampled, its differences are tokens per second)"},
+        {"{instance}.tokens_per_s", K::Derived, "1/s", "tokens generated over the elapsed time"},
+        {"{instance}.decode_steps", K::Derived, "count", "decode steps of the batch completed"},
+        {"{instance}.requests_done", K::Derived, "count",
+         "requests that produced all their tokens"},
+        {"{instance}.kv_bytes_per_token", K::Derived, "bytes",
+         "KV bytes one token holds: layers x kv_heads x head_dim x 2 x dtype_bytes"},
+        {"{instance}.pool_bytes", K::Derived, "bytes", "the KV pool's memory"},
+    });
+
+HETSIM_METRICS(
+    "workload/optimizer_offload",
+    {
+        {"{instance}.steps", K::Counter, "count",
+         "training steps whose optimizer update completed (live: sampled, steps over time)"},
+        {"{instance}.steps_done", K::Derived, "count", "training steps completed"},
+        {"{instance}.step_time_ms", K::Derived, "ms",
+         "elapsed time over the steps done (a partial step counts its fraction)"},
+        {"{instance}.state_bytes", K::Derived, "bytes", "the optimizer state's memory"},
+    });
+
+HETSIM_METRICS(
     "tiering/numa_tiering",
     {
         {"tiering.scans", K::Derived, "count", "passes of the NUMA scanner over scan_size"},

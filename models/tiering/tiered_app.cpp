@@ -13,34 +13,45 @@ constexpr double kLine = 64;  // bytes per access (one cache line)
 constexpr double kMinShare = 0.5;
 }  // namespace
 
+void TieredApp::add_common_params(sim::ParamList& l) {
+  const sim::ParamList c = {
+      sim::p_int("threads", 8, "threads of the process", 1, 100000),
+      sim::p_string("pin", "", "cpulist; thread i runs only on its i-th CPU (wrapping)"),
+      sim::p_size("folio", "2MiB", "folio size (2 MiB and 1 GiB folios are PMD/PUD-mapped)"),
+      sim::p_string("fast_node", "node0", "node first-touch allocation fills first"),
+      sim::p_string("slow_node", "", "node the rest spills to (\"\": none)"),
+      sim::p_double("slow_fraction", 0.0,
+                    "fraction of the folios placed on slow_node (the tail of the address "
+                    "space, as when the fast node fills during first touch)",
+                    0, 1),
+      sim::p_double("mlp", 10,
+                    "line misses each thread keeps in flight (memory-level parallelism; est.)",
+                    0.01, 1000),
+      sim::p_double("cxl_write_cost", 2.0,
+                    "link and media bytes a CXL write-back costs per byte written: CXL "
+                    "devices write slower than they read (est.)",
+                    1, 10),
+      sim::p_time("queue_delay", "20ns",
+                  "scale of the loaded-latency curve: delay Q(u) = queue_delay * u / (1 - u) "
+                  "on each link of a read's route at utilisation u (est.)"),
+      sim::p_time("quantum", "100us", "CPU time between a thread's accounting points"),
+      sim::p_int("samples", 16, "accesses per quantum that mark the folios' access state", 0,
+                 1000000),
+  };
+  l.insert(l.end(), c.begin(), c.end());
+}
+
 const sim::ParamList& TieredApp::params() {
   static const sim::ParamList p = [] {
-    sim::ParamList l = {
-        sim::p_int("threads", 8, "threads of the process", 1, 100000),
-        sim::p_string("pin", "", "cpulist; thread i runs only on its i-th CPU (wrapping)"),
+    sim::ParamList l;
+    add_common_params(l);
+    const sim::ParamList own = {
         sim::p_size("memory", "4GiB", "the process's memory"),
-        sim::p_size("folio", "2MiB", "folio size (2 MiB and 1 GiB folios are PMD/PUD-mapped)"),
-        sim::p_string("fast_node", "node0", "node first-touch allocation fills first"),
-        sim::p_string("slow_node", "", "node the rest spills to (\"\": none)"),
-        sim::p_double("slow_fraction", 0.0,
-                      "fraction of the folios placed on slow_node (the tail of the address "
-                      "space, as when the fast node fills during first touch)",
-                      0, 1),
         sim::p_choice("placement", "first_touch", {"first_touch", "hot"},
                       "first_touch: the tail of the address space on slow_node; hot: the "
                       "hottest folios (at the pattern's first shift) on fast_node, an oracle's "
                       "static placement"),
-        sim::p_double("mlp", 10,
-                      "line misses each thread keeps in flight (memory-level parallelism; est.)",
-                      0.01, 1000),
         sim::p_double("write_fraction", 0.33, "fraction of accesses that are writes", 0, 1),
-        sim::p_double("cxl_write_cost", 2.0,
-                      "link and media bytes a CXL write-back costs per byte written: CXL "
-                      "devices write slower than they read (est.)",
-                      1, 10),
-        sim::p_time("queue_delay", "20ns",
-                    "scale of the loaded-latency curve: delay Q(u) = queue_delay * u / (1 - u) "
-                    "on each link of a read's route at utilisation u (est.)"),
         sim::p_choice("pattern", "uniform", {"uniform", "zipf", "hotset"}, "access pattern"),
         sim::p_double("zipf_s", 0.99, "pattern zipf: exponent", 0, 5),
         sim::p_double("hot_fraction", 0.1, "pattern hotset: fraction of folios that are hot", 1e-9,
@@ -49,37 +60,59 @@ const sim::ParamList& TieredApp::params() {
         sim::p_time("shift_period", "0ns",
                     "every this much simulated time the popularity ranking rotates (0: never)"),
         sim::p_double("shift_fraction", 0.1, "fraction of the folios the ranking rotates by", 0, 1),
-        sim::p_time("quantum", "100us", "CPU time between a thread's accounting points"),
-        sim::p_int("samples", 16, "accesses per quantum that mark the folios' access state", 0,
-                   1000000),
         sim::p_double("accesses", 0, "accesses per thread (0: until the stop time)", 0, 1e15),
     };
+    l.insert(l.end(), own.begin(), own.end());
     add_task_params(l, "1MiB");
     return l;
   }();
   return p;
 }
 
+TieredApp::Shape TieredApp::shape_of(const sim::Params& p) {
+  Shape s;
+  s.memory = p.size("memory");
+  s.write_fraction = p.d("write_fraction");
+  const std::string pat = p.s("pattern");
+  s.pattern.kind = pat == "zipf"     ? AccessPattern::Kind::Zipf
+                   : pat == "hotset" ? AccessPattern::Kind::HotSet
+                                     : AccessPattern::Kind::Uniform;
+  s.pattern.zipf_s = p.d("zipf_s");
+  s.pattern.hot_fraction = p.d("hot_fraction");
+  s.pattern.hot_share = p.d("hot_share");
+  s.shift_fraction = p.d("shift_fraction");
+  s.hot_placement = p.s("placement") == "hot";
+  s.accesses_limit = p.d("accesses");
+  return s;
+}
+
 TieredApp::TieredApp(sim::RunContext& ctx, const sim::Params& p)
-    : SchedWorkload(ctx, p, "tiered_app"),
+    : TieredApp(ctx, p, "tiered_app", shape_of(p)) {
+  shift_period_ = p.time("shift_period");
+}
+
+TieredApp::TieredApp(sim::RunContext& ctx, const sim::Params& p, const char* kind,
+                     const Shape& shape)
+    : SchedWorkload(ctx, p, kind),
       pf_(sched_.platform()),
       threads_(count(p, "threads", 1)),
       folio_(p.size("folio")),
       slow_fraction_(p.d("slow_fraction")),
       mlp_(p.d("mlp")),
-      write_fraction_(p.d("write_fraction")),
+      write_fraction_(shape.write_fraction),
       cxl_write_cost_(p.d("cxl_write_cost")),
       queue_ns_(sim::to_ns(p.time("queue_delay"))),
       quantum_(p.time("quantum")),
-      shift_period_(p.time("shift_period")),
+      shift_period_(0),
       samples_(static_cast<int>(p.i("samples"))),
-      accesses_limit_(p.d("accesses")) {
+      accesses_limit_(shape.accesses_limit) {
   parse_pins(p);
   if (folio_ < kBasePage || (folio_ & (folio_ - 1)) != 0 || folio_ > (1ULL << 30))
     p.where("folio").fail("a power of two from 4KiB to 1GiB", std::to_string(folio_) + " bytes");
-  const std::uint64_t mem = p.size("memory");
+  const std::uint64_t mem = shape.memory;
   if (mem < folio_ || mem % folio_ != 0)
-    p.where("memory").fail("a positive multiple of the folio size", std::to_string(mem) + " bytes");
+    p.where(shape.memory_key)
+        .fail("a positive multiple of the folio size", std::to_string(mem) + " bytes");
   folios_ = mem / folio_;
   if (quantum_ == 0) p.where("quantum").fail("a positive time", "0");
   fast_ = pf_.node_by_name(p.s("fast_node"), p.where("fast_node"));
@@ -89,15 +122,9 @@ TieredApp::TieredApp(sim::RunContext& ctx, const sim::Params& p)
   } else if (slow_fraction_ > 0) {
     p.where("slow_fraction").fail("0 when no slow_node is named", std::to_string(slow_fraction_));
   }
-  const std::string pat = p.s("pattern");
-  pspec_.kind = pat == "zipf"     ? AccessPattern::Kind::Zipf
-                : pat == "hotset" ? AccessPattern::Kind::HotSet
-                                  : AccessPattern::Kind::Uniform;
-  pspec_.zipf_s = p.d("zipf_s");
-  pspec_.hot_fraction = p.d("hot_fraction");
-  pspec_.hot_share = p.d("hot_share");
+  pspec_ = shape.pattern;
   pspec_.shift_step =
-      static_cast<std::size_t>(std::llround(p.d("shift_fraction") * static_cast<double>(folios_)));
+      static_cast<std::size_t>(std::llround(shape.shift_fraction * static_cast<double>(folios_)));
   pattern_ = std::make_unique<AccessPattern>(pspec_, folios_, rng_);
 
   mm_ = &MmRegistry::of(ctx).create(instance_);
@@ -107,7 +134,7 @@ TieredApp::TieredApp(sim::RunContext& ctx, const sim::Params& p)
   auto no_room = [&](const char* key, const std::string& node, std::uint64_t n) {
     p.where(key).fail("memory that fits on " + node, std::to_string(n * folio_) + " bytes");
   };
-  if (p.s("placement") == "hot") {
+  if (shape.hot_placement) {
     // An oracle's static placement: the hottest folios (at shift 0) on the fast node.
     std::vector<char> on_fast(folios_, 0);
     for (std::uint64_t r = 0; r < folios_ - slow_n; ++r)
@@ -115,14 +142,14 @@ TieredApp::TieredApp(sim::RunContext& ctx, const sim::Params& p)
     for (std::size_t i = 0; i < folios_; ++i) {
       const int node = on_fast[i] ? fast_ : slow_;
       if (mm_->map(1, folio_, node, huge) < 0)
-        no_room(on_fast[i] ? "memory" : "slow_fraction",
+        no_room(on_fast[i] ? shape.memory_key : "slow_fraction",
                 on_fast[i] ? p.s("fast_node") : p.s("slow_node"),
                 on_fast[i] ? folios_ - slow_n : slow_n);
     }
   } else {
     // First touch: the address space in order, the fast node first, the tail on the slow node.
     if (folios_ > slow_n && mm_->map(folios_ - slow_n, folio_, fast_, huge) < 0)
-      no_room("memory", p.s("fast_node"), folios_ - slow_n);
+      no_room(shape.memory_key, p.s("fast_node"), folios_ - slow_n);
     if (slow_n > 0 && mm_->map(slow_n, folio_, slow_, huge) < 0)
       no_room("slow_fraction", p.s("slow_node"), slow_n);
   }
@@ -169,7 +196,7 @@ void TieredApp::start() {
     th_.push_back(th);
   }
   live_ = threads_;
-  if (accesses_limit_ > 0) hold();
+  if (finite()) hold();
 }
 
 TierRoute TieredApp::route(int cpu, int node) {
@@ -264,6 +291,7 @@ void TieredApp::credit(Thread& th, bool policy) {
     const auto marks = static_cast<int>(std::min<double>(samples_, std::ceil(a)));
     const Tick now = ctx_.sim().now();
     for (int s = 0; s < marks; ++s) mm_->note_access(pattern_->draw(rng_), now);
+    progressed(a);
   }
   if (policy) {
     const int task = th.task, cpu_now = std::max(0, sched_.cpu_of(task));
@@ -276,7 +304,7 @@ Action TieredApp::next(int t) {
   Thread& th = th_[static_cast<std::size_t>(slot_[static_cast<std::size_t>(t)])];
   credit(th, true);
   if (th.waiting) return Action::block();  // kernel work in its context (resume wakes it)
-  if (accesses_limit_ > 0 && th.accesses >= accesses_limit_) {
+  if ((accesses_limit_ > 0 && th.accesses >= accesses_limit_) || work_done()) {
     th.task = -1;
     dirty_ = true;
     if (--live_ == 0) done();
@@ -314,6 +342,7 @@ void TieredApp::finish() {
   st.set_metric(instance_ + ".mean_latency_ns", acc > 0 ? lat / acc : 0);
   st.set_metric(instance_ + ".max_util", max_util_);
   st.set_metric(instance_ + ".solves", static_cast<double>(solves_));
+  extra_metrics(acc, el);
   // The same threads on the same CPUs with every access on the fast node.
   TierLoad all_fast = load_;
   std::fill(all_fast.share.begin(), all_fast.share.end(), 0.0);

@@ -30,6 +30,9 @@ class TieredApp : public SchedWorkload {
       "node's write cost), capped by the links' bandwidth.";
   static const sim::ParamList& params();
   TieredApp(sim::RunContext& ctx, const sim::Params& p);
+  // The parameters every application on this machinery shares (threads, placement, the
+  // loaded-latency curve, accounting), for workloads built on it (kv_cache, optimizer_offload).
+  static void add_common_params(sim::ParamList& l);
 
   void start() override;
   Action next(int t) override;
@@ -41,7 +44,39 @@ class TieredApp : public SchedWorkload {
   const AccessPattern& pattern() const { return *pattern_; }
   void placement_changed() { dirty_ = true; }
 
+ protected:
+  // What a workload built on this machinery decides itself: its memory, write mix, pattern
+  // and how much work it has.
+  struct Shape {
+    std::uint64_t memory = 0;
+    const char* memory_key = "memory";  // the key an error about memory names
+    double write_fraction = 0;
+    AccessPattern::Spec pattern;
+    double shift_fraction = 0;
+    bool hot_placement = false;
+    double accesses_limit = 0;  // per thread; 0: none
+  };
+  TieredApp(sim::RunContext& ctx, const sim::Params& p, const char* kind, const Shape& shape);
+  // Called after each quantum's accesses are credited (`accesses`: this quantum's, of one
+  // thread). An override may change the pattern (pattern_mut()) and then call
+  // placement_changed() so that the rates are solved again.
+  virtual void progressed(double accesses) { (void)accesses; }
+  // True when the workload's own work is done: every thread exits at its next point.
+  virtual bool work_done() const { return false; }
+  virtual bool finite() const { return accesses_limit_ > 0; }
+  // Extra end-of-run metrics (acc: accesses of the run, el: its elapsed seconds).
+  virtual void extra_metrics(double acc, double el) {
+    (void)acc;
+    (void)el;
+  }
+  AccessPattern& pattern_mut() { return *pattern_; }
+  std::size_t folio_count() const { return folios_; }
+  std::uint64_t folio_bytes() const { return folio_; }
+  sim::RunContext& run_ctx() { return ctx_; }
+  const std::string& instance_name() const { return instance_; }
+
  private:
+  static Shape shape_of(const sim::Params& p);
   struct Thread {
     int task = -1;
     Tick cpu_mark = 0;  // CPU time credited so far
