@@ -95,7 +95,6 @@ class IoWorkload : public SchedWorkload {
   Ring ring_;
   TaskSpec sq_spec_;
   std::int64_t irqs_ = 0;
-  Tick irq_extra_ = 0;
   Tick start_ = 0;
 };
 

@@ -9,8 +9,7 @@
 
 #include "sim/error.h"
 #include "sim/json.h"
-#include "sim/runner.h"
-#include "sim/scenario.h"
+#include "tests/models/tiering/tiering_test_util.h"
 
 namespace test_tiering_ai_workloads {
 
@@ -18,21 +17,14 @@ namespace {
 
 using sim::Json;
 
-const double kGiB = 1024.0 * 1024 * 1024;
+using tiering_test::kGiB;
 
 Json run_ai(Json app, const std::string& stop, Json policy = Json{{"kind", "first_touch"}},
             Json overrides = Json::object(), const std::string& machine = "genoa-2s-cxl") {
-  Json doc{{"machine", machine},
-           {"seed", 1},
-           {"stop", {{"time", stop}}},
-           {"overrides", overrides},
-           {"policies", {{"tiering", policy}}},
-           {"workloads", Json::array({app})}};
-  sim::Scenario sc = sim::scenario_from_json(std::move(doc), "<test>", {});
-  return sim::run_point(sc, sim::expand_sweep(sc)[0]).results;
+  return tiering_test::run(tiering_test::scenario(app, policy, stop, overrides, machine));
 }
 
-double metric(const Json& r, const std::string& k) { return r["metrics"].at(k).get<double>(); }
+using tiering_test::metric;
 
 // A small model (8 layers x 8 KV heads x 128 x 2 x 2 bytes = 32 KiB per token), 320-token
 // requests (10 MiB: 5 folios), 8 decoding at once in a pool of 32.
@@ -146,14 +138,8 @@ TEST(OptimizerOffload, StateOnTheFastTierIsNeverSlower) {
 }
 
 std::string bad_ai_path(Json app, const std::string& machine = "genoa-2s-cxl") {
-  Json doc{{"machine", machine}, {"stop", {{"time", "1ms"}}}, {"workloads", Json::array({app})}};
-  try {
-    sim::Scenario sc = sim::scenario_from_json(std::move(doc), "bad.json", {});
-    for (const auto& p : sim::expand_sweep(sc)) sim::check_point(sc, p);
-  } catch (const sim::InputError& e) {
-    return e.path();
-  }
-  return "accepted";
+  return tiering_test::bad_path(
+      tiering_test::scenario(app, Json(), "1ms", Json::object(), machine));
 }
 
 TEST(AiWorkloads, BadInputNamesItsPath) {

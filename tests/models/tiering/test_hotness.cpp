@@ -8,8 +8,7 @@
 
 #include "sim/error.h"
 #include "sim/json.h"
-#include "sim/runner.h"
-#include "sim/scenario.h"
+#include "tests/models/tiering/tiering_test_util.h"
 
 namespace test_tiering_hotness {
 
@@ -22,14 +21,10 @@ Json run(Json policy, const std::string& stop = "600ms", Json overrides = Json::
   Json app{{"kind", "tiered_app"}, {"threads", 16},       {"pin", "0-15"},
            {"memory", "4GiB"},     {"slow_node", "cxl0"}, {"slow_fraction", 0.5},
            {"pattern", "hotset"},  {"hot_fraction", 0.2}, {"hot_share", 0.9}};
-  Json doc{{"machine", "genoa-2s-cxl"},         {"seed", 1},
-           {"stop", {{"time", stop}}},          {"overrides", overrides},
-           {"policies", {{"tiering", policy}}}, {"workloads", Json::array({app})}};
-  sim::Scenario sc = sim::scenario_from_json(std::move(doc), "<test>", {});
-  return sim::run_point(sc, sim::expand_sweep(sc)[0]).results;
+  return tiering_test::run(tiering_test::scenario(app, policy, stop, overrides));
 }
 
-double m(const Json& r, const std::string& k) { return r["metrics"].at(k).get<double>(); }
+double m(const Json& r, const std::string& k) { return tiering_test::metric(r, k); }
 
 TEST(Pebs, SamplesNeverExceedAccessesOverTheSamplePeriod) {
   for (int period : {1000, 4093, 20011}) {
@@ -103,17 +98,7 @@ TEST(Hotness, SameSeedSameResults) {
 
 std::string bad_path(Json policy) {
   Json app{{"kind", "tiered_app"}, {"memory", "1GiB"}, {"slow_node", "cxl0"}};
-  Json doc{{"machine", "genoa-2s-cxl"},
-           {"stop", {{"time", "1ms"}}},
-           {"workloads", Json::array({app})},
-           {"policies", Json{{"tiering", policy}}}};
-  try {
-    sim::Scenario sc = sim::scenario_from_json(std::move(doc), "bad.json", {});
-    for (const auto& p : sim::expand_sweep(sc)) sim::check_point(sc, p);
-  } catch (const sim::InputError& e) {
-    return e.path();
-  }
-  return "accepted";
+  return tiering_test::bad_path(tiering_test::scenario(app, policy));
 }
 
 TEST(Hotness, BadDetectorInputNamesItsPath) {

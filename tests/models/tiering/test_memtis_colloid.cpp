@@ -9,8 +9,7 @@
 #include <string>
 
 #include "sim/json.h"
-#include "sim/runner.h"
-#include "sim/scenario.h"
+#include "tests/models/tiering/tiering_test_util.h"
 
 namespace test_tiering_memtis_colloid {
 
@@ -23,11 +22,7 @@ Json run(Json policy, Json app_extra, Json overrides, const std::string& stop) {
            {"memory", "10GiB"},    {"slow_node", "cxl0"}, {"slow_fraction", 0.8},
            {"pattern", "hotset"},  {"hot_fraction", 0.1}, {"hot_share", 0.9}};
   for (auto& [k, v] : app_extra.items()) app[k] = v;
-  Json doc{{"machine", "genoa-2s-cxl"},         {"seed", 1},
-           {"stop", {{"time", stop}}},          {"overrides", overrides},
-           {"policies", {{"tiering", policy}}}, {"workloads", Json::array({app})}};
-  sim::Scenario sc = sim::scenario_from_json(std::move(doc), "<test>", {});
-  return sim::run_point(sc, sim::expand_sweep(sc)[0]).results;
+  return tiering_test::run(tiering_test::scenario(app, policy, stop, overrides));
 }
 
 // DRAM:CXL 1:4: 2 GiB of DDR for 10 GiB, most of the hot set on CXL.
@@ -43,8 +38,8 @@ Json overloaded(Json policy) {
       Json{{"memory.0.channels", 4}}, "2s");
 }
 
-double m(const Json& r, const std::string& k) { return r["metrics"].at(k).get<double>(); }
-const double kGiB = 1024.0 * 1024 * 1024;
+double m(const Json& r, const std::string& k) { return tiering_test::metric(r, k); }
+using tiering_test::kGiB;
 
 TEST(MemtisLike, FillsTheFastNodeWithTheHotSetAndNeverOverfillsIt) {
   Json r = one_to_four(Json{{"kind", "memtis_like"}});

@@ -6,8 +6,7 @@
 #include <string>
 
 #include "sim/json.h"
-#include "sim/runner.h"
-#include "sim/scenario.h"
+#include "tests/models/tiering/tiering_test_util.h"
 
 namespace test_tiering_numa_tiering {
 
@@ -31,15 +30,11 @@ Json run(Json policy, double slow = 0.5, Json overrides = Json::object(),
            {"memory", "8GiB"},     {"slow_node", "cxl0"}, {"slow_fraction", slow},
            {"pattern", "hotset"},  {"hot_fraction", 0.2}, {"hot_share", 0.9}};
   for (auto& [k, v] : app_extra.items()) app[k] = v;
-  Json doc{{"machine", "genoa-2s-cxl"},         {"seed", 1},
-           {"stop", {{"time", stop}}},          {"overrides", overrides},
-           {"policies", {{"tiering", policy}}}, {"workloads", Json::array({app})}};
-  sim::Scenario sc = sim::scenario_from_json(std::move(doc), "<test>", {});
-  return sim::run_point(sc, sim::expand_sweep(sc)[0]).results;
+  return tiering_test::run(tiering_test::scenario(app, policy, stop, overrides));
 }
 
-double m(const Json& r, const std::string& k) { return r["metrics"].at(k).get<double>(); }
-const double kGiB = 1024.0 * 1024 * 1024;
+double m(const Json& r, const std::string& k) { return tiering_test::metric(r, k); }
+using tiering_test::kGiB;
 
 TEST(NumaTiering, PromotesThroughTheFaultEntryPointAndConservesBytes) {
   Json r = run(numa());

@@ -9,8 +9,7 @@
 #include "models/tiering/loaded_latency.h"
 #include "sim/error.h"
 #include "sim/json.h"
-#include "sim/runner.h"
-#include "sim/scenario.h"
+#include "tests/models/tiering/tiering_test_util.h"
 
 namespace test_tiering_tiered_app {
 
@@ -20,16 +19,10 @@ using sim::Json;
 
 Json run(Json app, const std::string& stop = "5ms", Json overrides = Json::object()) {
   app["kind"] = "tiered_app";
-  Json doc{{"machine", "genoa-2s-cxl"},
-           {"seed", 1},
-           {"stop", {{"time", stop}}},
-           {"overrides", overrides},
-           {"workloads", Json::array({app})}};
-  sim::Scenario sc = sim::scenario_from_json(std::move(doc), "<test>", {});
-  return sim::run_point(sc, sim::expand_sweep(sc)[0]).results;
+  return tiering_test::run(tiering_test::scenario(app, Json(), stop, overrides));
 }
 
-double m(const Json& r, const std::string& k) { return r["metrics"].at(k).get<double>(); }
+double m(const Json& r, const std::string& k) { return tiering_test::metric(r, k); }
 
 Json app(int threads, double mlp, double slow, const std::string& pattern = "uniform") {
   return Json{{"threads", threads},  {"pin", "0-95"},         {"mlp", mlp},
@@ -104,10 +97,7 @@ TEST(TieredApp, CopiesOverItsLinksSlowIt) {
                        {"to", "node1"},
                        {"cpu", 100},
                        {"streams", 4}});
-    Json doc{
-        {"machine", "genoa-2s-cxl"}, {"seed", 1}, {"stop", {{"time", "20ms"}}}, {"workloads", w}};
-    sim::Scenario sc = sim::scenario_from_json(std::move(doc), "<test>", {});
-    return sim::run_point(sc, sim::expand_sweep(sc)[0]).results;
+    return tiering_test::run(tiering_test::scenario(w, Json(), "20ms"));
   };
   Json alone = with_copy(false), shared = with_copy(true);
   const double wf = 0.33;
@@ -219,16 +209,7 @@ namespace {
 // Bad input names its JSON path: checked as `hetsim check` does.
 std::string bad_path(Json app, Json policy = Json()) {
   app["kind"] = "tiered_app";
-  Json doc{
-      {"machine", "genoa-2s-cxl"}, {"stop", {{"time", "1ms"}}}, {"workloads", Json::array({app})}};
-  if (!policy.is_null()) doc["policies"] = Json{{"tiering", policy}};
-  try {
-    sim::Scenario sc = sim::scenario_from_json(std::move(doc), "bad.json", {});
-    for (const auto& p : sim::expand_sweep(sc)) sim::check_point(sc, p);
-  } catch (const sim::InputError& e) {
-    return e.path();
-  }
-  return "accepted";
+  return tiering_test::bad_path(tiering_test::scenario(app, policy));
 }
 
 TEST(TieredApp, BadInputNamesItsPath) {
