@@ -27,6 +27,19 @@ class CpuExec {
   // `work` of CPU time on `cpu` in the CPU's kernel worker thread (FIFO, scheduled like a
   // task); `done` is called when it completes.
   virtual void kernel(int cpu, Tick work, std::function<void()> done) = 0;
+  // Kernel work whose length is known only as it runs (a copy that streams at whatever rate
+  // memory gives it): one item of the CPU's kernel worker, so the worker runs nothing else
+  // until it is over. It runs `work` first; when a burst ends, `more()` gives the further work
+  // (0: the item is over and `done` is called). `on_cpu(true)` is called when the item starts
+  // or the worker gets its CPU back in the middle of it, `on_cpu(false)` when the worker
+  // leaves its CPU in the middle of it (preempted) or the item ends.
+  struct Stream {
+    Tick work = 0;
+    std::function<Tick()> more;
+    std::function<void(bool)> on_cpu;
+    std::function<void()> done;
+  };
+  virtual void kernel_stream(int cpu, Stream item) = 0;
   // An interrupt handler: runs at once (after the CPU's earlier interrupts) and delays
   // whatever runs there; `done` is called when it completes.
   virtual void irq(int cpu, Tick work, std::function<void()> done) = 0;

@@ -1,8 +1,11 @@
 #pragma once
-// A copy done by a core: a flow over the core's copy path, capped at its memcpy rate diluted
-// by fixed per-folio work, with the core busy (kernel time through CpuExec) for as long as
-// the flow runs. If the flow is slowed by contention the core stays busy: it is stalled on
-// memory, not free. The copy ends with its last byte, without the path's write latency.
+// A copy done by a core: one item of the CPU's kernel worker (CpuExec::kernel_stream), so a
+// CPU runs its copies one after another, as the thread that migrates runs folio_copy() for
+// one folio after another. While the item runs, a flow over the core's copy path moves the
+// bytes, capped at the core's memcpy rate diluted by fixed per-folio work; the flow starts
+// when the item first gets the CPU and is paused while the worker is off it. If the flow is
+// slowed by contention the core stays busy: it is stalled on memory, not free. The copy ends
+// with its last byte, without the path's write latency.
 #include <functional>
 
 #include "models/machine/machine.h"

@@ -2,7 +2,9 @@
 // - kernel work (migration copy threads, DMA driver work, munmap's kernel side) runs in the
 //   CPU's kernel worker, a nice-0 task pinned there (kworker/N, as queue_work_on() feeds it):
 //   it is woken when work arrives, pays the wakeup and the context switch, and shares the
-//   CPU with application tasks under EEVDF;
+//   CPU with application tasks under EEVDF; it runs one item at a time, and a streaming item
+//   (kernel_stream: a CPU copy) holds it until the item says it is over, hearing when the
+//   worker leaves and regains the CPU in the middle of it;
 // - interrupt handlers run at once, one after another on their CPU, and delay whatever runs
 //   there (a task's burst ends later; an idle CPU's next task starts later).
 #include <algorithm>
@@ -23,14 +25,27 @@ CpuExec& provide_scheduler(sim::RunContext& ctx) { return Scheduler::of(ctx); }
 
 Action Scheduler::KWorker::next(int) {
   if (in_progress) {
+    // A streaming item holds the worker until it says it is over.
+    if (items.front().more) {
+      const Tick more = items.front().more();
+      if (more > 0) return Action::run(more);
+    }
     in_progress = false;
     KWorker::Item item = std::move(items.front());
     items.pop_front();
+    if (item.on_cpu) item.on_cpu(false);
     if (item.done) item.done();  // may queue more work here
   }
   if (items.empty()) return Action::block();
   in_progress = true;
+  if (items.front().on_cpu) items.front().on_cpu(true);
   return Action::run(items.front().work);
+}
+
+// The item being run leaves the CPU with the worker (preempted, throttled) and comes back
+// with it; between items (blocked, or not yet started) there is nothing to tell.
+void Scheduler::KWorker::switched(int, int, bool on) {
+  if (in_progress && items.front().on_cpu) items.front().on_cpu(on);
 }
 
 int Scheduler::make_kworker(int cpu) {
@@ -52,11 +67,18 @@ int Scheduler::make_kworker(int cpu) {
 }
 
 void Scheduler::kernel(int cpu, Tick work, std::function<void()> done) {
+  Stream item;
+  item.work = work;
+  item.done = std::move(done);
+  kernel_stream(cpu, std::move(item));
+}
+
+void Scheduler::kernel_stream(int cpu, Stream item) {
   HETSIM_CHECK(cpu >= 0 && cpu < cpu_count(), "kernel work for a CPU that does not exist");
   Rq& r = rq(cpu);
   if (r.kworker < 0) r.kworker = make_kworker(cpu);
   Task& t = task(r.kworker);
-  static_cast<KWorker*>(t.client)->items.push_back({work, std::move(done)});
+  static_cast<KWorker*>(t.client)->items.push_back(std::move(item));
   if (t.state != State::Blocked || t.waking) return;  // it takes the item when it gets to it
   // try_to_wake_up runs on the CPU. When it interrupts a running task, that task pays it
   // (inside a task's step, wake() charges the waker); on an idle CPU it is part of the

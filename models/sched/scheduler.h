@@ -127,6 +127,7 @@ class Scheduler final : public SchedView, public CpuExec {
 
   // CpuExec
   void kernel(int cpu, Tick work, std::function<void()> done) override;
+  void kernel_stream(int cpu, Stream item) override;
   void irq(int cpu, Tick work, std::function<void()> done) override;
   void steal(int cpu, Tick work) override;
   int cpu_count() const override { return static_cast<int>(rqs_.size()); }
@@ -214,13 +215,11 @@ class Scheduler final : public SchedView, public CpuExec {
   // kworker/N: a task pinned to its CPU that runs other models' kernel work in FIFO order,
   // blocks when it has none and is woken when work is queued.
   struct KWorker final : TaskClient {
-    struct Item {
-      Tick work;
-      std::function<void()> done;
-    };
+    using Item = CpuExec::Stream;  // a plain item has neither `more` nor `on_cpu`
     std::deque<Item> items;
     bool in_progress = false;  // items.front() is the burst being run
     Action next(int task) override;
+    void switched(int task, int cpu, bool on) override;
   };
 
   Rq& rq(int cpu) { return rqs_[static_cast<std::size_t>(cpu)]; }
