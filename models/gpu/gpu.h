@@ -28,11 +28,14 @@ struct GpuSpec {
   int hbm;   // memory node index (an APU's: the node it shares with the CPUs)
   bool apu;  // CPU and GPU share `hbm`: host memory needs no copy to reach the GPU
   int copy_engines;
-  double ce_bw;       // one engine's own rate cap
-  Tick ce_setup;      // engine time from doorbell to first byte
-  Tick submit_cost;   // driver CPU time to build and submit one copy
-  double peak_flops;  // dense fp16 tensor peak (for kernel durations, later)
-  double link_bw;     // its PCIe link per direction
+  double ce_bw;               // one engine's own rate cap
+  Tick ce_setup;              // engine time from doorbell to first byte
+  Tick submit_cost;           // driver CPU time to build and submit one copy
+  double peak_flops;          // dense fp16 tensor peak
+  double compute_efficiency;  // share of peak_flops kernels reach
+  Tick launch_cost;           // driver CPU time of one kernel launch
+  Tick launch_latency;        // from the launch's end on the CPU to the GPU seeing it
+  double link_bw;             // its PCIe link per direction
 };
 const sim::ParamList& gpu_params();
 std::vector<GpuSpec> gpu_specs(const Machine& m);
