@@ -94,6 +94,11 @@ struct PageableCopy {
   double bytes = 0;
   double chunk = 2.0 * 1024 * 1024;
   int buffers = 2;
+  // The pageable buffer was never touched: the CPU's first access to each of its `page`-sized
+  // pages faults, `fault` of kernel time each on the copying CPU before that chunk's memcpy
+  // (a destination page is also zeroed, at the core's copy rate). 0: already faulted in.
+  Tick fault = 0;
+  double page = 4096;
 };
 void pageable_copy(Gpus& gpus, Machine& m, const PageableCopy& c, std::function<void()> done);
 

@@ -131,6 +131,26 @@ TEST(GpuCopy, PageableNeverExceedsTheStagingCoreCopyRate) {
       }
 }
 
+// A never-touched pageable buffer faults each 4 KiB page on the staging memcpy's first access:
+// that is CPU time on top of the memcpy, and the copy can only get slower.
+TEST(GpuCopy, FirstTouchFaultsAreStagingCpuTimeAndNeverSpeedACopyUp) {
+  for (bool h2d : {true, false}) {
+    const std::string a = h2d ? "node0" : "gpu0", b = h2d ? "gpu0" : "node0";
+    Json touched = run("dgx-h100", copy_wl(a, b, "pageable", "64MiB"));
+    Json w = copy_wl(a, b, "pageable", "64MiB");
+    w["first_touch"] = true;
+    Json fresh = run("dgx-h100", w);
+    const double pages = 64.0 * 1024 * 1024 / 4096;
+    EXPECT_GE(fresh.at("gpu_copy.staging_cpu_us").get<double>() -
+                  touched.at("gpu_copy.staging_cpu_us").get<double>(),
+              pages * 0.6 * (1 - 1e-9))
+        << a << "->" << b;
+    EXPECT_GE(fresh.at("gpu_copy.time_us").get<double>(),
+              touched.at("gpu_copy.time_us").get<double>() + pages * 0.6 * (1 - 1e-9))
+        << a << "->" << b;
+  }
+}
+
 TEST(GpuCopy, PageableStagingIsKernelTimeOnTheCallingCpuAndOverlapsTheEngine) {
   Rig r("dgx-h100");
   models::PageableCopy c;
