@@ -104,6 +104,15 @@ double chunk_bytes(const Pipeline& p, std::int64_t k) {
   return std::min(p.c.chunk, p.c.bytes - off);
 }
 
+// Fault work of the chunk's pages on the pageable side when it was never touched; a new
+// destination page is zeroed as well.
+Tick first_touch_work(const Pipeline& p, double bytes, bool zero) {
+  if (p.c.fault == 0) return 0;
+  const auto pages = static_cast<Tick>(std::ceil(bytes / p.c.page));
+  const Tick zeroing = zero ? sim::transfer_time(p.c.page, p.m->cpu_spec().memcpy_rate) : 0;
+  return pages * (p.c.fault + zeroing);
+}
+
 void step(const std::shared_ptr<Pipeline>& p);
 void copy_out(const std::shared_ptr<Pipeline>& p);
 
@@ -133,6 +142,7 @@ void step(const std::shared_ptr<Pipeline>& p) {
     r.src = c.host;
     r.dst = c.staging;
     r.bytes = b;
+    r.overhead = first_touch_work(*p, b, false);
     r.cpu_ps = &p->gpus->staging_cpu_ps();
     cpu_copy(*p->m, r, [p, b] {
       p->cpu_busy = false;
@@ -163,6 +173,7 @@ void copy_out(const std::shared_ptr<Pipeline>& p) {
   r.src = p->c.staging;
   r.dst = p->c.host;
   r.bytes = p->to_copy_out.front();
+  r.overhead = first_touch_work(*p, r.bytes, true);
   p->to_copy_out.pop_front();
   r.cpu_ps = &p->gpus->staging_cpu_ps();
   cpu_copy(*p->m, r, [p] {

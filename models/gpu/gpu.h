@@ -28,11 +28,14 @@ struct GpuSpec {
   int hbm;   // memory node index (an APU's: the node it shares with the CPUs)
   bool apu;  // CPU and GPU share `hbm`: host memory needs no copy to reach the GPU
   int copy_engines;
-  double ce_bw;       // one engine's own rate cap
-  Tick ce_setup;      // engine time from doorbell to first byte
-  Tick submit_cost;   // driver CPU time to build and submit one copy
-  double peak_flops;  // dense fp16 tensor peak (for kernel durations, later)
-  double link_bw;     // its PCIe link per direction
+  double ce_bw;               // one engine's own rate cap
+  Tick ce_setup;              // engine time from doorbell to first byte
+  Tick submit_cost;           // driver CPU time to build and submit one copy
+  double peak_flops;          // dense fp16 tensor peak
+  double compute_efficiency;  // share of peak_flops kernels reach
+  Tick launch_cost;           // driver CPU time of one kernel launch
+  Tick launch_latency;        // from the launch's end on the CPU to the GPU seeing it
+  double link_bw;             // its PCIe link per direction
 };
 const sim::ParamList& gpu_params();
 std::vector<GpuSpec> gpu_specs(const Machine& m);
@@ -91,6 +94,11 @@ struct PageableCopy {
   double bytes = 0;
   double chunk = 2.0 * 1024 * 1024;
   int buffers = 2;
+  // The pageable buffer was never touched: the CPU's first access to each of its `page`-sized
+  // pages faults, `fault` of kernel time each on the copying CPU before that chunk's memcpy
+  // (a destination page is also zeroed, at the core's copy rate). 0: already faulted in.
+  Tick fault = 0;
+  double page = 4096;
 };
 void pageable_copy(Gpus& gpus, Machine& m, const PageableCopy& c, std::function<void()> done);
 

@@ -43,6 +43,17 @@ const sim::ParamList& gpu_params() {
                     "bandwidth; the PCIe and hbm_* keys are unused)"),
       sim::p_double("fp16_tflops", 989.0,
                     "dense fp16 tensor peak in TFLOP/s (vendor), for kernel durations", 0.0, 1e5),
+      sim::p_double("compute_efficiency", 0.7,
+                    "share of the tensor peak a kernel's FLOPs reach when no kernel gives its own "
+                    "(est.: large dense GEMMs)",
+                    0.01, 1.0),
+      sim::p_time("launch_cost", "4.6us",
+                  "driver CPU time of one kernel launch (H100: 4.6 us per back-to-back launch, "
+                  "measured)"),
+      sim::p_time("launch_latency", "5.6us",
+                  "from the launch's end on the CPU until the GPU runs the kernel, with the "
+                  "completion's way back (H100: launch + sync round trip 10.2 us measured, minus "
+                  "launch_cost)"),
   };
   return p;
 }
@@ -191,6 +202,9 @@ std::vector<GpuSpec> gpu_specs(const Machine& m) {
     s.ce_setup = d.time("ce_setup");
     s.submit_cost = d.time("submit_cost");
     s.peak_flops = d.d("fp16_tflops") * 1e12;
+    s.compute_efficiency = d.d("compute_efficiency");
+    s.launch_cost = d.time("launch_cost");
+    s.launch_latency = d.time("launch_latency");
     s.link_bw = s.apu && s.hbm >= 0 ? m.nodes()[static_cast<std::size_t>(s.hbm)].bandwidth
                                     : pcie_link_bw(d.i("gen"), d.i("width"), d.d("efficiency"));
     out.push_back(s);

@@ -12,7 +12,25 @@ HETSIM_METRICS(
         {"gpu.ce_bytes", K::Counter, "bytes", "bytes the copy engines moved"},
         {"gpu.driver_cpu_ps", K::Counter, "ps", "driver CPU time building and submitting copies"},
         {"gpu.staging_cpu_ps", K::Counter, "ps", "CPU time of pageable copies' staging memcpys"},
+        {"gpu.kernels", K::Counter, "count", "kernels launched on the GPUs' compute engines"},
+        {"gpu.kernel_busy_ps", K::Counter, "ps", "time the GPUs' compute engines ran kernels"},
+        {"gpu.launch_cpu_ps", K::Counter, "ps", "driver CPU time of kernel launches"},
     });
+
+HETSIM_METRICS("workload/gpu_kernel",
+               {
+                   {"{instance}.kernels", K::Derived, "count", "kernels that finished"},
+                   {"{instance}.time_us", K::Derived, "us", "time until the last kernel finished"},
+                   {"{instance}.per_kernel_us", K::Derived, "us",
+                    "time per kernel, launches and synchronisation included"},
+                   {"{instance}.kernel_us", K::Derived, "us", "one kernel's duration on the GPU"},
+                   {"{instance}.roofline_us", K::Derived, "us",
+                    "one kernel's roofline bound: max(flops / peak, bytes / HBM bandwidth)"},
+                   {"{instance}.achieved_tflops", K::Derived, "TFLOP/s", "FLOPs over time"},
+                   {"{instance}.achieved_gbps", K::Derived, "GB/s", "HBM bytes over time"},
+                   {"{instance}.launch_cpu_us", K::Derived, "us",
+                    "driver CPU time of the launches"},
+               });
 
 HETSIM_METRICS(
     "workload/gpu_copy",

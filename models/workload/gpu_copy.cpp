@@ -44,6 +44,12 @@ class GpuCopyWorkload : public sim::Workload {
         sim::p_int("engines", 1, "copy engines of the GPU the copy is split over", 1, 64),
         sim::p_size("chunk", "2MiB", "pageable: bytes per staging buffer (est.)"),
         sim::p_int("buffers", 2, "pageable: staging buffers in rotation (double buffering)", 1, 64),
+        sim::p_bool("first_touch", false,
+                    "pageable: the host buffer was never touched, so each 4 KiB page faults on "
+                    "the staging memcpy's first access (and a destination page is zeroed)"),
+        sim::p_time("fault_cost", "0.6us",
+                    "pageable, first_touch: one minor fault: exception, handle_mm_fault, "
+                    "folio allocation (est., as the page_fault workload's)"),
     };
     return p;
   }
@@ -58,6 +64,7 @@ class GpuCopyWorkload : public sim::Workload {
     engines_ = static_cast<int>(p.i("engines"));
     chunk_ = static_cast<double>(p.size("chunk"));
     buffers_ = static_cast<int>(p.i("buffers"));
+    fault_ = p.b("first_touch") ? p.time("fault_cost") : 0;
     if (chunk_ <= 0) p.where("chunk").fail("a positive size", "0");
     const int gs = gpus_.owning(src_), gd = gpus_.owning(dst_);
     if (gs < 0 && gd < 0)
@@ -69,6 +76,9 @@ class GpuCopyWorkload : public sim::Workload {
       p.where("mode").fail("pinned or host for a copy between GPUs", "\"pageable\"");
     if (!d2d_ && mode_ == "host")
       p.where("mode").fail("pinned or pageable for a copy between host and GPU", "\"host\"");
+    if (fault_ > 0 && mode_ != "pageable")
+      p.where("first_touch")
+          .fail("false unless mode is pageable (pinned memory is faulted in)", "true");
     if (mode_ == "pageable" && engines_ > 1)
       p.where("engines").fail(
           "1 for a pageable copy (one calling thread fills the staging buffers)",
@@ -107,6 +117,7 @@ class GpuCopyWorkload : public sim::Workload {
         c.bytes = per;
         c.chunk = chunk_;
         c.buffers = buffers_;
+        c.fault = fault_;
         pageable_copy(gpus_, m_, c, done);
       } else if (mode_ == "host") {
         const int to_gpu = gpus_.owning(dst_);
@@ -160,7 +171,7 @@ class GpuCopyWorkload : public sim::Workload {
   int src_ = 0, dst_ = 0, cpu_ = 0, engines_ = 1, buffers_ = 2, gpu_ = 0, staging_ = 0, left_ = 0;
   bool d2d_ = false;
   std::string mode_;
-  sim::Tick done_at_ = 0;
+  sim::Tick done_at_ = 0, fault_ = 0;
 };
 
 HETSIM_REGISTER(sim::Workload, GpuCopyWorkload, "gpu_copy");

@@ -103,6 +103,54 @@ TEST(GpuCopy, PageableNeverBeatsPinnedOnTheSameLink) {
       }
 }
 
+// A pageable copy moves every byte through one core's memcpy into (or out of) the staging
+// buffers, so whatever the core's copy rate, it never runs faster than that rate, nor than a
+// pinned copy over the same link.
+TEST(GpuCopy, PageableNeverExceedsTheStagingCoreCopyRate) {
+  for (const char* m : {"a100-pcie-8", "dgx-h100"})
+    for (const auto& rc : std::vector<std::pair<std::string, double>>{
+             {"4GB/s", 4.0}, {"10.5GB/s", 10.5}, {"18GB/s", 18.0}, {"40GB/s", 40.0}})
+      for (bool h2d : {true, false}) {
+        const std::string a = h2d ? "node0" : "gpu0", b = h2d ? "gpu0" : "node0";
+        const std::string& rate = rc.first;
+        const double core_gbps = rc.second;
+        auto with_rate = [&](const std::string& mode) {
+          Json doc{{"machine", m},
+                   {"seed", 1},
+                   {"overrides", {{"cpu.memcpy_rate", rate}}},
+                   {"workloads", Json::array({copy_wl(a, b, mode, "128MiB")})}};
+          sim::Scenario sc = sim::scenario_from_json(std::move(doc), "<test>", {});
+          return sim::run_point(sc, sim::expand_sweep(sc)[0]).results.at("metrics");
+        };
+        const Json pageable = with_rate("pageable"), pinned = with_rate("pinned");
+        const double got = pageable.at("gpu_copy.throughput_gbps").get<double>();
+        EXPECT_GT(got, 0) << m << " " << rate << " " << a << "->" << b;
+        EXPECT_LE(got, core_gbps * (1 + 1e-9)) << m << " " << rate << " " << a << "->" << b;
+        EXPECT_LE(got, pinned.at("gpu_copy.throughput_gbps").get<double>() * (1 + 1e-9))
+            << m << " " << rate << " " << a << "->" << b;
+      }
+}
+
+// A never-touched pageable buffer faults each 4 KiB page on the staging memcpy's first access:
+// that is CPU time on top of the memcpy, and the copy can only get slower.
+TEST(GpuCopy, FirstTouchFaultsAreStagingCpuTimeAndNeverSpeedACopyUp) {
+  for (bool h2d : {true, false}) {
+    const std::string a = h2d ? "node0" : "gpu0", b = h2d ? "gpu0" : "node0";
+    Json touched = run("dgx-h100", copy_wl(a, b, "pageable", "64MiB"));
+    Json w = copy_wl(a, b, "pageable", "64MiB");
+    w["first_touch"] = true;
+    Json fresh = run("dgx-h100", w);
+    const double pages = 64.0 * 1024 * 1024 / 4096;
+    EXPECT_GE(fresh.at("gpu_copy.staging_cpu_us").get<double>() -
+                  touched.at("gpu_copy.staging_cpu_us").get<double>(),
+              pages * 0.6 * (1 - 1e-9))
+        << a << "->" << b;
+    EXPECT_GE(fresh.at("gpu_copy.time_us").get<double>(),
+              touched.at("gpu_copy.time_us").get<double>() + pages * 0.6 * (1 - 1e-9))
+        << a << "->" << b;
+  }
+}
+
 TEST(GpuCopy, PageableStagingIsKernelTimeOnTheCallingCpuAndOverlapsTheEngine) {
   Rig r("dgx-h100");
   models::PageableCopy c;
