@@ -218,9 +218,9 @@ void Migrator::Job::flush(const std::vector<std::size_t>& folios, std::uint64_t 
                           std::function<void()> done) {
   if (translations == 0) return done();  // nothing any TLB may hold
   const FlushRequest req = folio_flush(*j_.as, j_.cpu, folios, translations);
-  const Tick t0 = now();
-  TlbShootdown::of(m_.ctx_).flush(req, [self = shared_from_this(), t0, done = std::move(done)] {
-    self->m_.flush_wait_ps_->add(static_cast<double>(self->now() - t0));
+  m_.flush_wait_begins(j_.cpu);
+  TlbShootdown::of(m_.ctx_).flush(req, [self = shared_from_this(), done = std::move(done)] {
+    self->m_.flush_wait_ends(self->j_.cpu);
     done();
   });
 }

@@ -2,7 +2,6 @@
 // A job's steps are in entry.cpp (entry points) and job.cpp (batches).
 #include "models/migration/migrator.h"
 
-#include <algorithm>
 #include <memory>
 #include <string>
 
@@ -117,6 +116,16 @@ void Migrator::submit(MigrationJob job, std::function<void()> done) {
   first_start_ = std::min(first_start_, ctx_.sim().now());
   ++active_calls_;
   std::make_shared<Job>(*this, std::move(job), std::move(done))->start();
+}
+
+void Migrator::flush_wait_begins(int cpu) {
+  auto& [waiting, since] = flush_waits_[cpu];
+  if (waiting++ == 0) since = ctx_.sim().now();
+}
+
+void Migrator::flush_wait_ends(int cpu) {
+  auto& [waiting, since] = flush_waits_[cpu];
+  if (--waiting == 0) flush_wait_ps_->add(static_cast<double>(ctx_.sim().now() - since));
 }
 
 void Migrator::finish_metrics() {
