@@ -860,10 +860,11 @@ gc.pivot_table(index=["machine", "workloads.0.bytes"], columns="workloads.0.mode
                values="gpu_copy.throughput_gbps", sort=False).round(2)'''),
         new_markdown_cell("""\
 The pinned copies land within a few percent of the PCIe payload rate (the link model, not a
-fitted figure). The model's pageable copy is bound by one core's memcpy rate (18 GB/s in these
-machine files): it is well above the measured 7.2 GB/s, which says that the real pageable path
-has costs this model does not have yet (the host core's actual copy rate, synchronisation per
-staging buffer); the gap is left visible rather than tuned away."""),
+fitted figure). The model's pageable copy is bound by one core's memcpy rate (10.5 GB/s for
+dgx-h100's Xeon host, measured in a VM; 18 GB/s, a Zen 5 core's, for a100-pcie-8): still 1.45x
+above the measured 7.2 GB/s on an H100, which says that the real pageable path has costs this
+model does not have yet (the DGX's own core rate, the driver's real staging chunk size and
+buffer count); the gap is left visible rather than tuned away."""),
         new_markdown_cell("""\
 ## G1: 140 GB over PCIe Gen4 x16
 
@@ -965,8 +966,8 @@ apu[["workloads.0.policy", "workloads.0.pattern", "uvm_touch.time_us", "uvm.faul
 * Unified memory (G4): fault-driven migration keeps 0.70x of an explicit copy's throughput for
   sequential touches and 0.30-0.50x for strided and random ones on dgx-h100 (driver estimates,
   not measured rates); an explicit prefetch matches the copy. Against a pageable copy (bound
-  here by one core's staging memcpy) sequential fault-driven migration is 2.2x faster. Oversubscribed, LRU eviction
-  makes a sequential second pass fault everything again (2.7x slower at half the array). On an
+  here by one core's staging memcpy, 10.4 GB/s) sequential fault-driven migration is 3.8x
+  faster. Oversubscribed, LRU eviction makes a sequential second pass fault everything again (2.7x slower at half the array). On an
   APU nothing is copied and the faults cost only the driver's work and the GPU's translations."""),
     ]
 

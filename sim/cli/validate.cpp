@@ -129,6 +129,7 @@ Finding evaluate(const Json& spec, const std::vector<Json>& results, const sim::
   double lo = claimed[0].get<double>(), hi = claimed[1].get<double>();
   double neutral = kind == "reduction" ? 0.0 : 1.0;
   std::string range = "claimed " + show(lo) + " .. " + show(hi);
+  const std::string at = f.at.empty() ? "the only point" : f.at;
   if (kind == "value") {
     bool in = f.figure >= lo * 0.75 && f.figure <= hi * 1.25;
     bool worst_in = f.worst >= lo * 0.75 && f.worst <= hi * 1.25;
@@ -136,13 +137,13 @@ Finding evaluate(const Json& spec, const std::vector<Json>& results, const sim::
     f.reason = range + "; model " + f.figure_text;
   } else if (f.figure >= lo && f.figure <= hi * 1.25) {
     f.verdict = "supported";
-    f.reason = range + "; best at " + (f.at.empty() ? "the only point" : f.at);
+    f.reason = range + "; best at " + at;
   } else if (f.figure > hi * 1.25) {
     f.verdict = "partly";
-    f.reason = "the model finds more than " + range + " (best at " + f.at + ")";
+    f.reason = "the model finds more than " + range + " (best at " + at + ")";
   } else if (f.figure > neutral) {
     f.verdict = "partly";
-    f.reason = "same direction, smaller than " + range + " (best at " + f.at + ")";
+    f.reason = "same direction, smaller than " + range + " (best at " + at + ")";
   } else {
     f.verdict = "not supported";
     f.reason = "no gain anywhere in the sweep; " + range;
