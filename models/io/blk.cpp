@@ -247,13 +247,16 @@ void BlockLayer::start_command(int drive, std::unique_ptr<IoRequest> rq) {
     ++d.reads;
   }
   spec.bytes = static_cast<double>(rq->bytes);
-  IoRequest* raw = rq.release();
-  spec.on_done = [this, drive, raw] { command_done(drive, raw); };
+  const std::uint64_t id = rq->id;
+  in_flight_[id] = std::move(rq);  // owned here: a run may end with commands still moving
+  spec.on_done = [this, drive, id] { command_done(drive, id); };
   m_.flows().start(std::move(spec));
 }
 
-void BlockLayer::command_done(int drive, IoRequest* raw) {
-  std::unique_ptr<IoRequest> rq(raw);
+void BlockLayer::command_done(int drive, std::uint64_t id) {
+  auto it = in_flight_.find(id);
+  std::unique_ptr<IoRequest> rq = std::move(it->second);
+  in_flight_.erase(it);
   Drive& d = *state_[static_cast<std::size_t>(drive)];
   --d.busy;
   if (d.waiting > 0) {

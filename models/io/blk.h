@@ -11,6 +11,7 @@
 #include <cstdint>
 #include <deque>
 #include <functional>
+#include <map>
 #include <memory>
 #include <string>
 #include <vector>
@@ -77,7 +78,7 @@ class BlockLayer {
                        bool polled, const std::function<void(bool)>& piece_done);
   void run_queue(int drive, int hctx);
   void start_command(int drive, std::unique_ptr<IoRequest> rq);
-  void command_done(int drive, IoRequest* rq);
+  void command_done(int drive, std::uint64_t id);
   void finish();
 
   sim::RunContext& ctx_;
@@ -89,6 +90,7 @@ class BlockLayer {
   std::int64_t queue_depth_ = 0, max_request_ = 0;
   int nq_ = 1, parallelism_ = 1;
   std::uint64_t next_id_ = 1;
+  std::map<std::uint64_t, std::unique_ptr<IoRequest>> in_flight_;  // commands moving data, by id
   sim::Counter *requests_, *merges_, *irqs_, *irq_ps_, *bios_;
   sim::Histogram* sched_wait_;
 };
