@@ -4,6 +4,7 @@
 // cluster (the machine's "cluster" section with nodes > 1) the AllReduce is hierarchical and n
 // counts the ranks of every machine.
 
+#include <cmath>
 #include <memory>
 
 #include "models/drm/cluster.h"
@@ -122,19 +123,21 @@ class CollectiveWorkload : public sim::Workload {
 
   void finish() override {
     auto& st = ctx_.sim().stats();
-    if (done_ == 0) return;
-    const double t = sim::to_seconds(total_) / done_;
+    // No collective completed (a run cut short, or the zero-length run of `hetsim check`):
+    // every figure is NaN (null in results), never a 0 no collective gave.
+    const double n = done_ > 0 ? static_cast<double>(done_) : std::nan("");
+    const double t = sim::to_seconds(total_) / n;
     const double algbw = bytes_ / t / 1e9;
     st.set_metric(name_ + ".time_us", t * 1e6);
     st.set_metric(name_ + ".algbw_gbps", algbw);
     const int nodes = cluster_ ? cluster_->nodes : 1;
     st.set_metric(name_ + ".busbw_gbps",
                   algbw * busbw_factor(op_, static_cast<int>(ranks_.size()) * nodes));
-    st.set_metric(name_ + ".bytes_sent_per_gpu", sent_ / done_);
+    st.set_metric(name_ + ".bytes_sent_per_gpu", sent_ / n);
     if (!cluster_) return;
-    st.set_metric(name_ + ".nic_bytes_per_gpu", nic_sent_ / done_);
-    st.set_metric(name_ + ".intra_us", sim::to_seconds(intra_t_) / done_ * 1e6);
-    st.set_metric(name_ + ".inter_us", sim::to_seconds(inter_t_) / done_ * 1e6);
+    st.set_metric(name_ + ".nic_bytes_per_gpu", nic_sent_ / n);
+    st.set_metric(name_ + ".intra_us", sim::to_seconds(intra_t_) / n * 1e6);
+    st.set_metric(name_ + ".inter_us", sim::to_seconds(inter_t_) / n * 1e6);
     st.set_metric(name_ + ".ranks", static_cast<double>(ranks_.size()) * nodes);
   }
 

@@ -192,8 +192,9 @@ class AllreduceNet : public sim::Workload {
     auto& st = ctx_.sim().stats();
     const double share = 2.0 * (nodes_ - 1) / nodes_;
     for (int k = 0; k < 2; ++k) {
-      if (count_[k] == 0) continue;
-      const double t = sim::to_seconds(time_[k]) / count_[k];
+      // NaN (null in results) when no AllReduce of the kind completed: a run cut short, or
+      // the zero-length run of `hetsim check`.
+      const double t = count_[k] > 0 ? sim::to_seconds(time_[k]) / count_[k] : std::nan("");
       const std::string pre = name_ + (k == 0 ? ".small" : ".large");
       st.set_metric(pre + "_time_us", t * 1e6);
       st.set_metric(pre + "_busbw_gbps", bytes_[k] / count_[k] / t * share / 1e9);

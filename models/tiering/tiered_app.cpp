@@ -343,19 +343,23 @@ void TieredApp::finish() {
   st.set_metric(instance_ + ".max_util", max_util_);
   st.set_metric(instance_ + ".solves", static_cast<double>(solves_));
   extra_metrics(acc, el);
-  // The same threads on the same CPUs with every access on the fast node.
-  TierLoad all_fast = load_;
-  std::fill(all_fast.share.begin(), all_fast.share.end(), 0.0);
-  all_fast.share[static_cast<std::size_t>(fast_)] = 1;
-  all_fast.route.clear();
-  for (int cpu : solved_cpus_) {
-    if (cpu < 0) continue;
-    std::vector<TierRoute> per(pf_.nodes().size());
-    per[static_cast<std::size_t>(fast_)] = route(cpu, fast_);
-    all_fast.route.push_back(std::move(per));
+  // The same threads on the same CPUs with every access on the fast node (none when the run
+  // ended before the threads started: a zero-length run, as `hetsim check` makes).
+  double ref = 0;
+  if (!load_.share.empty()) {
+    TierLoad all_fast = load_;
+    std::fill(all_fast.share.begin(), all_fast.share.end(), 0.0);
+    all_fast.share[static_cast<std::size_t>(fast_)] = 1;
+    all_fast.route.clear();
+    for (int cpu : solved_cpus_) {
+      if (cpu < 0) continue;
+      std::vector<TierRoute> per(pf_.nodes().size());
+      per[static_cast<std::size_t>(fast_)] = route(cpu, fast_);
+      all_fast.route.push_back(std::move(per));
+    }
+    all_fast.capacity = base_cap_;  // route() may have added servers; no copies running
+    if (!all_fast.route.empty()) ref = solve_tier_load(all_fast).total_rate;
   }
-  all_fast.capacity = base_cap_;  // route() may have added servers; no copies running
-  const double ref = all_fast.route.empty() ? 0 : solve_tier_load(all_fast).total_rate;
   st.set_metric(instance_ + ".slowdown",
                 ref > 0 && res_.total_rate > 0 ? ref / res_.total_rate : 0);
   for (std::size_t n = 0; n < pf_.nodes().size(); ++n) {

@@ -199,3 +199,15 @@ def test_report_name_under_settings_is_a_warning(tmp_path, hetsim_bin):
     assert p.returncode == 0, p.stderr
     assert "warning" in p.stderr and "at /report/1" in p.stderr
     assert "dma.nope" not in p.stdout and "migration.time_us" in p.stdout
+
+
+def test_every_scenario_file_passes_check(hetsim_bin):
+    """`hetsim check` makes a zero-length run of every point: a workload must give its figures
+    (NaN where nothing completed) and survive a run that ended before it started."""
+    from conftest import ROOT
+    files = sorted((ROOT / "scenarios").glob("*/*.json"))
+    files = [f for f in files if f.name != "claims.json"]
+    assert len(files) > 40
+    for f in files:
+        p = cli(hetsim_bin, "check", str(f))
+        assert p.returncode == 0, f"{f}: {p.returncode} {p.stderr[-400:]}"
