@@ -1,8 +1,6 @@
 #include "sim/params.h"
 
 #include <cmath>
-#include <iomanip>
-#include <sstream>
 
 #include "sim/cpulist.h"
 #include "sim/units.h"

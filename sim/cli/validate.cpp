@@ -9,7 +9,6 @@
 // pair over the sweep; the verdict compares it with the claimed range.
 #include <cmath>
 #include <filesystem>
-#include <iomanip>
 #include <sstream>
 
 #include "sim/batch.h"
