@@ -37,6 +37,34 @@ long Mm::map(std::uint64_t count, std::uint64_t folio_bytes, int node, bool huge
   return first;
 }
 
+long Mm::map_preferred(std::uint64_t count, std::uint64_t folio_bytes, int node, bool huge_mapped) {
+  HETSIM_CHECK(folio_bytes >= kBasePage && folio_bytes % kBasePage == 0,
+               "folio size not a page multiple");
+  HETSIM_CHECK(!huge_mapped || huge_mappable(folio_bytes),
+               "only 2 MiB and 1 GiB folios can be mapped by one entry");
+  HETSIM_CHECK(ctx_ != nullptr, "an address space without a run cannot place folios");
+  NodeMemory& mem = NodeMemory::of(*ctx_);
+  const std::uint64_t pages = folio_bytes / kBasePage;
+  const std::uint64_t va0 = next_va_;
+  next_va_ = (next_va_ + pages - 1) / pages * pages;
+  const long first = static_cast<long>(folios_.size());
+  folios_.reserve(folios_.size() + count);
+  for (std::uint64_t k = 0; k < count; ++k) {
+    const int at = mem.reserve_fallback(node, folio_bytes);
+    if (at < 0) {  // undo: nothing mapped
+      while (static_cast<long>(folios_.size()) > first) {
+        mem.release(folios_.back().node, folios_.back().bytes());
+        folios_.pop_back();
+      }
+      next_va_ = va0;
+      return -1;
+    }
+    folios_.push_back(Folio{static_cast<std::uint32_t>(pages), at, huge_mapped, next_va_, {}});
+    next_va_ += pages;
+  }
+  return first;
+}
+
 std::uint64_t Mm::bytes_on(int node, std::size_t first, std::size_t count) const {
   std::uint64_t b = 0;
   for (std::size_t i = first; i < first + count; ++i)

@@ -76,6 +76,11 @@ class Mm {
   // `huge_mapped`, else by PTEs) at the next free virtual range aligned to the folio size;
   // returns the index of the first, or -1 (nothing mapped) when the node lacks the capacity.
   long map(std::uint64_t count, std::uint64_t folio_bytes, int node, bool huge_mapped = false);
+  // The same, each folio on the first node of `node`'s zonelist that stays above its
+  // watermarks (NodeMemory::reserve_fallback: allocation falling back to the next node by
+  // distance); -1 (nothing mapped) when some folio fits on none.
+  long map_preferred(std::uint64_t count, std::uint64_t folio_bytes, int node,
+                     bool huge_mapped = false);
   std::size_t size() const { return folios_.size(); }
   const Folio& folio(std::size_t i) const { return folios_[i]; }
   // Bytes currently on `node` among folios [first, first + count).

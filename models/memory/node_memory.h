@@ -2,6 +2,14 @@
 // Capacity accounting of the machine's memory nodes. Every folio placed on a node holds its
 // bytes there; a placement that does not fit is refused (the kernel's -ENOMEM), so a
 // migration towards a full node leaves the folio where it was.
+//
+// Each node has the kernel's watermarks (mm/page_alloc.c __setup_per_zone_wmarks):
+// min_free_kbytes = sqrt(16 x total KiB), clamped to [128 KiB, 256 MiB], shared among the
+// nodes by capacity, is each node's min; low and high are min plus one and two steps of
+// max(min / 4, capacity x watermark_scale_factor / 10000), the factor 10 by default.
+// An allocation that prefers a node (get_page_from_freelist over its zonelist) takes the
+// first node, nearest first, whose free memory stays at or above its low watermark; failing
+// that (the slow path, kswapd woken) at or above its min watermark; failing that, none.
 #include <cstdint>
 #include <vector>
 
@@ -23,8 +31,27 @@ class NodeMemory {
   bool reserve(int node, std::uint64_t bytes);
   void release(int node, std::uint64_t bytes);
 
+  enum class Wmark { Min, Low, High };
+  std::uint64_t wmark(int node, Wmark w) const;
+  // The nodes an allocation preferring `node` tries, in order: itself, then the others by
+  // load-to-use latency from its socket (ties by id), as the kernel orders a zonelist by
+  // node distance.
+  const std::vector<int>& zonelist(int node) const {
+    return zonelist_[static_cast<std::size_t>(node)];
+  }
+  // Takes `bytes` on the first node of `preferred`'s zonelist that stays above its
+  // watermarks (low, then min); returns that node, or -1 (nothing taken). An allocation
+  // placed off `preferred` counts as a fallback (metrics memory.fallbacks, .fallback_bytes).
+  int reserve_fallback(int preferred, std::uint64_t bytes);
+  std::uint64_t fallbacks() const { return fallbacks_; }
+
  private:
+  sim::RunContext& ctx_;
   std::vector<std::uint64_t> capacity_, used_;
+  std::vector<std::uint64_t> min_, step_;
+  std::vector<std::vector<int>> zonelist_;
+  std::uint64_t fallbacks_ = 0;
+  sim::Counter *fallback_ctr_ = nullptr, *fallback_bytes_ = nullptr;
 };
 
 }  // namespace models

@@ -104,6 +104,7 @@ TieredApp::Shape KvCache::shape(const sim::Params& p) {
   const double mean_tokens =
       static_cast<double>(p.i("prompt_tokens")) + static_cast<double>(p.i("output_tokens")) / 2;
   s.write_fraction = 1.0 / (1.0 + mean_tokens);
+  s.run_lines = 0;  // attention reads each request's KV in order: a stream
   return s;
 }
 

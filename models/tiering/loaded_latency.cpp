@@ -26,22 +26,44 @@ std::vector<double> bytes_per_access(const TierLoad& in, const std::vector<doubl
       for (int s : in.route[t][n].read) b[static_cast<std::size_t>(s)] += p * in.read_bytes[n];
       for (int s : in.route[t][n].write) b[static_cast<std::size_t>(s)] += p * in.write_bytes[n];
     }
+  if (in.walk_mem > 0 && in.pt_node >= 0) {
+    const auto pt = static_cast<std::size_t>(in.pt_node);
+    for (std::size_t t = 0; t < in.route.size(); ++t)
+      for (int s : in.route[t][pt].read)
+        b[static_cast<std::size_t>(s)] += weight[t] * in.walk_mem * in.read_bytes[pt];
+  }
   return b;
 }
 
-// Per thread mean loaded latency at link utilisations `u`; fills node_ns.
+// Loaded latency of one line read by thread t from node n at link utilisations `u`.
+double line_latency(const TierLoad& in, const std::vector<double>& u, std::size_t t,
+                    std::size_t n) {
+  double l = in.route[t][n].base_ns;
+  for (int s : in.route[t][n].read)
+    l += queue_delay(in.queue_delay_ns, u[static_cast<std::size_t>(s)]);
+  return l;
+}
+
+// Per thread mean loaded latency at link utilisations `u`, translation included; fills
+// node_ns and xlate.
 std::vector<double> latencies(const TierLoad& in, const std::vector<double>& u,
-                              std::vector<std::vector<double>>* node_ns) {
+                              std::vector<std::vector<double>>* node_ns,
+                              std::vector<double>* xlate = nullptr) {
   std::vector<double> lat(in.route.size(), 0.0);
   if (node_ns) node_ns->assign(in.route.size(), std::vector<double>(in.share.size(), 0.0));
-  for (std::size_t t = 0; t < in.route.size(); ++t)
+  if (xlate) xlate->assign(in.route.size(), 0.0);
+  for (std::size_t t = 0; t < in.route.size(); ++t) {
+    double x = in.xlate_ns;
+    if (in.walk_mem > 0 && in.pt_node >= 0)
+      x += in.walk_mem * line_latency(in, u, t, static_cast<std::size_t>(in.pt_node));
+    if (xlate) (*xlate)[t] = x;
     for (std::size_t n = 0; n < in.share.size(); ++n) {
-      double l = in.route[t][n].base_ns;
-      for (int s : in.route[t][n].read)
-        l += queue_delay(in.queue_delay_ns, u[static_cast<std::size_t>(s)]);
+      if (in.share[n] <= 0 && !node_ns) continue;
+      const double l = in.route[t][n].base_ns > 0 ? line_latency(in, u, t, n) : 0;
       if (node_ns) (*node_ns)[t][n] = l;
-      lat[t] += in.share[n] * l;
+      lat[t] += in.share[n] * (l + x);
     }
+  }
   return lat;
 }
 
@@ -86,7 +108,7 @@ TierLoadResult solve_tier_load(const TierLoad& in) {
     }
   }
   r.util = util(lo);
-  r.latency_ns = latencies(in, r.util, &r.node_ns);
+  r.latency_ns = latencies(in, r.util, &r.node_ns, &r.xlate_ns);
   r.rate.resize(threads);
   double issued = 0;
   for (std::size_t t = 0; t < threads; ++t) issued += in.mlp / r.latency_ns[t];

@@ -13,6 +13,9 @@
 // As u -> 1 the delay grows without bound, so no link ever carries more than its capacity:
 // a bandwidth-bound application settles just under the tightest link on its routes.
 //
+// Every access also pays its address translation: a fixed part, plus the page walks' reads
+// of leaf entries on the node that holds the page tables (loading its route like any read).
+//
 // The solve: the total access rate X is the unique root of X = sum_t mlp / L_t(X), where the
 // link loads follow from X with the threads' traffic split in proportion to their unloaded
 // rates (exact when the threads see the same routes; an estimate when some are remote).
@@ -36,12 +39,19 @@ struct TierLoad {
   std::vector<double> read_bytes;             // per node: bytes read per access (64, RFO incl.)
   std::vector<double> write_bytes;            // per node: write-back bytes per access (weighted)
   std::vector<std::vector<TierRoute>> route;  // [thread][node]
+  // Address translation (tlb_reach.h), the same for every thread: per access, the fixed part
+  // (second-level hits, page walks with their page-walk-cache hits) and the walks' leaf-entry
+  // reads that go to `pt_node` (each one line, at that node's loaded latency).
+  double xlate_ns = 0;
+  double walk_mem = 0;
+  int pt_node = -1;
 };
 
 struct TierLoadResult {
   std::vector<double> rate;                  // per thread: accesses/s
   std::vector<double> latency_ns;            // per thread: mean load-to-use latency
-  std::vector<std::vector<double>> node_ns;  // [thread][node] loaded latency
+  std::vector<std::vector<double>> node_ns;  // [thread][node] loaded latency of the data
+  std::vector<double> xlate_ns;              // per thread: translation part of each access
   std::vector<double> util;                  // per server: carried / capacity
   double total_rate = 0;                     // accesses/s, all threads
 };

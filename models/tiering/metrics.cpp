@@ -26,6 +26,19 @@ HETSIM_METRICS(
         {"{instance}.slowdown", K::Derived, "ratio",
          "access rate of the same threads with every page on fast_node over the rate at the "
          "end (the last solve)"},
+        {"{instance}.tlb_walks", K::Counter, "count",
+         "page walks: accesses that missed both TLB levels (live: sampled)"},
+        {"{instance}.tlb_miss_rate", K::Derived, "ratio",
+         "page walks per access (misses of both TLB levels, the folios' page size and the "
+         "pattern's footprint against the machine.tlb geometry)"},
+        {"{instance}.walk_memory_fraction", K::Derived, "ratio",
+         "fraction of page walks whose leaf entry missed the caches and was read from "
+         "page_table_node"},
+        {"{instance}.translation_ns", K::Derived, "ns",
+         "address translation's part of the mean access latency (second-level TLB hits, page "
+         "walks, leaf-entry reads at page_table_node's loaded latency)"},
+        {"{instance}.tlb_footprint", K::Derived, "count",
+         "translations the pattern's footprint needs (pages of the folios it touches) at the end"},
         {"{instance}.node.{node}.share", K::Derived, "ratio", "fraction of accesses it served"},
         {"{instance}.node.{node}.bytes", K::Derived, "bytes", "process memory on it at the end"},
         {"{instance}.node.{node}.accesses", K::Counter, "count",
@@ -34,7 +47,8 @@ HETSIM_METRICS(
          "its accesses x their loaded latency (live: over accesses, the tier's latency over "
          "time)"},
         {"{instance}.node.{node}.latency_ns", K::Derived, "ns",
-         "its loaded load-to-use latency at the last solve, rate-weighted over the threads (0 "
+         "its loaded load-to-use latency (translation included) at the last solve, rate-weighted "
+         "over the threads (0 "
          "for a node that neither holds pages nor is fast_node or slow_node)"},
     });
 
@@ -130,6 +144,9 @@ HETSIM_METRICS(
     "tiering/periodic",
     {
         {"tiering.passes", K::Derived, "count", "passes of the migration thread"},
+        {"tiering.passes_without_tiers", K::Derived, "count",
+         "passes due that found no slow tier to pair the fast node with (every node top tier, "
+         "as DDR and HBM in flat mode, and no slow_node named): nothing could move"},
         {"tiering.thread_cpu_us", K::Derived, "us",
          "the migration thread's CPU time reading counts (its moves' is in migration.*)"},
         {"tiering.memtis.hot_threshold_bin", K::Derived, "bin",

@@ -76,6 +76,7 @@ TieredApp::Shape OptimizerOffload::shape(const sim::Params& p) {
   s.memory = optimizer_state_bytes(p);
   s.memory_key = "parameters";
   s.write_fraction = 1.0;  // read-modify-write: every line read is written back
+  s.run_lines = 0;         // the update streams through each shard
   return s;
 }
 

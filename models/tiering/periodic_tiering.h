@@ -7,7 +7,9 @@
 // mechanism's `demote` and `promote` entry points, one folio after another (demotions
 // first: they make the room the promotions need). Every `cooling_period` the detector's counts are
 // halved (cooling). The fast node is the top-tier node of the CPU of the thread that found the
-// thread due, its slow node that node's demotion target.
+// thread due, its slow node that node's demotion target, unless the policy names the pair
+// (`fast_node`, `slow_node`: for tiers the kernel does not rank, as HBM and DDR in flat mode,
+// both top tier).
 #include <algorithm>
 #include <memory>
 #include <vector>
@@ -33,6 +35,10 @@ class PeriodicTiering : public TieringPolicy {
         sim::p_int("cpu", -1,
                    "CPU of the migration thread (-1: the last CPU of the fast node's socket)", -1,
                    1e9),
+        sim::p_string("fast_node", "",
+                      "node the thread promotes to (\"\": the top-tier node of the CPU's socket)"),
+        sim::p_string("slow_node", "",
+                      "node the thread demotes to (\"\": fast_node's demotion target)"),
         FolioMover::window_param(),
     };
   }
@@ -49,6 +55,10 @@ class PeriodicTiering : public TieringPolicy {
         detector_(make_detector(ctx, p, true)) {
     if (period_ == 0) p.where("period").fail("a positive time", "0");
     if (p.i("cpu") >= 0) cpu_ = p.index("cpu", pf_.cpus().size(), "CPU");
+    if (!p.s("fast_node").empty()) fast_ = pf_.node_by_name(p.s("fast_node"), p.where("fast_node"));
+    if (!p.s("slow_node").empty()) slow_ = pf_.node_by_name(p.s("slow_node"), p.where("slow_node"));
+    if (fast_ >= 0 && fast_ == slow_)
+      p.where("slow_node").fail("a node other than fast_node", p.s("slow_node"));
     mover_.enable_demotion();
     next_ = period_;
     next_cool_ = cooling_;
@@ -71,9 +81,12 @@ class PeriodicTiering : public TieringPolicy {
     }
     if (now >= next_ && !running_) {
       next_ = now + period_;
-      const int fast = local_toptier(pf_, cpu);
-      const int slow = fast < 0 ? -1 : demotion_target(pf_, fast);
-      if (slow >= 0) pass(fast, slow);
+      const int fast = fast_ >= 0 ? fast_ : local_toptier(pf_, cpu);
+      const int slow = slow_ >= 0 ? slow_ : fast < 0 ? -1 : demotion_target(pf_, fast);
+      if (fast >= 0 && slow >= 0 && fast != slow)
+        pass(fast, slow);
+      else
+        ++no_tiers_;
     }
     return detector_->on_quantum(thread, cpu, accesses, std::move(resume));
   }
@@ -83,6 +96,7 @@ class PeriodicTiering : public TieringPolicy {
     mover_.finish();
     auto& st = ctx_.sim().stats();
     st.set_metric("tiering.passes", static_cast<double>(passes_));
+    st.set_metric("tiering.passes_without_tiers", static_cast<double>(no_tiers_));
     st.set_metric("tiering.thread_cpu_us", sim::to_us(thread_cpu_));
   }
 
@@ -159,9 +173,10 @@ class PeriodicTiering : public TieringPolicy {
   FolioMover mover_;
   std::unique_ptr<HotnessDetector> detector_;
   int cpu_ = -1;
+  int fast_ = -1, slow_ = -1;  // named by the policy, -1: the kernel's tiers
   bool running_ = false;
   Tick next_ = 0, next_cool_ = 0, thread_cpu_ = 0;
-  std::uint64_t passes_ = 0;
+  std::uint64_t passes_ = 0, no_tiers_ = 0;
 };
 
 }  // namespace models

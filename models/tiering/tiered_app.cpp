@@ -4,6 +4,8 @@
 #include <cmath>
 #include <map>
 
+#include "models/tlb/shootdown.h"
+
 namespace models {
 
 namespace {
@@ -37,6 +39,12 @@ void TieredApp::add_common_params(sim::ParamList& l) {
       sim::p_time("quantum", "100us", "CPU time between a thread's accounting points"),
       sim::p_int("samples", 16, "accesses per quantum that mark the folios' access state", 0,
                  1000000),
+      sim::p_bool("tlb", true,
+                  "accesses pay address translation: TLB reach (machine.tlb geometry) of the "
+                  "folios' page size, page walks reading leaf entries from page_table_node"),
+      sim::p_string("page_table_node", "",
+                    "node holding the process's page tables (\"\": fast_node; page-table "
+                    "pages follow the allocation policy of the first touch)"),
   };
   l.insert(l.end(), c.begin(), c.end());
 }
@@ -47,10 +55,12 @@ const sim::ParamList& TieredApp::params() {
     add_common_params(l);
     const sim::ParamList own = {
         sim::p_size("memory", "4GiB", "the process's memory"),
-        sim::p_choice("placement", "first_touch", {"first_touch", "hot"},
+        sim::p_choice("placement", "first_touch", {"first_touch", "hot", "preferred"},
                       "first_touch: the tail of the address space on slow_node; hot: the "
                       "hottest folios (at the pattern's first shift) on fast_node, an oracle's "
-                      "static placement"),
+                      "static placement; preferred: every folio on fast_node while it stays "
+                      "above its watermarks, else on the next node by distance (the kernel's "
+                      "zonelist fallback; slow_fraction must be 0)"),
         sim::p_double("write_fraction", 0.33, "fraction of accesses that are writes", 0, 1),
         sim::p_choice("pattern", "uniform", {"uniform", "zipf", "hotset"}, "access pattern"),
         sim::p_double("zipf_s", 0.99, "pattern zipf: exponent", 0, 5),
@@ -61,6 +71,10 @@ const sim::ParamList& TieredApp::params() {
                     "every this much simulated time the popularity ranking rotates (0: never)"),
         sim::p_double("shift_fraction", 0.1, "fraction of the folios the ranking rotates by", 0, 1),
         sim::p_double("accesses", 0, "accesses per thread (0: until the stop time)", 0, 1e15),
+        sim::p_double("run_lines", 1,
+                      "cache lines read in a row from one page before the next draw (1: "
+                      "random lines, as pmbench or GUPS; 0: every line of the page, a stream)",
+                      0, 1e9),
     };
     l.insert(l.end(), own.begin(), own.end());
     add_task_params(l, "1MiB");
@@ -82,7 +96,9 @@ TieredApp::Shape TieredApp::shape_of(const sim::Params& p) {
   s.pattern.hot_share = p.d("hot_share");
   s.shift_fraction = p.d("shift_fraction");
   s.hot_placement = p.s("placement") == "hot";
+  s.preferred = p.s("placement") == "preferred";
   s.accesses_limit = p.d("accesses");
+  s.run_lines = p.d("run_lines");
   return s;
 }
 
@@ -105,7 +121,9 @@ TieredApp::TieredApp(sim::RunContext& ctx, const sim::Params& p, const char* kin
       quantum_(p.time("quantum")),
       shift_period_(0),
       samples_(static_cast<int>(p.i("samples"))),
-      accesses_limit_(shape.accesses_limit) {
+      accesses_limit_(shape.accesses_limit),
+      tlb_on_(p.b("tlb")),
+      run_lines_(shape.run_lines) {
   parse_pins(p);
   if (folio_ < kBasePage || (folio_ & (folio_ - 1)) != 0 || folio_ > (1ULL << 30))
     p.where("folio").fail("a power of two from 4KiB to 1GiB", std::to_string(folio_) + " bytes");
@@ -134,7 +152,14 @@ TieredApp::TieredApp(sim::RunContext& ctx, const sim::Params& p, const char* kin
   auto no_room = [&](const char* key, const std::string& node, std::uint64_t n) {
     p.where(key).fail("memory that fits on " + node, std::to_string(n * folio_) + " bytes");
   };
-  if (shape.hot_placement) {
+  if (shape.preferred) {
+    if (slow_fraction_ > 0)
+      p.where("slow_fraction").fail("0 with placement preferred", std::to_string(slow_fraction_));
+    if (mm_->map_preferred(folios_, folio_, fast_, huge) < 0)
+      p.where(shape.memory_key)
+          .fail("memory that fits on the machine's nodes above their min watermarks",
+                std::to_string(folios_ * folio_) + " bytes");
+  } else if (shape.hot_placement) {
     // An oracle's static placement: the hottest folios (at shift 0) on the fast node.
     std::vector<char> on_fast(folios_, 0);
     for (std::uint64_t r = 0; r < folios_ - slow_n; ++r)
@@ -153,7 +178,11 @@ TieredApp::TieredApp(sim::RunContext& ctx, const sim::Params& p, const char* kin
     if (slow_n > 0 && mm_->map(slow_n, folio_, slow_, huge) < 0)
       no_room("slow_fraction", p.s("slow_node"), slow_n);
   }
+  pt_node_ = p.s("page_table_node").empty()
+                 ? fast_
+                 : pf_.node_by_name(p.s("page_table_node"), p.where("page_table_node"));
   node_accesses_.assign(pf_.nodes().size(), 0.0);
+  walks_ctr_ = &ctx.sim().stats().counter(instance_ + ".tlb_walks");
   accesses_ = &ctx.sim().stats().counter(instance_ + ".accesses");
   for (const MemNode& n : pf_.nodes()) {
     const std::string pre = instance_ + ".node." + n.name;
@@ -220,6 +249,44 @@ TierRoute TieredApp::route(int cpu, int node) {
   return r;
 }
 
+void TieredApp::update_translation() {
+  tlb_dirty_ = false;
+  load_.pt_node = pt_node_;
+  if (!tlb_on_) return;
+  // The footprint's translations and lines, the folios grouped by weight (within 0.1%):
+  // every folio has the same size and mapping, so a group is its folios' entries at their
+  // mean weight.
+  const Folio& f0 = mm_->folio(0);
+  const double page = std::ldexp(1.0, f0.page_shift());
+  const double entries = static_cast<double>(f0.bytes()) / page;
+  const double lines = static_cast<double>(f0.bytes()) / kLine;
+  std::map<long, std::pair<double, double>> bins;  // log-weight bin -> (folios, weight)
+  for (std::size_t i = 0; i < folios_; ++i) {
+    const double w = pattern_->weight(i);
+    if (w <= 0) continue;
+    auto& b = bins[std::lround(std::log(w) * 1000)];
+    b.first += 1;
+    b.second += w;
+  }
+  const TlbGeometry& g = TlbShootdown::of(ctx_).geometry();
+  TlbReachInput in;
+  for (const auto& [key, b] : bins) {
+    (void)key;
+    const double w = b.second / b.first;
+    in.pages.push_back({b.first * entries, w / entries});
+    in.lines.push_back({b.first * lines, w / lines});
+  }
+  in.l1_entries = static_cast<double>(g.l1_entries);
+  in.l2_entries = static_cast<double>(g.l2_entries);
+  in.run = run_lines_ > 0 ? std::min(run_lines_, page / kLine) : page / kLine;
+  // One thread's share of its CCX's L3 (est.: the cores of a CCX share it evenly).
+  const CpuSpec& cs = pf_.cpu_spec();
+  in.cache_lines = static_cast<double>(cs.l3_per_ccx) / std::max(1, cs.cores_per_ccx) / kLine;
+  reach_ = tlb_reach(in);
+  load_.xlate_ns = reach_.l2_hits * sim::to_ns(g.l2_hit) + reach_.walks * sim::to_ns(g.walk);
+  load_.walk_mem = reach_.walk_mem;
+}
+
 std::vector<double> TieredApp::flow_loads() const {
   std::vector<double> l(server_link_.size());
   for (std::size_t k = 0; k < l.size(); ++k) l[k] = pf_.flows().link_load(server_link_[k]);
@@ -232,6 +299,7 @@ void TieredApp::resolve() {
     cpus.push_back(th.task >= 0 ? std::max(0, sched_.cpu_of(th.task)) : -1);
   if (!dirty_ && cpus == solved_cpus_ && flow_loads() == solved_flows_) return;
   const std::size_t nodes = pf_.nodes().size();
+  if (tlb_dirty_) update_translation();
   load_.queue_delay_ns = queue_ns_;
   load_.mlp = mlp_;
   load_.share.assign(nodes, 0.0);
@@ -247,7 +315,8 @@ void TieredApp::resolve() {
     if (cpu < 0) continue;  // exited
     std::vector<TierRoute> per(nodes);
     for (std::size_t n = 0; n < nodes; ++n)
-      if (load_.share[n] > 0 || static_cast<int>(n) == fast_ || static_cast<int>(n) == slow_)
+      if (load_.share[n] > 0 || static_cast<int>(n) == fast_ || static_cast<int>(n) == slow_ ||
+          static_cast<int>(n) == pt_node_)
         per[n] = route(cpu, static_cast<int>(n));
     load_.route.push_back(std::move(per));
   }
@@ -281,12 +350,16 @@ void TieredApp::credit(Thread& th, bool policy) {
     th.latency_sum += a * res_.latency_ns[row];
     accesses_->add(a);
     access_ns_->add(a * res_.latency_ns[row]);
+    walks_ += a * reach_.walks;
+    walks_mem_ += a * reach_.walk_mem;
+    xlate_sum_ += a * res_.xlate_ns[row];
+    walks_ctr_->add(a * reach_.walks);
     for (std::size_t n = 0; n < node_accesses_.size(); ++n) {
       const double an = a * load_.share[n];
       node_accesses_[n] += an;
       if (an <= 0) continue;
       node_acc_[n]->add(an);
-      node_ns_[n]->add(an * res_.node_ns[row][n]);
+      node_ns_[n]->add(an * (res_.node_ns[row][n] + res_.xlate_ns[row]));
     }
     const auto marks = static_cast<int>(std::min<double>(samples_, std::ceil(a)));
     const Tick now = ctx_.sim().now();
@@ -342,6 +415,10 @@ void TieredApp::finish() {
   st.set_metric(instance_ + ".mean_latency_ns", acc > 0 ? lat / acc : 0);
   st.set_metric(instance_ + ".max_util", max_util_);
   st.set_metric(instance_ + ".solves", static_cast<double>(solves_));
+  st.set_metric(instance_ + ".tlb_miss_rate", acc > 0 ? walks_ / acc : 0);
+  st.set_metric(instance_ + ".walk_memory_fraction", walks_ > 0 ? walks_mem_ / walks_ : 0);
+  st.set_metric(instance_ + ".translation_ns", acc > 0 ? xlate_sum_ / acc : 0);
+  st.set_metric(instance_ + ".tlb_footprint", reach_.entries);
   extra_metrics(acc, el);
   // The same threads on the same CPUs with every access on the fast node (none when the run
   // ended before the threads started: a zero-length run, as `hetsim check` makes).
@@ -355,6 +432,7 @@ void TieredApp::finish() {
       if (cpu < 0) continue;
       std::vector<TierRoute> per(pf_.nodes().size());
       per[static_cast<std::size_t>(fast_)] = route(cpu, fast_);
+      if (pt_node_ != fast_) per[static_cast<std::size_t>(pt_node_)] = route(cpu, pt_node_);
       all_fast.route.push_back(std::move(per));
     }
     all_fast.capacity = base_cap_;  // route() may have added servers; no copies running
@@ -362,10 +440,18 @@ void TieredApp::finish() {
   }
   st.set_metric(instance_ + ".slowdown",
                 ref > 0 && res_.total_rate > 0 ? ref / res_.total_rate : 0);
+  // The last solve's translation part, rate-weighted over the threads.
+  double xlate_now = 0, rate_sum = 0;
+  for (std::size_t t = 0; t < res_.rate.size(); ++t) {
+    xlate_now += res_.rate[t] * res_.xlate_ns[t];
+    rate_sum += res_.rate[t];
+  }
+  xlate_now = rate_sum > 0 ? xlate_now / rate_sum : 0;
   for (std::size_t n = 0; n < pf_.nodes().size(); ++n) {
     const std::string pre = instance_ + ".node." + pf_.nodes()[n].name;
     st.set_metric(pre + ".share", acc > 0 ? node_accesses_[n] / acc : 0);
-    st.set_metric(pre + ".latency_ns", node_latency(static_cast<int>(n)));
+    const double ln = node_latency(static_cast<int>(n));
+    st.set_metric(pre + ".latency_ns", ln > 0 ? ln + xlate_now : 0);
     st.set_metric(pre + ".bytes",
                   static_cast<double>(mm_->bytes_on(static_cast<int>(n), 0, mm_->size())));
   }

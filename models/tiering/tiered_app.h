@@ -17,6 +17,7 @@
 #include "models/tiering/access_pattern.h"
 #include "models/tiering/loaded_latency.h"
 #include "models/tiering/tiering_policy.h"
+#include "models/tiering/tlb_reach.h"
 
 namespace models {
 
@@ -27,7 +28,9 @@ class TieredApp : public SchedWorkload {
       "(pattern uniform | zipf | hotset, optionally shifting), a read/write mix, pages placed "
       "first-touch with `slow_fraction` of them on `slow_node`; throughput from Little's law "
       "over loaded latencies (queueing on every link of the route, writes weighted by the "
-      "node's write cost), capped by the links' bandwidth.";
+      "node's write cost), capped by the links' bandwidth; each access also pays its address "
+      "translation (TLB reach of its folios' page size, page walks reading the page tables' "
+      "node).";
   static const sim::ParamList& params();
   TieredApp(sim::RunContext& ctx, const sim::Params& p);
   // The parameters every application on this machinery shares (threads, placement, the
@@ -54,7 +57,9 @@ class TieredApp : public SchedWorkload {
     AccessPattern::Spec pattern;
     double shift_fraction = 0;
     bool hot_placement = false;
+    bool preferred = false;     // every folio prefers fast_node and falls back by distance
     double accesses_limit = 0;  // per thread; 0: none
+    double run_lines = 1;       // lines read in a row from one page (0: all its lines, a stream)
   };
   TieredApp(sim::RunContext& ctx, const sim::Params& p, const char* kind, const Shape& shape);
   // Called after each quantum's accesses are credited (`accesses`: this quantum's, of one
@@ -69,7 +74,11 @@ class TieredApp : public SchedWorkload {
     (void)acc;
     (void)el;
   }
-  AccessPattern& pattern_mut() { return *pattern_; }
+  // The pattern, for a change of its weights (the translation footprint is recomputed).
+  AccessPattern& pattern_mut() {
+    tlb_dirty_ = true;
+    return *pattern_;
+  }
   std::size_t folio_count() const { return folios_; }
   std::uint64_t folio_bytes() const { return folio_; }
   sim::RunContext& run_ctx() { return ctx_; }
@@ -89,6 +98,8 @@ class TieredApp : public SchedWorkload {
   // tiering policy sees (not the end of the run).
   void credit(Thread& th, bool policy);
   TierRoute route(int cpu, int node);
+  // The translation cost of the pattern's footprint (tlb_reach.h) into load_.
+  void update_translation();
   // The last solve's loaded latency of `node`, rate-weighted over the threads (0: no route
   // solved to it: it neither holds pages nor is fast_node or slow_node).
   double node_latency(int node) const;
@@ -120,6 +131,13 @@ class TieredApp : public SchedWorkload {
   std::vector<double> solved_flows_;  // what copies took of each server at the last solve
   std::vector<double> flow_loads() const;
   std::vector<double> node_accesses_;
+  // Address translation: on or off, the page-table node, the pattern's footprint in the TLB.
+  bool tlb_on_ = true, tlb_dirty_ = true;
+  int pt_node_ = -1;
+  double run_lines_ = 1;
+  TlbReach reach_;
+  double walks_ = 0, walks_mem_ = 0, xlate_sum_ = 0;  // over the run: accesses x their share
+  sim::Counter* walks_ctr_ = nullptr;
   double max_util_ = 0;
   std::uint64_t solves_ = 0;
   // Live counters, so that a scenario's "sample" gives throughput and latency over time.
