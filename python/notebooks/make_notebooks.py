@@ -1218,6 +1218,7 @@ for mlp, g in hp.groupby("workloads.0.mlp"):
     ax.plot(g["workloads.0.slow_fraction"], g["rate"] / g["rate"].iloc[0], "o-",
             label=f"mlp {mlp}")
 ax.set_xlabel("share of the process on HBM"); ax.set_ylabel("rate / all on DDR")
+ax.set_title("xeonmax-2s-flat: DDR5 node0 and HBM2e hbm0")
 ax.grid(alpha=.3); ax.legend(); plt.show()
 hp.pivot_table(index="workloads.0.slow_fraction", columns="workloads.0.mlp", values="rate").round(3)'''),
         new_markdown_cell("""\
