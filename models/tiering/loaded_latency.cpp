@@ -36,8 +36,8 @@ std::vector<double> bytes_per_access(const TierLoad& in, const std::vector<doubl
 }
 
 // Loaded latency of one line read by thread t from node n at link utilisations `u`.
-double line_latency(const TierLoad& in, const std::vector<double>& u, std::size_t t,
-                    std::size_t n) {
+double tier_line_latency(const TierLoad& in, const std::vector<double>& u, std::size_t t,
+                         std::size_t n) {
   double l = in.route[t][n].base_ns;
   for (int s : in.route[t][n].read)
     l += queue_delay(in.queue_delay_ns, u[static_cast<std::size_t>(s)]);
@@ -55,11 +55,11 @@ std::vector<double> latencies(const TierLoad& in, const std::vector<double>& u,
   for (std::size_t t = 0; t < in.route.size(); ++t) {
     double x = in.xlate_ns;
     if (in.walk_mem > 0 && in.pt_node >= 0)
-      x += in.walk_mem * line_latency(in, u, t, static_cast<std::size_t>(in.pt_node));
+      x += in.walk_mem * tier_line_latency(in, u, t, static_cast<std::size_t>(in.pt_node));
     if (xlate) (*xlate)[t] = x;
     for (std::size_t n = 0; n < in.share.size(); ++n) {
       if (in.share[n] <= 0 && !node_ns) continue;
-      const double l = in.route[t][n].base_ns > 0 ? line_latency(in, u, t, n) : 0;
+      const double l = in.route[t][n].base_ns > 0 ? tier_line_latency(in, u, t, n) : 0;
       if (node_ns) (*node_ns)[t][n] = l;
       lat[t] += in.share[n] * (l + x);
     }

@@ -8,14 +8,14 @@ namespace models {
 namespace {
 
 // Fraction of one translation's lookups that find it resident at characteristic time t.
-double resident(double prob, double t) {
+double tlb_resident(double prob, double t) {
   if (std::isinf(t)) return 1;
   return -std::expm1(-prob * t);
 }
 
 // Che's characteristic time of an LRU array of `capacity` entries (infinity: the footprint
 // fits).
-double che_time(const std::vector<TlbPages>& pages, double capacity) {
+double tlb_che_time(const std::vector<TlbPages>& pages, double capacity) {
   double footprint = 0;
   for (const TlbPages& g : pages)
     if (g.prob > 0) footprint += g.entries;
@@ -23,7 +23,7 @@ double che_time(const std::vector<TlbPages>& pages, double capacity) {
   auto held = [&](double t) {
     double s = 0;
     for (const TlbPages& g : pages)
-      if (g.prob > 0) s += g.entries * resident(g.prob, t);
+      if (g.prob > 0) s += g.entries * tlb_resident(g.prob, t);
     return s;
   };
   double lo = 0, hi = 1;
@@ -35,16 +35,16 @@ double che_time(const std::vector<TlbPages>& pages, double capacity) {
   return 0.5 * (lo + hi);
 }
 
-double hits_at(const std::vector<TlbPages>& pages, double t) {
+double tlb_hits_at(const std::vector<TlbPages>& pages, double t) {
   double h = 0;
-  for (const TlbPages& g : pages) h += g.entries * g.prob * resident(g.prob, t);
+  for (const TlbPages& g : pages) h += g.entries * g.prob * tlb_resident(g.prob, t);
   return h;
 }
 
 }  // namespace
 
 double lru_hit_ratio(const std::vector<TlbPages>& pages, double capacity) {
-  return std::fmin(1.0, hits_at(pages, che_time(pages, capacity)));
+  return std::fmin(1.0, tlb_hits_at(pages, tlb_che_time(pages, capacity)));
 }
 
 TlbReach tlb_reach(const TlbReachInput& in) {
@@ -53,8 +53,8 @@ TlbReach tlb_reach(const TlbReachInput& in) {
     if (g.prob > 0) r.entries += g.entries;
   const double run = std::fmax(1.0, in.run);
   const double h1 = lru_hit_ratio(in.pages, in.l1_entries);
-  const double t2 = che_time(in.pages, std::fmax(in.l1_entries, in.l2_entries));
-  const double h12 = std::fmax(h1, std::fmin(1.0, hits_at(in.pages, t2)));
+  const double t2 = tlb_che_time(in.pages, std::fmax(in.l1_entries, in.l2_entries));
+  const double h12 = std::fmax(h1, std::fmin(1.0, tlb_hits_at(in.pages, t2)));
   r.l2_hits = (h12 - h1) / run;
   r.walks = (1 - h12) / run;
   if (r.walks <= 0) return r;
@@ -67,7 +67,7 @@ TlbReach tlb_reach(const TlbReachInput& in) {
   const double epl = std::fmax(1.0, in.entries_per_line);
   double walk_sum = 0;
   for (const TlbPages& g : in.pages) {
-    const double miss = g.prob * (1 - resident(g.prob, t2));  // per lookup, per entry
+    const double miss = g.prob * (1 - tlb_resident(g.prob, t2));  // per lookup, per entry
     if (miss <= 0) continue;
     walk_sum += g.entries * miss;
     stream.push_back({g.entries / epl, epl * miss});
@@ -75,10 +75,10 @@ TlbReach tlb_reach(const TlbReachInput& in) {
   if (walk_sum <= 0) return r;
   for (std::size_t i = first_pt; i < stream.size(); ++i)
     stream[i].prob *= r.walks / walk_sum / total;
-  const double t = che_time(stream, in.cache_lines);
+  const double t = tlb_che_time(stream, in.cache_lines);
   double pt_hits = 0;
   for (std::size_t i = first_pt; i < stream.size(); ++i)
-    pt_hits += stream[i].entries * stream[i].prob * resident(stream[i].prob, t);
+    pt_hits += stream[i].entries * stream[i].prob * tlb_resident(stream[i].prob, t);
   const double pt_hit = std::fmin(1.0, pt_hits * total / r.walks);
   r.walk_mem = r.walks * (1 - pt_hit);
   return r;
