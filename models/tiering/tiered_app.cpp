@@ -183,6 +183,8 @@ TieredApp::TieredApp(sim::RunContext& ctx, const sim::Params& p, const char* kin
                  : pf_.node_by_name(p.s("page_table_node"), p.where("page_table_node"));
   node_accesses_.assign(pf_.nodes().size(), 0.0);
   walks_ctr_ = &ctx.sim().stats().counter(instance_ + ".tlb_walks");
+  // The TLB model's geometry, taken while the run is built (its service checks its input).
+  if (tlb_on_) tlb_geom_ = TlbShootdown::of(ctx).geometry();
   accesses_ = &ctx.sim().stats().counter(instance_ + ".accesses");
   for (const MemNode& n : pf_.nodes()) {
     const std::string pre = instance_ + ".node." + n.name;
@@ -268,7 +270,7 @@ void TieredApp::update_translation() {
     b.first += 1;
     b.second += w;
   }
-  const TlbGeometry& g = TlbShootdown::of(ctx_).geometry();
+  const TlbGeometry& g = tlb_geom_;
   TlbReachInput in;
   for (const auto& [key, b] : bins) {
     (void)key;

@@ -18,6 +18,7 @@
 #include "models/tiering/loaded_latency.h"
 #include "models/tiering/tiering_policy.h"
 #include "models/tiering/tlb_reach.h"
+#include "models/tlb/cpu_tlb.h"
 
 namespace models {
 
@@ -135,6 +136,7 @@ class TieredApp : public SchedWorkload {
   bool tlb_on_ = true, tlb_dirty_ = true;
   int pt_node_ = -1;
   double run_lines_ = 1;
+  TlbGeometry tlb_geom_{};
   TlbReach reach_;
   double walks_ = 0, walks_mem_ = 0, xlate_sum_ = 0;  // over the run: accesses x their share
   sim::Counter* walks_ctr_ = nullptr;
