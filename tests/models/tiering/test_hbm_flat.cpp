@@ -87,6 +87,21 @@ TEST(HbmFlat, ALatencyBoundProcessIsNotFasterOnHbm) {
   EXPECT_GT(m(hbm, "tiered_app.mean_latency_ns"), m(ddr, "tiered_app.mean_latency_ns"));
 }
 
+TEST(HbmFlat, PreferringHbmFallsBackToTheSocketsDdr) {
+  const Json a{{"kind", "tiered_app"},    {"threads", 4},    {"pin", "0-3"},
+               {"memory", "96GiB"},       {"folio", "2MiB"}, {"fast_node", "hbm0"},
+               {"placement", "preferred"}};
+  const Json r = tiering_test::run(
+      tiering_test::scenario(a, Json(), "1ms", Json::object(), "xeonmax-2s-flat"));
+  const double hbm = m(r, "memory.hbm0.used_bytes"), ddr = m(r, "memory.node0.used_bytes");
+  EXPECT_LE(hbm, 64e9);
+  EXPECT_GT(hbm, 64e9 - 0.01 * 64e9);  // full down to its low watermark
+  EXPECT_EQ(hbm + ddr, 96 * tiering_test::kGiB);
+  EXPECT_EQ(m(r, "memory.node1.used_bytes"), 0);  // the other socket is farther
+  EXPECT_EQ(m(r, "memory.hbm1.used_bytes"), 0);
+  EXPECT_EQ(m(r, "memory.fallback_bytes"), ddr);
+}
+
 TEST(HbmFlat, BadPairNamesItsPath) {
   Json doc = tiering_test::scenario(
       app(), Json{{"kind", "colloid_like"}, {"fast_node", "hbm0"}, {"slow_node", "hbm0"}}, "1ms",
