@@ -28,6 +28,9 @@ const sim::ParamList& io_params() {
                  1, 65535),
       sim::p_size("max_request", "512KiB",
                   "largest request (max_sectors_kb; larger bios are split; est.)"),
+      sim::p_size("read_ahead", "128KiB",
+                  "largest readahead window of a buffered reader (read_ahead_kb; "
+                  "VM_READAHEAD_PAGES default)"),
       sim::p_time("syscall", "100ns", "kernel entry and exit of one system call (est.)"),
       sim::p_time("vfs", "400ns", "VFS and filesystem path of one read or write call (est.)"),
       sim::p_time("blk_request", "300ns",
@@ -104,6 +107,7 @@ BlockLayer::BlockLayer(sim::RunContext& ctx, Machine& m)
   queue_depth_ = p.i("queue_depth");
   parallelism_ = static_cast<int>(p.i("internal_parallelism"));
   max_request_ = static_cast<std::int64_t>(p.size("max_request"));
+  read_ahead_ = static_cast<std::int64_t>(p.size("read_ahead"));
   if (max_request_ < 4096)
     p.where("max_request").fail("at least 4KiB", std::to_string(max_request_));
   for (const NvmeDrive& d : drives_) {

@@ -59,6 +59,8 @@ class BlockLayer {
   // The DDR node of `cpu`'s socket (where a thread's buffers are).
   int host_node(int cpu) const;
   std::int64_t queue_depth() const { return queue_depth_; }
+  std::int64_t max_request() const { return max_request_; }
+  std::int64_t read_ahead() const { return read_ahead_; }
   int hw_queues() const { return nq_; }
   int parallelism() const { return parallelism_; }
 
@@ -90,7 +92,7 @@ class BlockLayer {
   IoCosts costs_;
   std::vector<NvmeDrive> drives_;
   std::vector<std::unique_ptr<Drive>> state_;
-  std::int64_t queue_depth_ = 0, max_request_ = 0;
+  std::int64_t queue_depth_ = 0, max_request_ = 0, read_ahead_ = 0;
   int nq_ = 1, parallelism_ = 1;
   std::uint64_t next_id_ = 1;
   std::vector<int> host_node_;  // per CPU: the DDR node of its socket
