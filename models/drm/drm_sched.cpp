@@ -322,14 +322,16 @@ void DrmScheduler::on_timeout(std::uint64_t arg) {
 void DrmScheduler::trace_run(int ring, int job, Tick from, const char* end) const {
   sim::TraceWriter* tr = ctx_.sim().trace();
   if (!tr || ctx_.sim().now() <= from) return;
-  const Entity& e =
-      entities_[static_cast<std::size_t>(jobs_[static_cast<std::size_t>(job)].spec.entity)];
-  static const char* const kPrio[kDrmPriorities] = {"kernel", "high", "normal", "low"};
-  tr->slice(rings_[static_cast<std::size_t>(ring)].gpu + ".ring", "job " + std::to_string(job),
-            from, ctx_.sim().now(),
-            "{\"entity\":\"" + e.name + "\",\"priority\":\"" + kPrio[static_cast<int>(e.prio)] +
-                "\",\"end\":\"" + end + "\"}",
-            "gpu");
+  const Ring& r = rings_[static_cast<std::size_t>(ring)];
+  std::string who = "{\"entity\":\"user-mode submission (vfio)\"";
+  if (!r.assigned) {  // a job of an entity; an assigned ring's jobs have none
+    const Entity& e =
+        entities_[static_cast<std::size_t>(jobs_[static_cast<std::size_t>(job)].spec.entity)];
+    static const char* const kPrio[kDrmPriorities] = {"kernel", "high", "normal", "low"};
+    who = "{\"entity\":\"" + e.name + "\",\"priority\":\"" + kPrio[static_cast<int>(e.prio)] + "\"";
+  }
+  tr->slice(r.gpu + ".ring", "job " + std::to_string(job), from, ctx_.sim().now(),
+            who + ",\"end\":\"" + end + "\"}", "gpu");
 }
 
 void DrmScheduler::complete(int ring, bool ok) {

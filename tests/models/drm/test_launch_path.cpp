@@ -145,6 +145,25 @@ TEST(LaunchPath, AGpuAssignedThroughVfioServesNoDrmClient) {
   EXPECT_EQ(m(r, "gpu_launch.a.jobs") + m(r, "gpu_launch.c.jobs"), 10);
 }
 
+TEST(LaunchPath, ATracedVfioRingShowsEachJobOnceWithoutAnEntity) {
+  Json l = {{"kind", "gpu_launch"}, {"label", "l"},  {"path", "vfio"},
+            {"jobs", 12},           {"job", "30us"}, {"cpus", "2"}};
+  sim::Scenario sc = sim::scenario_from_json(launch_doc(Json::array({l})), "<test>", {});
+  sim::RunOptions opts;
+  opts.want_trace = true;
+  sim::RunOutput out = sim::run_point(sc, sim::expand_sweep(sc)[0], opts);
+  const Json trace = Json::parse(out.trace_json);
+  int jobs = 0;
+  for (const auto& e : trace["traceEvents"])
+    if (e.value("cat", "") == "gpu" && e["name"].get<std::string>().rfind("job ", 0) == 0) {
+      ++jobs;
+      EXPECT_EQ(e["args"]["end"], "done");
+      EXPECT_FALSE(e["args"].contains("priority"));  // no DRM entity behind it
+      EXPECT_GE(e["dur"].get<double>(), 30.0 - 1e-9);
+    }
+  EXPECT_EQ(jobs, 12);
+}
+
 TEST(LaunchPath, ParametersOfAnotherPathAreRefused) {
   const auto fails_at = [](const std::string& path, Json extra, const std::string& key) {
     Json l = {{"kind", "gpu_launch"}, {"path", path}, {"jobs", 1}};
