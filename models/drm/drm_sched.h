@@ -89,6 +89,7 @@ class DrmScheduler {
   Tick busy(int ring) const;
   // The submission worker's CPU time per job (run_job).
   Tick submit_cost() const { return submit_cost_; }
+  int worker_cpu() const { return worker_cpu_; }
   // Binds `ring`'s GPU to vfio-pci for a user-space driver (the workload at `where`): no DRM
   // client may use it, and jobs reach it only through push_direct. An input error at `where`
   // if DRM clients use it already.

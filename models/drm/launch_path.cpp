@@ -31,7 +31,12 @@ HETSIM_METRICS(
       "submission-worker CPU time per job put on the ring (run_job; mdev scan and shadow)"},
      {"gpu_launch.{label}.syscalls_per_launch", K::Derived, "count",
       "system calls per launch (for a vCPU, its VMM's)"},
-     {"gpu_launch.{label}.vm_exits_per_launch", K::Derived, "count", "VM exits per launch"}});
+     {"gpu_launch.{label}.vm_exits_per_launch", K::Derived, "count", "VM exits per launch"},
+     {"gpu_launch.{label}.wait_syscalls_per_launch", K::Derived, "count",
+      "system calls of the threads' fence waits per launch (for a vCPU, in the guest)"},
+     {"gpu_launch.{label}.completion_cpu_us_per_launch", K::Derived, "us",
+      "CPU time of the fences' way back per job: interrupts, the vendor's completion, "
+      "injection and the guest's handler"}});
 
 }  // namespace
 
@@ -81,6 +86,29 @@ const sim::ParamList& launch_params() {
                   "context, submission preparation (est.)"),
       sim::p_time("mdev_scan", "200ns",
                   "mdev: the vendor's command scan per kernel of the job (est.)"),
+      sim::p_int("irq_cpu", -1,
+                 "CPU the GPUs' interrupts (MSI) are routed to (-1: the DRM scheduler's worker "
+                 "CPU)",
+                 -1, 1 << 20),
+      sim::p_time("fence_wait", "300ns",
+                  "drm, mdev (guest): the wait ioctl's fence look-up and wait set-up before the "
+                  "thread sleeps (est.)"),
+      sim::p_time("fence_irq", "1us",
+                  "drm, mdev (host): the GPU's fence interrupt: interrupt ring, fence "
+                  "processing, dma_fence_signal and its callbacks, the waiter's wake-up (est.)"),
+      sim::p_time("eventfd_wait", "200ns",
+                  "vfio: the user driver's read() on the interrupt eventfd before it sleeps "
+                  "(est.)"),
+      sim::p_time("vfio_irq", "500ns",
+                  "vfio: vfio_msihandler signalling the user driver's eventfd (est.)"),
+      sim::p_time("mdev_complete", "2us",
+                  "mdev: the vendor's completion of a workload on its thread: guest context "
+                  "written back, ring head updated (est.)"),
+      sim::p_time("vm_inject", "500ns",
+                  "mdev: injecting the virtual interrupt into the guest (irqfd, posted "
+                  "interrupt) (est.)"),
+      sim::p_time("guest_irq", "1us",
+                  "mdev: the guest driver's interrupt handler on the vCPU's CPU (est.)"),
   };
   return p;
 }
@@ -97,10 +125,16 @@ LaunchCost launch_cost(const Machine& m, LaunchPathKind path, const LaunchShape&
                  static_cast<Tick>(shape.bos) * p.time("cs_bo") +
                  static_cast<Tick>(shape.deps) * p.time("cs_dep") + p.time("cs_push");
       c.syscalls = 1;
+      c.wait = p.time("syscall") + p.time("drm_ioctl") + p.time("fence_wait");
+      c.wait_syscalls = 1;
+      c.irq = p.time("fence_irq");
       break;
     case LaunchPathKind::Vfio:
       c.thread = p.time("ring_write") + p.time("doorbell");
       c.via_drm_sched = false;
+      c.wait = p.time("syscall") + p.time("eventfd_wait");
+      c.wait_syscalls = 1;
+      c.irq = p.time("vfio_irq");
       break;
     case LaunchPathKind::Mdev:
       c.thread = p.time("ring_write") + p.time("doorbell") + p.time("vm_exit") +
@@ -109,9 +143,21 @@ LaunchCost launch_cost(const Machine& m, LaunchPathKind path, const LaunchShape&
           p.time("mdev_shadow") + static_cast<Tick>(shape.kernels) * p.time("mdev_scan");
       c.syscalls = 2;  // the VMM's pwrite and its KVM_RUN re-entry
       c.vm_exits = 1;
+      c.wait = p.time("syscall") + p.time("drm_ioctl") + p.time("fence_wait");  // in the guest
+      c.wait_syscalls = 1;
+      c.irq = p.time("fence_irq");
+      c.vendor_complete = p.time("mdev_complete");
+      c.inject = p.time("vm_inject");
+      c.guest_irq = p.time("guest_irq");
       break;
   }
   return c;
+}
+
+int launch_irq_cpu(const Machine& m, int dflt) {
+  const sim::Params& p = m.section("launch");
+  if (p.i("irq_cpu") < 0) return dflt;
+  return p.index("irq_cpu", static_cast<std::uint64_t>(m.cpu_count()), "CPU");
 }
 
 }  // namespace models

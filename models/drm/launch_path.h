@@ -19,6 +19,12 @@
 //    again); the vendor driver's write handler emulates the register and queues a workload,
 //    all on the vCPU's CPU while the vCPU waits. The vendor's workload thread then scans and
 //    shadows the job and submits it through the host's ring (the DRM scheduler's worker here).
+// A thread that must wait for a fence pays its path's wait call before it sleeps (drm: the
+// wait ioctl; vfio: read() on the eventfd vfio signals from the device's MSI; mdev: the guest
+// driver's wait ioctl), and the fence reaches it through its path's completion: the GPU's
+// interrupt (drm: fence processing and dma_fence_signal; vfio: vfio_msihandler signalling the
+// eventfd), for mdev the host's fence interrupt, the vendor's completion of the workload on its
+// thread, the virtual interrupt's injection and the guest driver's handler on the vCPU's CPU.
 #include <string>
 
 #include "models/machine/machine.h"
@@ -37,6 +43,12 @@ struct LaunchCost {
   bool via_drm_sched = true;  // goes through an entity and the submission worker
   int syscalls = 0;           // system calls per launch (the VMM's, for a vCPU)
   int vm_exits = 0;           // VM exits per launch
+  // Waiting for a fence: the thread's call before it sleeps, and its system calls.
+  Tick wait = 0;
+  int wait_syscalls = 0;
+  // The fence's way back: interrupt on the GPU's interrupt CPU; mdev: the vendor's completion
+  // on the worker, the injection on the interrupt CPU, the guest's handler on the vCPU's CPU.
+  Tick irq = 0, vendor_complete = 0, inject = 0, guest_irq = 0;
 };
 struct LaunchShape {
   int kernels = 1;  // kernels of the job (scanned one by one by an mdev vendor driver)
@@ -45,5 +57,7 @@ struct LaunchShape {
 };
 const sim::ParamList& launch_params();
 LaunchCost launch_cost(const Machine& m, LaunchPathKind path, const LaunchShape& shape);
+// The CPU the GPUs' interrupts are routed to (machine.launch.irq_cpu; -1: `dflt`).
+int launch_irq_cpu(const Machine& m, int dflt);
 
 }  // namespace models

@@ -97,6 +97,7 @@ class GpuLaunch final : public SchedWorkload {
                         {kernels_, static_cast<int>(p.i("bos")), static_cast<int>(p.i("deps"))});
     burst_ = lumped ? launch_cpu_ : p.time("runtime_cpu") + cost_.thread;
     if (path_ == LaunchPathKind::Vfio) drm_.assign(ring_, p.where("path"));
+    irq_cpu_ = launch_irq_cpu(sched_.platform(), drm_.worker_cpu());
     nthreads_ = count(p, "threads", 1);
     // Each thread's DRM context, opened here so that a GPU wanted both through VFIO and
     // through DRM is refused when the scenario is checked.
@@ -140,9 +141,9 @@ class GpuLaunch final : public SchedWorkload {
         if (--live_ == 0) done();
         return Action::exit();
       }
-      return Action::block();
+      return wait(th);
     }
-    if (static_cast<int>(th.in_flight.size()) >= depth_) return Action::block();
+    if (static_cast<int>(th.in_flight.size()) >= depth_) return wait(th);
     // A fence signalled and nothing is launched yet: the launch starts now.
     if (th.signalled_at) {
       gap_->record(sched_.now() - th.signalled_at);
@@ -170,7 +171,11 @@ class GpuLaunch final : public SchedWorkload {
     const double worker_us = ringed_ > 0 ? worker_ps_ / 1e6 / ringed_ : 0;
     st.set_metric(label_ + ".thread_cpu_us_per_launch", thread_us);
     st.set_metric(label_ + ".worker_cpu_us_per_launch", worker_us);
-    st.set_metric(label_ + ".cpu_us_per_launch", thread_us + worker_us);
+    const double completion_us = gpu_done_ > 0 ? completion_ps_ / 1e6 / gpu_done_ : 0;
+    st.set_metric(label_ + ".completion_cpu_us_per_launch", completion_us);
+    st.set_metric(label_ + ".cpu_us_per_launch", thread_us + worker_us + completion_us);
+    st.set_metric(label_ + ".wait_syscalls_per_launch",
+                  launched > 0 ? wait_syscalls_ / launched : 0);
     st.set_metric(label_ + ".syscalls_per_launch", launched > 0 ? syscalls_ / launched : 0);
     st.set_metric(label_ + ".vm_exits_per_launch", launched > 0 ? vm_exits_ / launched : 0);
   }
@@ -183,6 +188,7 @@ class GpuLaunch final : public SchedWorkload {
     bool launching = false;
     Tick signalled_at = 0, last_done = 0;
     std::deque<Tick> launch_start;  // of the launches not yet on the ring, oldest first
+    bool wait_entered = false;      // in its wait call for a fence
   };
 
   void push(Thread& th) {
@@ -191,17 +197,7 @@ class GpuLaunch final : public SchedWorkload {
     s.duration = job_;
     s.kernels = kernels_;
     const int idx = by_task_[static_cast<std::size_t>(th.task)];
-    s.done = [this, idx](int job, bool) {
-      Thread& t = threads_[static_cast<std::size_t>(idx)];
-      const Tick tnow = sched_.now();
-      done_->add();
-      add_ops(1);
-      if (t.last_done) iter_->record(tnow - t.last_done);
-      t.last_done = tnow;
-      t.in_flight.erase(std::find(t.in_flight.begin(), t.in_flight.end(), job));
-      if (!t.signalled_at) t.signalled_at = tnow;
-      sched_.wake(t.task, -1);  // the fence's interrupt wakes the waiting thread
-    };
+    s.done = [this, idx](int job, bool) { complete(idx, job); };
     s.worker_extra = cost_.worker_extra;
     // The submission step the thread's burst ended with (the ioctl, the trapped doorbell).
     launches_->add();
@@ -220,6 +216,54 @@ class GpuLaunch final : public SchedWorkload {
   }
   void add_ops(double n) { sched_.add_ops(n); }
 
+  // The thread must wait for a fence: on a broken-down path it first makes its wait call
+  // (then sleeps); a fence that signals meanwhile is seen when the call returns.
+  Action wait(Thread& th) {
+    if (cost_.wait > 0 && !th.wait_entered) {
+      th.wait_entered = true;
+      wait_syscalls_ += cost_.wait_syscalls;
+      return Action::run(cost_.wait);
+    }
+    return Action::block();
+  }
+
+  // The job finished on the GPU: its fence reaches the thread through the path's completion.
+  void complete(int idx, int job) {
+    if (path_ == LaunchPathKind::Lumped) {
+      signalled(idx, job);
+      return;
+    }
+    ++gpu_done_;
+    completion_ps_ +=
+        static_cast<double>(cost_.irq + cost_.vendor_complete + cost_.inject + cost_.guest_irq);
+    sched_.irq(irq_cpu_, cost_.irq, [this, idx, job] {
+      if (path_ != LaunchPathKind::Mdev) {
+        signalled(idx, job);
+        return;
+      }
+      // The vendor completes the workload, the host injects the interrupt, the guest handles it.
+      sched_.kernel(drm_.worker_cpu(), cost_.vendor_complete, [this, idx, job] {
+        sched_.irq(irq_cpu_, cost_.inject, [this, idx, job] {
+          const int vcpu = sched_.cpu_of(threads_[static_cast<std::size_t>(idx)].task);
+          sched_.irq(vcpu, cost_.guest_irq, [this, idx, job] { signalled(idx, job); });
+        });
+      });
+    });
+  }
+
+  void signalled(int idx, int job) {
+    Thread& t = threads_[static_cast<std::size_t>(idx)];
+    const Tick tnow = sched_.now();
+    done_->add();
+    add_ops(1);
+    if (t.last_done) iter_->record(tnow - t.last_done);
+    t.last_done = tnow;
+    t.in_flight.erase(std::find(t.in_flight.begin(), t.in_flight.end(), job));
+    if (!t.signalled_at) t.signalled_at = tnow;
+    t.wait_entered = false;   // its wait call returns
+    sched_.wake(t.task, -1);  // the fence's interrupt wakes the waiting thread
+  }
+
   DrmScheduler& drm_;
   const std::string label_;
   Tick job_;
@@ -231,6 +275,8 @@ class GpuLaunch final : public SchedWorkload {
   LaunchCost cost_;
   Tick burst_ = 0;  // the thread's CPU time per launch
   double syscalls_ = 0, vm_exits_ = 0, worker_ps_ = 0, ringed_ = 0;
+  double wait_syscalls_ = 0, completion_ps_ = 0, gpu_done_ = 0;
+  int irq_cpu_ = 0;
   int ring_ = 0, nthreads_ = 1, live_ = 0;
   Tick start_busy_ = 0;
   std::vector<int> entities_;

@@ -65,6 +65,12 @@ TEST(LaunchPath, VfioMakesNoSyscallAndNoKernelWorkAndCostsLessThanDrm) {
       }
       EXPECT_EQ(lm(vfio, "syscalls_per_launch"), 0);
       EXPECT_EQ(lm(drm, "syscalls_per_launch"), 1);
+      // With one job in flight both sleep on every fence: one wait call per launch each
+      // (the wait ioctl; read() on the eventfd vfio signals), and take its interrupt.
+      EXPECT_EQ(lm(vfio, "wait_syscalls_per_launch"), 1);
+      EXPECT_EQ(lm(drm, "wait_syscalls_per_launch"), 1);
+      EXPECT_GT(lm(vfio, "completion_cpu_us_per_launch"), 0);
+      EXPECT_GT(lm(drm, "completion_cpu_us_per_launch"), 0);
       // No submission worker runs for a GPU driven from user space.
       EXPECT_EQ(m(vfio, "drm.submit_cpu_ps"), 0);
       EXPECT_EQ(lm(vfio, "worker_cpu_us_per_launch"), 0);
@@ -99,6 +105,9 @@ TEST(LaunchPath, MdevExitsTheVmOncePerDoorbellAndAddsVendorWorkOnTheHost) {
     // and shadows the job before its own run_job.
     EXPECT_GT(lm(mdev, "thread_cpu_us_per_launch"), lm(vfio, "thread_cpu_us_per_launch"));
     EXPECT_GT(lm(mdev, "worker_cpu_us_per_launch"), lm(drm, "worker_cpu_us_per_launch"));
+    // The fence comes back through the host's interrupt, the vendor's completion, the
+    // injection and the guest's handler: more CPU than the DRM path's interrupt alone.
+    EXPECT_GT(lm(mdev, "completion_cpu_us_per_launch"), lm(drm, "completion_cpu_us_per_launch"));
     EXPECT_GT(lm(mdev, "cpu_us_per_launch"), lm(vfio, "cpu_us_per_launch"));
     EXPECT_GT(h(mdev, "launch_latency", "mean"), h(vfio, "launch_latency", "mean"));
   }
@@ -121,6 +130,19 @@ TEST(LaunchPath, NoJobReachesTheRingBeforeItsThreadPaidItsPath) {
       EXPECT_LE(lm(r, "jobs_per_s"), 1.0 / (50e-6 + lat_s) * 1.001);
     }
   }
+}
+
+TEST(LaunchPath, DeepQueuesWaitLessAndTheLumpedPathMakesNoWaitCall) {
+  for (const char* path : {"drm", "vfio", "mdev"}) {
+    SCOPED_TRACE(path);
+    const Json d1 = run_path(path, {{"depth", 1}, {"jobs", 0}});
+    const Json d4 = run_path(path, {{"depth", 4}, {"jobs", 0}});
+    EXPECT_LE(lm(d4, "wait_syscalls_per_launch"), lm(d1, "wait_syscalls_per_launch"));
+    EXPECT_LE(lm(d4, "gpu_idle_share"), lm(d1, "gpu_idle_share"));
+  }
+  const Json lumped = run_path("lumped", {{"launch_cpu", "10us"}});
+  EXPECT_EQ(lm(lumped, "wait_syscalls_per_launch"), 0);
+  EXPECT_EQ(lm(lumped, "completion_cpu_us_per_launch"), 0);
 }
 
 TEST(LaunchPath, AGpuAssignedThroughVfioServesNoDrmClient) {
