@@ -3,6 +3,7 @@
 #include <algorithm>
 
 #include "models/machine/section.h"
+#include "sim/error.h"
 #include "sim/trace.h"
 
 namespace models {
@@ -93,7 +94,10 @@ DrmScheduler::DrmScheduler(sim::RunContext& ctx, Machine& m) : ctx_(ctx), m_(m) 
                                     : PreemptMechanism::Instruction;
   for (std::size_t v = 0; v < m.graph().node_count(); ++v) {
     const GraphNode& n = m.graph().node(v);
-    if (n.kind == NodeKind::Device && n.detail == "gpu") rings_.push_back(Ring{n.name, {}, {}});
+    if (n.kind == NodeKind::Device && n.detail == "gpu") {
+      rings_.emplace_back();
+      rings_.back().gpu = n.name;
+    }
   }
   // In a trace, each GPU is a process of the viewer with its ring as a track.
   if (sim::TraceWriter* tr = ctx.sim().trace())
@@ -155,6 +159,11 @@ std::vector<int> DrmScheduler::rings(const std::string& gpus, const sim::Where& 
 }
 
 int DrmScheduler::entity(int ring, const std::string& name, DrmPriority prio) {
+  const Ring& rg = rings_[static_cast<std::size_t>(ring)];
+  if (rg.assigned)
+    rg.assigned_by.fail("a GPU that no DRM client uses (" + rg.gpu +
+                            " is bound to vfio-pci for a user-space driver)",
+                        "another workload submitting to " + rg.gpu + " through the DRM scheduler");
   const int id = static_cast<int>(entities_.size());
   entities_.push_back(Entity{name, ring, prio, policy_->level(prio), {}, {}});
   rings_[static_cast<std::size_t>(ring)].entities.push_back(id);
@@ -176,6 +185,31 @@ int DrmScheduler::push(const DrmJobSpec& spec, std::function<void()> accepted) {
   e.queue.push_back(id);
   if (accepted) accepted();
   wake_worker(e.ring);
+  return id;
+}
+
+void DrmScheduler::assign(int ring, const sim::Where& where) {
+  Ring& r = rings_[static_cast<std::size_t>(ring)];
+  if (!r.entities.empty())
+    where.fail("a GPU that no DRM client uses (assigned through VFIO it is bound to vfio-pci)",
+               "another workload submitting to " + r.gpu + " through the DRM scheduler");
+  if (!r.assigned) r.assigned_by = where;
+  r.assigned = true;
+}
+
+int DrmScheduler::push_direct(int ring, const DrmJobSpec& spec) {
+  Ring& r = rings_[static_cast<std::size_t>(ring)];
+  HETSIM_CHECK(r.assigned, "user-mode submission to a ring the DRM driver owns");
+  const int id = static_cast<int>(jobs_.size());
+  Job j;
+  j.spec = spec;
+  j.submitted = ctx_.sim().now();
+  j.left = spec.duration;
+  j.state = kOnRing;
+  jobs_.push_back(std::move(j));
+  r.hw.push_back(id);
+  if (r.hw.size() == 1) start_running(ring);
+  if (spec.on_ring) spec.on_ring(id);
   return id;
 }
 
@@ -240,14 +274,17 @@ void DrmScheduler::worker_step(int ring) {
     if (accepted) accepted();
   }
   r.worker_busy = true;
-  submit_ps_->add(static_cast<double>(submit_cost_));
-  m_.exec().kernel(worker_cpu_, submit_cost_, [this, ring, job] {
+  const Tick cost = submit_cost_ + jobs_[static_cast<std::size_t>(job)].spec.worker_extra;
+  submit_ps_->add(static_cast<double>(cost));
+  m_.exec().kernel(worker_cpu_, cost, [this, ring, job] {
     Ring& rr = rings_[static_cast<std::size_t>(ring)];
     Job& j = jobs_[static_cast<std::size_t>(job)];
     j.state = kOnRing;
     rr.hw.push_back(job);
     if (rr.hw.size() == 1) start_running(ring);
     rr.worker_busy = false;
+    // A copy: the callback may push jobs, which moves the job table.
+    if (const auto on_ring = j.spec.on_ring) on_ring(job);
     worker_step(ring);
   });
 }
@@ -262,7 +299,8 @@ void DrmScheduler::start_running(int ring) {
   ++r.token;
   const std::uint64_t arg = (r.token << 16) | static_cast<std::uint64_t>(ring);
   ctx_.sim().at<&DrmScheduler::on_job_end>(r.run_start + j.left, this, arg, sim::kPrioFirst);
-  ctx_.sim().at<&DrmScheduler::on_timeout>(r.run_start + timeout_, this, arg);
+  // drm_sched's timeout handler watches the rings the DRM driver owns only.
+  if (!r.assigned) ctx_.sim().at<&DrmScheduler::on_timeout>(r.run_start + timeout_, this, arg);
 }
 
 void DrmScheduler::on_job_end(std::uint64_t arg) {
@@ -284,14 +322,16 @@ void DrmScheduler::on_timeout(std::uint64_t arg) {
 void DrmScheduler::trace_run(int ring, int job, Tick from, const char* end) const {
   sim::TraceWriter* tr = ctx_.sim().trace();
   if (!tr || ctx_.sim().now() <= from) return;
-  const Entity& e =
-      entities_[static_cast<std::size_t>(jobs_[static_cast<std::size_t>(job)].spec.entity)];
-  static const char* const kPrio[kDrmPriorities] = {"kernel", "high", "normal", "low"};
-  tr->slice(rings_[static_cast<std::size_t>(ring)].gpu + ".ring", "job " + std::to_string(job),
-            from, ctx_.sim().now(),
-            "{\"entity\":\"" + e.name + "\",\"priority\":\"" + kPrio[static_cast<int>(e.prio)] +
-                "\",\"end\":\"" + end + "\"}",
-            "gpu");
+  const Ring& r = rings_[static_cast<std::size_t>(ring)];
+  std::string who = "{\"entity\":\"user-mode submission (vfio)\"";
+  if (!r.assigned) {  // a job of an entity; an assigned ring's jobs have none
+    const Entity& e =
+        entities_[static_cast<std::size_t>(jobs_[static_cast<std::size_t>(job)].spec.entity)];
+    static const char* const kPrio[kDrmPriorities] = {"kernel", "high", "normal", "low"};
+    who = "{\"entity\":\"" + e.name + "\",\"priority\":\"" + kPrio[static_cast<int>(e.prio)] + "\"";
+  }
+  tr->slice(r.gpu + ".ring", "job " + std::to_string(job), from, ctx_.sim().now(),
+            who + ",\"end\":\"" + end + "\"}", "gpu");
 }
 
 void DrmScheduler::complete(int ring, bool ok) {

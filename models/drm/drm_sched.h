@@ -39,7 +39,12 @@ struct DrmJobSpec {
   int kernels = 1;          // equal kernels the job is made of
   bool idempotent = false;  // may be killed and re-executed from its start
   std::vector<int> deps;    // jobs whose fences must signal first
+  // Submission-worker CPU time on top of `submit_cost` (a mediated device's vendor driver
+  // scanning and shadowing the job before the host submits it).
+  Tick worker_extra = 0;
   std::function<void(int job, bool ok)> done;
+  // Called when the job is on the ring with its doorbell rung (the end of its launch path).
+  std::function<void(int job)> on_ring;
 };
 
 class DrmScheduler;
@@ -82,6 +87,16 @@ class DrmScheduler {
   int push(const DrmJobSpec& spec, std::function<void()> accepted = nullptr);
   bool signalled(int job) const { return jobs_[static_cast<std::size_t>(job)].state == kDone; }
   Tick busy(int ring) const;
+  // The submission worker's CPU time per job (run_job).
+  Tick submit_cost() const { return submit_cost_; }
+  int worker_cpu() const { return worker_cpu_; }
+  // Binds `ring`'s GPU to vfio-pci for a user-space driver (the workload at `where`): no DRM
+  // client may use it, and jobs reach it only through push_direct. An input error at `where`
+  // if DRM clients use it already.
+  void assign(int ring, const sim::Where& where);
+  // User-mode submission to an assigned ring: the job is on the ring at once (no entity, no
+  // submission worker, no drm_sched timeout). Returns its id.
+  int push_direct(int ring, const DrmJobSpec& spec);
   int rings() const { return static_cast<int>(rings_.size()); }
   const std::string& gpu(int ring) const { return rings_[static_cast<std::size_t>(ring)].gpu; }
 
@@ -108,6 +123,8 @@ class DrmScheduler {
     Tick run_start = 0, busy = 0;
     std::uint64_t token = 0;  // invalidates the running job's completion event
     bool worker_busy = false, preempting = false;
+    bool assigned = false;  // bound to vfio-pci: user-mode submission only
+    sim::Where assigned_by;
   };
 
   void wake_worker(int ring);

@@ -28,6 +28,9 @@ const sim::ParamList& io_params() {
                  1, 65535),
       sim::p_size("max_request", "512KiB",
                   "largest request (max_sectors_kb; larger bios are split; est.)"),
+      sim::p_size("read_ahead", "128KiB",
+                  "largest readahead window of a buffered reader (read_ahead_kb; "
+                  "VM_READAHEAD_PAGES default)"),
       sim::p_time("syscall", "100ns", "kernel entry and exit of one system call (est.)"),
       sim::p_time("vfs", "400ns", "VFS and filesystem path of one read or write call (est.)"),
       sim::p_time("blk_request", "300ns",
@@ -61,6 +64,14 @@ constexpr const char* kDefaultSched = "none";
 
 }  // namespace
 
+struct BioGroup {
+  int left = 0, irqs = 0;  // requests still to complete; interrupts of its own requests
+  int hctx = 0;
+  bool polled = false;
+  Tick irq_extra = 0;
+  std::function<void(int, int)> done;
+};
+
 struct BlockLayer::Drive {
   std::unique_ptr<IoScheduler> sched;
   std::vector<std::int64_t> tags;  // free driver tags per hardware queue
@@ -72,6 +83,7 @@ struct BlockLayer::Drive {
   sim::LinkId media = 0;
   double read_bytes = 0, write_bytes = 0;
   std::uint64_t reads = 0, writes = 0;
+  std::vector<std::vector<sim::LinkId>> read_path, write_path;  // by host node, built on use
 };
 
 BlockLayer& BlockLayer::of(sim::RunContext& ctx) {
@@ -95,6 +107,7 @@ BlockLayer::BlockLayer(sim::RunContext& ctx, Machine& m)
   queue_depth_ = p.i("queue_depth");
   parallelism_ = static_cast<int>(p.i("internal_parallelism"));
   max_request_ = static_cast<std::int64_t>(p.size("max_request"));
+  read_ahead_ = static_cast<std::int64_t>(p.size("read_ahead"));
   if (max_request_ < 4096)
     p.where("max_request").fail("at least 4KiB", std::to_string(max_request_));
   for (const NvmeDrive& d : drives_) {
@@ -113,6 +126,16 @@ BlockLayer::BlockLayer(sim::RunContext& ctx, Machine& m)
   irqs_ = &st.counter("io.interrupts");
   irq_ps_ = &st.counter("io.irq_cpu_ps");
   sched_wait_ = &st.histogram("io.sched_wait", "us", static_cast<double>(sim::kUs));
+  for (int c = 0; c < cpus; ++c) {
+    const int socket = m.cpus()[static_cast<std::size_t>(c)].socket;
+    int node = 0;
+    for (const MemNode& n : m.nodes())
+      if (n.kind == MemKind::Ddr && n.socket == socket) {
+        node = n.id;
+        break;
+      }
+    host_node_.push_back(node);
+  }
   ctx.at_finish([this] { finish(); });
 }
 
@@ -146,12 +169,7 @@ Tick BlockLayer::request_cost() const {
   return costs_.blk_request + (state_.empty() ? 0 : state_.front()->sched->cost());
 }
 
-int BlockLayer::host_node(int cpu) const {
-  const int socket = m_.cpus()[static_cast<std::size_t>(cpu)].socket;
-  for (const MemNode& n : m_.nodes())
-    if (n.kind == MemKind::Ddr && n.socket == socket) return n.id;
-  return 0;
-}
+int BlockLayer::host_node(int cpu) const { return host_node_[static_cast<std::size_t>(cpu)]; }
 
 void BlockLayer::submit(int cpu, int drive, bool write, std::int64_t offset, std::int64_t bytes,
                         Tick irq_extra, std::function<void(int, int)> done, bool polled) {
@@ -159,26 +177,24 @@ void BlockLayer::submit(int cpu, int drive, bool write, std::int64_t offset, std
                "I/O to a drive that does not exist");
   HETSIM_CHECK(bytes > 0, "an empty bio");
   bios_->add();
-  const int hctx = cpu % nq_;
-  struct State {
-    int left = 0, irqs = 0;
-    std::function<void(int, int)> done;
-  };
-  auto st = std::make_shared<State>();
-  st->left = requests_for(bytes);
-  st->done = std::move(done);
-  auto piece_done = [this, st, hctx, irq_extra, polled](bool own_request) {
-    st->irqs += own_request && !polled ? 1 : 0;
-    if (--st->left > 0) return;
-    if (irq_extra > 0) cpu_.steal(hctx, irq_extra);
-    st->done(hctx, st->irqs);
-  };
-  split_and_queue(cpu, drive, write, offset, bytes, polled, piece_done);
+  auto g = std::make_shared<BioGroup>();
+  g->left = requests_for(bytes);
+  g->hctx = cpu % nq_;
+  g->polled = polled;
+  g->irq_extra = irq_extra;
+  g->done = std::move(done);
+  split_and_queue(cpu, drive, write, offset, bytes, g);
+}
+
+void BlockLayer::bio_done(BioGroup& g, bool own_request) {
+  g.irqs += own_request && !g.polled ? 1 : 0;
+  if (--g.left > 0) return;
+  if (g.irq_extra > 0) cpu_.steal(g.hctx, g.irq_extra);
+  g.done(g.hctx, g.irqs);
 }
 
 void BlockLayer::split_and_queue(int cpu, int drive, bool write, std::int64_t offset,
-                                 std::int64_t bytes, bool polled,
-                                 const std::function<void(bool)>& piece_done) {
+                                 std::int64_t bytes, const std::shared_ptr<BioGroup>& group) {
   Drive& d = *state_[static_cast<std::size_t>(drive)];
   const int hctx = cpu % nq_;
   const Tick now = ctx_.sim().now();
@@ -189,16 +205,16 @@ void BlockLayer::split_and_queue(int cpu, int drive, bool write, std::int64_t of
     bio.offset = offset + at;
     bio.bytes = std::min(max_request_, bytes - at);
     bio.hctx = hctx;
-    bio.polled = polled;
+    bio.polled = group->polled;
     if (IoRequest* rq = d.sched->merge(bio, max_request_)) {
       merges_->add();
-      rq->bios.push_back([piece_done] { piece_done(false); });
+      rq->bios.push_back(BioRef{group, false});
       continue;
     }
-    auto rq = std::make_unique<IoRequest>(bio);
+    auto rq = std::make_unique<IoRequest>(std::move(bio));
     rq->id = next_id_++;
     rq->inserted = now;
-    rq->bios.push_back([piece_done] { piece_done(true); });
+    rq->bios.push_back(BioRef{group, true});
     d.sched->insert(std::move(rq), now);
   }
   run_queue(drive, hctx);
@@ -221,6 +237,30 @@ void BlockLayer::run_queue(int drive, int hctx) {
 
 // The command waits in its submission queue for one of the drive's internal slots, then
 // moves its data.
+const std::vector<sim::LinkId>& BlockLayer::command_path(int drive, int node, bool write) {
+  Drive& d = *state_[static_cast<std::size_t>(drive)];
+  auto& paths = write ? d.write_path : d.read_path;
+  if (paths.size() <= static_cast<std::size_t>(node))
+    paths.resize(static_cast<std::size_t>(node) + 1);
+  std::vector<sim::LinkId>& p = paths[static_cast<std::size_t>(node)];
+  if (!p.empty()) return p;
+  const NvmeDrive& nv = drives_[static_cast<std::size_t>(drive)];
+  const VertexId host = m_.nodes()[static_cast<std::size_t>(node)].vertex;
+  if (write) {
+    const auto& r = m_.graph().route(host, nv.vertex);
+    p.assign(r.begin(), r.end());
+    p.push_back(nv.write);
+    p.push_back(d.media);
+  } else {
+    p = {nv.read, d.media};
+    const auto& r = m_.graph().route(nv.vertex, host);
+    p.insert(p.end(), r.begin(), r.end());
+  }
+  return p;
+}
+
+// The command waits in its submission queue for one of the drive's internal slots, then
+// moves its data.
 void BlockLayer::start_command(int drive, std::unique_ptr<IoRequest> rq) {
   Drive& d = *state_[static_cast<std::size_t>(drive)];
   if (d.busy >= parallelism_) {
@@ -229,34 +269,30 @@ void BlockLayer::start_command(int drive, std::unique_ptr<IoRequest> rq) {
     return;
   }
   ++d.busy;
-  const NvmeDrive& nv = drives_[static_cast<std::size_t>(drive)];
-  const VertexId host = m_.nodes()[static_cast<std::size_t>(host_node(rq->hctx))].vertex;
   sim::FlowNetwork::Spec spec;
+  spec.path = command_path(drive, host_node(rq->hctx), rq->write);
   if (rq->write) {
-    const auto& r = m_.graph().route(host, nv.vertex);
-    spec.path.assign(r.begin(), r.end());
-    spec.path.push_back(nv.write);
-    spec.path.push_back(d.media);
     d.write_bytes += static_cast<double>(rq->bytes);
     ++d.writes;
   } else {
-    spec.path = {nv.read, d.media};
-    const auto& r = m_.graph().route(nv.vertex, host);
-    spec.path.insert(spec.path.end(), r.begin(), r.end());
     d.read_bytes += static_cast<double>(rq->bytes);
     ++d.reads;
   }
   spec.bytes = static_cast<double>(rq->bytes);
-  const std::uint64_t id = rq->id;
-  in_flight_[id] = std::move(rq);  // owned here: a run may end with commands still moving
-  spec.on_done = [this, drive, id] { command_done(drive, id); };
+  std::uint32_t slot;
+  if (!free_slots_.empty()) {
+    slot = free_slots_.back();
+    free_slots_.pop_back();
+    in_flight_[slot] = std::move(rq);
+  } else {
+    slot = static_cast<std::uint32_t>(in_flight_.size());
+    in_flight_.push_back(std::move(rq));
+  }
+  spec.on_done = [this, drive, slot] { command_done(drive, slot); };
   m_.flows().start(std::move(spec));
 }
 
-void BlockLayer::command_done(int drive, std::uint64_t id) {
-  auto it = in_flight_.find(id);
-  std::unique_ptr<IoRequest> rq = std::move(it->second);
-  in_flight_.erase(it);
+void BlockLayer::command_done(int drive, std::uint32_t slot) {
   Drive& d = *state_[static_cast<std::size_t>(drive)];
   --d.busy;
   if (d.waiting > 0) {
@@ -273,23 +309,27 @@ void BlockLayer::command_done(int drive, std::uint64_t id) {
   }
   // The CQE is posted. A polled request is completed by its poller; otherwise the queue's
   // interrupt runs on its CPU. Either completes the request, frees its tag and reruns the queue.
-  const int hctx = rq->hctx;
-  auto shared = std::make_shared<std::unique_ptr<IoRequest>>(std::move(rq));
-  auto complete = [this, drive, hctx, shared] {
-    Drive& dd = *state_[static_cast<std::size_t>(drive)];
-    ++dd.tags[static_cast<std::size_t>(hctx)];
-    auto bios = std::move((*shared)->bios);
-    shared->reset();
-    for (auto& b : bios) b();
-    run_queue(drive, hctx);
-  };
-  if ((*shared)->polled) {
-    complete();
+  // The request keeps its slot until then.
+  const IoRequest& rq = *in_flight_[slot];
+  if (rq.polled) {
+    complete_request(drive, slot);
     return;
   }
   irqs_->add();
   irq_ps_->add(static_cast<double>(costs_.irq));
-  cpu_.irq(hctx, costs_.irq, std::move(complete));
+  cpu_.irq(rq.hctx, costs_.irq, [this, drive, slot] { complete_request(drive, slot); });
+}
+
+void BlockLayer::complete_request(int drive, std::uint32_t slot) {
+  std::unique_ptr<IoRequest> rq = std::move(in_flight_[slot]);
+  free_slots_.push_back(slot);
+  const int hctx = rq->hctx;
+  Drive& d = *state_[static_cast<std::size_t>(drive)];
+  ++d.tags[static_cast<std::size_t>(hctx)];
+  std::vector<BioRef> bios = std::move(rq->bios);
+  rq.reset();
+  for (BioRef& b : bios) bio_done(*b.group, b.own);
+  run_queue(drive, hctx);
 }
 
 void BlockLayer::finish() {

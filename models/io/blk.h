@@ -11,7 +11,6 @@
 #include <cstdint>
 #include <deque>
 #include <functional>
-#include <map>
 #include <memory>
 #include <string>
 #include <vector>
@@ -60,6 +59,8 @@ class BlockLayer {
   // The DDR node of `cpu`'s socket (where a thread's buffers are).
   int host_node(int cpu) const;
   std::int64_t queue_depth() const { return queue_depth_; }
+  std::int64_t max_request() const { return max_request_; }
+  std::int64_t read_ahead() const { return read_ahead_; }
   int hw_queues() const { return nq_; }
   int parallelism() const { return parallelism_; }
 
@@ -75,10 +76,14 @@ class BlockLayer {
  private:
   struct Drive;
   void split_and_queue(int cpu, int drive, bool write, std::int64_t offset, std::int64_t bytes,
-                       bool polled, const std::function<void(bool)>& piece_done);
+                       const std::shared_ptr<BioGroup>& group);
   void run_queue(int drive, int hctx);
   void start_command(int drive, std::unique_ptr<IoRequest> rq);
-  void command_done(int drive, std::uint64_t id);
+  void command_done(int drive, std::uint32_t slot);
+  void complete_request(int drive, std::uint32_t slot);
+  void bio_done(BioGroup& g, bool own_request);
+  // The links a command's data crosses between `drive` and host memory node `node`.
+  const std::vector<sim::LinkId>& command_path(int drive, int node, bool write);
   void finish();
 
   sim::RunContext& ctx_;
@@ -87,10 +92,14 @@ class BlockLayer {
   IoCosts costs_;
   std::vector<NvmeDrive> drives_;
   std::vector<std::unique_ptr<Drive>> state_;
-  std::int64_t queue_depth_ = 0, max_request_ = 0;
+  std::int64_t queue_depth_ = 0, max_request_ = 0, read_ahead_ = 0;
   int nq_ = 1, parallelism_ = 1;
   std::uint64_t next_id_ = 1;
-  std::map<std::uint64_t, std::unique_ptr<IoRequest>> in_flight_;  // commands moving data, by id
+  std::vector<int> host_node_;  // per CPU: the DDR node of its socket
+  // Commands from their start on the drive to their completion, owned here (a run may end
+  // with commands still moving); a free slot is reused.
+  std::vector<std::unique_ptr<IoRequest>> in_flight_;
+  std::vector<std::uint32_t> free_slots_;
   sim::Counter *requests_, *merges_, *irqs_, *irq_ps_, *bios_;
   sim::Histogram* sched_wait_;
 };

@@ -179,6 +179,19 @@ Action IoWorkload::thread_next(Thread& th, int idx) {
   return a;
 }
 
+std::vector<IoWorkload::Piece> IoWorkload::pieces(std::int64_t off, std::int64_t len) const {
+  std::vector<Piece> out;
+  const auto nd = static_cast<std::int64_t>(drives_.size());
+  for (std::int64_t at = off; at < off + len;) {
+    const std::int64_t unit = at / stripe_, in = at % stripe_;
+    const std::int64_t n = std::min(stripe_ - in, off + len - at);
+    out.push_back(
+        Piece{drives_[static_cast<std::size_t>(unit % nd)], (unit / nd) * stripe_ + in, n});
+    at += n;
+  }
+  return out;
+}
+
 void IoWorkload::submit_io(int idx, const Io& io, Tick irq_extra) {
   // The submitting CPU: the thread's, or the SQ thread's when it submits.
   const int cpu =
@@ -188,24 +201,65 @@ void IoWorkload::submit_io(int idx, const Io& io, Tick irq_extra) {
     int n = 0;
   };
   auto left = std::make_shared<Left>();
-  std::vector<std::pair<int, std::pair<std::int64_t, std::int64_t>>> bios;
-  const auto nd = static_cast<std::int64_t>(drives_.size());
-  for (std::int64_t at = io.offset; at < io.offset + record_;) {
-    const std::int64_t unit = at / stripe_, in = at % stripe_;
-    const std::int64_t len = std::min(stripe_ - in, io.offset + record_ - at);
-    const int drive = drives_[static_cast<std::size_t>(unit % nd)];
-    bios.push_back({drive, {(unit / nd) * stripe_ + in, len}});
-    at += len;
-  }
+  const std::vector<Piece> bios = pieces(io.offset, record_);
   left->n = static_cast<int>(bios.size());
-  for (const auto& b : bios)
+  for (const Piece& b : bios)
     blk_.submit(
-        cpu, b.first, write_, b.second.first, b.second.second, iopoll_ ? 0 : irq_extra,
+        cpu, b.drive, write_, b.offset, b.bytes, iopoll_ ? 0 : irq_extra,
         [this, idx, io, left](int, int irqs) {
           irqs_ += irqs;
           if (--left->n == 0) io_complete(idx, io);
         },
         iopoll_);
+}
+
+void IoWorkload::enable_readahead(const sim::Where& where) {
+  if (path_ != Path::Pread) where.fail("false unless path is pread (a buffered read)", "true");
+  const std::int64_t ra = blk_.read_ahead() / kPage, io = blk_.max_request() / kPage;
+  ra_ = std::make_unique<FileReadahead>(ra, io, (file_ + kPage - 1) / kPage);
+}
+
+// filemap_read: the read's misses and its readahead windows are added to the page cache and
+// submitted by the reader (system call, VFS, page-cache pages, blk-mq requests), then it waits
+// for the pages it asked for (read by it or by an earlier readahead) and copies them.
+Tick IoWorkload::ra_issue(Thread& th) {
+  const Io& io = th.batch[0];
+  FileReadahead::Plan plan = ra_->read(io.offset, record_);
+  th.ra_first = io.offset / kPage;
+  th.ra_count = (io.offset + record_ + kPage - 1) / kPage - th.ra_first;
+  const auto& c = blk_.costs();
+  Tick cost = c.syscall + c.vfs;
+  for (const auto& r : plan.reads) {
+    ra_pages_read_ += r.count;
+    cost += c.cache_page * static_cast<Tick>(r.count);
+    for (const Piece& pc :
+         pieces(r.first * kPage, std::min(r.count * kPage, file_ - r.first * kPage)))
+      cost += blk_.request_cost() * static_cast<Tick>(blk_.requests_for(pc.bytes));
+  }
+  ra_req_pages_ += th.ra_count;
+  ra_hit_pages_ += plan.hits;
+  ra_async_ += plan.async ? 1 : 0;
+  th.ra_reads = std::move(plan.reads);
+  return cost;
+}
+
+void IoWorkload::ra_submit(int idx, const FileReadahead::Range& r) {
+  const int cpu = sched_.cpu_of(threads_[static_cast<std::size_t>(idx)].task);
+  const std::vector<Piece> bios =
+      pieces(r.first * kPage, std::min(r.count * kPage, file_ - r.first * kPage));
+  auto left = std::make_shared<int>(static_cast<int>(bios.size()));
+  for (const Piece& b : bios)
+    blk_.submit(cpu, b.drive, false, b.offset, b.bytes, 0, [this, r, left](int, int irqs) {
+      irqs_ += irqs;
+      if (--*left > 0) return;
+      ra_->completed(r);
+      // Readers waiting on these pages (folio_wait_locked) go on once all theirs are uptodate.
+      for (Thread& th : threads_)
+        if (th.phase == Phase::Waiting && !th.io_done && ra_->uptodate(th.ra_first, th.ra_count)) {
+          th.io_done = true;
+          sched_.wake(th.task, -1);
+        }
+    });
 }
 
 void IoWorkload::io_complete(int idx, const Io& io) {
@@ -240,8 +294,14 @@ Action IoWorkload::sync_next(Thread& th, int idx) {
     case Phase::Submitting:
       th.phase = Phase::Waiting;
       th.io_done = false;
-      submit_io(idx, th.batch[0], 0);
-      return Action::block();
+      if (!ra_) {
+        submit_io(idx, th.batch[0], 0);
+        return Action::block();
+      }
+      for (const auto& r : th.ra_reads) ra_submit(idx, r);
+      th.ra_reads.clear();
+      th.io_done = ra_->uptodate(th.ra_first, th.ra_count);  // all cached: no wait
+      [[fallthrough]];
     case Phase::Waiting:
       if (!th.io_done) return Action::block();
       if (path_ == Path::Pread) {  // copy_to_user from the page cache
@@ -266,7 +326,7 @@ Action IoWorkload::sync_next(Thread& th, int idx) {
   ++issued_;
   th.batch = {Io{next_offset(), now}};
   th.phase = Phase::Submitting;
-  return Action::run(issue_cost());
+  return Action::run(ra_ ? ra_issue(th) : issue_cost());
 }
 
 Action IoWorkload::uring_next(Thread& th, int idx) {
@@ -401,6 +461,14 @@ void IoWorkload::finish() {
   st.set_metric(instance_ + ".cpu_us_per_io",
                 n > 0 ? (static_cast<double>(cpu + sq) + irq_ps) / 1e6 / n : 0);
   st.set_metric(instance_ + ".sqpoll_cpu_s", static_cast<double>(sq) / 1e12);
+  if (ra_) {
+    st.set_metric(instance_ + ".page_cache_hit_share",
+                  ra_req_pages_ > 0
+                      ? static_cast<double>(ra_hit_pages_) / static_cast<double>(ra_req_pages_)
+                      : 0);
+    st.set_metric(instance_ + ".pages_read", static_cast<double>(ra_pages_read_));
+    st.set_metric(instance_ + ".async_readaheads", static_cast<double>(ra_async_));
+  }
 }
 
 }  // namespace models

@@ -15,10 +15,12 @@
 // Completions are interrupts on the hardware queue's CPU (the block layer's).
 #include <cstdint>
 #include <deque>
+#include <memory>
 #include <string>
 #include <vector>
 
 #include "models/io/blk.h"
+#include "models/io/readahead.h"
 #include "models/sched/wl_common.h"
 
 namespace models {
@@ -42,6 +44,8 @@ class IoWorkload : public SchedWorkload {
   virtual bool finished() const { return limit_ > 0 && issued_ >= limit_; }
   // Wakes threads that stopped because may_issue() was false.
   void kick();
+  // pread through a page cache that keeps what it reads, with on-demand readahead.
+  void enable_readahead(const sim::Where& where);
 
   BlockLayer& blk_;
   const bool write_;
@@ -74,7 +78,17 @@ class IoWorkload : public SchedWorkload {
     int inflight = 0, reaping = 0, left = 0;
     bool waiting = false, stalled = false, io_done = false, polling = false;
     bool more = false;  // io_uring: the SQEs of one io_uring_enter are still being issued
+    std::vector<FileReadahead::Range> ra_reads;  // readahead: page runs its read submits
+    std::int64_t ra_first = 0, ra_count = 0;     // readahead: the pages its read waits for
   };
+  struct Piece {
+    int drive;
+    std::int64_t offset, bytes;  // on the drive
+  };
+  // The stripe pieces of `len` file bytes at `off`, one bio each.
+  std::vector<Piece> pieces(std::int64_t off, std::int64_t len) const;
+  Tick ra_issue(Thread& th);
+  void ra_submit(int idx, const FileReadahead::Range& r);
   Action thread_next(Thread& th, int idx);
   Action sync_next(Thread& th, int idx);
   Action uring_next(Thread& th, int idx);
@@ -96,6 +110,8 @@ class IoWorkload : public SchedWorkload {
   TaskSpec sq_spec_;
   std::int64_t irqs_ = 0;
   Tick start_ = 0;
+  std::unique_ptr<FileReadahead> ra_;
+  std::int64_t ra_pages_read_ = 0, ra_req_pages_ = 0, ra_hit_pages_ = 0, ra_async_ = 0;
 };
 
 }  // namespace models

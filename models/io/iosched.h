@@ -17,6 +17,14 @@ namespace models {
 
 using sim::Tick;
 
+// The bios of one submission (defined by the block layer): a request completes each bio it
+// carries through a reference to its group.
+struct BioGroup;
+struct BioRef {
+  std::shared_ptr<BioGroup> group;
+  bool own = true;  // the request was made for this bio (not merged into it)
+};
+
 // A block request: one or more adjacent bios of one direction on one drive.
 struct IoRequest {
   std::uint64_t id = 0;
@@ -25,10 +33,10 @@ struct IoRequest {
   bool polled = false;      // completion found by polling (io_uring IOPOLL): no interrupt
   std::int64_t offset = 0;  // bytes from the start of the drive
   std::int64_t bytes = 0;
-  int hctx = 0;                             // hardware queue of the submitting CPU
-  Tick inserted = 0;                        // when it entered the scheduler
-  Tick expires = 0;                         // mq-deadline: inserted + read_expire / write_expire
-  std::vector<std::function<void()>> bios;  // completions of the bios it carries
+  int hctx = 0;              // hardware queue of the submitting CPU
+  Tick inserted = 0;         // when it entered the scheduler
+  Tick expires = 0;          // mq-deadline: inserted + read_expire / write_expire
+  std::vector<BioRef> bios;  // the bios it carries
   std::int64_t end() const { return offset + bytes; }
 };
 

@@ -52,6 +52,13 @@ sim::MetricGroup with_owner(const char* owner, sim::MetricGroup g) {
   g.metrics.push_back({"{instance}.consumer_idle_share", K::Derived, "ratio",
                        "share of the time the GPU consumer had no record to take"});
   g.metrics.push_back({"{instance}.consumed", K::Derived, "count", "records the consumer took"});
+  g.metrics.push_back({"{instance}.page_cache_hit_share", K::Derived, "ratio",
+                       "readahead: pages of the preads already in the page cache (uptodate or "
+                       "being read ahead) when the read started"});
+  g.metrics.push_back({"{instance}.pages_read", K::Derived, "count",
+                       "readahead: pages the preads and their readahead read from the drives"});
+  g.metrics.push_back({"{instance}.async_readaheads", K::Derived, "count",
+                       "readahead: windows started by a read finding the PG_readahead marker"});
   return g;
 }());
 

@@ -28,6 +28,10 @@ class DataLoader final : public IoWorkload {
                         "records per second the GPU consumer takes (0 = no consumer)", 0, 1e12),
           sim::p_int("prefetch", 64, "consumer: records buffered ahead, reads in flight included",
                      1, 1 << 24),
+          sim::p_bool("readahead", false,
+                      "pread: the page cache keeps what it reads and the on-demand readahead "
+                      "window (machine.io.read_ahead) reads ahead of sequential readers; false: "
+                      "every pread misses a cold cache and reads just its record"),
       };
       add_io_params(l, "128KiB",
                     "io_uring: SQEs each thread keeps in flight (pread and odirect: 1, a "
@@ -44,6 +48,7 @@ class DataLoader final : public IoWorkload {
         prefetch_(p.i("prefetch")) {
     random_ = p.s("pattern") == "random";
     limit_ = p.i("records");
+    if (p.b("readahead")) enable_readahead(p.where("readahead"));
   }
 
   void start() override {
