@@ -330,12 +330,13 @@ class MunmapStorm : public sim::Workload, public TaskClient {
     m.alive = false;
     ++unmaps_;
     const bool last = c.pos + 1 == list.size();
-    FlushRequest req;
+    FlushRequest& req = req_;  // reused: its range list keeps its capacity
     req.initiator = cpu_at(u);
     req.pages = m.pages;
     req.mm = mm_;
     req.page_shift = shift_;
-    req.ranges = {VaRange{m.first, m.pages}};
+    req.ranges.clear();
+    req.ranges.push_back(VaRange{m.first, m.pages});
     req.more = !last;
     req.device = device_;
     if (check_) pending_check_[static_cast<std::size_t>(u)].push_back(VaRange{m.first, m.pages});
@@ -413,6 +414,7 @@ class MunmapStorm : public sim::Workload, public TaskClient {
   std::vector<std::vector<std::size_t>> work_;
   std::vector<std::vector<VaRange>> pending_check_;  // by unmapper, until its batch returns
   std::vector<VaRange> unmapped_;
+  FlushRequest req_;  // the flush being issued (the shootdown service copies it)
   sim::Histogram* unmap_lat_;
   sim::Histogram* step_lat_;
   sim::Counter* stale_;
