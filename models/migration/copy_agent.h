@@ -44,7 +44,6 @@ struct CopyBatch : std::enable_shared_from_this<CopyBatch> {
   int cpu = 0;                      // the CPU that runs the migration
   int src = 0, dst = 0;             // memory nodes
   bool source_cached = false;       // the source's lines are in the caller's L3
-  std::shared_ptr<void> owner;      // keeps the job alive while the copy runs
 
   sim::Simulator& sim() const { return ctx->sim(); }
   // The batch's work cut into `streams` shares (folios dealt in turn; chunks of folios when
