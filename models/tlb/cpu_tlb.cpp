@@ -116,6 +116,13 @@ bool TlbArray::contains(const TlbKey& k, std::uint32_t epoch) const {
   return self->find(set, k, tag(k, epoch)) != kNone;
 }
 
+void TlbArray::prefetch(const TlbKey& k) const {
+  if (w_.empty()) return;
+  const char* p = reinterpret_cast<const char*>(w_.data() + set_of(k) * stride_);
+  const std::size_t bytes = stride_ * sizeof(std::uint64_t);
+  for (std::size_t off = 0; off < bytes; off += 64) __builtin_prefetch(p + off, 1);
+}
+
 CpuTlb::CpuTlb(const TlbGeometry& g)
     : g_(g), l1_(g.l1_entries, g.l1_ways), l2_(g.l2_entries, g.l2_ways) {}
 

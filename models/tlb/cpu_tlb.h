@@ -45,6 +45,9 @@ class TlbArray {
   void insert_absent(const TlbKey& k, std::uint32_t epoch);
   bool erase(const TlbKey& k, std::uint32_t epoch);
   bool contains(const TlbKey& k, std::uint32_t epoch) const;
+  // Starts fetching the key's set from memory (no effect on the contents): a caller with
+  // several lookups to make issues them all first, so their cache misses overlap.
+  void prefetch(const TlbKey& k) const;
   std::size_t bytes() const { return w_.size() * sizeof(std::uint64_t); }
   // Tests: the LRU clock goes on from `c`, so a short sequence crosses its end.
   void set_clock(std::uint32_t c) { clock_ = c; }
@@ -89,6 +92,11 @@ class CpuTlb {
 
   // Translates one access; the outcome's cost is cost(outcome).
   Outcome access(const TlbKey& k);
+  // TlbArray::prefetch on both levels.
+  void prefetch(const TlbKey& k) const {
+    l1_.prefetch(k);
+    l2_.prefetch(k);
+  }
   Tick cost(Outcome o) const {
     return o == Outcome::L1Hit ? 0 : o == Outcome::L2Hit ? g_.l2_hit : g_.walk;
   }

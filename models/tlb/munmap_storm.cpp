@@ -255,10 +255,19 @@ class MunmapStorm : public sim::Workload, public TaskClient {
   // One work unit of slot i: its compute and the translations of its page accesses.
   Tick unit_time(int i) {
     Tick t = unit_;
+    // The unit's pages are drawn first (the same draws in the same order), so that their TLB
+    // sets are fetched from memory together before the lookups run one after another.
+    std::vector<std::uint64_t>& pages = unit_pages_;
+    pages.clear();
     for (int k = 0; k < touches_ && !live_.empty(); ++k) {
       const Mapping& m = live_[rng_.below(live_.size())];
       if (!m.alive) continue;
-      const Tick x = sd_.access(cpu_at(i), mm_, shift_, m.first + rng_.below(m.pages));
+      pages.push_back(m.first + rng_.below(m.pages));
+    }
+    const int cpu = cpu_at(i);
+    for (std::uint64_t vpn : pages) sd_.prefetch(cpu, mm_, shift_, vpn);
+    for (std::uint64_t vpn : pages) {
+      const Tick x = sd_.access(cpu, mm_, shift_, vpn);
       t += x;
       translate_ += x;
     }
@@ -414,6 +423,7 @@ class MunmapStorm : public sim::Workload, public TaskClient {
   std::vector<std::vector<std::size_t>> work_;
   std::vector<std::vector<VaRange>> pending_check_;  // by unmapper, until its batch returns
   std::vector<VaRange> unmapped_;
+  std::vector<std::uint64_t> unit_pages_;  // the pages a work unit touches
   FlushRequest req_;  // the flush being issued (the shootdown service copies it)
   sim::Histogram* unmap_lat_;
   sim::Histogram* step_lat_;
