@@ -49,6 +49,8 @@ struct CopyBatch : std::enable_shared_from_this<CopyBatch> {
   // The batch's work cut into `streams` shares (folios dealt in turn; chunks of folios when
   // there are fewer folios than streams).
   std::vector<CopyShare> split(int streams) const;
+  // The same into `out` (whose storage is kept).
+  void split(int streams, std::vector<CopyShare>& out) const;
   // One core's copy rate for this copy (costs.h: copy_rate).
   double copy_rate(int core_cpu) const;
   // The socket a costs choice (src, dst, caller) names.
