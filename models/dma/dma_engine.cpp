@@ -7,14 +7,6 @@
 
 namespace models {
 
-struct DmaEngines::Transfer {
-  DmaCopy c;
-  int next_desc = 0;     // descriptors submitted so far
-  int completed = 0;     // descriptors completed and their interrupts handled
-  bool waiting = false;  // in its queue's waiting list
-  std::function<void()> done;
-};
-
 const sim::ParamList& dma_params() {
   static const sim::ParamList p = {
       sim::p_string("name", nullptr, "engine name"),
@@ -131,76 +123,120 @@ void DmaEngines::copy(const DmaCopy& c, std::function<void()> done) {
   HETSIM_CHECK(c.engine >= 0 && c.engine < count(), "DMA copy on an unknown engine");
   HETSIM_CHECK(c.queue >= 0 && c.queue < queues(c.engine), "DMA copy on an unknown queue");
   HETSIM_CHECK(c.descriptors >= 1, "DMA copy without descriptors");
-  auto t = std::make_shared<Transfer>();
-  t->c = c;
-  t->done = std::move(done);
+  std::uint32_t slot;
+  if (!free_transfers_.empty()) {
+    slot = free_transfers_.back();
+    free_transfers_.pop_back();
+  } else {
+    slot = static_cast<std::uint32_t>(transfers_.size());
+    transfers_.emplace_back();
+  }
+  Transfer& t = transfers_[slot];
+  t.c = c;
+  t.next_desc = 0;
+  t.completed = 0;
+  t.waiting = false;
+  t.done = std::move(done);
   bytes_->add(c.bytes);
-  submit_segment(t);
+  submit_segment(slot);
 }
+
+namespace {
+std::uint64_t dma_pack(std::uint32_t hi, int lo) {
+  return static_cast<std::uint64_t>(hi) << 32 | static_cast<std::uint32_t>(lo);
+}
+std::uint32_t dma_hi(std::uint64_t arg) { return static_cast<std::uint32_t>(arg >> 32); }
+int dma_lo(std::uint64_t arg) { return static_cast<int>(arg & 0xFFFFFFFFu); }
+}  // namespace
 
 // The driver fills the ring: a scatter-gather list is one submission the engine walks by
 // itself; single descriptors are submitted in segments of half a ring, so the CPU prepares
 // the next segment while the engine copies the previous one.
-void DmaEngines::submit_segment(const std::shared_ptr<Transfer>& t) {
-  const DmaCopy& c = t->c;
+void DmaEngines::submit_segment(std::uint32_t ti) {
+  Transfer& t = transfers_[ti];
+  const DmaCopy& c = t.c;
   const DmaSpec& spec = engines_[static_cast<std::size_t>(c.engine)]->spec;
   Queue& q =
       engines_[static_cast<std::size_t>(c.engine)]->queues[static_cast<std::size_t>(c.queue)];
-  const int left = c.descriptors - t->next_desc;
+  const int left = c.descriptors - t.next_desc;
   if (left <= 0) return;
   const int seg = c.sg ? left : std::min(left, std::max(1, spec.ring / 2));
   if (!c.sg && q.in_ring + seg > spec.ring) {  // resumed when descriptors of the queue complete
-    if (!t->waiting) {
-      t->waiting = true;
-      q.waiting.push_back(t);
+    if (!t.waiting) {
+      t.waiting = true;
+      q.waiting.push_back(ti);
     }
     return;
   }
-  t->next_desc += seg;
+  t.next_desc += seg;
   q.in_ring += c.sg ? std::min(seg, spec.ring) : seg;
   const Tick cpu_work = c.sg ? spec.submit_cost + c.map_cost * static_cast<Tick>(seg)
                              : (spec.submit_cost + c.map_cost) * static_cast<Tick>(seg);
   submits_->add(c.sg ? 1.0 : seg);
   cpu_ps_->add(static_cast<double>(cpu_work));
+  const std::uint64_t arg = dma_pack(ti, seg);
+  pf_.exec().kernel(c.cpu, cpu_work, [this, arg] { segment_submitted(arg); });
+}
+
+// The segment is in the ring: the engine's queue takes it; the driver prepares the next.
+void DmaEngines::segment_submitted(std::uint64_t arg) {
+  const std::uint32_t ti = dma_hi(arg);
+  const int seg = dma_lo(arg);
+  const DmaCopy& c = transfers_[ti].c;
   const double seg_bytes = c.bytes * seg / c.descriptors;
-  pf_.exec().kernel(c.cpu, cpu_work, [this, t, seg, seg_bytes] {
-    const DmaCopy& c = t->c;
-    enqueue(c.engine, c.queue,
-            Job{seg_bytes, seg, c.src, c.dst,
-                engines_[static_cast<std::size_t>(c.engine)]->spec.desc_time, [this, t, seg] {
-                  const DmaCopy& c = t->c;
-                  const DmaSpec& spec = engines_[static_cast<std::size_t>(c.engine)]->spec;
-                  Engine& e = *engines_[static_cast<std::size_t>(c.engine)];
-                  Queue& q = e.queues[static_cast<std::size_t>(c.queue)];
-                  q.in_ring -= c.sg ? std::min(seg, spec.ring) : seg;
-                  e.ring_avg->add(ctx_.sim().now(), -(c.sg ? std::min(seg, spec.ring) : seg));
-                  // One interrupt per scatter-gather list; per descriptor otherwise, and per
-                  // descriptor when the driver chains them through interrupts (accounted
-                  // together at the end of the job).
-                  const int n_irq = c.sg && !spec.chain_irq ? 1 : seg;
-                  irqs_->add(n_irq);
-                  cpu_ps_->add(static_cast<double>(spec.irq_cost * static_cast<Tick>(n_irq)));
-                  submit_segment(t);
-                  retry_waiting(c.engine, c.queue);
-                  // The last completion reaches its handler after the MSI's delivery.
-                  ctx_.sim().call_after(spec.irq_latency, [this, t, seg, n_irq] {
-                    const DmaSpec& spec = engines_[static_cast<std::size_t>(t->c.engine)]->spec;
-                    pf_.exec().irq(t->c.cpu, spec.irq_cost * static_cast<Tick>(n_irq), [t, seg] {
-                      t->completed += seg;
-                      if (t->completed == t->c.descriptors && t->done) t->done();
-                    });
-                  });
-                }});
-    submit_segment(t);
-  });
+  enqueue(c.engine, c.queue,
+          Job{seg_bytes, seg, c.src, c.dst,
+              engines_[static_cast<std::size_t>(c.engine)]->spec.desc_time, ti});
+  submit_segment(ti);
+}
+
+// The engine has moved the segment's bytes.
+void DmaEngines::segment_copied(std::uint32_t ti, int seg) {
+  const DmaCopy& c = transfers_[ti].c;
+  const int engine = c.engine, queue = c.queue;
+  const DmaSpec& spec = engines_[static_cast<std::size_t>(engine)]->spec;
+  Engine& e = *engines_[static_cast<std::size_t>(engine)];
+  Queue& q = e.queues[static_cast<std::size_t>(queue)];
+  q.in_ring -= c.sg ? std::min(seg, spec.ring) : seg;
+  e.ring_avg->add(ctx_.sim().now(), -(c.sg ? std::min(seg, spec.ring) : seg));
+  // One interrupt per scatter-gather list; per descriptor otherwise, and per descriptor when
+  // the driver chains them through interrupts (accounted together at the end of the job).
+  const int n_irq = c.sg && !spec.chain_irq ? 1 : seg;
+  irqs_->add(n_irq);
+  cpu_ps_->add(static_cast<double>(spec.irq_cost * static_cast<Tick>(n_irq)));
+  submit_segment(ti);
+  retry_waiting(engine, queue);
+  // The last completion reaches its handler after the MSI's delivery.
+  ctx_.sim().after<&DmaEngines::segment_irq>(spec.irq_latency, this, dma_pack(ti, seg));
+}
+
+void DmaEngines::segment_irq(std::uint64_t arg) {
+  const Transfer& t = transfers_[dma_hi(arg)];
+  const int seg = dma_lo(arg);
+  const DmaSpec& spec = engines_[static_cast<std::size_t>(t.c.engine)]->spec;
+  const int n_irq = t.c.sg && !spec.chain_irq ? 1 : seg;
+  pf_.exec().irq(t.c.cpu, spec.irq_cost * static_cast<Tick>(n_irq),
+                 [this, arg] { segment_handled(arg); });
+}
+
+void DmaEngines::segment_handled(std::uint64_t arg) {
+  const std::uint32_t ti = dma_hi(arg);
+  Transfer& t = transfers_[ti];
+  t.completed += dma_lo(arg);
+  if (t.completed != t.c.descriptors) return;
+  // The transfer is over: its slot is free before `done` runs (which may copy again).
+  std::function<void()> done = std::move(t.done);
+  t.done = nullptr;
+  free_transfers_.push_back(ti);
+  if (done) done();
 }
 
 void DmaEngines::retry_waiting(int e, int qi) {
   Queue& q = engines_[static_cast<std::size_t>(e)]->queues[static_cast<std::size_t>(qi)];
-  std::deque<std::shared_ptr<Transfer>> w;
+  std::deque<std::uint32_t> w;
   w.swap(q.waiting);
-  for (auto& t : w) {
-    t->waiting = false;
+  for (std::uint32_t t : w) {
+    transfers_[t].waiting = false;
     submit_segment(t);
   }
 }
@@ -233,8 +269,9 @@ void DmaEngines::run_next(int e, int qi) {
     ++eng.busy;
     eng.busy_avg->set(ctx_.sim().now(), eng.busy);
   }
-  Job job = std::move(q.jobs.front());
+  q.current = q.jobs.front();
   q.jobs.pop_front();
+  const Job& job = q.current;
   // The engine fetches each descriptor before moving its bytes: its rate is the queue's
   // rate diluted by the per-descriptor time. Chained through interrupts, the queue also
   // idles after each descriptor until the handler has started the next one.
@@ -242,26 +279,34 @@ void DmaEngines::run_next(int e, int qi) {
   const double per_desc = sim::to_seconds(job.desc_overhead) * job.descriptors +
                           sim::to_seconds(gap) * (job.descriptors - 1);
   const double cap = job.bytes / (job.bytes / eng.spec.queue_bw + per_desc);
-  sim::FlowNetwork::Spec spec;
+  sim::FlowNetwork::Spec& spec = q.spec;
   spec.path = pf_.copy_path(eng.spec.vertex, job.src, job.dst);
   spec.bytes = job.bytes;
   spec.rate_cap = cap;
-  auto done = std::move(job.done);
-  const Tick started = ctx_.sim().now();
-  spec.on_done = [this, e, qi, started, bytes = job.bytes, desc = job.descriptors,
-                  done = std::move(done)] {
-    // The queue's track in a trace: one slice per job, setup included.
-    if (sim::TraceWriter* tr = ctx_.sim().trace())
-      tr->slice(queue_track(e, qi), "copy", started, ctx_.sim().now(),
-                "{\"bytes\":" + std::to_string(static_cast<std::uint64_t>(bytes)) +
-                    ",\"descriptors\":" + std::to_string(desc) + "}",
-                "dma");
-    if (done) done();
-    run_next(e, qi);
-  };
-  ctx_.sim().call_after(eng.spec.setup_latency, [this, spec = std::move(spec)]() mutable {
-    pf_.flows().start(std::move(spec));
-  });
+  spec.weight = 1;
+  const std::uint64_t arg = dma_pack(static_cast<std::uint32_t>(e), qi);
+  spec.on_done = [this, arg] { job_flow_done(arg); };
+  q.started = ctx_.sim().now();
+  ctx_.sim().after<&DmaEngines::job_setup_done>(eng.spec.setup_latency, this, arg);
+}
+
+void DmaEngines::job_setup_done(std::uint64_t arg) {
+  Queue& q = engines_[dma_hi(arg)]->queues[static_cast<std::size_t>(dma_lo(arg))];
+  pf_.flows().start(std::move(q.spec));
+}
+
+void DmaEngines::job_flow_done(std::uint64_t arg) {
+  const int e = static_cast<int>(dma_hi(arg)), qi = dma_lo(arg);
+  Queue& q = engines_[static_cast<std::size_t>(e)]->queues[static_cast<std::size_t>(qi)];
+  const Job job = q.current;
+  // The queue's track in a trace: one slice per job, setup included.
+  if (sim::TraceWriter* tr = ctx_.sim().trace())
+    tr->slice(queue_track(e, qi), "copy", q.started, ctx_.sim().now(),
+              "{\"bytes\":" + std::to_string(static_cast<std::uint64_t>(job.bytes)) +
+                  ",\"descriptors\":" + std::to_string(job.descriptors) + "}",
+              "dma");
+  segment_copied(job.t, job.descriptors);
+  run_next(e, qi);
 }
 
 }  // namespace models

@@ -12,6 +12,7 @@
 #include <vector>
 
 #include "models/machine/machine.h"
+#include "sim/flow.h"
 #include "sim/run_context.h"
 #include "sim/stats.h"
 
@@ -68,19 +69,31 @@ class DmaEngines {
   double cpu_ps() const { return cpu_ps_->value(); }  // driver CPU time so far
 
  private:
-  struct Transfer;  // one DmaCopy in progress (driver state)
+  // One DmaCopy in progress (driver state). Transfers are pooled and named by slot, and
+  // every step's callback is (this, one word), so a copy allocates nothing in steady state.
+  struct Transfer {
+    DmaCopy c;
+    int next_desc = 0;     // descriptors submitted so far
+    int completed = 0;     // descriptors completed and their interrupts handled
+    bool waiting = false;  // in its queue's waiting list
+    std::function<void()> done;
+  };
+  // A segment of a transfer on its queue: `seg` descriptors of transfer `t`.
   struct Job {
     double bytes;
     int descriptors;
     int src, dst;
     Tick desc_overhead;
-    std::function<void()> done;
+    std::uint32_t t;
   };
   struct Queue {
     std::deque<Job> jobs;
     bool running = false;
-    int in_ring = 0;                                // descriptors submitted and not completed
-    std::deque<std::shared_ptr<Transfer>> waiting;  // blocked on a full ring, in arrival order
+    int in_ring = 0;                    // descriptors submitted and not completed
+    std::deque<std::uint32_t> waiting;  // transfers blocked on a full ring, in arrival order
+    Job current{};                      // the job the queue runs
+    Tick started = 0;                   // since when (setup included)
+    sim::FlowNetwork::Spec spec;        // its flow, until the engine's setup is over
   };
   struct Engine {
     DmaSpec spec;
@@ -93,12 +106,22 @@ class DmaEngines {
   void enqueue(int e, int q, Job job);
   void run_next(int e, int q);
   std::string queue_track(int e, int q) const;  // the queue's track in a trace
-  void submit_segment(const std::shared_ptr<Transfer>& t);
+  void submit_segment(std::uint32_t t);
   void retry_waiting(int e, int q);
+  // The steps of a segment; `arg` packs the transfer's slot and the segment's descriptors.
+  void segment_submitted(std::uint64_t arg);
+  void segment_copied(std::uint32_t t, int seg);
+  void segment_irq(std::uint64_t arg);
+  void segment_handled(std::uint64_t arg);
+  // The steps of a queue's job; `arg` packs engine and queue.
+  void job_setup_done(std::uint64_t arg);
+  void job_flow_done(std::uint64_t arg);
 
   sim::RunContext& ctx_;
   Machine& pf_;
   std::vector<std::unique_ptr<Engine>> engines_;
+  std::vector<Transfer> transfers_;
+  std::vector<std::uint32_t> free_transfers_;
   sim::Counter* irqs_;
   sim::Counter* submits_;
   sim::Counter* bytes_;

@@ -9,7 +9,13 @@
 namespace models {
 
 std::vector<CopyShare> CopyBatch::split(int streams) const {
-  std::vector<CopyShare> s(static_cast<std::size_t>(streams));
+  std::vector<CopyShare> s;
+  split(streams, s);
+  return s;
+}
+
+void CopyBatch::split(int streams, std::vector<CopyShare>& s) const {
+  s.assign(static_cast<std::size_t>(streams), CopyShare{});
   const int n = static_cast<int>(folios.size());
   const int chunks = std::max(1, streams / std::max(1, n));
   int u = 0;
@@ -23,7 +29,6 @@ std::vector<CopyShare> CopyBatch::split(int streams) const {
       ++sh.units;
     }
   }
-  return s;
 }
 
 double CopyBatch::copy_rate(int core_cpu) const {

@@ -44,12 +44,13 @@ struct CopyBatch : std::enable_shared_from_this<CopyBatch> {
   int cpu = 0;                      // the CPU that runs the migration
   int src = 0, dst = 0;             // memory nodes
   bool source_cached = false;       // the source's lines are in the caller's L3
-  std::shared_ptr<void> owner;      // keeps the job alive while the copy runs
 
   sim::Simulator& sim() const { return ctx->sim(); }
   // The batch's work cut into `streams` shares (folios dealt in turn; chunks of folios when
   // there are fewer folios than streams).
   std::vector<CopyShare> split(int streams) const;
+  // The same into `out` (whose storage is kept).
+  void split(int streams, std::vector<CopyShare>& out) const;
   // One core's copy rate for this copy (costs.h: copy_rate).
   double copy_rate(int core_cpu) const;
   // The socket a costs choice (src, dst, caller) names.

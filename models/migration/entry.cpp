@@ -37,25 +37,24 @@ void Migrator::Job::run_batches() {
 // lru_cache_disable(): an expedited RCU grace period (the caller sleeps), then
 // __lru_add_drain_all(force_all_cpus): drain work queued on every online CPU and flushed.
 void Migrator::Job::start_syscall() {
-  sim().call_after(m_.costs_.rcu_expedited, [self = shared_from_this()] { self->drain_all(); });
+  sim().call_after(m_.costs_.rcu_expedited, [this] { drain_all(); });
 }
 
 void Migrator::Job::drain_all() {
   const MigrationCosts& c = m_.costs_;
   const int n = pf_.cpu_count();
-  auto join =
-      std::make_shared<Join>(Join{n, [self = shared_from_this()] { self->enter_syscall(); }});
-  auto one = [join] {
-    if (--join->left == 0) join->done();
-  };
+  drain_left_ = n;
   // Queueing work on an idle CPU wakes its worker with an IPI; it then drains its batches.
   for (int cpu = 0; cpu < n; ++cpu) {
     if (cpu == j_.cpu) continue;
-    sim().call_after(pf_.cpu_spec().ipi_latency, [self = shared_from_this(), cpu, one] {
-      self->kernel(cpu, self->m_.costs_.lru_work, one);
-    });
+    sim().call_after(pf_.cpu_spec().ipi_latency,
+                     [this, cpu] { kernel(cpu, m_.costs_.lru_work, [this] { drained(); }); });
   }
-  kernel(j_.cpu, c.lru_queue * static_cast<Tick>(n) + c.lru_work, one);
+  kernel(j_.cpu, c.lru_queue * static_cast<Tick>(n) + c.lru_work, [this] { drained(); });
+}
+
+void Migrator::Job::drained() {
+  if (--drain_left_ == 0) enter_syscall();
 }
 
 // The rest of do_pages_move: its fixed work and one look-up per address passed.
@@ -65,9 +64,9 @@ void Migrator::Job::enter_syscall() {
   for (std::size_t i = j_.first; i < j_.first + j_.count; ++i)
     addresses += j_.page_addresses ? j_.as->folio(i).pages : 1;
   Tick work = c.call + c.lookup * addresses;
-  kernel(j_.cpu, work, [self = shared_from_this()] {
-    self->end_phase(Phase::Enter);
-    self->run_batches();
+  kernel(j_.cpu, work, [this] {
+    end_phase(Phase::Enter);
+    run_batches();
   });
 }
 
@@ -76,22 +75,22 @@ void Migrator::Job::enter_syscall() {
 // before the folio is isolated (the fault returns, the folio stays); else one folio is taken
 // off its LRU and migrate_misplaced_folio runs migrate_pages on it.
 void Migrator::Job::start_fault() {
-  kernel(j_.cpu, m_.costs_.fault, [self = shared_from_this()] {
-    const Folio& f = self->j_.as->folio(self->j_.first);
-    if (f.node == self->j_.dst) {  // not misplaced after all: nothing to migrate
-      self->end_phase(Phase::Enter);
-      self->finish();
+  kernel(j_.cpu, m_.costs_.fault, [this] {
+    const Folio& f = j_.as->folio(j_.first);
+    if (f.node == j_.dst) {  // not misplaced after all: nothing to migrate
+      end_phase(Phase::Enter);
+      finish();
       return;
     }
-    if (NodeMemory::of(self->m_.ctx_).free_bytes(self->j_.dst) < f.bytes()) {
-      self->failed(1);
-      self->end_phase(Phase::Enter);
-      self->finish();
+    if (NodeMemory::of(m_.ctx_).free_bytes(j_.dst) < f.bytes()) {
+      failed(1);
+      end_phase(Phase::Enter);
+      finish();
       return;
     }
-    self->kernel(self->j_.cpu, self->m_.costs_.isolate, [self] {
-      self->end_phase(Phase::Enter);
-      self->run_batches();
+    kernel(j_.cpu, m_.costs_.isolate, [this] {
+      end_phase(Phase::Enter);
+      run_batches();
     });
   });
 }
@@ -101,9 +100,9 @@ void Migrator::Job::start_kernel() {
   std::uint64_t folios = 0;
   for (std::size_t i = j_.first; i < j_.first + j_.count; ++i)
     folios += j_.as->folio(i).node != j_.dst;
-  kernel(j_.cpu, m_.costs_.isolate * folios, [self = shared_from_this()] {
-    self->end_phase(Phase::Enter);
-    self->run_batches();
+  kernel(j_.cpu, m_.costs_.isolate * folios, [this] {
+    end_phase(Phase::Enter);
+    run_batches();
   });
 }
 

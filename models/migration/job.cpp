@@ -14,6 +14,28 @@
 
 namespace models {
 
+void Migrator::Job::reset(MigrationJob j, std::function<void()> done) {
+  j_ = std::move(j);
+  done_ = std::move(done);
+  stats_ = nullptr;
+  start_ = phase_start_ = 0;
+  next_ = folio_pos_ = 0;
+  src_ = -1;
+  batch_index_ = 0;
+  first_recorded_ = false;
+  plan_ = CopyPlan{};
+  batch_.clear();
+  single_.clear();
+  batch_dst_.clear();
+  single_dst_.clear();
+  unmapped_at_.clear();
+  drain_left_ = 0;
+  step_t0_ = step_work_ = 0;
+  flush_done_ = nullptr;
+  copy_done_ = nullptr;
+  run_count_ = run_next_ = 0;
+}
+
 void Migrator::Job::kernel(int cpu, Tick work, std::function<void()> done) {
   m_.cpu_ps_->add(static_cast<double>(work));
   pf_.exec().kernel(cpu, work, std::move(done));
@@ -151,7 +173,8 @@ Tick Migrator::Job::remap_cost(const Folio& f) const {
 // Destinations are allocated as folios are unmapped; a folio whose destination does not fit
 // stays where it is (and is not unmapped). Demotion tries its fallback targets in turn.
 void Migrator::Job::reserve(std::vector<std::size_t>& folios, std::vector<int>& dst) {
-  std::vector<std::size_t> ok;
+  std::vector<std::size_t>& ok = reserved_;
+  ok.clear();
   dst.clear();
   for (std::size_t i : folios) {
     int to = j_.as->reserve_destination(i, j_.dst) ? j_.dst : -1;
@@ -188,17 +211,19 @@ void Migrator::Job::batch_unmap() {
     work += unmap_cost(j_.as->folio(i));
     unmapped_at_.push_back(t0 + work);  // shifted below if the CPU started later
   }
-  kernel(j_.cpu, work, [self = shared_from_this(), t0, work] {
-    Tick shift = self->now() - (t0 + work);  // interrupts or queued kernel work delayed it
-    for (Tick& t : self->unmapped_at_) t += shift;
-    self->end_phase(Phase::Unmap);
+  step_t0_ = t0;
+  step_work_ = work;
+  kernel(j_.cpu, work, [this] {
+    Tick shift = now() - (step_t0_ + step_work_);  // interrupts or queued kernel work delayed it
+    for (Tick& t : unmapped_at_) t += shift;
+    end_phase(Phase::Unmap);
     std::uint64_t tr = 0;
-    for (std::size_t i : self->batch_) tr += self->stale_translations(self->j_.as->folio(i));
-    self->flush(self->batch_, tr, [self] {
-      self->end_phase(Phase::Flush);
-      self->copy(self->batch_, self->batch_dst_, [self] {
-        self->end_phase(Phase::Copy);
-        self->remap_all();
+    for (std::size_t i : batch_) tr += stale_translations(j_.as->folio(i));
+    flush(batch_, tr, [this] {
+      end_phase(Phase::Flush);
+      copy(batch_, batch_dst_, [this] {
+        end_phase(Phase::Copy);
+        remap_all();
       });
     });
   });
@@ -217,28 +242,32 @@ std::uint64_t Migrator::Job::stale_translations(const Folio& f) const {
 void Migrator::Job::flush(const std::vector<std::size_t>& folios, std::uint64_t translations,
                           std::function<void()> done) {
   if (translations == 0) return done();  // nothing any TLB may hold
-  const FlushRequest req = folio_flush(*j_.as, j_.cpu, folios, translations);
+  folio_flush(flush_req_, *j_.as, j_.cpu, folios, translations);
   m_.flush_wait_begins(j_.cpu);
-  TlbShootdown::of(m_.ctx_).flush(req, [self = shared_from_this(), done = std::move(done)] {
-    self->m_.flush_wait_ends(self->j_.cpu);
-    done();
+  flush_done_ = std::move(done);
+  m_.shootdown().flush(flush_req_, [this] {
+    m_.flush_wait_ends(j_.cpu);
+    std::function<void()> next = std::move(flush_done_);
+    flush_done_ = nullptr;
+    next();
   });
 }
 
 void Migrator::Job::remap_all() {
   Tick work = 0;
   for (std::size_t i : batch_) work += remap_cost(j_.as->folio(i));
-  const Tick t0 = now();
-  kernel(j_.cpu, work, [self = shared_from_this(), t0, work] {
-    const Tick shift = self->now() - (t0 + work);
-    Tick at = t0 + shift;
-    for (std::size_t k = 0; k < self->batch_.size(); ++k) {
-      std::size_t i = self->batch_[k];
-      at += self->remap_cost(self->j_.as->folio(i));
-      self->folio_done(i, self->batch_dst_[k], self->unmapped_at_[k], at);
+  step_t0_ = now();
+  step_work_ = work;
+  kernel(j_.cpu, work, [this] {
+    const Tick shift = now() - (step_t0_ + step_work_);
+    Tick at = step_t0_ + shift;
+    for (std::size_t k = 0; k < batch_.size(); ++k) {
+      std::size_t i = batch_[k];
+      at += remap_cost(j_.as->folio(i));
+      folio_done(i, batch_dst_[k], unmapped_at_[k], at);
     }
-    self->end_phase(Phase::Remap);
-    self->next_batch();
+    end_phase(Phase::Remap);
+    next_batch();
   });
 }
 
@@ -262,31 +291,28 @@ void Migrator::Job::serial_next() {
     next_batch();
     return;
   }
-  std::vector<std::size_t> one{batch_[folio_pos_++]};
-  std::vector<int> to;
-  reserve(one, to);
-  if (one.empty()) {
+  single_.assign(1, batch_[folio_pos_++]);
+  reserve(single_, single_dst_);
+  if (single_.empty()) {
     serial_next();
     return;
   }
-  const std::size_t i = one[0];
-  const int dst = to[0];
-  const Folio& f = j_.as->folio(i);
-  kernel(j_.cpu, unmap_cost(f), [self = shared_from_this(), i, dst] {
-    self->end_phase(Phase::Unmap);
-    const Tick unmapped = self->now();
-    self->flush({i}, self->stale_translations(self->j_.as->folio(i)), [self, i, dst, unmapped] {
-      self->end_phase(Phase::Flush);
-      self->single_ = {i};
-      self->single_dst_ = {dst};
-      self->copy(self->single_, self->single_dst_, [self, i, dst, unmapped] {
-        self->end_phase(Phase::Copy);
-        self->kernel(self->j_.cpu, self->remap_cost(self->j_.as->folio(i)),
-                     [self, i, dst, unmapped] {
-                       self->end_phase(Phase::Remap);
-                       self->folio_done(i, dst, unmapped, self->now());
-                       self->serial_next();
-                     });
+  serial_folio_ = single_[0];
+  serial_dst_ = single_dst_[0];
+  kernel(j_.cpu, unmap_cost(j_.as->folio(serial_folio_)), [this] { serial_unmapped(); });
+}
+
+void Migrator::Job::serial_unmapped() {
+  end_phase(Phase::Unmap);
+  serial_unmapped_ = now();
+  flush(single_, stale_translations(j_.as->folio(serial_folio_)), [this] {
+    end_phase(Phase::Flush);
+    copy(single_, single_dst_, [this] {
+      end_phase(Phase::Copy);
+      kernel(j_.cpu, remap_cost(j_.as->folio(serial_folio_)), [this] {
+        end_phase(Phase::Remap);
+        folio_done(serial_folio_, serial_dst_, serial_unmapped_, now());
+        serial_next();
       });
     });
   });
@@ -295,10 +321,13 @@ void Migrator::Job::serial_next() {
 // ---- the copy, by the planned agent: one run of folios with one destination at a time ----
 void Migrator::Job::copy(const std::vector<std::size_t>& folios, const std::vector<int>& dst,
                          std::function<void()> done) {
-  auto runs = std::make_shared<std::vector<std::shared_ptr<CopyBatch>>>();
+  run_count_ = 0;
   for (std::size_t k = 0; k < folios.size(); ++k) {
-    if (runs->empty() || runs->back()->dst != dst[k]) {
-      auto b = std::make_shared<CopyBatch>();
+    if (run_count_ == 0 || runs_[run_count_ - 1]->dst != dst[k]) {
+      // A run's batch is reused unless an agent still holds it.
+      if (run_count_ == runs_.size()) runs_.push_back(nullptr);
+      std::shared_ptr<CopyBatch>& b = runs_[run_count_++];
+      if (!b || b.use_count() > 1) b = std::make_shared<CopyBatch>();
       b->ctx = &m_.ctx_;
       b->pf = &pf_;
       b->migrator = &m_;
@@ -310,24 +339,25 @@ void Migrator::Job::copy(const std::vector<std::size_t>& folios, const std::vect
       b->src = src_;
       b->dst = dst[k];
       b->source_cached = j_.source_cached;
-      b->owner = shared_from_this();
-      runs->push_back(std::move(b));
+      b->folios.clear();
     }
-    runs->back()->folios.push_back(folios[k]);
+    runs_[run_count_ - 1]->folios.push_back(folios[k]);
   }
-  copy_run(std::move(runs), 0, std::move(done));
+  copy_done_ = std::move(done);
+  run_next_ = 0;
+  copy_run();
 }
 
-void Migrator::Job::copy_run(std::shared_ptr<std::vector<std::shared_ptr<CopyBatch>>> runs,
-                             std::size_t k, std::function<void()> done) {
-  if (k + 1 == runs->size()) {
-    m_.agent(plan_.agent).copy((*runs)[k], std::move(done));
+// One run after another; the last one's end is the copy's.
+void Migrator::Job::copy_run() {
+  const std::shared_ptr<const CopyBatch> b = runs_[run_next_++];
+  if (run_next_ == run_count_) {
+    std::function<void()> done = std::move(copy_done_);
+    copy_done_ = nullptr;
+    m_.agent(plan_.agent).copy(b, std::move(done));
     return;
   }
-  auto b = (*runs)[k];
-  m_.agent(plan_.agent).copy(b, [self = shared_from_this(), runs, k, done = std::move(done)] {
-    self->copy_run(runs, k + 1, done);
-  });
+  m_.agent(plan_.agent).copy(b, [this] { copy_run(); });
 }
 
 void Migrator::Job::finish() {
@@ -336,7 +366,10 @@ void Migrator::Job::finish() {
   m_.call_lat_->record(t - start_);
   m_.last_end_ = std::max(m_.last_end_, t);
   --m_.active_calls_;
-  if (done_) done_();
+  std::function<void()> done = std::move(done_);
+  done_ = nullptr;
+  if (done) done();
+  m_.release(slot_);  // reused by a later job: nothing of it is touched after this
 }
 
 }  // namespace models

@@ -2,30 +2,33 @@
 // One migration job inside the mechanism (migrator.h), as a chain of steps, each one or a few
 // events: the entry point's own work (entry.cpp), then batches of folios, each unmapped,
 // flushed, copied by an agent and remapped (job.cpp). Private to models/migration.
+//
+// The mechanism owns its jobs and reuses a finished one for the next (its vectors keep their
+// capacity); a job's steps are callbacks that capture only the job (and at most one more
+// word), so that they are stored inside their std::function: a job allocates nothing per
+// event in steady state. The state a step hands to the next lives in the job.
 #include <functional>
 #include <memory>
 #include <vector>
 
 #include "models/migration/migrator.h"
+#include "models/tlb/shootdown.h"
 
 namespace models {
 
-class Migrator::Job : public std::enable_shared_from_this<Migrator::Job> {
+class Migrator::Job {
  public:
-  Job(Migrator& m, MigrationJob j, std::function<void()> done)
-      : m_(m), pf_(m.pf_), j_(std::move(j)), done_(std::move(done)) {}
+  Job(Migrator& m, std::size_t slot) : m_(m), pf_(m.pf_), slot_(slot) {}
+  // Makes the job `j` (a new or a finished job's object).
+  void reset(MigrationJob j, std::function<void()> done);
   // Runs the entry point's work, then the batches.
   void start();
 
  private:
-  struct Join {
-    int left;
-    std::function<void()> done;
-  };
-
   // ---- entry points (entry.cpp) ----
   void start_syscall();
   void drain_all();
+  void drained();  // one CPU's LRU drain is over
   void enter_syscall();
   void start_fault();
   void start_kernel();
@@ -56,17 +59,18 @@ class Migrator::Job : public std::enable_shared_from_this<Migrator::Job> {
   void remap_all();
   void folio_done(std::size_t i, int dst, Tick unmapped, Tick remapped);
   void serial_next();
+  void serial_unmapped();
   // Copies `folios` (destinations `dst`) with the planned agent, one run of a destination
   // after another.
   void copy(const std::vector<std::size_t>& folios, const std::vector<int>& dst,
             std::function<void()> done);
-  void copy_run(std::shared_ptr<std::vector<std::shared_ptr<CopyBatch>>> runs, std::size_t k,
-                std::function<void()> done);
+  void copy_run();
   void failed(std::size_t folios);
   void finish();
 
   Migrator& m_;
   Machine& pf_;
+  const std::size_t slot_;  // in the mechanism's jobs
   MigrationJob j_;
   std::function<void()> done_;
   ReasonStats* stats_ = nullptr;
@@ -78,6 +82,18 @@ class Migrator::Job : public std::enable_shared_from_this<Migrator::Job> {
   std::vector<std::size_t> batch_, single_;
   std::vector<int> batch_dst_, single_dst_;
   std::vector<Tick> unmapped_at_;
+  // State handed from one step to the next.
+  int drain_left_ = 0;                // CPUs whose LRU drain is not over
+  Tick step_t0_ = 0, step_work_ = 0;  // kernel work in progress: when asked, how long
+  std::size_t serial_folio_ = 0;      // legacy: the folio in progress, its destination and
+  int serial_dst_ = -1;               // when it was unmapped
+  Tick serial_unmapped_ = 0;
+  std::function<void()> flush_done_;  // the flush in progress: what runs after it
+  FlushRequest flush_req_;
+  std::vector<std::shared_ptr<CopyBatch>> runs_;  // the copy in progress, one run per destination
+  std::size_t run_count_ = 0, run_next_ = 0;
+  std::function<void()> copy_done_;
+  std::vector<std::size_t> reserved_;  // scratch of reserve()
 };
 
 }  // namespace models

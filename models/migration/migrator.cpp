@@ -115,7 +115,22 @@ void Migrator::submit(MigrationJob job, std::function<void()> done) {
                "migration job on a CPU that does not exist");
   first_start_ = std::min(first_start_, ctx_.sim().now());
   ++active_calls_;
-  std::make_shared<Job>(*this, std::move(job), std::move(done))->start();
+  std::size_t slot;
+  if (!free_jobs_.empty()) {
+    slot = free_jobs_.back();
+    free_jobs_.pop_back();
+  } else {
+    slot = jobs_.size();
+    jobs_.push_back(std::make_unique<Job>(*this, slot));
+  }
+  Job& j = *jobs_[slot];
+  j.reset(std::move(job), std::move(done));
+  j.start();
+}
+
+TlbShootdown& Migrator::shootdown() {
+  if (!shootdown_) shootdown_ = &TlbShootdown::of(ctx_);
+  return *shootdown_;
 }
 
 void Migrator::flush_wait_begins(int cpu) {

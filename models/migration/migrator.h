@@ -43,6 +43,8 @@
 
 namespace models {
 
+class TlbShootdown;
+
 enum class MigrationReason { Syscall, Fault, Promote, Demote, Count };
 const char* reason_name(MigrationReason r);
 
@@ -109,6 +111,13 @@ class Migrator {
   std::map<int, std::pair<int, Tick>> flush_waits_;
   void flush_wait_begins(int cpu);
   void flush_wait_ends(int cpu);
+  // Jobs, in flight or finished; a finished one is reused by the next job (jobs.h).
+  std::vector<std::unique_ptr<Job>> jobs_;
+  std::vector<std::size_t> free_jobs_;
+  void release(std::size_t slot) { free_jobs_.push_back(slot); }
+  // The run's shootdown service, looked up once.
+  TlbShootdown* shootdown_ = nullptr;
+  TlbShootdown& shootdown();
 };
 
 }  // namespace models

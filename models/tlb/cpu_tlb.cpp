@@ -1,13 +1,14 @@
 #include "models/tlb/cpu_tlb.h"
 
 #include <algorithm>
+#include <utility>
 
 namespace models {
 
 TlbArray::TlbArray(std::size_t entries, std::size_t ways)
     : sets_(std::max<std::size_t>(1, ways ? entries / ways : 1)),
       ways_(ways ? std::min(ways, entries) : entries),
-      stride_(3 * ways_ + (ways_ + 7) / 8),
+      stride_(2 * ways_ + (ways_ + 1) / 2 + (ways_ + 7) / 8),
       w_(ways_ ? sets_ * stride_ : 0, 0) {
   for (std::size_t s = 0; s < (ways_ ? sets_ : 0); ++s)
     for (std::size_t w = 0; w < ways_; ++w) tags(s)[w] = kEmpty;
@@ -38,7 +39,7 @@ std::size_t TlbArray::find(std::size_t set, const TlbKey& k, std::uint64_t t) {
 
 void TlbArray::fill(std::size_t set, const TlbKey& k, std::uint64_t t) {
   const std::uint64_t* tg = tags(set);
-  std::uint64_t* st = stamps(set);
+  std::uint32_t* st = stamps(set);
   std::size_t victim = 0;
   for (std::size_t w = 0; w < ways_; ++w) {
     if (tg[w] == kEmpty) {
@@ -50,7 +51,21 @@ void TlbArray::fill(std::size_t set, const TlbKey& k, std::uint64_t t) {
   vpn(set)[victim] = k.vpn;
   tags(set)[victim] = t;
   shifts(set)[victim] = static_cast<std::uint8_t>(k.page_shift);
-  st[victim] = ++clock_;
+  st[victim] = tick();
+}
+
+void TlbArray::renumber() {
+  std::vector<std::pair<std::uint32_t, std::size_t>> order;
+  for (std::size_t s = 0; s < sets_; ++s) {
+    std::uint32_t* st = stamps(s);
+    order.clear();
+    for (std::size_t w = 0; w < ways_; ++w)
+      if (st[w] != 0) order.emplace_back(st[w], w);
+    std::sort(order.begin(), order.end());
+    for (std::size_t r = 0; r < order.size(); ++r)
+      st[order[r].second] = static_cast<std::uint32_t>(r + 1);
+  }
+  clock_ = static_cast<std::uint32_t>(ways_);
 }
 
 void TlbArray::clear(std::size_t set, std::size_t way) {
@@ -65,7 +80,7 @@ bool TlbArray::touch(const TlbKey& k, std::uint32_t epoch) {
   const std::size_t set = set_of(k);
   const std::size_t w = find(set, k, tag(k, epoch));
   if (w == kNone) return false;
-  stamps(set)[w] = ++clock_;
+  stamps(set)[w] = tick();
   return true;
 }
 
@@ -75,7 +90,7 @@ void TlbArray::insert(const TlbKey& k, std::uint32_t epoch) {
   const std::uint64_t t = tag(k, epoch);
   const std::size_t w = find(set, k, t);
   if (w != kNone) {
-    stamps(set)[w] = ++clock_;
+    stamps(set)[w] = tick();
     return;
   }
   fill(set, k, t);
@@ -99,6 +114,13 @@ bool TlbArray::contains(const TlbKey& k, std::uint32_t epoch) const {
   auto* self = const_cast<TlbArray*>(this);
   const std::size_t set = set_of(k);
   return self->find(set, k, tag(k, epoch)) != kNone;
+}
+
+void TlbArray::prefetch(const TlbKey& k) const {
+  if (w_.empty()) return;
+  const char* p = reinterpret_cast<const char*>(w_.data() + set_of(k) * stride_);
+  const std::size_t bytes = stride_ * sizeof(std::uint64_t);
+  for (std::size_t off = 0; off < bytes; off += 64) __builtin_prefetch(p + off, 1);
 }
 
 CpuTlb::CpuTlb(const TlbGeometry& g)

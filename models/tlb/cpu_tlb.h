@@ -30,9 +30,11 @@ struct TlbKey {
 
 // A set-associative array with LRU replacement inside each set (one set: fully associative).
 // Each set is one contiguous block of 64-bit words: the ways' virtual page numbers, then
-// their asid|epoch tags, then their LRU stamps, then their page sizes packed eight to a word.
-// A lookup scans one row of page numbers; a refill reads the next two rows of the same
-// block; an entry takes 25 bytes.
+// their asid|epoch tags, then their 32-bit LRU stamps two to a word, then their page sizes
+// eight to a word. A lookup scans one row of page numbers; a refill reads the next rows of
+// the same block; an entry takes 21 bytes. Stamps are only compared inside a set: when the
+// 32-bit clock runs out, each set's stamps are renumbered in the same order (1, 2, ...), so
+// replacement decisions are exactly those of an unbounded clock.
 class TlbArray {
  public:
   TlbArray(std::size_t entries, std::size_t ways);
@@ -43,7 +45,12 @@ class TlbArray {
   void insert_absent(const TlbKey& k, std::uint32_t epoch);
   bool erase(const TlbKey& k, std::uint32_t epoch);
   bool contains(const TlbKey& k, std::uint32_t epoch) const;
+  // Starts fetching the key's set from memory (no effect on the contents): a caller with
+  // several lookups to make issues them all first, so their cache misses overlap.
+  void prefetch(const TlbKey& k) const;
   std::size_t bytes() const { return w_.size() * sizeof(std::uint64_t); }
+  // Tests: the LRU clock goes on from `c`, so a short sequence crosses its end.
+  void set_clock(std::uint32_t c) { clock_ = c; }
 
  private:
   static constexpr std::size_t kNone = ~std::size_t{0};
@@ -54,10 +61,18 @@ class TlbArray {
   // Word offsets inside a set's block.
   std::uint64_t* vpn(std::size_t set) { return w_.data() + set * stride_; }
   std::uint64_t* tags(std::size_t set) { return vpn(set) + ways_; }
-  std::uint64_t* stamps(std::size_t set) { return vpn(set) + 2 * ways_; }
-  std::uint8_t* shifts(std::size_t set) {
-    return reinterpret_cast<std::uint8_t*>(vpn(set) + 3 * ways_);
+  std::uint32_t* stamps(std::size_t set) {
+    return reinterpret_cast<std::uint32_t*>(vpn(set) + 2 * ways_);
   }
+  std::uint8_t* shifts(std::size_t set) {
+    return reinterpret_cast<std::uint8_t*>(vpn(set) + 2 * ways_ + (ways_ + 1) / 2);
+  }
+  // The next LRU stamp (renumbering every set's stamps first when the clock runs out).
+  std::uint32_t tick() {
+    if (clock_ == kClockMax) renumber();
+    return ++clock_;
+  }
+  void renumber();
   std::size_t set_of(const TlbKey& k) const;
   std::size_t find(std::size_t set, const TlbKey& k, std::uint64_t tag);
   void fill(std::size_t set, const TlbKey& k, std::uint64_t tag);
@@ -65,7 +80,8 @@ class TlbArray {
   std::size_t sets_, ways_, stride_;
   std::uint64_t set_mask_ = 0;   // sets - 1 when sets is a power of two
   std::uint64_t set_magic_ = 0;  // otherwise: exact division-free modulo (Lemire's fastmod)
-  std::uint64_t clock_ = 0;
+  static constexpr std::uint32_t kClockMax = ~std::uint32_t{0};
+  std::uint32_t clock_ = 0;
   std::vector<std::uint64_t> w_;
 };
 
@@ -76,6 +92,11 @@ class CpuTlb {
 
   // Translates one access; the outcome's cost is cost(outcome).
   Outcome access(const TlbKey& k);
+  // TlbArray::prefetch on both levels.
+  void prefetch(const TlbKey& k) const {
+    l1_.prefetch(k);
+    l2_.prefetch(k);
+  }
   Tick cost(Outcome o) const {
     return o == Outcome::L1Hit ? 0 : o == Outcome::L2Hit ? g_.l2_hit : g_.walk;
   }

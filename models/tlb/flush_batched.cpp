@@ -2,7 +2,6 @@
 // flushed together when the caller's batch ends or `max_unmaps` are pending. Earlier
 // unmaps of a batch return at once; the last one returns when the single flush is done.
 #include <map>
-#include <vector>
 
 #include "models/tlb/flush_policy.h"
 
@@ -26,15 +25,17 @@ class BatchedFlush : public FlushPolicy {
         running_only_(p.b("running_only")) {}
 
   void submit(const FlushRequest& req, std::function<void()> done) override {
-    std::vector<FlushRequest>& b = pending_[req.initiator];
-    b.push_back(req);
-    if (req.more && b.size() < max_) {
+    Batch& b = pending_[req.initiator];
+    merge_add(b.merged, req, b.count == 0);
+    ++b.count;
+    if (req.more && b.count < max_) {
       if (done) ctx_.sim().call_after(0, std::move(done));
       return;
     }
-    FlushRequest merged = merge_requests(b);
-    b.clear();
-    sd_.ipi_flush(merged, sd_.targets(merged, running_only_), std::move(done));
+    merge_done(b.merged);
+    b.count = 0;
+    // ipi_flush copies the request: the batch's storage is reused by the next one.
+    sd_.ipi_flush(b.merged, sd_.targets(b.merged, running_only_), std::move(done));
   }
 
  private:
@@ -42,7 +43,11 @@ class BatchedFlush : public FlushPolicy {
   TlbShootdown& sd_;
   std::size_t max_;
   bool running_only_;
-  std::map<int, std::vector<FlushRequest>> pending_;  // by initiator CPU
+  struct Batch {
+    FlushRequest merged;  // the unmaps gathered so far, merged as they come
+    std::size_t count = 0;
+  };
+  std::map<int, Batch> pending_;  // by initiator CPU
 };
 
 HETSIM_REGISTER(FlushPolicy, BatchedFlush, "batched");

@@ -5,8 +5,8 @@
 // returns at the window's end; the others go on at once. Ranges that no device mirrors
 // are flushed at once.
 #include <algorithm>
-#include <map>
-#include <memory>
+#include <cstdint>
+#include <utility>
 #include <vector>
 
 #include "models/tlb/flush_policy.h"
@@ -35,7 +35,7 @@ class NotifierFlush : public FlushPolicy {
         window_(p.time("window")),
         device_(p.time("device_flush")),
         running_only_(p.b("running_only")) {
-    windows_ = &ctx.sim().stats().counter(sd.name() + ".notifier_windows");
+    windows_opened_ = &ctx.sim().stats().counter(sd.name() + ".notifier_windows");
   }
 
   void submit(const FlushRequest& req, std::function<void()> done) override {
@@ -43,45 +43,82 @@ class NotifierFlush : public FlushPolicy {
       sd_.ipi_flush(req, sd_.targets(req, running_only_), std::move(done));
       return;
     }
-    auto& w = open_[req.mm];
-    if (!w) {
-      w = std::make_shared<Window>();
-      windows_->add();
-      ctx_.sim().call_after(window_, [this, mm = req.mm] { close(mm); });
-    }
-    w->reqs.push_back(req);
+    std::uint32_t w = open_window(req.mm);
+    Window& win = windows_[w];
+    merge_add(win.merged, req, win.count == 0);
+    ++win.count;
     if (req.more) {
       if (done) ctx_.sim().call_after(0, std::move(done));
     } else if (done) {
-      w->waiters.push_back(std::move(done));
+      win.waiters.push_back(std::move(done));
     }
   }
 
  private:
+  // A collection window. Windows are pooled (their vectors keep their capacity), so a
+  // window allocates nothing in steady state.
   struct Window {
-    std::vector<FlushRequest> reqs;
+    int mm = -1;
+    FlushRequest merged;  // the invalidations so far, merged as they come
+    std::size_t count = 0;
     std::vector<std::function<void()>> waiters;
+    Tick device_done = 0;
   };
 
-  void close(int mm) {
-    std::shared_ptr<Window> w = std::move(open_[mm]);
-    open_.erase(mm);
-    FlushRequest merged = merge_requests(w->reqs);
-    sim::Simulator& sim = ctx_.sim();
-    const Tick device_done = sim.now() + device_;
-    sd_.ipi_flush(merged, sd_.targets(merged, running_only_), [w, device_done, &sim] {
-      sim.call_at(std::max(device_done, sim.now()), [w] {
-        for (auto& f : w->waiters) f();
-      });
+  // The mm's open window; opens one (and schedules its end) when there is none.
+  std::uint32_t open_window(int mm) {
+    for (const auto& [m, w] : open_)
+      if (m == mm) return w;
+    std::uint32_t w;
+    if (!free_.empty()) {
+      w = free_.back();
+      free_.pop_back();
+    } else {
+      w = static_cast<std::uint32_t>(windows_.size());
+      windows_.emplace_back();
+    }
+    windows_[w].mm = mm;
+    windows_[w].count = 0;
+    open_.emplace_back(mm, w);
+    windows_opened_->add();
+    ctx_.sim().call_after(window_, [this, w] { close(w); });
+    return w;
+  }
+
+  void close(std::uint32_t w) {
+    for (std::size_t i = 0; i < open_.size(); ++i)
+      if (open_[i].second == w) {
+        open_.erase(open_.begin() + static_cast<std::ptrdiff_t>(i));
+        break;
+      }
+    Window& win = windows_[w];
+    merge_done(win.merged);
+    win.device_done = ctx_.sim().now() + device_;
+    sd_.ipi_flush(win.merged, sd_.targets(win.merged, running_only_), [this, w] {
+      sim::Simulator& sim = ctx_.sim();
+      sim.call_at(std::max(windows_[w].device_done, sim.now()), [this, w] { release(w); });
     });
+  }
+
+  // The shootdown and the device's invalidation are over: the waiters go on.
+  void release(std::uint32_t w) {
+    // The waiters may submit again (and open windows): run them from a spare list.
+    spare_.swap(windows_[w].waiters);
+    windows_[w].mm = -1;
+    free_.push_back(w);
+    for (auto& f : spare_) f();
+    spare_.clear();
   }
 
   sim::RunContext& ctx_;
   TlbShootdown& sd_;
   Tick window_, device_;
   bool running_only_;
-  sim::Counter* windows_;
-  std::map<int, std::shared_ptr<Window>> open_;  // by mm
+  sim::Counter* windows_opened_;
+  std::vector<Window> windows_;
+  std::vector<std::uint32_t> free_;
+  std::vector<std::pair<int, std::uint32_t>> open_;  // (mm, window), in opening order
+  std::vector<std::function<void()>> spare_;
 };
 
 HETSIM_REGISTER(FlushPolicy, NotifierFlush, "notifier");

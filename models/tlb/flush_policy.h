@@ -24,5 +24,10 @@ class FlushPolicy {
 // One request covering all of `reqs` (same mm): pages and ranges summed, cpumasks joined,
 // issued by the last request's initiator.
 FlushRequest merge_requests(const std::vector<FlushRequest>& reqs);
+// The same, one request at a time into `acc` (whose vectors keep their capacity): `first`
+// starts a new merge; merge_done() finishes it (cpumask sorted and deduplicated). Adding
+// reqs in order and finishing gives merge_requests(reqs).
+void merge_add(FlushRequest& acc, const FlushRequest& r, bool first);
+void merge_done(FlushRequest& acc);
 
 }  // namespace models

@@ -255,10 +255,19 @@ class MunmapStorm : public sim::Workload, public TaskClient {
   // One work unit of slot i: its compute and the translations of its page accesses.
   Tick unit_time(int i) {
     Tick t = unit_;
+    // The unit's pages are drawn first (the same draws in the same order), so that their TLB
+    // sets are fetched from memory together before the lookups run one after another.
+    std::vector<std::uint64_t>& pages = unit_pages_;
+    pages.clear();
     for (int k = 0; k < touches_ && !live_.empty(); ++k) {
       const Mapping& m = live_[rng_.below(live_.size())];
       if (!m.alive) continue;
-      const Tick x = sd_.access(cpu_at(i), mm_, shift_, m.first + rng_.below(m.pages));
+      pages.push_back(m.first + rng_.below(m.pages));
+    }
+    const int cpu = cpu_at(i);
+    for (std::uint64_t vpn : pages) sd_.prefetch(cpu, mm_, shift_, vpn);
+    for (std::uint64_t vpn : pages) {
+      const Tick x = sd_.access(cpu, mm_, shift_, vpn);
       t += x;
       translate_ += x;
     }
@@ -330,12 +339,13 @@ class MunmapStorm : public sim::Workload, public TaskClient {
     m.alive = false;
     ++unmaps_;
     const bool last = c.pos + 1 == list.size();
-    FlushRequest req;
+    FlushRequest& req = req_;  // reused: its range list keeps its capacity
     req.initiator = cpu_at(u);
     req.pages = m.pages;
     req.mm = mm_;
     req.page_shift = shift_;
-    req.ranges = {VaRange{m.first, m.pages}};
+    req.ranges.clear();
+    req.ranges.push_back(VaRange{m.first, m.pages});
     req.more = !last;
     req.device = device_;
     if (check_) pending_check_[static_cast<std::size_t>(u)].push_back(VaRange{m.first, m.pages});
@@ -413,6 +423,8 @@ class MunmapStorm : public sim::Workload, public TaskClient {
   std::vector<std::vector<std::size_t>> work_;
   std::vector<std::vector<VaRange>> pending_check_;  // by unmapper, until its batch returns
   std::vector<VaRange> unmapped_;
+  std::vector<std::uint64_t> unit_pages_;  // the pages a work unit touches
+  FlushRequest req_;  // the flush being issued (the shootdown service copies it)
   sim::Histogram* unmap_lat_;
   sim::Histogram* step_lat_;
   sim::Counter* stale_;

@@ -95,8 +95,9 @@ CpuTlb& TlbShootdown::tlb(int cpu) {
   return *t;
 }
 
-std::vector<int> TlbShootdown::targets(const FlushRequest& req, bool running_only) const {
-  std::vector<int> out;
+const std::vector<int>& TlbShootdown::targets(const FlushRequest& req, bool running_only) const {
+  std::vector<int>& out = targets_buf_;
+  out.clear();
   if (req.mm < 0) {
     for (int c : req.cpumask)
       if (c != req.initiator) out.push_back(c);
@@ -136,6 +137,36 @@ Tick TlbShootdown::apply(int cpu, const FlushRequest& req, std::uint64_t gen) {
   return cost_.full_flush;
 }
 
+std::uint32_t TlbShootdown::open_flight(const FlushRequest& req, std::function<void()> done) {
+  std::uint32_t slot;
+  if (!free_flights_.empty()) {
+    slot = free_flights_.back();
+    free_flights_.pop_back();
+  } else {
+    slot = static_cast<std::uint32_t>(flights_.size());
+    flights_.emplace_back();
+  }
+  InFlight& f = flights_[slot];
+  f.req = req;  // assignment: the slot's vectors keep their capacity
+  f.done = std::move(done);
+  f.gen = 0;
+  f.start = ctx_.sim().now();
+  f.last_ack = 0;
+  f.left = 0;
+  f.whole = false;
+  return slot;
+}
+
+// The flush is over: the slot is free before `done` runs (which may flush again).
+void TlbShootdown::close_flight(std::uint32_t slot) {
+  InFlight& f = flights_[slot];
+  latency_->record(ctx_.sim().now() - f.start);
+  std::function<void()> done = std::move(f.done);
+  f.done = nullptr;
+  free_flights_.push_back(slot);
+  if (done) done();
+}
+
 void TlbShootdown::ipi_flush(const FlushRequest& req, const std::vector<int>& targets,
                              std::function<void()> done) {
   sim::Simulator& sim = ctx_.sim();
@@ -147,42 +178,46 @@ void TlbShootdown::ipi_flush(const FlushRequest& req, const std::vector<int>& ta
   shootdowns_->add();
 
   // Local flush, then one APIC write per target; the initiator then spins for the acks.
-  Tick sent = start + local + cost_.ipi_send * targets.size();
-  struct Wait {
-    std::size_t left;
-    Tick start;
-    Tick last_ack;  // when the latest acknowledgement reaches the initiator
-    std::function<void()> done;
-  };
-  auto wait = std::make_shared<Wait>(Wait{targets.size(), start, 0, std::move(done)});
-  auto finish = [this, wait, &sim] {
-    latency_->record(sim.now() - wait->start);
-    if (wait->done) wait->done();
-  };
+  const Tick sent = start + local + cost_.ipi_send * targets.size();
+  const std::uint32_t slot = open_flight(req, std::move(done));
+  InFlight& f = flights_[slot];
+  f.gen = gen;
+  f.left = targets.size();
   if (targets.empty()) {
-    sim.call_at(start + local, finish);
+    sim.at<&TlbShootdown::on_finish>(start + local, this, slot);
     return;
   }
-  auto shared_req = std::make_shared<FlushRequest>(req);
+  const Tick arrive = sent + pf_.cpu_spec().ipi_latency;
   for (int t : targets) {
     ipis_->add();
     ++recv_[static_cast<std::size_t>(t)];
-    const Tick ack = pf_.c2c_latency(t, req.initiator);
-    sim.call_at(sent + pf_.cpu_spec().ipi_latency,
-                [this, t, gen, shared_req, ack, wait, finish, &sim] {
-                  // What the handler must do is decided when it runs, against the CPU's generation.
-                  const Tick handler = pf_.cpu_spec().ipi_handler + apply(t, *shared_req, gen);
-                  target_stall_ns_->add(sim::to_ns(handler));
-                  stall_[static_cast<std::size_t>(t)] += handler;
-                  // The acknowledgement travels back after the handler; the initiator sees the last
-                  // one.
-                  pf_.exec().irq(t, handler, [ack, wait, finish, &sim] {
-                    wait->last_ack = std::max(wait->last_ack, sim.now() + ack);
-                    if (--wait->left == 0) sim.call_at(wait->last_ack, finish);
-                  });
-                });
+    sim.at<&TlbShootdown::on_ipi>(
+        arrive, this, static_cast<std::uint64_t>(slot) << 32 | static_cast<std::uint32_t>(t));
   }
 }
+
+void TlbShootdown::on_ipi(std::uint64_t arg) {
+  const int t = static_cast<int>(arg & 0xFFFFFFFFu);
+  InFlight& f = flights_[static_cast<std::size_t>(arg >> 32)];
+  // What the handler must do is decided when it runs, against the CPU's generation.
+  const Tick handler = pf_.cpu_spec().ipi_handler + apply(t, f.req, f.gen);
+  target_stall_ns_->add(sim::to_ns(handler));
+  stall_[static_cast<std::size_t>(t)] += handler;
+  // Two words: the callback is stored inside the std::function, no allocation.
+  pf_.exec().irq(t, handler, [this, arg] { on_ack(arg); });
+}
+
+// The acknowledgement travels back after the handler; the initiator sees the last one.
+void TlbShootdown::on_ack(std::uint64_t arg) {
+  const std::uint32_t slot = static_cast<std::uint32_t>(arg >> 32);
+  const int t = static_cast<int>(arg & 0xFFFFFFFFu);
+  sim::Simulator& sim = ctx_.sim();
+  InFlight& f = flights_[slot];
+  f.last_ack = std::max(f.last_ack, sim.now() + pf_.c2c_latency(t, f.req.initiator));
+  if (--f.left == 0) sim.at<&TlbShootdown::on_finish>(f.last_ack, this, slot);
+}
+
+void TlbShootdown::on_finish(std::uint64_t slot) { close_flight(static_cast<std::uint32_t>(slot)); }
 
 void TlbShootdown::broadcast_flush(const FlushRequest& req, std::function<void()> done) {
   sim::Simulator& sim = ctx_.sim();
@@ -193,27 +228,30 @@ void TlbShootdown::broadcast_flush(const FlushRequest& req, std::function<void()
       whole ? 1 : (req.pages + cost_.invlpgb_pages - 1) / cost_.invlpgb_pages;
   shootdowns_->add();
   broadcasts_->add();
-  auto shared_req = std::make_shared<FlushRequest>(req);
-  sim.call_at(start + instrs * cost_.invlpgb + cost_.tlbsync,
-              [this, shared_req, gen, whole, start, done, &sim] {
-                const FlushRequest& r = *shared_req;
-                if (r.mm >= 0) {
-                  // The hardware removes the pages from every TLB, whoever runs the mm.
-                  Mm& mm = mms_.get(r.mm);
-                  for (int c = 0; c < pf_.cpu_count(); ++c) {
-                    auto& t = tlbs_[static_cast<std::size_t>(c)];
-                    if (whole) {
-                      if (t) t->flush_asid(r.mm);
-                      mm.set_local_gen(c, std::max(mm.local_gen(c), gen));
-                    } else {
-                      invalidate_pages(c, r);
-                      if (mm.local_gen(c) + 1 == gen) mm.set_local_gen(c, gen);
-                    }
-                  }
-                }
-                latency_->record(sim.now() - start);
-                if (done) done();
-              });
+  const std::uint32_t slot = open_flight(req, std::move(done));
+  flights_[slot].gen = gen;
+  flights_[slot].whole = whole;
+  sim.at<&TlbShootdown::on_broadcast>(start + instrs * cost_.invlpgb + cost_.tlbsync, this, slot);
+}
+
+void TlbShootdown::on_broadcast(std::uint64_t slot) {
+  const InFlight& f = flights_[static_cast<std::size_t>(slot)];
+  const FlushRequest& r = f.req;
+  if (r.mm >= 0) {
+    // The hardware removes the pages from every TLB, whoever runs the mm.
+    Mm& mm = mms_.get(r.mm);
+    for (int c = 0; c < pf_.cpu_count(); ++c) {
+      auto& t = tlbs_[static_cast<std::size_t>(c)];
+      if (f.whole) {
+        if (t) t->flush_asid(r.mm);
+        mm.set_local_gen(c, std::max(mm.local_gen(c), f.gen));
+      } else {
+        invalidate_pages(c, r);
+        if (mm.local_gen(c) + 1 == f.gen) mm.set_local_gen(c, f.gen);
+      }
+    }
+  }
+  close_flight(static_cast<std::uint32_t>(slot));
 }
 
 Tick TlbShootdown::switch_mm(int cpu, int mm) {
@@ -251,12 +289,16 @@ Tick TlbShootdown::access_folio(int cpu, Mm& mm, std::size_t folio, std::uint64_
   return access(cpu, mm.pcid(), shift, f.first_vpn() + (page << 12 >> shift));
 }
 
-FlushRequest folio_flush(const Mm& mm, int initiator, const std::vector<std::size_t>& folios,
-                         std::uint64_t pages) {
-  FlushRequest req;
+void folio_flush(FlushRequest& req, const Mm& mm, int initiator,
+                 const std::vector<std::size_t>& folios, std::uint64_t pages) {
   req.initiator = initiator;
+  req.cpumask.clear();
   req.mm = mm.id();
   req.pages = pages;
+  req.page_shift = 12;
+  req.ranges.clear();
+  req.more = false;
+  req.device = false;
   for (std::size_t i : folios) {
     const Folio& f = mm.folio(i);
     const std::uint64_t n = f.huge_mapped ? 1 : f.pages;
@@ -269,6 +311,12 @@ FlushRequest folio_flush(const Mm& mm, int initiator, const std::vector<std::siz
       req.ranges.push_back(r);
   }
   if (!req.ranges.empty()) req.page_shift = req.ranges.front().page_shift;
+}
+
+FlushRequest folio_flush(const Mm& mm, int initiator, const std::vector<std::size_t>& folios,
+                         std::uint64_t pages) {
+  FlushRequest req;
+  folio_flush(req, mm, initiator, folios, pages);
   return req;
 }
 

@@ -65,6 +65,9 @@ class FlushPolicy;
 // page size each was mapped with. `pages` is what the flush is charged as.
 FlushRequest folio_flush(const Mm& mm, int initiator, const std::vector<std::size_t>& folios,
                          std::uint64_t pages);
+// The same into `out`, whose vectors keep their capacity.
+void folio_flush(FlushRequest& out, const Mm& mm, int initiator,
+                 const std::vector<std::size_t>& folios, std::uint64_t pages);
 
 class TlbShootdown {
  public:
@@ -87,9 +90,10 @@ class TlbShootdown {
 
   // The mechanisms the flush policies combine.
   // CPUs to interrupt: the mm cpumask (or the request's), without the initiator; with
-  // `running_only`, only CPUs that have the mm loaded right now.
-  std::vector<int> targets(const FlushRequest& req, bool running_only) const;
-  // The IPI protocol to `targets`.
+  // `running_only`, only CPUs that have the mm loaded right now. The list is the service's
+  // own buffer: valid until the next call.
+  const std::vector<int>& targets(const FlushRequest& req, bool running_only) const;
+  // The IPI protocol to `targets`. The request is copied: the caller may reuse it at once.
   void ipi_flush(const FlushRequest& req, const std::vector<int>& targets,
                  std::function<void()> done);
   // INVLPGB for each group of pages (one for the whole PCID above the ceiling), then
@@ -106,6 +110,10 @@ class TlbShootdown {
   Tick switch_mm(int cpu, int mm);
   // One data access by `cpu` to page `vpn` of `mm`; returns its translation cost.
   Tick access(int cpu, int mm, int page_shift, std::uint64_t vpn);
+  // Starts fetching what access() will read (see TlbArray::prefetch); changes nothing.
+  void prefetch(int cpu, int mm, int page_shift, std::uint64_t vpn) {
+    tlb(cpu).prefetch(TlbKey{mm, page_shift, vpn});
+  }
   // One access by `cpu` to base page `page` of folio `folio` of `mm`: translated at the size
   // the folio is mapped with, and noted in the folio's access state.
   Tick access_folio(int cpu, Mm& mm, std::size_t folio, std::uint64_t page = 0);
@@ -132,6 +140,25 @@ class TlbShootdown {
   Tick apply(int cpu, const FlushRequest& req, std::uint64_t gen);
   void invalidate_pages(int cpu, const FlushRequest& req);
 
+  // A shootdown in flight. Kept in a pool (slots reused, their vectors keep their capacity),
+  // so that a flush, its IPIs and their acknowledgements allocate nothing in steady state:
+  // the events are typed (slot and target packed in the event's argument).
+  struct InFlight {
+    FlushRequest req;
+    std::function<void()> done;
+    std::uint64_t gen = 0;
+    Tick start = 0;
+    Tick last_ack = 0;  // when the latest acknowledgement reaches the initiator
+    std::size_t left = 0;
+    bool whole = false;  // broadcast: the whole PCID
+  };
+  std::uint32_t open_flight(const FlushRequest& req, std::function<void()> done);
+  void on_ipi(std::uint64_t arg);         // arg: slot << 32 | target CPU
+  void on_ack(std::uint64_t arg);         // the target's handler is over
+  void on_finish(std::uint64_t slot);     // the initiator has seen the last acknowledgement
+  void on_broadcast(std::uint64_t slot);  // TLBSYNC returned
+  void close_flight(std::uint32_t slot);
+
   sim::RunContext& ctx_;
   Machine& pf_;
   std::string name_;
@@ -142,6 +169,9 @@ class TlbShootdown {
   std::vector<std::unique_ptr<CpuTlb>> tlbs_;
   std::vector<std::uint64_t> recv_;
   std::vector<Tick> stall_;
+  std::vector<InFlight> flights_;
+  std::vector<std::uint32_t> free_flights_;
+  mutable std::vector<int> targets_buf_;
   std::unique_ptr<FlushPolicy> policy_;
   sim::Counter* shootdowns_;
   sim::Counter* ipis_;

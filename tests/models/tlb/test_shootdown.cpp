@@ -94,44 +94,50 @@ TEST(CpuTlb, CapacityBoundsReach) {
 // Set-associative LRU as the model describes it: set = (hash >> 32) mod sets, least
 // recently used way replaced. Checked against the array for a power-of-two set count (mask)
 // and others (division-free modulo), with hits, refills, erasures and epoch changes mixed.
+// Also with the 32-bit LRU clock starting just before its end, so that the stamps are
+// renumbered (twice) in the middle of the sequence.
 TEST(TlbArray, BehavesAsASetAssociativeLruCache) {
-  for (auto [entries, ways] : {std::pair{72, 6}, {3072, 12}, {40, 40}, {96, 8}, {1, 1}}) {
-    const std::size_t sets = static_cast<std::size_t>(entries / ways);
-    models::TlbArray a(static_cast<std::size_t>(entries), static_cast<std::size_t>(ways));
-    // Reference: per set, keys in LRU order (front = least recent).
-    std::vector<std::vector<std::tuple<int, int, std::uint64_t, std::uint32_t>>> ref(sets);
-    auto set_of = [&](const models::TlbKey& k) {
-      const std::uint64_t h =
-          (k.vpn ^ (static_cast<std::uint64_t>(k.page_shift) << 58)) * 0x9e3779b97f4a7c15ULL;
-      return static_cast<std::size_t>((h >> 32) % sets);
-    };
-    std::uint64_t x = 7;
-    for (int i = 0; i < 20000; ++i) {
-      x = x * 6364136223846793005ULL + 1442695040888963407ULL;
-      const models::TlbKey k{static_cast<int>(x >> 62), (x >> 61) & 1 ? 21 : 12,
-                             (x >> 20) % static_cast<std::uint64_t>(3 * entries)};
-      const std::uint32_t epoch = static_cast<std::uint32_t>((x >> 10) % 2);
-      auto& set = ref[set_of(k)];
-      auto key = std::make_tuple(k.asid, k.page_shift, k.vpn, epoch);
-      auto it = std::find(set.begin(), set.end(), key);
-      const int op = static_cast<int>((x >> 4) % 8);
-      if (op == 0) {
-        ASSERT_EQ(a.erase(k, epoch), it != set.end());
-        if (it != set.end()) set.erase(it);
-      } else if (op == 1) {
-        ASSERT_EQ(a.contains(k, epoch), it != set.end());
-      } else {
-        ASSERT_EQ(a.touch(k, epoch), it != set.end()) << "step " << i;
-        if (it != set.end()) {
-          set.erase(it);
+  for (auto [entries, ways] : {std::pair{72, 6}, {3072, 12}, {40, 40}, {96, 8}, {1, 1}})
+    for (const bool wrap : {false, true}) {
+      const std::size_t sets = static_cast<std::size_t>(entries / ways);
+      models::TlbArray a(static_cast<std::size_t>(entries), static_cast<std::size_t>(ways));
+      if (wrap) a.set_clock(~std::uint32_t{0} - 3000);
+      // Reference: per set, keys in LRU order (front = least recent).
+      std::vector<std::vector<std::tuple<int, int, std::uint64_t, std::uint32_t>>> ref(sets);
+      auto set_of = [&](const models::TlbKey& k) {
+        const std::uint64_t h =
+            (k.vpn ^ (static_cast<std::uint64_t>(k.page_shift) << 58)) * 0x9e3779b97f4a7c15ULL;
+        return static_cast<std::size_t>((h >> 32) % sets);
+      };
+      std::uint64_t x = 7;
+      for (int i = 0; i < 20000; ++i) {
+        x = x * 6364136223846793005ULL + 1442695040888963407ULL;
+        const models::TlbKey k{static_cast<int>(x >> 62), (x >> 61) & 1 ? 21 : 12,
+                               (x >> 20) % static_cast<std::uint64_t>(3 * entries)};
+        const std::uint32_t epoch = static_cast<std::uint32_t>((x >> 10) % 2);
+        auto& set = ref[set_of(k)];
+        auto key = std::make_tuple(k.asid, k.page_shift, k.vpn, epoch);
+        auto it = std::find(set.begin(), set.end(), key);
+        const int op = static_cast<int>((x >> 4) % 8);
+        if (op == 0) {
+          ASSERT_EQ(a.erase(k, epoch), it != set.end());
+          if (it != set.end()) set.erase(it);
+        } else if (op == 1) {
+          ASSERT_EQ(a.contains(k, epoch), it != set.end());
         } else {
-          a.insert(k, epoch);
-          if (set.size() == static_cast<std::size_t>(ways)) set.erase(set.begin());
+          ASSERT_EQ(a.touch(k, epoch), it != set.end()) << "step " << i;
+          if (it != set.end()) {
+            set.erase(it);
+          } else {
+            a.insert(k, epoch);
+            if (set.size() == static_cast<std::size_t>(ways)) set.erase(set.begin());
+          }
+          set.push_back(key);
         }
-        set.push_back(key);
+        // The second wrap: the clock jumps close to its end again.
+        if (wrap && i == 12000) a.set_clock(~std::uint32_t{0} - 10);
       }
     }
-  }
 }
 
 TEST(Shootdown, NeverCompletesBeforeTheSlowestTargetAcknowledges) {
@@ -155,6 +161,47 @@ TEST(Shootdown, NeverCompletesBeforeTheSlowestTargetAcknowledges) {
     const bool target = c == 1 || c == 2 || c == 40 || c == 200;
     EXPECT_EQ(r.sd->ipis_received(c), target ? 1u : 0u) << c;
   }
+}
+
+// Shootdowns in flight share nothing: flushes issued from another flush's completion, and
+// overlapping ones with different target sets, each end after their own last
+// acknowledgement, with their own IPIs (the service reuses a finished flush's state).
+TEST(Shootdown, OverlappingAndChainedFlushesKeepTheirOwnTargets) {
+  Rig r;
+  const Tick busy = 50 * sim::kUs;
+  r.pf->exec().irq(9, busy, nullptr);  // the first flush's slowest target
+  FlushRequest a;
+  a.initiator = 0;
+  a.cpumask = {0, 9};
+  FlushRequest b;
+  b.initiator = 1;
+  b.cpumask = {1, 2, 3};
+  Tick a_done = 0, b_done = 0, c_done = 0;
+  int chained = 0;
+  r.sd->flush(a, [&] { a_done = r.sim.now(); });
+  r.sd->flush(b, [&] {
+    b_done = r.sim.now();
+    // Issued from the completion: reuses b's finished state at once.
+    FlushRequest c;
+    c.initiator = 2;
+    c.cpumask = {2, 5, 6, 7};
+    r.sd->flush(c, [&] {
+      c_done = r.sim.now();
+      ++chained;
+    });
+  });
+  r.sim.run();
+  const auto& cpu = r.pf->cpu_spec();
+  EXPECT_GE(a_done, busy + cpu.ipi_handler + r.pf->c2c_latency(9, 0));
+  EXPECT_GT(b_done, 0);
+  EXPECT_LT(b_done, a_done);  // not held up by the other flush's slow target
+  EXPECT_GT(c_done, b_done);
+  EXPECT_EQ(chained, 1);
+  EXPECT_EQ(r.sd->ipis(), 1u + 2u + 3u);
+  EXPECT_EQ(r.sd->shootdowns(), 3u);
+  for (int c : {9, 3, 5, 6, 7}) EXPECT_EQ(r.sd->ipis_received(c), 1u) << c;
+  EXPECT_EQ(r.sd->ipis_received(2), 1u);  // from b only: c's initiator skips itself
+  EXPECT_EQ(r.sd->ipis_received(1), 0u);
 }
 
 TEST(Shootdown, CpusOutsideTheMmCpumaskNeverGetAnIpi) {
