@@ -43,6 +43,14 @@ class EventPayloads {
   static constexpr int kSeqBits = 48;
 
   EventKey add(Tick t, std::uint16_t priority, EventFn fn, void* obj, std::uint64_t arg) {
+    return add_ordered(t, reserve(priority), fn, obj, arg);
+  }
+  // The same-time order an event added now with `priority` would get, without adding it:
+  // add_ordered() with that order later puts an event where this one would have run.
+  std::uint64_t reserve(std::uint16_t priority) {
+    return (std::uint64_t{priority} << kSeqBits) | (seq_++ & ((1ULL << kSeqBits) - 1));
+  }
+  EventKey add_ordered(Tick t, std::uint64_t order, EventFn fn, void* obj, std::uint64_t arg) {
     std::uint32_t slot;
     if (!free_.empty()) {
       slot = free_.back();
@@ -52,14 +60,14 @@ class EventPayloads {
       slot = static_cast<std::uint32_t>(payload_.size());
       payload_.push_back({fn, obj, arg});
     }
-    return {t, (std::uint64_t{priority} << kSeqBits) | (seq_++ & ((1ULL << kSeqBits) - 1)), slot};
+    return {t, order, slot};
   }
   Event take(const EventKey& k) {
     const Payload& p = payload_[k.slot];
     free_.push_back(k.slot);
     return {k.time, k.order, p.fn, p.obj, p.arg};
   }
-  void reserve(std::size_t n) { payload_.reserve(n); }
+  void reserve_slots(std::size_t n) { payload_.reserve(n); }
   std::uint64_t pushed() const { return seq_; }
 
  private:
@@ -128,11 +136,15 @@ class HeapEventQueue {
   Tick top_time() const { return heap_.top().time; }
   void reserve(std::size_t n) {
     heap_.reserve(n);
-    payloads_.reserve(n);
+    payloads_.reserve_slots(n);
   }
   // Lower priority values run first among events of the same time.
   void push(Tick t, std::uint16_t priority, EventFn fn, void* obj, std::uint64_t arg) {
     heap_.push(payloads_.add(t, priority, fn, obj, arg));
+  }
+  std::uint64_t reserve_order(std::uint16_t priority) { return payloads_.reserve(priority); }
+  void push_ordered(Tick t, std::uint64_t order, EventFn fn, void* obj, std::uint64_t arg) {
+    heap_.push(payloads_.add_ordered(t, order, fn, obj, arg));
   }
   Event pop() { return payloads_.take(heap_.pop()); }
   std::uint64_t pushed() const { return payloads_.pushed(); }
@@ -164,19 +176,15 @@ class CalendarEventQueue {
     return front().time;
   }
   void reserve(std::size_t n) {
-    payloads_.reserve(n);
+    payloads_.reserve_slots(n);
     top_.reserve(n);
   }
   void push(Tick t, std::uint16_t priority, EventFn fn, void* obj, std::uint64_t arg) {
-    const detail::EventKey k = payloads_.add(t, priority, fn, obj, arg);
-    ++size_;
-    if (window_valid_ && t <= window_last_) {
-      late_.push(k);
-    } else if (rung_valid_ && t <= rung_last_) {
-      add_to_bucket((t - rung_start_) >> shift_, k);
-    } else {
-      top_.push_back(k);
-    }
+    insert(payloads_.add(t, priority, fn, obj, arg));
+  }
+  std::uint64_t reserve_order(std::uint16_t priority) { return payloads_.reserve(priority); }
+  void push_ordered(Tick t, std::uint64_t order, EventFn fn, void* obj, std::uint64_t arg) {
+    insert(payloads_.add_ordered(t, order, fn, obj, arg));
   }
   Event pop() {
     if (!window_ready()) refill();
@@ -191,6 +199,16 @@ class CalendarEventQueue {
   static constexpr std::size_t kMinBuckets = 16, kMaxBuckets = std::size_t{1} << 16;
   static constexpr std::size_t kMaxPooled = 256, kMaxPool = 1024;
 
+  void insert(const detail::EventKey& k) {
+    ++size_;
+    if (window_valid_ && k.time <= window_last_) {
+      late_.push(k);
+    } else if (rung_valid_ && k.time <= rung_last_) {
+      add_to_bucket((k.time - rung_start_) >> shift_, k);
+    } else {
+      top_.push_back(k);
+    }
+  }
   bool window_ready() const { return run_pos_ < run_.size() || !late_.empty(); }
   const detail::EventKey& front() const {
     if (run_pos_ < run_.size() && (late_.empty() || run_[run_pos_].before(late_.top())))

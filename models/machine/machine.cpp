@@ -301,35 +301,6 @@ std::vector<LinkId> Machine::copy_path(VertexId agent, int src, int dst) const {
   return p;
 }
 
-CpuDistance Machine::distance(int a, int b) const {
-  const Cpu& x = cpus_[a];
-  const Cpu& y = cpus_[b];
-  if (a == b) return CpuDistance::Same;
-  if (x.core == y.core) return CpuDistance::Smt;
-  if (x.ccx == y.ccx) return CpuDistance::Llc;
-  if (x.ccd == y.ccd) return CpuDistance::Ccd;
-  if (x.socket == y.socket) return CpuDistance::Socket;
-  return CpuDistance::Remote;
-}
-
-Tick Machine::c2c_latency(int a, int b) const {
-  switch (distance(a, b)) {
-    case CpuDistance::Same:
-      return 0;
-    case CpuDistance::Smt:
-      return cpu_.c2c_smt;
-    case CpuDistance::Llc:
-      return cpu_.c2c_llc;
-    case CpuDistance::Ccd:
-      return cpu_.c2c_ccd;
-    case CpuDistance::Socket:
-      return cpu_.c2c_socket;
-    case CpuDistance::Remote:
-      return cpu_.c2c_remote;
-  }
-  return 0;
-}
-
 Tick Machine::cycles(double n) const {
   return static_cast<Tick>(std::llround(n / cpu_.freq_hz * static_cast<double>(sim::kSec)));
 }

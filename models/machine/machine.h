@@ -83,8 +83,34 @@ class Machine : public sim::SystemModel {
   }
   int ccd_count() const { return cpu_.sockets * cpu_.ccds_per_socket; }
   int ccx_count() const { return ccd_count() * cpu_.ccx_per_ccd; }
-  CpuDistance distance(int a, int b) const;
-  Tick c2c_latency(int a, int b) const;
+  // Inline: the scheduler asks these per CPU in its idle scans.
+  CpuDistance distance(int a, int b) const {
+    const Cpu& x = cpus_[static_cast<std::size_t>(a)];
+    const Cpu& y = cpus_[static_cast<std::size_t>(b)];
+    if (a == b) return CpuDistance::Same;
+    if (x.core == y.core) return CpuDistance::Smt;
+    if (x.ccx == y.ccx) return CpuDistance::Llc;
+    if (x.ccd == y.ccd) return CpuDistance::Ccd;
+    if (x.socket == y.socket) return CpuDistance::Socket;
+    return CpuDistance::Remote;
+  }
+  Tick c2c_latency(int a, int b) const {
+    switch (distance(a, b)) {
+      case CpuDistance::Same:
+        return 0;
+      case CpuDistance::Smt:
+        return cpu_.c2c_smt;
+      case CpuDistance::Llc:
+        return cpu_.c2c_llc;
+      case CpuDistance::Ccd:
+        return cpu_.c2c_ccd;
+      case CpuDistance::Socket:
+        return cpu_.c2c_socket;
+      case CpuDistance::Remote:
+        return cpu_.c2c_remote;
+    }
+    return 0;
+  }
   // Cycles at the core clock -> time.
   Tick cycles(double n) const;
 

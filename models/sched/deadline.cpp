@@ -124,10 +124,10 @@ int Scheduler::select_dl_cpu(const Task& t, int prev) const {
     }
     return e;
   };
-  if (prev < 0 || !t.allowed.test(prev)) prev = t.allowed.next_wrap(0);
+  if (prev < 0 || !t.allowed->test(prev)) prev = t.allowed->next_wrap(0);
   const Rq& pr = rq(prev);
   const bool curr_dl = pr.curr >= 0 && tasks_[static_cast<std::size_t>(pr.curr)].dl;
-  if (!curr_dl || t.allowed.count() < 2 ||
+  if (!curr_dl || t.allowed->count() < 2 ||
       tasks_[static_cast<std::size_t>(pr.curr)].dl_abs > t.dl_abs)
     return prev;
   // find_later_rq: a CPU without deadline work (the nearest after prev), else the latest one.
@@ -136,7 +136,7 @@ int Scheduler::select_dl_cpu(const Task& t, int prev) const {
   Tick latest_d = 0;
   for (int i = 1; i <= n; ++i) {
     const int c = (prev + i) % n;
-    if (!t.allowed.test(c)) continue;
+    if (!t.allowed->test(c)) continue;
     const Tick e = earliest(c);
     if (e == static_cast<Tick>(-1)) return c;
     if (e > t.dl_abs && e > latest_d) {

@@ -40,8 +40,8 @@ void DomainBalancer::begin() {
   delta_.clear();
 }
 
-int DomainBalancer::nr(int cpu) const {
-  int n = v_->nr_running(cpu);
+int DomainBalancer::planned_delta(int cpu) const {
+  int n = 0;
   for (const auto& [c, d] : delta_)
     if (c == cpu) n += d;
   return n;
@@ -203,9 +203,15 @@ int DomainBalancer::load_balance(int dst, std::size_t ix, IdleType idle, Balance
   out.scanned += static_cast<int>(d.span.size());
   // Busiest group, then the busiest CPU in it; groups are the child domains.
   auto busiest_in = [&](const std::vector<int>& cpus) {
-    int b = -1;
-    for (int c : cpus)
-      if (c != dst && (b < 0 || nr(c) > nr(b))) b = c;
+    int b = -1, nb = 0;
+    for (int c : cpus) {
+      if (c == dst) continue;
+      const int n = nr(c);
+      if (b < 0 || n > nb) {
+        b = c;
+        nb = n;
+      }
+    }
     return b;
   };
   auto busiest_llc = [&](const std::vector<int>& llcs, int skip) {

@@ -78,7 +78,12 @@ class DomainBalancer {
     int failed = 0;  // sd->nr_balance_failed
     Tick max_newidle_cost = 0, last_decay = 0;
   };
-  int nr(int cpu) const;
+  // The CPU's nr_running with the moves planned so far in this balance.
+  int nr(int cpu) const {
+    const int n = v_->nr_running(cpu);
+    return delta_.empty() ? n : n + planned_delta(cpu);
+  }
+  int planned_delta(int cpu) const;
   void plan(int task, int from, int to);
   bool planned(int task) const;
   bool should_we_balance(int dst, std::size_t ix) const;

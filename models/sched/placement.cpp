@@ -34,9 +34,7 @@ void Scheduler::set_burst_left(int ti, Tick left) {
   Rq& r = rq(t.cpu);
   // seg_end = seg_acc + pending overhead + what is left to run (start_segment, charge).
   r.seg_end = r.seg_acc + r.seg_ov + t.refill + t.remaining;
-  ++r.token;
-  sim_.at<&Scheduler::on_burst_done>(r.seg_end, this,
-                                     (r.token << 16) | static_cast<std::uint64_t>(t.cpu));
+  arm_burst(t.cpu);
 }
 
 bool Scheduler::sleeping(int ti) const {
@@ -57,6 +55,7 @@ void Scheduler::set_nr(int cpu, int nr) {
   const int old = r.nr;
   if (old == nr) return;
   r.nr = nr;
+  nr_[static_cast<std::size_t>(cpu)] = nr;
   if (sim::TraceWriter* tr = sim_.trace())  // the run queue's length, a counter in a trace
     tr->counter("cpu" + std::to_string(cpu) + ".rq", "nr_running", now(), nr, "sched");
   if (!r.housekeeping) return;
@@ -87,8 +86,8 @@ void Scheduler::set_nr(int cpu, int nr) {
 
 int Scheduler::select_fork_cpu(const Task& t, int hint) {
   const int n = pf_.cpu_count();
-  if (hint < 0 || !t.allowed.test(hint)) {
-    hint = t.allowed.next_wrap(static_cast<int>(fork_rr_ % static_cast<std::size_t>(n)));
+  if (hint < 0 || !t.allowed->test(hint)) {
+    hint = t.allowed->next_wrap(static_cast<int>(fork_rr_ % static_cast<std::size_t>(n)));
     fork_rr_ = static_cast<std::size_t>(hint) + 1;
   }
   if (rq(hint).housekeeping) {
@@ -96,7 +95,7 @@ int Scheduler::select_fork_cpu(const Task& t, int hint) {
     const int llc = topo_->llc(hint), node = topo_->node(hint);
     auto idle_in = [&](int l) {
       CpuMask m = llc_idle_[static_cast<std::size_t>(l)];
-      m &= t.allowed;
+      m &= *t.allowed;
       return m.next_wrap(hint);
     };
     int c = idle_in(llc);
@@ -109,8 +108,8 @@ int Scheduler::select_fork_cpu(const Task& t, int hint) {
   int best = -1;
   for (int i = 0; i < n; ++i) {
     int c = (hint + i) % n;
-    if (!t.allowed.test(c)) continue;
-    if (best < 0 || rq(c).nr < rq(best).nr) best = c;
+    if (!t.allowed->test(c)) continue;
+    if (best < 0 || nr_running(c) < nr_running(best)) best = c;
   }
   return best;
 }
@@ -119,9 +118,9 @@ int Scheduler::select_wake_cpu(Task& t, int waker, bool sync) {
   // select_task_rq: a task allowed on one CPU goes there, without asking the fair class.
   if (t.only_cpu >= 0) return t.only_cpu;
   int prev = t.cpu;
-  if (!t.allowed.test(prev)) prev = t.allowed.next_wrap(prev);
+  if (!t.allowed->test(prev)) prev = t.allowed->next_wrap(prev);
   int target = prev;
-  if (waker >= 0 && waker != prev && t.allowed.test(waker) && rq(waker).housekeeping) {
+  if (waker >= 0 && waker != prev && t.allowed->test(waker) && rq(waker).housekeeping) {
     // wake_affine: pull the wakee next to its waker when that looks no worse.
     if (sync && rq(waker).nr == 1)
       target = waker;
@@ -145,7 +144,7 @@ int Scheduler::select_wake_cpu(Task& t, int waker, bool sync) {
   for (std::size_t i = 1; i < sz; ++i) {
     int c = cpus[(start + i) % sz];
     cost += pf_.c2c_latency(target, c);
-    if (rq(c).nr == 0 && t.allowed.test(c)) {
+    if (nr_running(c) == 0 && t.allowed->test(c)) {
       found = c;
       break;
     }

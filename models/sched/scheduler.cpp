@@ -68,6 +68,7 @@ Scheduler::Scheduler(sim::RunContext& ctx, Machine& pf) : ctx_(ctx), sim_(ctx.si
   costs_.cache_nice_tries = static_cast<int>(p.i("cache_nice_tries"));
 
   rqs_.resize(static_cast<std::size_t>(n));
+  nr_.assign(static_cast<std::size_t>(n), 0);
   for (int c = 0; c < n; ++c) {
     Rq& r = rq(c);
     r.housekeeping = hk.test(c);
@@ -177,7 +178,7 @@ void Scheduler::enqueue(int cpu, Task& t, Cause cause, int waker) {
       t.refill += static_cast<Tick>(static_cast<double>(t.ws_lines) *
                                     static_cast<double>(pf_.c2c_latency(t.cpu, cpu)) / refill_mlp_);
   }
-  if (!t.allowed.test(cpu)) violations_->add();
+  if (!t.allowed->test(cpu)) violations_->add();
   if (!r.housekeeping && !t.pinned_isolated) iso_violations_->add();
   t.cpu = cpu;
   t.state = State::Runnable;
@@ -393,10 +394,16 @@ void Scheduler::start_segment(int cpu, Task& t, Tick begin) {
   r.seg_acc = begin;
   r.seg_ov = 0;
   r.seg_end = begin + t.refill + t.remaining;
+  arm_burst(cpu);
+  if (t.dl) dl_arm(cpu, t);
+}
+
+void Scheduler::arm_burst(int cpu) {
+  Rq& r = rq(cpu);
   ++r.token;
+  r.rearm = false;
   sim_.at<&Scheduler::on_burst_done>(r.seg_end, this,
                                      (r.token << 16) | static_cast<std::uint64_t>(cpu));
-  if (t.dl) dl_arm(cpu, t);
 }
 
 void Scheduler::update_curr(int cpu) {
@@ -413,7 +420,7 @@ void Scheduler::update_curr(int cpu) {
   const Tick rp = std::min(ex, t.refill);
   t.refill -= rp;
   t.remaining -= ex - rp;
-  refill_ns_->add(sim::to_ns(rp));
+  if (rp) refill_ns_->add(sim::to_ns(rp));
   work_done_ns_->add(sim::to_ns(ex - rp));
   t.cpu_time += ex;
   if (t.dl) {
@@ -429,6 +436,11 @@ void Scheduler::on_burst_done(std::uint64_t arg) {
   const int cpu = static_cast<int>(arg & 0xFFFF);
   Rq& r = rq(cpu);
   if ((arg >> 16) != r.token || r.curr < 0) return;
+  if (r.rearm) {  // charges moved the end later (charge)
+    r.rearm = false;
+    sim_.at_reserved<&Scheduler::on_burst_done>(r.seg_end, r.rearm_order, this, arg);
+    return;
+  }
   update_curr(cpu);
   Task& t = task(r.curr);
   const Tick left = t.refill + t.remaining;
@@ -489,9 +501,8 @@ void Scheduler::charge(int cpu, Tick d, Charge kind) {
   if (r.curr >= 0 && !r.in_step && r.seg_end > now()) {
     r.seg_ov += d;
     r.seg_end += d;
-    ++r.token;
-    sim_.at<&Scheduler::on_burst_done>(r.seg_end, this,
-                                       (r.token << 16) | static_cast<std::uint64_t>(cpu));
+    r.rearm = true;
+    r.rearm_order = sim_.reserve_order();
   } else {
     r.busy_until = std::max(now(), r.busy_until) + d;
   }

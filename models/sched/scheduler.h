@@ -19,6 +19,7 @@
 #include "models/sched/balance.h"
 #include "models/sched/topology.h"
 #include "sim/run_context.h"
+#include "sim/stable_vector.h"
 #include "sim/stats.h"
 
 namespace models {
@@ -74,7 +75,11 @@ class Scheduler final : public SchedView, public CpuExec {
   std::string dl_refusal(const TaskSpec& spec) const;
   // Wakes a blocked or sleeping task; false if it was runnable already. `waker_cpu` is -1
   // for wakeups from a timer or a device.
-  bool wake(int task, int waker_cpu, bool sync = false);
+  bool wake(int task, int waker_cpu, bool sync = false) {
+    const Task& t = tasks_[static_cast<std::size_t>(task)];
+    if ((t.state != State::Blocked && t.state != State::Sleeping) || t.waking) return false;
+    return wake_sleeper(task, waker_cpu, sync);
+  }
   bool sleeping(int task) const;
   // A spinning task sees what it waits for: its current burst needs at most `left` more CPU
   // time (it ends `left` from now if it keeps its CPU). No effect on a task without a burst.
@@ -94,10 +99,10 @@ class Scheduler final : public SchedView, public CpuExec {
   Tick now() const override { return sim_.now(); }
   const SchedTopology& topo() const override { return *topo_; }
   const SchedCosts& costs() const override { return costs_; }
-  int nr_running(int cpu) const override { return rq(cpu).nr; }
+  int nr_running(int cpu) const override { return nr_[static_cast<std::size_t>(cpu)]; }
   const std::vector<int>& queued(int cpu) const override { return rq(cpu).queue; }
   bool allowed(int task, int cpu) const override {
-    return tasks_[static_cast<std::size_t>(task)].allowed.test(cpu);
+    return tasks_[static_cast<std::size_t>(task)].allowed->test(cpu);
   }
   bool cache_hot(int task) const override;
   Tick avg_idle(int cpu) const override { return rq(cpu).avg_idle; }
@@ -138,7 +143,7 @@ class Scheduler final : public SchedView, public CpuExec {
   int kworker(int cpu) const { return rq(cpu).kworker; }
 
  private:
-  enum class State { Running, Runnable, Blocked, Sleeping, Dead };
+  enum class State : std::uint8_t { Running, Runnable, Blocked, Sleeping, Dead };
   enum class Cause { Fork, Wakeup, Balance };
   enum Charge {
     kCtxSwitch,
@@ -152,61 +157,73 @@ class Scheduler final : public SchedView, public CpuExec {
     kWakeup,
     kCharges
   };
-  struct Task {
-    int id;
+  // Hot fields first: a wakeup, a pick and a burst's accounting read the first 64 bytes.
+  struct alignas(64) Task {
     TaskClient* client;
-    int weight;
-    CpuMask allowed;
-    bool pinned_isolated;  // allowed only on isolated CPUs
-    int only_cpu = -1;     // the one CPU it may run on, -1 if several
-    Tick slice = 0;
-    bool kworker = false;
-    std::uint64_t ws_lines;
-    sim::Histogram* latency;
-    State state = State::Runnable;
-    int cpu = -1;
-    double vruntime = 0, deadline = 0, vlag = 0;
+    // Affinity & cpuset: the topology's housekeeping mask (shared, so it stays in cache) or
+    // the task's own in custom_masks_.
+    const CpuMask* allowed;
+    double vruntime = 0, deadline = 0;
     Tick remaining = 0, refill = 0;
-    Tick last_ran = 0;
-    Tick wake_time = 0;
+    int id;
+    int weight;
+    int cpu = -1;
+    State state = State::Runnable;
     bool woken = false;
     bool waking = false;   // a deferred wakeup is on its way
     bool started = false;  // has a step to run (false: next() decides at dispatch)
-    std::uint64_t sleep_token = 0;
-    Tick cpu_time = 0;
-    // SCHED_DEADLINE: the constant-bandwidth server (deadline.cpp).
+    // Second line: placement, sleep and time accounting.
     bool dl = false, dl_throttled = false;
+    bool pinned_isolated;  // allowed only on isolated CPUs
+    bool kworker = false;
+    int only_cpu = -1;     // the one CPU it may run on, -1 if several
+    double vlag = 0;
+    Tick last_ran = 0;
+    Tick wake_time = 0;
+    Tick cpu_time = 0;
+    std::uint64_t sleep_token = 0;
+    Tick slice = 0;
+    std::uint64_t ws_lines;
+    sim::Histogram* latency;
+    // SCHED_DEADLINE: the constant-bandwidth server (deadline.cpp).
     int dl_rd = 0;  // root domain: 0 housekeeping CPUs, 1 isolated CPUs
     Tick dl_runtime = 0, dl_deadline = 0, dl_period = 0;
     Tick dl_abs = 0;           // absolute deadline
     std::int64_t dl_left = 0;  // runtime left in this period (ps; negative = overrun)
   };
-  struct Rq {
+  // Hot fields first (a burst's end, an enqueue, a pick): the first two cache lines.
+  struct alignas(64) Rq {
     int curr = -1;
     int last = -1;  // last task that ran (a context switch is paid when another one runs)
-    std::vector<int> queue;
     int nr = 0;
+    bool in_step = false;  // inside next(): resched is deferred
+    bool need_resched = false;
+    bool kick_pending = false;
+    // A charge on the running task moves seg_end later without a new event: the pending one
+    // re-arms at seg_end, in the same-time order reserved by the last charge.
+    bool rearm = false;
+    bool housekeeping = true, nohz_full = false;
+    bool tick_on = false;
+    bool nohz_idle = false;  // in nohz.idle_cpus_mask
     std::int64_t sum_w = 0;
     double sum_wv = 0, vclock = 0;
-    Tick seg_acc = 0, seg_end = 0, seg_ov = 0;
-    std::uint64_t token = 0;
+    Tick seg_acc = 0, seg_end = 0;
+    Tick seg_ov = 0;
+    std::uint64_t token = 0;  // names the pending burst-end event; bumped to cancel it
+    std::uint64_t rearm_order = 0;
     Tick busy_until = 0;
-    bool tick_on = false;
+    Tick step_wakes = 0;
+    std::vector<int> queue;
+    // Idle, tick and balance state.
     std::uint64_t tick_token = 0;
     Tick idle_since = 0;
     Tick avg_idle = 0;
-    bool need_resched = false;
-    bool in_step = false;  // inside next(): resched is deferred
-    Tick step_wakes = 0;
     std::vector<Tick> checkpoints;  // where an idle balance in progress may stop early
     Tick balance_end = 0;
     Charge balance_kind = kNewidle;  // waker time spent on wakeups during this step
-    bool kick_pending = false;
-    bool housekeeping = true, nohz_full = false;
-    bool nohz_idle = false;      // in nohz.idle_cpus_mask
-    std::uint64_t idle_gen = 0;  // counts idle entries (a deferred tick stop checks it)
-    Tick on_since = 0;           // when curr got the CPU (for trace slices)
-    int kworker = -1;            // the CPU's kernel worker task
+    std::uint64_t idle_gen = 0;      // counts idle entries (a deferred tick stop checks it)
+    Tick on_since = 0;               // when curr got the CPU (for trace slices)
+    int kworker = -1;                // the CPU's kernel worker task
     Tick irq_free_at = 0, irq_time = 0;
     std::uint64_t irqs = 0;
     std::vector<int> dlq;        // queued deadline tasks (EDF; run before the fair queue)
@@ -262,6 +279,7 @@ class Scheduler final : public SchedView, public CpuExec {
   void on_kick_event(std::uint64_t cpu);
   void schedule(int cpu);
   void start_segment(int cpu, Task& t, Tick begin);
+  void arm_burst(int cpu);  // a new burst-end event at seg_end (cancels the pending one)
   void on_burst_done(std::uint64_t arg);
   void update_curr(int cpu);
   void preempt(int cpu);
@@ -271,6 +289,7 @@ class Scheduler final : public SchedView, public CpuExec {
   void on_tick(std::uint64_t arg);
   void on_timer(std::uint64_t arg);
   void on_deferred_wake(std::uint64_t arg);
+  bool wake_sleeper(int task, int waker_cpu, bool sync);  // wake() of a blocked/sleeping task
   bool do_wake(int task, int waker_cpu, bool sync);
   void on_sample();
   void apply(int cpu, BalanceDecision&& d, Charge kind);
@@ -299,7 +318,11 @@ class Scheduler final : public SchedView, public CpuExec {
   bool run_to_parity_ = true, preempt_short_ = true, delay_dequeue_ = false, tick_skew_ = true;
   CpuMask isolated_, nohz_full_mask_;
   std::vector<Rq> rqs_;
-  std::deque<Task> tasks_;  // stable references: next() may spawn tasks
+  // Each run queue's nr, dense (written with Rq::nr, by set_nr only), so that scans over an
+  // LLC or a domain read one cache line per 16 CPUs instead of one per run queue.
+  std::vector<int> nr_;
+  sim::StableVector<Task> tasks_;  // stable references: next() may spawn tasks
+  std::vector<std::unique_ptr<CpuMask>> custom_masks_;
   std::vector<std::unique_ptr<KWorker>> kworkers_;
   std::vector<CpuMask> llc_idle_, llc_over_;
   std::vector<int> llc_nr_, node_nr_;

@@ -53,9 +53,8 @@ void Scheduler::on_timer(std::uint64_t arg) {
   if (t.state == State::Sleeping && (arg >> 32) == t.sleep_token) wake(ti, -1, false);
 }
 
-bool Scheduler::wake(int ti, int waker, bool sync) {
+bool Scheduler::wake_sleeper(int ti, int waker, bool sync) {
   Task& t = task(ti);
-  if ((t.state != State::Blocked && t.state != State::Sleeping) || t.waking) return false;
   if (waker >= 0 && rq(waker).in_step) {
     // try_to_wake_up runs on the waker one wakee after another: a task that wakes many
     // (a group commit, a message thread) spreads them over its own CPU time.
@@ -102,10 +101,15 @@ int Scheduler::add_task(const TaskSpec& spec) {
   t.id = static_cast<int>(tasks_.size());
   t.client = spec.client;
   t.weight = kNiceWeight[std::clamp(spec.nice, -20, 19) + 20];
-  t.allowed = spec.allowed.size() ? spec.allowed : topo_->housekeeping();
-  HETSIM_CHECK(t.allowed.any(), "a task with no CPU to run on");
-  t.pinned_isolated = !t.allowed.intersects(topo_->housekeeping());
-  t.only_cpu = t.allowed.count() == 1 ? t.allowed.next_wrap(0) : -1;
+  if (!spec.allowed.size() || spec.allowed == topo_->housekeeping()) {
+    t.allowed = &topo_->housekeeping();
+  } else {
+    custom_masks_.push_back(std::make_unique<CpuMask>(spec.allowed));
+    t.allowed = custom_masks_.back().get();
+  }
+  HETSIM_CHECK(t.allowed->any(), "a task with no CPU to run on");
+  t.pinned_isolated = !t.allowed->intersects(topo_->housekeeping());
+  t.only_cpu = t.allowed->count() == 1 ? t.allowed->next_wrap(0) : -1;
   t.ws_lines = spec.working_set / 64;
   t.latency = spec.latency;
   t.slice = spec.slice;

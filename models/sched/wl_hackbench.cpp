@@ -76,17 +76,18 @@ class Hackbench : public SchedWorkload {
       r.inflight.clear();
       const std::int64_t total = loops_ * fds_;
       if (loops_ > 0 && r.sent >= total) return finish_task(r);
+      // r.next_rx == r.sent % fds_: the receiver of the next message.
       while (static_cast<int>(r.inflight.size()) < fds_ && (loops_ == 0 || r.sent < total)) {
-        const int ix = r.group * fds_ + static_cast<int>(r.sent % fds_);
+        const int ix = r.group * fds_ + r.next_rx;
         Pipe& p = pipes_[static_cast<std::size_t>(ix)];
         if (p.ready + p.reserved >= cap_) break;
         ++p.reserved;
         ++r.sent;
+        if (++r.next_rx == fds_) r.next_rx = 0;
         r.inflight.push_back(ix);
       }
       if (r.inflight.empty()) {
-        pipes_[static_cast<std::size_t>(r.group * fds_ + static_cast<int>(r.sent % fds_))]
-            .writers.push_back(t);
+        pipes_[static_cast<std::size_t>(r.group * fds_ + r.next_rx)].writers.push_back(t);
         return Action::block();
       }
       return Action::run(write_ * r.inflight.size());
@@ -115,7 +116,7 @@ class Hackbench : public SchedWorkload {
 
  private:
   struct Role {
-    int group = 0, index = 0;
+    int group = 0, index = 0, next_rx = 0;
     bool receiver = false, live = false;
     std::int64_t sent = 0, received = 0, reading = 0;
     std::vector<int> inflight;

@@ -132,6 +132,58 @@ TEST(EventQueue, CalendarPopsInTheHeapsOrder) {
   }
 }
 
+
+// An event scheduled later in a place reserved earlier runs exactly where an event scheduled
+// at the reservation would have: after same-time events scheduled before the reservation,
+// before those scheduled after it, whichever is pushed first.
+TEST(EventQueue, ReservedOrderRunsWhereTheEventWouldHaveRun) {
+  sim::Simulator s;
+  Recorder r;
+  s.at<&Recorder::on>(20, &r, 1);
+  const std::uint64_t place = s.reserve_order();
+  s.at<&Recorder::on>(20, &r, 3);
+  s.at<&Recorder::on>(10, &r, 0);
+  s.at_reserved<&Recorder::on>(20, place, &r, 2);
+  s.at<&Recorder::on>(20, &r, 4);
+  s.run();
+  EXPECT_EQ(r.seen, (std::vector<std::uint64_t>{0, 1, 2, 3, 4}));
+}
+
+// The same in the heap and in the calendar queue, with reservations pushed while the
+// calendar's window is being consumed.
+TEST(EventQueue, ReservedOrderIsTheSameInBothQueues) {
+  sim::HeapEventQueue h;
+  sim::CalendarEventQueue c;
+  auto fn = [](void*, std::uint64_t) {};
+  std::vector<std::uint64_t> places;
+  for (std::uint64_t i = 0; i < 200; ++i) {
+    const sim::Tick t = (i * 7919) % 50;
+    if (i % 3 == 0) {
+      places.push_back(h.reserve_order(sim::kPrioDefault));
+      EXPECT_EQ(c.reserve_order(sim::kPrioDefault), places.back());
+    } else {
+      h.push(t, sim::kPrioDefault, fn, nullptr, i);
+      c.push(t, sim::kPrioDefault, fn, nullptr, i);
+    }
+  }
+  for (int k = 0; k < 20; ++k) {  // consume part, then push the reserved events
+    const sim::Event a = h.pop(), b = c.pop();
+    EXPECT_EQ(a.arg, b.arg);
+  }
+  for (std::size_t j = 0; j < places.size(); ++j) {
+    const sim::Tick t = 30 + (j * 13) % 40;
+    h.push_ordered(t, places[j], fn, nullptr, 1000 + j);
+    c.push_ordered(t, places[j], fn, nullptr, 1000 + j);
+  }
+  while (!h.empty()) {
+    ASSERT_FALSE(c.empty());
+    const sim::Event a = h.pop(), b = c.pop();
+    EXPECT_EQ(a.time, b.time);
+    EXPECT_EQ(a.arg, b.arg);
+  }
+  EXPECT_TRUE(c.empty());
+}
+
 }  // namespace
 
 }  // namespace test_event_queue
