@@ -134,19 +134,25 @@ int Scheduler::select_wake_cpu(Task& t, int waker, bool sync) {
   if (prev != target && rq(prev).housekeeping && topo_->llc(prev) == topo_->llc(target) &&
       rq(prev).nr == 0)
     return prev;
-  // select_idle_cpu: walk the target's LLC from target+1, reading each CPU's run queue.
-  const auto& cpus = topo_->llc_cpus(topo_->llc(target));
-  const std::size_t sz = cpus.size();
-  std::size_t start =
-      static_cast<std::size_t>(std::lower_bound(cpus.begin(), cpus.end(), target) - cpus.begin());
-  Tick cost = 0;
-  int found = -1;
-  for (std::size_t i = 1; i < sz; ++i) {
-    int c = cpus[(start + i) % sz];
-    cost += pf_.c2c_latency(target, c);
-    if (nr_running(c) == 0 && t.allowed->test(c)) {
-      found = c;
-      break;
+  // select_idle_cpu: walk the target's LLC from target+1, reading each CPU's run queue, and
+  // stop at the first idle one the task may use. The walk is charged per run queue read; the
+  // CPU it stops at is the first such CPU of the LLC's idle mask in the same wrap order (the
+  // LLC's CPUs are the housekeeping ones, whose idle bits set_nr keeps), and a walk that
+  // finds none reads every other run queue of the LLC (scan_all_cost_).
+  const int llc = topo_->llc(target);
+  const int found = llc_idle_[static_cast<std::size_t>(llc)].find_wrap(
+      target + 1, [&](int c) { return c != target && t.allowed->test(c); });
+  Tick cost = scan_all_cost_[static_cast<std::size_t>(target)];
+  if (found >= 0) {
+    const auto& cpus = topo_->llc_cpus(llc);
+    const std::size_t sz = cpus.size();
+    const std::size_t start = static_cast<std::size_t>(
+        std::lower_bound(cpus.begin(), cpus.end(), target) - cpus.begin());
+    cost = 0;
+    for (std::size_t i = 1; i < sz; ++i) {
+      const int c = cpus[(start + i) % sz];
+      cost += pf_.c2c_latency(target, c);
+      if (c == found) break;
     }
   }
   const int scanner = waker >= 0 ? waker : prev;

@@ -83,6 +83,10 @@ Scheduler::Scheduler(sim::RunContext& ctx, Machine& pf) : ctx_(ctx), sim_(ctx.si
     llc_nidle_.push_back(static_cast<int>(topo_->llc_cpus(l).size()));
     idle_total_ += llc_nidle_.back();
   }
+  scan_all_cost_.assign(static_cast<std::size_t>(n), 0);
+  for (int l = 0; l < nllc; ++l)
+    for (int a : topo_->llc_cpus(l))
+      for (int b : topo_->llc_cpus(l)) scan_all_cost_[static_cast<std::size_t>(a)] += pf.c2c_latency(a, b);
   nohz_all_ = CpuMask(n);
   nohz_llc_.assign(static_cast<std::size_t>(nllc), CpuMask(n));
   nohz_writer_llc_.assign(static_cast<std::size_t>(nllc), -1);

@@ -325,6 +325,7 @@ class Scheduler final : public SchedView, public CpuExec {
   std::vector<std::unique_ptr<CpuMask>> custom_masks_;
   std::vector<std::unique_ptr<KWorker>> kworkers_;
   std::vector<CpuMask> llc_idle_, llc_over_;
+  std::vector<Tick> scan_all_cost_;  // select_idle_cpu reading every other run queue of the LLC
   std::vector<int> llc_nr_, node_nr_;
   int overloaded_ = 0, idle_total_ = 0;
   std::vector<int> llc_nidle_, llc_nover_;
