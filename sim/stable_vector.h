@@ -20,10 +20,13 @@ class StableVector {
   T& operator[](std::size_t i) { return chunks_[i >> Bits][i & kMask]; }
   const T& operator[](std::size_t i) const { return chunks_[i >> Bits][i & kMask]; }
   T& back() { return (*this)[n_ - 1]; }
-  void push_back(T v) {
-    if ((n_ & kMask) == 0) chunks_.push_back(std::make_unique<T[]>(kChunk));
-    (*this)[n_] = std::move(v);
-    ++n_;
+  void push_back(T&& v) {
+    grow();
+    (*this)[n_++] = std::move(v);
+  }
+  void push_back(const T& v) {
+    grow();
+    (*this)[n_++] = v;
   }
 
   template <class V, class E>
@@ -47,6 +50,10 @@ class StableVector {
   Iter<const StableVector, const T> end() const { return {this, n_}; }
 
  private:
+  void grow() {
+    if ((n_ & kMask) == 0) chunks_.push_back(std::make_unique<T[]>(kChunk));
+  }
+
   std::vector<std::unique_ptr<T[]>> chunks_;
   std::size_t n_ = 0;
 };
