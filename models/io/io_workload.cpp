@@ -71,6 +71,8 @@ IoWorkload::IoWorkload(sim::RunContext& ctx, const sim::Params& p, const std::st
                 "\"" + p.s("dax_node") + "\"");
     }
   } else {
+    if (!p.s("dax_node").empty())
+      p.where("dax_node").fail("empty unless path is dax", "\"" + p.s("dax_node") + "\"");
     drives_ = blk_.parse_drives(p.s("drives"), p.where("drives"));
   }
   record_ = static_cast<std::int64_t>(p.size("record"));
