@@ -78,6 +78,13 @@ IoWorkload::IoWorkload(sim::RunContext& ctx, const sim::Params& p, const std::st
   record_ = static_cast<std::int64_t>(p.size("record"));
   stripe_ = static_cast<std::int64_t>(p.size("stripe"));
   file_ = static_cast<std::int64_t>(p.size("file"));
+  if (path_ == Path::Dax) {
+    const MemNode& n = Machine::of(ctx).nodes()[static_cast<std::size_t>(dax_node_)];
+    if (static_cast<std::uint64_t>(file_) > n.capacity)
+      p.where("file").fail("at most the capacity of dax_node " + n.name + " (" +
+                               std::to_string(n.capacity) + " bytes)",
+                           std::to_string(file_));
+  }
   depth_ = static_cast<int>(p.i("depth"));
   fixed_files_ = p.b("fixed_files");
   registered_ = p.b("registered_buffers");
