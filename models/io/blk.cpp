@@ -5,6 +5,7 @@
 #include <sstream>
 
 #include "models/cpu/cpu_exec.h"
+#include "models/io/wbt.h"
 #include "sim/error.h"
 
 namespace models {
@@ -31,6 +32,29 @@ const sim::ParamList& io_params() {
       sim::p_size("read_ahead", "128KiB",
                   "largest readahead window of a buffered reader (read_ahead_kb; "
                   "VM_READAHEAD_PAGES default)"),
+      sim::p_string("wbt", "all",
+                    "drives with writeback throttling (blk-wbt; on by default for NVMe): names, "
+                    "comma-separated, \"all\" or \"none\""),
+      sim::p_time("wbt_lat", "2ms",
+                  "blk-wbt read latency target (wbt_lat_usec; 2 ms for non-rotational drives)"),
+      sim::p_time("wbt_window", "100ms", "blk-wbt monitoring window (RWB_WINDOW_NSEC)"),
+      sim::p_int("dirty_ratio", 20,
+                 "percent of dirtyable memory (the DDR nodes) that may be dirty or under "
+                 "writeback before writers are throttled (vm.dirty_ratio)",
+                 0, 100),
+      sim::p_int("dirty_background_ratio", 10,
+                 "percent of dirtyable memory above which the flusher writes back "
+                 "(vm.dirty_background_ratio)",
+                 0, 100),
+      sim::p_size("dirty_bytes", "0B", "absolute dirty limit, replaces dirty_ratio when > 0"),
+      sim::p_size("dirty_background_bytes", "0B",
+                  "absolute background limit, replaces dirty_background_ratio when > 0"),
+      sim::p_time("writeback_page", "50ns",
+                  "writeback per 4 KiB page: clear_page_dirty_for_io, set and end "
+                  "page writeback (est.)"),
+      sim::p_time("dax_access", "50ns",
+                  "DAX: one load/store access to a mapped file, besides the copy (locating "
+                  "the mapping, bookkeeping; est.)"),
       sim::p_time("syscall", "100ns", "kernel entry and exit of one system call (est.)"),
       sim::p_time("vfs", "400ns", "VFS and filesystem path of one read or write call (est.)"),
       sim::p_time("blk_request", "300ns",
@@ -57,7 +81,8 @@ const sim::ParamList& io_params() {
 
 [[maybe_unused]] const bool kSection = register_machine_section(
     {"io", &io_params, false,
-     "the kernel's I/O stack: NVMe queue pairs and depth, blk-mq and system-call costs"});
+     "the kernel's I/O stack: NVMe queue pairs and depth, blk-mq and system-call costs, "
+     "dirty limits of buffered writes and writeback throttling (blk-wbt)"});
 
 // Default scheduler of NVMe request queues.
 constexpr const char* kDefaultSched = "none";
@@ -67,7 +92,7 @@ constexpr const char* kDefaultSched = "none";
 struct BioGroup {
   int left = 0, irqs = 0;  // requests still to complete; interrupts of its own requests
   int hctx = 0;
-  bool polled = false;
+  bool polled = false, tracked = false;
   Tick irq_extra = 0;
   std::function<void(int, int)> done;
 };
@@ -96,11 +121,11 @@ BlockLayer& BlockLayer::of(sim::RunContext& ctx) {
 BlockLayer::BlockLayer(sim::RunContext& ctx, Machine& m)
     : ctx_(ctx), m_(m), cpu_(CpuExec::of(ctx)), drives_(nvme_drives(m)) {
   const sim::Params& p = m.section("io");
-  costs_ = {p.time("syscall"),       p.time("vfs"),        p.time("blk_request"),
-            p.time("gup_base"),      p.time("gup_page"),   p.time("cache_page"),
-            p.time("irq"),           p.time("uring_sqe"),  p.time("uring_fget"),
-            p.time("uring_cqe"),     p.time("uring_user"), p.time("poll"),
-            m.cpu_spec().memcpy_rate};
+  costs_ = {p.time("syscall"),    p.time("vfs"),           p.time("blk_request"),
+            p.time("gup_base"),   p.time("gup_page"),      p.time("cache_page"),
+            p.time("irq"),        p.time("uring_sqe"),     p.time("uring_fget"),
+            p.time("uring_cqe"),  p.time("uring_user"),    p.time("poll"),
+            p.time("dax_access"), m.cpu_spec().memcpy_rate};
   const int cpus = m.cpu_count();
   nq_ = p.i("queues") == 0 ? std::min<int>(cpus, static_cast<int>(p.i("max_queues")))
                            : static_cast<int>(std::min<std::int64_t>(p.i("queues"), cpus));
@@ -119,6 +144,13 @@ BlockLayer::BlockLayer(sim::RunContext& ctx, Machine& m)
     s->media = m.flows().add_link(d.name + ".media", m.flows().capacity(d.read), 0);
     state_.push_back(std::move(s));
   }
+  wbt_.resize(drives_.size());
+  if (p.time("wbt_window") == 0) p.where("wbt_window").fail("a positive time", "0");
+  // No drive, nothing to throttle ("all" of none).
+  if (p.s("wbt") != "none" && !(drives_.empty() && p.s("wbt") == "all"))
+    for (int d : parse_drives(p.s("wbt"), p.where("wbt")))
+      wbt_[static_cast<std::size_t>(d)] =
+          std::make_unique<Wbt>(ctx.sim(), queue_depth_, p.time("wbt_lat"), p.time("wbt_window"));
   auto& st = ctx.sim().stats();
   requests_ = &st.counter("io.requests");
   merges_ = &st.counter("io.merges");
@@ -169,10 +201,13 @@ Tick BlockLayer::request_cost() const {
   return costs_.blk_request + (state_.empty() ? 0 : state_.front()->sched->cost());
 }
 
+Wbt* BlockLayer::wbt(int drive) const { return wbt_[static_cast<std::size_t>(drive)].get(); }
+
 int BlockLayer::host_node(int cpu) const { return host_node_[static_cast<std::size_t>(cpu)]; }
 
 void BlockLayer::submit(int cpu, int drive, bool write, std::int64_t offset, std::int64_t bytes,
-                        Tick irq_extra, std::function<void(int, int)> done, bool polled) {
+                        Tick irq_extra, std::function<void(int, int)> done, bool polled,
+                        bool tracked) {
   HETSIM_CHECK(drive >= 0 && static_cast<std::size_t>(drive) < drives_.size(),
                "I/O to a drive that does not exist");
   HETSIM_CHECK(bytes > 0, "an empty bio");
@@ -181,6 +216,7 @@ void BlockLayer::submit(int cpu, int drive, bool write, std::int64_t offset, std
   g->left = requests_for(bytes);
   g->hctx = cpu % nq_;
   g->polled = polled;
+  g->tracked = tracked;
   g->irq_extra = irq_extra;
   g->done = std::move(done);
   split_and_queue(cpu, drive, write, offset, bytes, g);
@@ -206,6 +242,7 @@ void BlockLayer::split_and_queue(int cpu, int drive, bool write, std::int64_t of
     bio.bytes = std::min(max_request_, bytes - at);
     bio.hctx = hctx;
     bio.polled = group->polled;
+    bio.tracked = group->tracked;
     if (IoRequest* rq = d.sched->merge(bio, max_request_)) {
       merges_->add();
       rq->bios.push_back(BioRef{group, false});
@@ -229,6 +266,9 @@ void BlockLayer::run_queue(int drive, int hctx) {
     if (!rq) break;
     --tags;
     rq->hctx = hctx;  // it completes on the queue that dispatched it
+    rq->issued = now;
+    if (Wbt* w = wbt_[static_cast<std::size_t>(drive)].get())
+      w->request_issued(rq->id, rq->write, rq->tracked);
     requests_->add();
     sched_wait_->record(now - rq->inserted);
     start_command(drive, std::move(rq));
@@ -326,6 +366,8 @@ void BlockLayer::complete_request(int drive, std::uint32_t slot) {
   const int hctx = rq->hctx;
   Drive& d = *state_[static_cast<std::size_t>(drive)];
   ++d.tags[static_cast<std::size_t>(hctx)];
+  if (Wbt* w = wbt_[static_cast<std::size_t>(drive)].get())
+    w->request_done(rq->id, rq->write, rq->tracked, ctx_.sim().now() - rq->issued);
   std::vector<BioRef> bios = std::move(rq->bios);
   rq.reset();
   for (BioRef& b : bios) bio_done(*b.group, b.own);
@@ -347,6 +389,16 @@ void BlockLayer::finish() {
   for (const auto& d : state_) expired += d->sched->expired();
   st.set_metric("io.expired_dispatches", static_cast<double>(expired));
   st.set_metric("io.hw_queues", nq_);
+  for (std::size_t i = 0; i < drives_.size(); ++i) {
+    const Wbt* w = wbt_[i].get();
+    if (!w || w->limit_peak == 0) continue;  // no writeback write went through it
+    const std::string n = "io." + drives_[i].name;
+    st.set_metric(n + ".wbt_inflight_peak", w->inflight_peak);
+    st.set_metric(n + ".wbt_limit_peak", w->limit_peak);
+    st.set_metric(n + ".wbt_min_depth", w->min_max_depth);
+    st.set_metric(n + ".wbt_scale_downs", w->scale_downs);
+    st.set_metric(n + ".wbt_throttled", static_cast<double>(w->throttled));
+  }
 }
 
 }  // namespace models

@@ -23,6 +23,7 @@
 namespace models {
 
 class CpuExec;
+class Wbt;
 
 // The kernel's per-operation CPU costs of the I/O paths (the machine's "io" section).
 struct IoCosts {
@@ -38,6 +39,7 @@ struct IoCosts {
   Tick uring_cqe;      // io_uring: post one CQE (in the completion path)
   Tick uring_user;     // io_uring: user space writes one SQE or reaps one CQE
   Tick poll;           // io_uring IOPOLL: nvme_poll finding one completion
+  Tick dax_access;     // DAX: per access to a mapped file (user-space bookkeeping)
   double memcpy_rate;  // one core's copy rate (copy_to_user from the page cache)
 };
 
@@ -71,7 +73,11 @@ class BlockLayer {
   // `polled` bio takes no interrupt: `done` runs when the command completes, and whoever polls
   // pays for finding it.
   void submit(int cpu, int drive, bool write, std::int64_t offset, std::int64_t bytes,
-              Tick irq_extra, std::function<void(int cpu, int irqs)> done, bool polled = false);
+              Tick irq_extra, std::function<void(int cpu, int irqs)> done, bool polled = false,
+              bool tracked = false);
+  // The drive's writeback throttling, or nullptr when it is off (machine.io.wbt). Bios
+  // submitted with `tracked` are writeback writes it counted in flight.
+  Wbt* wbt(int drive) const;
 
  private:
   struct Drive;
@@ -92,6 +98,7 @@ class BlockLayer {
   IoCosts costs_;
   std::vector<NvmeDrive> drives_;
   std::vector<std::unique_ptr<Drive>> state_;
+  std::vector<std::unique_ptr<Wbt>> wbt_;  // per drive, null when off
   std::int64_t queue_depth_ = 0, max_request_ = 0, read_ahead_ = 0;
   int nq_ = 1, parallelism_ = 1;
   std::uint64_t next_id_ = 1;

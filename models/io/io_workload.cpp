@@ -4,6 +4,8 @@
 #include <algorithm>
 #include <memory>
 
+#include "models/io/writeback.h"
+
 namespace models {
 
 namespace {
@@ -21,6 +23,9 @@ void IoWorkload::add_io_params(sim::ParamList& l, const char* record, const char
   l.push_back(sim::p_string("drives", "all",
                             "NVMe drives the file is striped over: names, comma-separated, or "
                             "\"all\""));
+  l.push_back(sim::p_string("dax_node", "",
+                            "dax: the memory node (CXL, or DDR standing in for PMEM) the DAX "
+                            "file is on, by name"));
   l.push_back(sim::p_size("stripe", "128KiB", "stripe unit over the drives (RAID 0 chunk; est.)"));
   l.push_back(sim::p_size("file", "64GiB", "size of the file the records are in"));
   l.push_back(sim::p_size("record", record, "bytes per I/O (one call or one SQE)"));
@@ -48,11 +53,38 @@ IoWorkload::IoWorkload(sim::RunContext& ctx, const sim::Params& p, const std::st
                        bool write)
     : SchedWorkload(ctx, p, kind), blk_(BlockLayer::of(ctx)), write_(write) {
   const std::string path = p.s("path");
-  path_ = path == "pread" ? Path::Pread : path == "odirect" ? Path::Odirect : Path::Uring;
-  drives_ = blk_.parse_drives(p.s("drives"), p.where("drives"));
+  path_ = path == "pread"      ? Path::Pread
+          : path == "odirect"  ? Path::Odirect
+          : path == "buffered" ? Path::Buffered
+          : path == "dax"      ? Path::Dax
+                               : Path::Uring;
+  if (path_ == Path::Dax) {
+    const Machine& m = Machine::of(ctx);
+    for (const MemNode& n : m.nodes())
+      if (n.name == p.s("dax_node") && n.kind != MemKind::Hbm) dax_node_ = n.id;
+    if (dax_node_ < 0) {
+      std::string names;
+      for (const MemNode& n : m.nodes())
+        if (n.kind != MemKind::Hbm) names += (names.empty() ? "" : ", ") + n.name;
+      p.where("dax_node")
+          .fail("a CXL or DDR memory node of the machine (" + names + ")",
+                "\"" + p.s("dax_node") + "\"");
+    }
+  } else {
+    if (!p.s("dax_node").empty())
+      p.where("dax_node").fail("empty unless path is dax", "\"" + p.s("dax_node") + "\"");
+    drives_ = blk_.parse_drives(p.s("drives"), p.where("drives"));
+  }
   record_ = static_cast<std::int64_t>(p.size("record"));
   stripe_ = static_cast<std::int64_t>(p.size("stripe"));
   file_ = static_cast<std::int64_t>(p.size("file"));
+  if (path_ == Path::Dax) {
+    const MemNode& n = Machine::of(ctx).nodes()[static_cast<std::size_t>(dax_node_)];
+    if (static_cast<std::uint64_t>(file_) > n.capacity)
+      p.where("file").fail("at most the capacity of dax_node " + n.name + " (" +
+                               std::to_string(n.capacity) + " bytes)",
+                           std::to_string(file_));
+  }
   depth_ = static_cast<int>(p.i("depth"));
   fixed_files_ = p.b("fixed_files");
   registered_ = p.b("registered_buffers");
@@ -93,6 +125,15 @@ IoWorkload::IoWorkload(sim::RunContext& ctx, const sim::Params& p, const std::st
   }
   latency_ =
       &ctx.sim().stats().histogram(instance_ + ".latency", "us", static_cast<double>(sim::kUs));
+  if (path_ == Path::Buffered) {
+    Writeback& wb = Writeback::of(ctx);
+    if (record_ > wb.dirty_limit())
+      p.where("record").fail("at most the dirty limit (" + std::to_string(wb.dirty_limit()) +
+                                 " bytes, machine.io.dirty_bytes / dirty_ratio)",
+                             std::to_string(record_));
+    fsync_time_ = &ctx.sim().stats().histogram(instance_ + ".fsync_time", "ms",
+                                               static_cast<double>(sim::kMs));
+  }
 }
 
 void IoWorkload::start() {
@@ -107,6 +148,14 @@ void IoWorkload::start() {
     threads_.push_back(th);
   }
   live_ = nthreads_;
+  if (path_ == Path::Buffered)
+    wb_file_ = Writeback::of(ctx_).add_file(
+        [this](std::int64_t off) {
+          const Piece pc = pieces(off, 1).front();
+          return WbPiece{pc.drive, pc.offset};
+        },
+        // One drive: the file is contiguous on it (no stripe unit splits its bios).
+        drives_.size() == 1 ? file_ : stripe_);
   if (sqpoll_) {
     ring_.task = sched_.spawn(sq_spec_);
     if (static_cast<std::size_t>(ring_.task) >= by_task_.size())
@@ -144,6 +193,11 @@ Tick IoWorkload::issue_cost() const {
     case Path::Uring:
       return c.uring_sqe + c.vfs + blk + (fixed_files_ ? 0 : c.uring_fget) +
              (registered_ ? 0 : gup_cost());
+    case Path::Dax:  // a mapped file: no system call, the copy is the core's loads/stores
+      return c.dax_access;
+    case Path::Buffered:  // generic_perform_write: pages looked up or added, copied, dirtied
+      return c.syscall + c.vfs + c.cache_page * static_cast<Tick>((record_ + kPage - 1) / kPage) +
+             std::max<Tick>(1, ticks_for(static_cast<double>(record_), c.memcpy_rate));
   }
   return 0;
 }
@@ -213,53 +267,10 @@ void IoWorkload::submit_io(int idx, const Io& io, Tick irq_extra) {
         iopoll_);
 }
 
-void IoWorkload::enable_readahead(const sim::Where& where) {
-  if (path_ != Path::Pread) where.fail("false unless path is pread (a buffered read)", "true");
-  const std::int64_t ra = blk_.read_ahead() / kPage, io = blk_.max_request() / kPage;
-  ra_ = std::make_unique<FileReadahead>(ra, io, (file_ + kPage - 1) / kPage);
-}
-
-// filemap_read: the read's misses and its readahead windows are added to the page cache and
-// submitted by the reader (system call, VFS, page-cache pages, blk-mq requests), then it waits
-// for the pages it asked for (read by it or by an earlier readahead) and copies them.
-Tick IoWorkload::ra_issue(Thread& th) {
-  const Io& io = th.batch[0];
-  FileReadahead::Plan plan = ra_->read(io.offset, record_);
-  th.ra_first = io.offset / kPage;
-  th.ra_count = (io.offset + record_ + kPage - 1) / kPage - th.ra_first;
-  const auto& c = blk_.costs();
-  Tick cost = c.syscall + c.vfs;
-  for (const auto& r : plan.reads) {
-    ra_pages_read_ += r.count;
-    cost += c.cache_page * static_cast<Tick>(r.count);
-    for (const Piece& pc :
-         pieces(r.first * kPage, std::min(r.count * kPage, file_ - r.first * kPage)))
-      cost += blk_.request_cost() * static_cast<Tick>(blk_.requests_for(pc.bytes));
-  }
-  ra_req_pages_ += th.ra_count;
-  ra_hit_pages_ += plan.hits;
-  ra_async_ += plan.async ? 1 : 0;
-  th.ra_reads = std::move(plan.reads);
-  return cost;
-}
-
-void IoWorkload::ra_submit(int idx, const FileReadahead::Range& r) {
-  const int cpu = sched_.cpu_of(threads_[static_cast<std::size_t>(idx)].task);
-  const std::vector<Piece> bios =
-      pieces(r.first * kPage, std::min(r.count * kPage, file_ - r.first * kPage));
-  auto left = std::make_shared<int>(static_cast<int>(bios.size()));
-  for (const Piece& b : bios)
-    blk_.submit(cpu, b.drive, false, b.offset, b.bytes, 0, [this, r, left](int, int irqs) {
-      irqs_ += irqs;
-      if (--*left > 0) return;
-      ra_->completed(r);
-      // Readers waiting on these pages (folio_wait_locked) go on once all theirs are uptodate.
-      for (Thread& th : threads_)
-        if (th.phase == Phase::Waiting && !th.io_done && ra_->uptodate(th.ra_first, th.ra_count)) {
-          th.io_done = true;
-          sched_.wake(th.task, -1);
-        }
-    });
+bool IoWorkload::buffered_dirty(Thread& th, int idx) {
+  return Writeback::of(ctx_).dirty(
+      wb_file_, sched_.cpu_of(th.task), th.batch[0].offset, record_,
+      [this, idx] { sched_.wake(threads_[static_cast<std::size_t>(idx)].task, -1); });
 }
 
 void IoWorkload::io_complete(int idx, const Io& io) {
@@ -288,10 +299,45 @@ Action IoWorkload::sync_next(Thread& th, int idx) {
     ++completed_;
     bytes_done_ += static_cast<double>(record_);
     sched_.add_ops(1);
-    record_done();
   };
   switch (th.phase) {
+    case Phase::Throttled:
+      throttled_ += now - th.slept;
+      [[fallthrough]];
     case Phase::Submitting:
+      if (path_ == Path::Dax) {  // the core copies, busy until the last byte arrived
+        const int cpu = sched_.cpu_of(th.task);
+        const Machine& m = Machine::of(ctx_);
+        const int host = blk_.host_node(cpu);
+        sim::FlowNetwork::Spec spec;
+        spec.path =
+            write_ ? m.cpu_copy_path(cpu, host, dax_node_) : m.cpu_copy_path(cpu, dax_node_, host);
+        spec.bytes = static_cast<double>(record_);
+        th.io_done = false;
+        spec.on_done = [this, idx] {
+          Thread& t = threads_[static_cast<std::size_t>(idx)];
+          t.io_done = true;
+          sched_.set_burst_left(t.task, 1);
+        };
+        Machine::of(ctx_).flows().start(std::move(spec));
+        th.phase = Phase::DaxCopy;
+        return Action::run(sim::kSec);
+      }
+      if (path_ == Path::Buffered) {
+        if (!buffered_dirty(th, idx)) {
+          th.phase = Phase::Throttled;
+          th.slept = now;
+          return Action::block();
+        }
+        finish_io(th.batch[0]);
+        if (sync_due()) {  // fsync: system call and VFS, then the file's pages are written
+          th.phase = Phase::Syncing;
+          th.fsync_start = now;
+          return Action::run(blk_.costs().syscall + blk_.costs().vfs);
+        }
+        record_done();
+        break;
+      }
       th.phase = Phase::Waiting;
       th.io_done = false;
       if (!ra_) {
@@ -310,9 +356,34 @@ Action IoWorkload::sync_next(Thread& th, int idx) {
             std::max<Tick>(1, ticks_for(static_cast<double>(record_), blk_.costs().memcpy_rate)));
       }
       finish_io(th.batch[0]);
+      record_done();
       break;
     case Phase::Copying:
       finish_io(th.batch[0]);
+      record_done();
+      break;
+    case Phase::Syncing:
+      th.io_done = false;
+      if (!Writeback::of(ctx_).fsync(wb_file_, sched_.cpu_of(th.task), [this, idx] {
+            Thread& t = threads_[static_cast<std::size_t>(idx)];
+            t.io_done = true;
+            sched_.wake(t.task, -1);
+          })) {
+        th.phase = Phase::FsyncWait;
+        return Action::block();
+      }
+      fsync_time_->record(now - th.fsync_start);
+      record_done();
+      break;
+    case Phase::DaxCopy:
+      if (!th.io_done) return Action::run(sim::kSec);
+      finish_io(th.batch[0]);
+      record_done();
+      break;
+    case Phase::FsyncWait:
+      if (!th.io_done) return Action::block();
+      fsync_time_->record(now - th.fsync_start);
+      record_done();
       break;
     default:
       break;
@@ -461,6 +532,8 @@ void IoWorkload::finish() {
   st.set_metric(instance_ + ".cpu_us_per_io",
                 n > 0 ? (static_cast<double>(cpu + sq) + irq_ps) / 1e6 / n : 0);
   st.set_metric(instance_ + ".sqpoll_cpu_s", static_cast<double>(sq) / 1e12);
+  if (path_ == Path::Buffered)
+    st.set_metric(instance_ + ".dirty_throttle_ms", static_cast<double>(throttled_) / 1e9);
   if (ra_) {
     st.set_metric(instance_ + ".page_cache_hit_share",
                   ra_req_pages_ > 0

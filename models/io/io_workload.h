@@ -11,7 +11,17 @@
 //             files are fixed, pinning unless buffers are registered; with `sqpoll` a kernel
 //             thread (a task of its own) polls the SQ and does the submission instead; with
 //             `iopoll` the thread polls the CQ in io_uring_enter instead of sleeping until an
-//             interrupt (IORING_SETUP_IOPOLL): completions take no interrupt.
+//             interrupt (IORING_SETUP_IOPOLL): completions take no interrupt;
+//   buffered: write() into the page cache (writes only): system call, VFS, page-cache pages,
+//             the copy from user space; dirty pages go to the drives by writeback
+//             (writeback.h), a writer over the dirty limit sleeps in balance_dirty_pages, and
+//             with `sync_due()` the thread calls fsync and waits for the file's pages;
+//   dax:      a file on a DAX filesystem on a memory node (CXL, or DRAM standing in for
+//             PMEM), mapped into the process: no page cache, no block layer; an I/O is the
+//             thread's loads (read: node -> its buffer) or stores (write: buffer -> node) of
+//             the record, a copy by its core over the machine graph (the node's latency and
+//             bandwidth, shared with other traffic) with the CPU busy until the copy ends,
+//             plus a per-access cost.
 // Completions are interrupts on the hardware queue's CPU (the block layer's).
 #include <cstdint>
 #include <deque>
@@ -33,7 +43,7 @@ class IoWorkload : public SchedWorkload {
   void finish() override;
 
  protected:
-  enum class Path { Pread, Odirect, Uring };
+  enum class Path { Pread, Odirect, Uring, Buffered, Dax };
   IoWorkload(sim::RunContext& ctx, const sim::Params& p, const std::string& kind, bool write);
   // The next record's offset in the file, and whether a thread may start one more I/O now.
   virtual std::int64_t next_offset();
@@ -42,6 +52,8 @@ class IoWorkload : public SchedWorkload {
   virtual void record_done() {}
   // No more I/O will be started (finite workloads); threads exit once they drain.
   virtual bool finished() const { return limit_ > 0 && issued_ >= limit_; }
+  // Buffered writes: the record just written ends a unit that fsync must make durable.
+  virtual bool sync_due() const { return false; }
   // Wakes threads that stopped because may_issue() was false.
   void kick();
   // pread through a page cache that keeps what it reads, with on-demand readahead.
@@ -69,7 +81,20 @@ class IoWorkload : public SchedWorkload {
     bool spinning = false, asleep = false;
     Tick idle_since = 0;
   };
-  enum class Phase { Ready, Submitting, Waiting, Copying, Reaping, Entering, Exited, Polling };
+  enum class Phase {
+    Ready,
+    Submitting,
+    Waiting,
+    Copying,
+    Reaping,
+    Entering,
+    Exited,
+    Polling,
+    Throttled,
+    Syncing,
+    FsyncWait,
+    DaxCopy
+  };
   struct Thread {
     int task = -1;
     Phase phase = Phase::Ready;
@@ -80,6 +105,8 @@ class IoWorkload : public SchedWorkload {
     bool more = false;  // io_uring: the SQEs of one io_uring_enter are still being issued
     std::vector<FileReadahead::Range> ra_reads;  // readahead: page runs its read submits
     std::int64_t ra_first = 0, ra_count = 0;     // readahead: the pages its read waits for
+    Tick slept = 0;                              // buffered: balance_dirty_pages sleep start
+    Tick fsync_start = 0;
   };
   struct Piece {
     int drive;
@@ -93,6 +120,8 @@ class IoWorkload : public SchedWorkload {
   Action sync_next(Thread& th, int idx);
   Action uring_next(Thread& th, int idx);
   Action sq_next();
+  // Buffered write: dirty the record's pages, or sleep in balance_dirty_pages.
+  bool buffered_dirty(Thread& th, int idx);
   // Kernel CPU time to issue one I/O of the path (in the thread, or the SQ thread).
   Tick issue_cost() const;
   Tick gup_cost() const;
@@ -112,6 +141,10 @@ class IoWorkload : public SchedWorkload {
   Tick start_ = 0;
   std::unique_ptr<FileReadahead> ra_;
   std::int64_t ra_pages_read_ = 0, ra_req_pages_ = 0, ra_hit_pages_ = 0, ra_async_ = 0;
+  int dax_node_ = -1;   // dax: the memory node the file is on
+  int wb_file_ = -1;    // buffered: the file in the writeback model
+  Tick throttled_ = 0;  // buffered: time threads slept in balance_dirty_pages
+  sim::Histogram* fsync_time_ = nullptr;
 };
 
 }  // namespace models

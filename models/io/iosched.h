@@ -31,11 +31,13 @@ struct IoRequest {
   int drive = 0;
   bool write = false;
   bool polled = false;      // completion found by polling (io_uring IOPOLL): no interrupt
+  bool tracked = false;     // a writeback write counted by writeback throttling
   std::int64_t offset = 0;  // bytes from the start of the drive
   std::int64_t bytes = 0;
   int hctx = 0;              // hardware queue of the submitting CPU
   Tick inserted = 0;         // when it entered the scheduler
   Tick expires = 0;          // mq-deadline: inserted + read_expire / write_expire
+  Tick issued = 0;           // when the driver got it (blk_mq_start_request)
   std::vector<BioRef> bios;  // the bios it carries
   std::int64_t end() const { return offset + bytes; }
 };
@@ -64,7 +66,9 @@ class IoScheduler {
  protected:
   // A merge of `bio` into `rq`, if adjacent, same direction and within max_bytes.
   static bool try_merge(IoRequest& rq, const IoRequest& bio, std::int64_t max_bytes) {
-    if (rq.write != bio.write || rq.drive != bio.drive || rq.polled != bio.polled) return false;
+    if (rq.write != bio.write || rq.drive != bio.drive || rq.polled != bio.polled ||
+        rq.tracked != bio.tracked)
+      return false;
     if (rq.bytes + bio.bytes > max_bytes) return false;
     if (rq.end() == bio.offset) {
       rq.bytes += bio.bytes;

@@ -22,6 +22,29 @@ HETSIM_METRICS(
         {"io.{drive}.write_iops", K::Derived, "1/s", "write commands per second"},
         {"io.{drive}.read_gbps", K::Derived, "GB/s", "bytes read from the drive per second"},
         {"io.{drive}.write_gbps", K::Derived, "GB/s", "bytes written to the drive per second"},
+        {"io.{drive}.wbt_inflight_peak", K::Derived, "count",
+         "blk-wbt: most writeback writes it had in flight on the drive"},
+        {"io.{drive}.wbt_limit_peak", K::Derived, "count",
+         "blk-wbt: largest depth limit a writeback write was admitted under"},
+        {"io.{drive}.wbt_min_depth", K::Derived, "count",
+         "blk-wbt: smallest max_depth it scaled down to (16 = never scaled down)"},
+        {"io.{drive}.wbt_scale_downs", K::Derived, "count",
+         "blk-wbt: windows whose read latency exceeded wbt_lat (depth halved)"},
+        {"io.{drive}.wbt_throttled", K::Derived, "count",
+         "blk-wbt: times a writeback write found the limit reached and waited"},
+        {"io.{drive}.writeback_inflight_peak", K::Derived, "count",
+         "most writeback bios (buffered writes) in flight to the drive, with or without blk-wbt"},
+        {"io.wb.dirty_limit_bytes", K::Derived, "bytes",
+         "dirty limit: dirty plus under-writeback pages above which writers sleep"},
+        {"io.wb.background_limit_bytes", K::Derived, "bytes",
+         "background limit: dirty pages above which the flusher writes back"},
+        {"io.wb.dirty_peak_bytes", K::Derived, "bytes",
+         "most page-cache bytes dirty or under writeback at once"},
+        {"io.wb.dirty_sleeps", K::Derived, "count",
+         "writes that found the dirty limit reached and slept in balance_dirty_pages"},
+        {"io.wb.background_bios", K::Derived, "count", "writeback bios of the flusher"},
+        {"io.wb.sync_bios", K::Derived, "count", "writeback bios issued by fsync"},
+        {"io.wb.written_bytes", K::Derived, "bytes", "page-cache bytes written back"},
     });
 
 const sim::MetricGroup kIoWorkload{
@@ -67,6 +90,10 @@ sim::MetricGroup with_owner(const char* owner, sim::MetricGroup g) {
   g.metrics.push_back({"{instance}.checkpoint_time", K::Histogram, "ms",
                        "one checkpoint, from its start to its last write completed"});
   g.metrics.push_back({"{instance}.checkpoints", K::Derived, "count", "checkpoints written"});
+  g.metrics.push_back({"{instance}.fsync_time", K::Histogram, "ms",
+                       "buffered: one checkpoint's fsync, from the call to its return"});
+  g.metrics.push_back({"{instance}.dirty_throttle_ms", K::Derived, "ms",
+                       "buffered: time its threads slept in balance_dirty_pages"});
   return g;
 }());
 

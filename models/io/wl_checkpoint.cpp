@@ -1,8 +1,9 @@
 // `checkpoint`: a training job's periodic checkpoint. Every `interval` a writer thread writes
-// `size` bytes sequentially (continuing through the file) in `record`-sized O_DIRECT or
-// io_uring writes; the next checkpoint starts at the next interval boundary, or at once when
-// the previous one overran it. Run it beside a data_loader to mix checkpoint writes with
-// sample reads.
+// `size` bytes sequentially (continuing through the file) in `record`-sized O_DIRECT,
+// io_uring or buffered writes (into the page cache, written back by the flusher and, with
+// `fsync`, by an fsync that ends the checkpoint); the next checkpoint starts at the next
+// interval boundary, or at once when the previous one overran it. Run it beside a
+// data_loader to mix checkpoint writes with sample reads.
 #include <cmath>
 
 #include "models/io/io_workload.h"
@@ -13,12 +14,17 @@ class Checkpoint final : public IoWorkload {
  public:
   static constexpr const char* kDoc =
       "periodic large sequential writes (a checkpoint of `size` every `interval`) through "
-      "O_DIRECT or io_uring";
+      "O_DIRECT, io_uring or the page cache (buffered, with writeback and fsync)";
   static const sim::ParamList& params() {
     static const sim::ParamList p = [] {
       sim::ParamList l = {
-          sim::p_choice("path", "io_uring", {"odirect", "io_uring"},
-                        "submission path of the writes (buffered writeback is not modelled)"),
+          sim::p_choice("path", "io_uring", {"odirect", "io_uring", "buffered", "dax"},
+                        "submission path of the writes: O_DIRECT, io_uring (O_DIRECT), "
+                        "buffered write() into the page cache with writeback, or dax (stores "
+                        "to a file mapped on a memory node, dax_node)"),
+          sim::p_bool("fsync", true,
+                      "buffered: fsync at the end of each checkpoint (the checkpoint ends when "
+                      "it returns); false: it ends when its last write() returned"),
           sim::p_size("size", "1GiB", "bytes per checkpoint"),
           sim::p_time("interval", "1s", "time between checkpoint starts"),
           sim::p_int("checkpoints", 0, "checkpoints to write (0 = until the stop time)", 0, 1e9),
@@ -35,7 +41,8 @@ class Checkpoint final : public IoWorkload {
   Checkpoint(sim::RunContext& ctx, const sim::Params& p)
       : IoWorkload(ctx, p, "checkpoint", true),
         interval_(p.time("interval")),
-        checkpoints_(p.i("checkpoints")) {
+        checkpoints_(p.i("checkpoints")),
+        fsync_(p.b("fsync") && path_ == Path::Buffered) {
     const auto size = static_cast<std::int64_t>(p.size("size"));
     if (size < record_)
       p.where("size").fail("at least one record (" + std::to_string(record_) + " bytes)",
@@ -53,7 +60,9 @@ class Checkpoint final : public IoWorkload {
   }
 
  protected:
-  bool may_issue() const override { return issued_ < (current_ + 1) * per_ckpt_; }
+  // Only the records of a checkpoint that has begun (its interval boundary passed).
+  bool may_issue() const override { return issued_ < begun_ * per_ckpt_; }
+  bool sync_due() const override { return fsync_ && completed_ >= (current_ + 1) * per_ckpt_; }
   void record_done() override {
     if (completed_ < (current_ + 1) * per_ckpt_) return;
     // The checkpoint is on the drives; the next one starts at its interval boundary.
@@ -63,6 +72,7 @@ class Checkpoint final : public IoWorkload {
     ++current_;
     const Tick next = std::max(now, static_cast<Tick>(current_) * interval_);
     ctx_.sim().call_at(next, [this] {
+      ++begun_;
       began_ = sched_.now();
       kick();
     });
@@ -70,7 +80,9 @@ class Checkpoint final : public IoWorkload {
 
  private:
   Tick interval_;
-  std::int64_t checkpoints_, per_ckpt_ = 1, current_ = 0, written_ = 0;
+  std::int64_t checkpoints_;
+  bool fsync_;
+  std::int64_t per_ckpt_ = 1, current_ = 0, written_ = 0, begun_ = 1;
   Tick began_ = 0;
   sim::Histogram* duration_;
 };

@@ -17,9 +17,10 @@ class DataLoader final : public IoWorkload {
   static const sim::ParamList& params() {
     static const sim::ParamList p = [] {
       sim::ParamList l = {
-          sim::p_choice("path", "pread", {"pread", "odirect", "io_uring"},
-                        "submission path: buffered pread (page cache copy), O_DIRECT pread, or "
-                        "io_uring (O_DIRECT)"),
+          sim::p_choice("path", "pread", {"pread", "odirect", "io_uring", "dax"},
+                        "submission path: buffered pread (page cache copy), O_DIRECT pread, "
+                        "io_uring (O_DIRECT), or dax (loads from a file mapped on a memory "
+                        "node, dax_node)"),
           sim::p_choice("pattern", "random", {"sequential", "random"},
                         "which record comes next: the file in order, or uniform at random"),
           sim::p_int("records", 0, "records to load over all threads (0 = until the stop time)", 0,
