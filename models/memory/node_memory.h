@@ -10,7 +10,10 @@
 // An allocation that prefers a node (get_page_from_freelist over its zonelist) takes the
 // first node, nearest first, whose free memory stays at or above its low watermark; failing
 // that (the slow path, kswapd woken) at or above its min watermark; failing that, none.
+// A reservation that leaves a node under its low watermark calls the node's low-watermark hook
+// (wakeup_kswapd), when one is set (models/tiering/kswapd.h).
 #include <cstdint>
+#include <functional>
 #include <vector>
 
 #include "models/machine/machine.h"
@@ -44,6 +47,15 @@ class NodeMemory {
   // placed off `preferred` counts as a fallback (metrics memory.fallbacks, .fallback_bytes).
   int reserve_fallback(int preferred, std::uint64_t bytes);
   std::uint64_t fallbacks() const { return fallbacks_; }
+  // Whether `node`'s free memory, less `extra` bytes, is under watermark `w`.
+  bool below(int node, Wmark w, std::uint64_t extra = 0) const {
+    return free_bytes(node) < wmark(node, w) + extra;
+  }
+  // Writes each node's low and high watermarks (memory.<node>.wmark_low_bytes, _high_) at the
+  // end of the run: for models that act on them (kswapd, promotions).
+  void report_wmarks() { report_wmarks_ = true; }
+  // Called with the node when a reservation leaves it under its low watermark.
+  void set_low_hook(std::function<void(int)> hook) { low_hook_ = std::move(hook); }
 
  private:
   sim::RunContext& ctx_;
@@ -51,6 +63,11 @@ class NodeMemory {
   std::vector<std::uint64_t> min_, step_;
   std::vector<std::vector<int>> zonelist_;
   std::uint64_t fallbacks_ = 0;
+  std::function<void(int)> low_hook_;
+  bool report_wmarks_ = false;
+  void check_low(int node) {
+    if (low_hook_ && below(node, Wmark::Low)) low_hook_(node);
+  }
   sim::Counter *fallback_ctr_ = nullptr, *fallback_bytes_ = nullptr;
 };
 
