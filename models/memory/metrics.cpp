@@ -33,6 +33,9 @@ HETSIM_METRICS("machine.memory",
                     "the node's low watermark (runs with kswapd or NUMA-balancing promotion)"},
                    {"memory.{node}.wmark_high_bytes", K::Derived, "bytes",
                     "the node's high watermark (the same runs)"},
+                   {"memory.{node}.wmark_promo_bytes", K::Derived, "bytes",
+                    "the node's promo watermark, high plus one step: what kswapd balances to "
+                    "while NUMA balancing is in tiering mode (the same runs)"},
                    {"memory.{node}.kswapd_cpu_kernel_us", K::Derived, "us",
                     "kernel CPU time on the CPU that node's kswapd runs on: its scans, the "
                     "demotion copies it runs, and any other kernel work there"},

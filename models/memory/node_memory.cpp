@@ -56,6 +56,8 @@ NodeMemory::NodeMemory(sim::RunContext& ctx, const Machine& pf) : ctx_(ctx) {
                     static_cast<double>(wmark(n.id, Wmark::Low)));
       st.set_metric("memory." + n.name + ".wmark_high_bytes",
                     static_cast<double>(wmark(n.id, Wmark::High)));
+      st.set_metric("memory." + n.name + ".wmark_promo_bytes",
+                    static_cast<double>(wmark(n.id, Wmark::Promo)));
     }
   });
 }
@@ -70,7 +72,7 @@ bool NodeMemory::reserve(int node, std::uint64_t bytes) {
 
 std::uint64_t NodeMemory::wmark(int node, Wmark w) const {
   const auto i = static_cast<std::size_t>(node);
-  return min_[i] + (w == Wmark::Min ? 0 : w == Wmark::Low ? step_[i] : 2 * step_[i]);
+  return min_[i] + static_cast<std::uint64_t>(w) * step_[i];
 }
 
 int NodeMemory::reserve_fallback(int preferred, std::uint64_t bytes) {

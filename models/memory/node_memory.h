@@ -34,7 +34,9 @@ class NodeMemory {
   bool reserve(int node, std::uint64_t bytes);
   void release(int node, std::uint64_t bytes);
 
-  enum class Wmark { Min, Low, High };
+  // Promo: high plus one more step (WMARK_PROMO), what kswapd balances to while NUMA
+  // balancing is in memory-tiering mode, so that promotions find room.
+  enum class Wmark { Min, Low, High, Promo };
   std::uint64_t wmark(int node, Wmark w) const;
   // The nodes an allocation preferring `node` tries, in order: itself, then the others by
   // load-to-use latency from its socket (ties by id), as the kernel orders a zonelist by
@@ -51,6 +53,10 @@ class NodeMemory {
   bool below(int node, Wmark w, std::uint64_t extra = 0) const {
     return free_bytes(node) < wmark(node, w) + extra;
   }
+  // NUMA balancing in memory-tiering mode (sysctl numa_balancing = 2) is on: kswapd balances
+  // to the promo watermark instead of high.
+  void set_tiering_mode() { tiering_mode_ = true; }
+  bool tiering_mode() const { return tiering_mode_; }
   // Writes each node's low and high watermarks (memory.<node>.wmark_low_bytes, _high_) at the
   // end of the run: for models that act on them (kswapd, promotions).
   void report_wmarks() { report_wmarks_ = true; }
@@ -64,7 +70,7 @@ class NodeMemory {
   std::vector<std::vector<int>> zonelist_;
   std::uint64_t fallbacks_ = 0;
   std::function<void(int)> low_hook_;
-  bool report_wmarks_ = false;
+  bool report_wmarks_ = false, tiering_mode_ = false;
   void check_low(int node) {
     if (low_hook_ && below(node, Wmark::Low)) low_hook_(node);
   }

@@ -41,7 +41,7 @@ Kswapd::Kswapd(sim::RunContext& ctx) : ctx_(ctx), pf_(Machine::of(ctx)), mem_(No
 
 void Kswapd::wake(int node, std::uint64_t bytes) {
   Node& s = st_[static_cast<std::size_t>(node)];
-  if (!mem_.below(node, NodeMemory::Wmark::High, bytes)) return;  // pgdat_balanced
+  if (balanced(node, bytes)) return;
   s.order_bytes = std::max(s.order_bytes, bytes);
   if (s.running) return;
   ++s.wakeups;
@@ -55,6 +55,12 @@ void Kswapd::wake(int node, std::uint64_t bytes) {
   ctx_.sim().call_after(0, [this, node] { pass(node); });
 }
 
+bool Kswapd::balanced(int node, std::uint64_t bytes) const {
+  // pgdat_balanced: the promo watermark in memory-tiering mode, else high.
+  const auto mark = mem_.tiering_mode() ? NodeMemory::Wmark::Promo : NodeMemory::Wmark::High;
+  return !mem_.below(node, mark, bytes);
+}
+
 void Kswapd::sleep(int node, bool failed) {
   Node& s = st_[static_cast<std::size_t>(node)];
   s.running = false;
@@ -64,7 +70,7 @@ void Kswapd::sleep(int node, bool failed) {
 
 void Kswapd::pass(int node) {
   Node& s = st_[static_cast<std::size_t>(node)];
-  if (!mem_.below(node, NodeMemory::Wmark::High, s.order_bytes)) {
+  if (balanced(node, s.order_bytes)) {
     sleep(node, false);
     return;
   }

@@ -5,7 +5,7 @@
 // - wakeup_kswapd: a reservation that leaves a node under its low watermark (NodeMemory's
 //   low hook: the allocation slow path) or a promotion refused by migrate_balanced_pgdat
 //   wakes the node's kswapd with the size of the allocation that failed (its order), unless
-//   the node is balanced: free memory at least high + that size (pgdat_balanced).
+//   the node is balanced: free memory at least the mark below + that size (pgdat_balanced).
 // - balance_pgdat / shrink_node: each pass takes the node's folios of every address space,
 //   not being moved, from the least recently used (the time of the last access an access
 //   pattern's sampled draws marked: an LRU approximation under the pattern's weights), gives
@@ -16,7 +16,8 @@
 //   the scheduler. The cold folios go, one after another (demote_folio_list), through the
 //   migration mechanism's `demote` entry point to next_demotion_node (the CPU-less node of
 //   the node's socket, then the others as fallback). Passes repeat until the node is
-//   balanced, then kswapd sleeps.
+//   balanced, then kswapd sleeps. Balanced is the high watermark, or the promo watermark
+//   (one step higher) while NUMA balancing runs in memory-tiering mode (numa_tiering, tpp).
 // - A node with no lower tier (the lowest tier) cannot demote: the wake counts as a
 //   failure (kswapd_failures); reclaim to swap is not modelled. A pass that examines nothing,
 //   or moves nothing of its batch (every target full), is a failure too and kswapd sleeps.
@@ -70,6 +71,7 @@ class Kswapd {
   // demote_folio_list: the batch's folios one after another, then the next pass.
   void demote(int node, Cold cold, std::size_t k, std::size_t moved);
   void sleep(int node, bool failed);
+  bool balanced(int node, std::uint64_t bytes) const;
   void write_metrics();
 
   sim::RunContext& ctx_;

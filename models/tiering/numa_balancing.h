@@ -48,6 +48,7 @@ class NumaBalancing : public TieringPolicy {
         detector_(make_detector(ctx, p, false)),
         mem_(NodeMemory::of(ctx)) {
     mem_.report_wmarks();
+    mem_.set_tiering_mode();
   }
 
   void attach(const TieringHost& host) override {

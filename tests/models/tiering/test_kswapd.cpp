@@ -55,6 +55,17 @@ TEST(Kswapd, BringsANodeFromUnderItsLowWatermarkToItsHighWatermark) {
   }
 }
 
+TEST(Kswapd, InTieringModeItBalancesToThePromoWatermark) {
+  // numa_tiering with its first scan after the run: no promotion, only the mode.
+  const Json r = full_node(true, Json{{"kind", "numa_tiering"}, {"scan_delay", "1s"}});
+  const double high = m(r, "memory.node0.wmark_high_bytes"),
+               promo = m(r, "memory.node0.wmark_promo_bytes");
+  EXPECT_GT(promo, high);
+  EXPECT_EQ(m(r, "tiering.promotions"), 0);
+  EXPECT_GE(free_on(r, "node0"), promo);
+  EXPECT_LT(free_on(r, "node0"), promo + kFolio);
+}
+
 TEST(Kswapd, WithoutDemotionNothingMovesAndTheNodeStaysFull) {
   const Json r = full_node(false);
   EXPECT_EQ(m(r, "memory.node0.used_bytes"), 1 * kGiB);
