@@ -18,6 +18,7 @@
 // model (models/tlb/shootdown.h) naming the mm; munmap storms, page faults and DMA mappings
 // (as the PASID of an IOMMU mapping) use the same objects.
 #include <cstdint>
+#include <functional>
 #include <memory>
 #include <string>
 #include <vector>
@@ -89,6 +90,19 @@ class Mm {
   // and free its source. A failed reservation leaves the folio in place.
   bool reserve_destination(std::size_t i, int dst);
   void complete_move(std::size_t i, int dst);
+  // Whether a folio is being moved (by a tiering policy or by reclaim): it is isolated from
+  // the LRU, so no other mover takes it.
+  bool in_flight(std::size_t i) const { return i < in_flight_.size() && in_flight_[i] != 0; }
+  void set_in_flight(std::size_t i, bool on) {
+    in_flight_.resize(folios_.size(), 0);
+    in_flight_[i] = on ? 1 : 0;
+  }
+  // Who to tell that folios moved by a mover that does not know the process (kswapd): the
+  // process re-solves its rates.
+  void set_placement_listener(std::function<void()> l) { placement_listener_ = std::move(l); }
+  void placement_changed() {
+    if (placement_listener_) placement_listener_();
+  }
 
   // --- access state ---
   // A use of folio i at `now`: sets its accessed bit, its last access time and count.
@@ -119,6 +133,8 @@ class Mm {
   int id_;
   std::string name_;
   std::vector<Folio> folios_;
+  std::vector<char> in_flight_;
+  std::function<void()> placement_listener_;
   std::uint64_t next_va_;  // in base pages
   int ncpus_;
   // Per CPU, allocated when first written (an mm no CPU has run costs nothing per CPU).

@@ -48,9 +48,17 @@ NodeMemory::NodeMemory(sim::RunContext& ctx, const Machine& pf) : ctx_(ctx) {
   }
   ctx.provide<NodeMemory>(this);
   ctx.at_finish([this, &ctx, &pf] {
-    for (const MemNode& n : pf.nodes())
-      ctx.sim().stats().set_metric("memory." + n.name + ".used_bytes",
-                                   static_cast<double>(used(n.id)));
+    auto& st = ctx.sim().stats();
+    for (const MemNode& n : pf.nodes()) {
+      st.set_metric("memory." + n.name + ".used_bytes", static_cast<double>(used(n.id)));
+      if (!report_wmarks_) continue;
+      st.set_metric("memory." + n.name + ".wmark_low_bytes",
+                    static_cast<double>(wmark(n.id, Wmark::Low)));
+      st.set_metric("memory." + n.name + ".wmark_high_bytes",
+                    static_cast<double>(wmark(n.id, Wmark::High)));
+      st.set_metric("memory." + n.name + ".wmark_promo_bytes",
+                    static_cast<double>(wmark(n.id, Wmark::Promo)));
+    }
   });
 }
 
@@ -58,12 +66,13 @@ bool NodeMemory::reserve(int node, std::uint64_t bytes) {
   auto i = static_cast<std::size_t>(node);
   if (bytes > capacity_[i] - used_[i]) return false;
   used_[i] += bytes;
+  check_low(node);
   return true;
 }
 
 std::uint64_t NodeMemory::wmark(int node, Wmark w) const {
   const auto i = static_cast<std::size_t>(node);
-  return min_[i] + (w == Wmark::Min ? 0 : w == Wmark::Low ? step_[i] : 2 * step_[i]);
+  return min_[i] + static_cast<std::uint64_t>(w) * step_[i];
 }
 
 int NodeMemory::reserve_fallback(int preferred, std::uint64_t bytes) {
@@ -82,6 +91,7 @@ int NodeMemory::reserve_fallback(int preferred, std::uint64_t bytes) {
         fallback_ctr_->add(1);
         fallback_bytes_->add(static_cast<double>(bytes));
       }
+      check_low(node);
       return node;
     }
   return -1;

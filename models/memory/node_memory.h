@@ -10,7 +10,10 @@
 // An allocation that prefers a node (get_page_from_freelist over its zonelist) takes the
 // first node, nearest first, whose free memory stays at or above its low watermark; failing
 // that (the slow path, kswapd woken) at or above its min watermark; failing that, none.
+// A reservation that leaves a node under its low watermark calls the node's low-watermark hook
+// (wakeup_kswapd), when one is set (models/tiering/kswapd.h).
 #include <cstdint>
+#include <functional>
 #include <vector>
 
 #include "models/machine/machine.h"
@@ -31,7 +34,9 @@ class NodeMemory {
   bool reserve(int node, std::uint64_t bytes);
   void release(int node, std::uint64_t bytes);
 
-  enum class Wmark { Min, Low, High };
+  // Promo: high plus one more step (WMARK_PROMO), what kswapd balances to while NUMA
+  // balancing is in memory-tiering mode, so that promotions find room.
+  enum class Wmark { Min, Low, High, Promo };
   std::uint64_t wmark(int node, Wmark w) const;
   // The nodes an allocation preferring `node` tries, in order: itself, then the others by
   // load-to-use latency from its socket (ties by id), as the kernel orders a zonelist by
@@ -44,6 +49,19 @@ class NodeMemory {
   // placed off `preferred` counts as a fallback (metrics memory.fallbacks, .fallback_bytes).
   int reserve_fallback(int preferred, std::uint64_t bytes);
   std::uint64_t fallbacks() const { return fallbacks_; }
+  // Whether `node`'s free memory, less `extra` bytes, is under watermark `w`.
+  bool below(int node, Wmark w, std::uint64_t extra = 0) const {
+    return free_bytes(node) < wmark(node, w) + extra;
+  }
+  // NUMA balancing in memory-tiering mode (sysctl numa_balancing = 2) is on: kswapd balances
+  // to the promo watermark instead of high.
+  void set_tiering_mode() { tiering_mode_ = true; }
+  bool tiering_mode() const { return tiering_mode_; }
+  // Writes each node's low and high watermarks (memory.<node>.wmark_low_bytes, _high_) at the
+  // end of the run: for models that act on them (kswapd, promotions).
+  void report_wmarks() { report_wmarks_ = true; }
+  // Called with the node when a reservation leaves it under its low watermark.
+  void set_low_hook(std::function<void(int)> hook) { low_hook_ = std::move(hook); }
 
  private:
   sim::RunContext& ctx_;
@@ -51,6 +69,11 @@ class NodeMemory {
   std::vector<std::uint64_t> min_, step_;
   std::vector<std::vector<int>> zonelist_;
   std::uint64_t fallbacks_ = 0;
+  std::function<void(int)> low_hook_;
+  bool report_wmarks_ = false, tiering_mode_ = false;
+  void check_low(int node) {
+    if (low_hook_ && below(node, Wmark::Low)) low_hook_(node);
+  }
   sim::Counter *fallback_ctr_ = nullptr, *fallback_bytes_ = nullptr;
 };
 

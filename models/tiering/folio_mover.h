@@ -43,13 +43,19 @@ class FolioMover {
     st.set_metric("tiering.pingpong", static_cast<double>(pingpong_));
     st.set_metric("tiering.pingpong_bytes", static_cast<double>(pingpong_bytes_));
   }
-  bool busy(std::size_t i) const { return busy_[i] != 0; }
+  // Being moved by this mover or by another (kswapd).
+  bool busy(std::size_t i) const { return busy_[i] != 0 || mm_->in_flight(i); }
 
-  // Moves folio `i` to `dst`; `done(moved)`: false when the target was full and the folio
-  // stayed where it was.
+  // Moves folio `i` to `dst`; `done(moved)`: false when the target was full, or another mover
+  // had the folio, and it stayed where it was.
   void move(std::size_t i, int dst, MigrationReason reason, int cpu,
             std::function<void(bool)> done) {
+    if (mm_->in_flight(i)) {  // taken by kswapd since the caller chose it: it stays
+      ctx_.sim().call_after(0, [done = std::move(done)] { done(false); });
+      return;
+    }
     busy_[i] = 1;
+    mm_->set_in_flight(i, true);
     MigrationJob job;
     job.reason = reason;
     job.as = mm_;
@@ -60,6 +66,7 @@ class FolioMover {
     const int from = mm_->folio(i).node;
     Migrator::of(ctx_).submit(job, [this, i, from, dst, reason, done] {
       busy_[i] = 0;
+      mm_->set_in_flight(i, false);
       const Folio& f = mm_->folio(i);
       const bool moved = f.node == dst;
       if (moved) {

@@ -93,6 +93,10 @@ HETSIM_METRICS(
          "candidates refused by the promotion rate limit"},
         {"tiering.refused", K::Derived, "count",
          "candidates the policy kept off a top-tier node short of free memory (tpp)"},
+        {"tiering.refused_wmark", K::Derived, "count",
+         "candidates refused because the promotion would leave the target under its high "
+         "watermark plus the folio (migrate_balanced_pgdat); each wakes the target's kswapd "
+         "when demotion is on"},
         {"tiering.promotions", K::Counter, "count", "folios promoted to the top tier"},
         {"tiering.promoted_bytes", K::Counter, "bytes", "bytes promoted"},
         {"tiering.max_window_accepted_bytes", K::Derived, "bytes",

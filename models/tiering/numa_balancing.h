@@ -12,6 +12,9 @@
 //   runs in the fault); one found by another detector goes through the `promote` entry
 //   point on the CPU it was observed on, one after another per CPU (the kernel thread that
 //   found them migrates them in turn).
+// - A candidate the target cannot take while staying at or above its high watermark plus the
+//   folio is refused (migrate_balanced_pgdat; metric tiering.refused_wmark) and wakes the
+//   target's kswapd (kswapd.h) when demotion is on.
 // Every move is checked for ping-pong (folio_mover.h).
 // Not modelled: the automatic hot-threshold adjustment, shared/private fault stats.
 #include <deque>
@@ -19,8 +22,10 @@
 #include <utility>
 #include <vector>
 
+#include "models/memory/node_memory.h"
 #include "models/tiering/folio_mover.h"
 #include "models/tiering/hotness.h"
+#include "models/tiering/kswapd.h"
 
 namespace models {
 
@@ -40,7 +45,11 @@ class NumaBalancing : public TieringPolicy {
         pf_(Machine::of(ctx)),
         limit_(p.bw("rate_limit")),
         mover_(ctx, p.time("pingpong_window")),
-        detector_(make_detector(ctx, p, false)) {}
+        detector_(make_detector(ctx, p, false)),
+        mem_(NodeMemory::of(ctx)) {
+    mem_.report_wmarks();
+    mem_.set_tiering_mode();
+  }
 
   void attach(const TieringHost& host) override {
     TieringPolicy::attach(host);
@@ -52,6 +61,7 @@ class NumaBalancing : public TieringPolicy {
       return on_hot(s, std::move(done));
     });
     window_.assign(pf_.nodes().size(), Window{});
+    promoting_.assign(pf_.nodes().size(), 0);
   }
 
   bool on_quantum(int thread, int cpu, double accesses, std::function<void()> resume) override {
@@ -66,6 +76,7 @@ class NumaBalancing : public TieringPolicy {
     st.set_metric("tiering.candidates", static_cast<double>(candidates_));
     st.set_metric("tiering.rate_limited", static_cast<double>(limited_));
     st.set_metric("tiering.refused", static_cast<double>(refused_));
+    st.set_metric("tiering.refused_wmark", static_cast<double>(refused_wmark_));
     st.set_metric("tiering.max_window_accepted_bytes", static_cast<double>(max_window_bytes_));
   }
 
@@ -100,15 +111,28 @@ class NumaBalancing : public TieringPolicy {
       ++refused_;
       return false;
     }
+    // migrate_balanced_pgdat: a promotion that would leave the target under its high
+    // watermark plus the folio is refused, and the target's kswapd is woken. The kernel
+    // allocates the destination right after the check; here the copy is reserved later, so
+    // the promotions already accepted and not yet done count as allocated.
+    if (mem_.below(dst, NodeMemory::Wmark::High,
+                   bytes + promoting_[static_cast<std::size_t>(dst)])) {
+      ++refused_wmark_;
+      if (Kswapd* k = Kswapd::find(ctx_)) k->wake(dst, bytes);
+      return false;
+    }
+    promoting_[static_cast<std::size_t>(dst)] += bytes;
     if (!s.in_fault) {
       auto& q = queued_[s.cpu];
       q.push_back({i, dst});
       pending_[i] = 1;
+      mm.set_in_flight(i, true);  // isolated: reclaim does not take it meanwhile
       if (q.size() == 1) next_async(s.cpu);
       done();
       return true;
     }
-    mover_.move(i, dst, MigrationReason::Fault, s.cpu, [this, done](bool moved) {
+    mover_.move(i, dst, MigrationReason::Fault, s.cpu, [this, done, dst, bytes](bool moved) {
+      promoting_[static_cast<std::size_t>(dst)] -= bytes;
       if (moved) host_.placement_changed();  // else the target was full: the folio stays
       done();
     });
@@ -120,7 +144,10 @@ class NumaBalancing : public TieringPolicy {
     auto& q = queued_[cpu];
     const auto [i, dst] = q.front();
     pending_[i] = 0;
-    mover_.move(i, dst, MigrationReason::Promote, cpu, [this, cpu](bool moved) {
+    host_.mm->set_in_flight(i, false);
+    const std::uint64_t bytes = host_.mm->folio(i).bytes();
+    mover_.move(i, dst, MigrationReason::Promote, cpu, [this, cpu, dst, bytes](bool moved) {
+      promoting_[static_cast<std::size_t>(dst)] -= bytes;
       if (moved) host_.placement_changed();
       auto& left = queued_[cpu];
       left.pop_front();
@@ -147,7 +174,9 @@ class NumaBalancing : public TieringPolicy {
   std::vector<Window> window_;
   std::map<int, std::deque<std::pair<std::size_t, int>>> queued_;  // per CPU: folio, target
   std::vector<char> pending_;                                      // queued, not yet moving
-  std::uint64_t candidates_ = 0, limited_ = 0, refused_ = 0;
+  std::vector<std::uint64_t> promoting_;  // per target node: bytes accepted, not yet moved
+  NodeMemory& mem_;
+  std::uint64_t candidates_ = 0, limited_ = 0, refused_ = 0, refused_wmark_ = 0;
   std::uint64_t max_window_bytes_ = 0;
 };
 

@@ -1,5 +1,6 @@
 // `numa_tiering`: Linux NUMA balancing in memory-tiering mode (numa_balancing_mode = 2), as
-// modelled by NumaBalancing (numa_balancing.h): promotion only, nothing demotes.
+// modelled by NumaBalancing (numa_balancing.h): promotion only; demotion is reclaim's, by
+// kswapd when the workload turns demotion on (kswapd.h).
 #include "models/tiering/numa_balancing.h"
 
 namespace models {
@@ -9,7 +10,8 @@ class NumaTiering final : public NumaBalancing {
   static constexpr const char* kDoc =
       "Linux NUMA balancing, tiering mode: periodic PTE scans make slow-tier folios PROT_NONE, "
       "hint faults measure their latency, folios faulting within hot_threshold of their scan "
-      "are promoted through the migration fault entry point, at most rate_limit per second.";
+      "are promoted through the migration fault entry point, at most rate_limit per second and "
+      "never below the target's high watermark (a refusal wakes kswapd when demotion is on).";
   static const sim::ParamList& params() {
     static const sim::ParamList p = base_params();
     return p;

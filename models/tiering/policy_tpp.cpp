@@ -45,8 +45,7 @@ class Tpp final : public NumaBalancing {
         low_(p.d("demote_wmark")),
         high_(p.d("demote_target_free")),
         lru_cost_(p.time("lru_scan_cost")),
-        batch_(static_cast<std::size_t>(p.i("batch"))),
-        mem_(NodeMemory::of(ctx)) {
+        batch_(static_cast<std::size_t>(p.i("batch"))) {
     mover_.enable_demotion();
     if (high_ < low_)
       p.where("demote_target_free")
@@ -143,7 +142,6 @@ class Tpp final : public NumaBalancing {
   double low_, high_;
   Tick lru_cost_;
   std::size_t batch_;
-  NodeMemory& mem_;
   bool running_ = false, wake_ = false;
   std::uint64_t wakeups_ = 0;
   Tick kswapd_cpu_ = 0;

@@ -4,6 +4,7 @@
 #include <cmath>
 #include <map>
 
+#include "models/tiering/kswapd.h"
 #include "models/tlb/shootdown.h"
 
 namespace models {
@@ -42,6 +43,11 @@ void TieredApp::add_common_params(sim::ParamList& l) {
       sim::p_bool("tlb", true,
                   "accesses pay address translation: TLB reach (machine.tlb geometry) of the "
                   "folios' page size, page walks reading leaf entries from page_table_node"),
+      sim::p_bool("demotion", false,
+                  "demotion_enabled: a per-node kswapd, woken when a node falls under its low "
+                  "watermark or refuses a promotion, demotes its least recently used folios to "
+                  "the next tier until it is above its high watermark (machine-wide: one "
+                  "workload asking turns it on)"),
       sim::p_string("page_table_node", "",
                     "node holding the process's page tables (\"\": fast_node; page-table "
                     "pages follow the allocation policy of the first touch)"),
@@ -146,6 +152,9 @@ TieredApp::TieredApp(sim::RunContext& ctx, const sim::Params& p, const char* kin
   pattern_ = std::make_unique<AccessPattern>(pspec_, folios_, rng_);
 
   mm_ = &MmRegistry::of(ctx).create(instance_);
+  mm_->set_placement_listener([this] { dirty_ = true; });
+  // kswapd watches the nodes from the first allocation on.
+  if (p.b("demotion")) Kswapd::of(ctx);
   const auto slow_n =
       static_cast<std::uint64_t>(std::llround(slow_fraction_ * static_cast<double>(folios_)));
   const bool huge = huge_mappable(folio_);
