@@ -108,15 +108,18 @@ class FlowNetwork {
     std::size_t size() const { return static_cast<std::size_t>(e - b); }
     bool empty() const { return b == e; }
   };
-  struct FlowState {
-    double remaining = 0;  // at time `since`
-    Tick since = 0;
-    double rate = 0, cap = 0, weight = 1, bottleneck = 0;
-    double next_rate = 0;
-    std::uint32_t hops = 0, gen = 0;
+  // The first cache line holds what the component search and the solver read of every flow
+  // of a component; the second what a rate change reads.
+  struct alignas(64) FlowState {
+    std::uint32_t hops = 0;
+    LinkId hop_in[kInlineHops] = {};
     Phase phase = Phase::kFree;
     bool fixed = false;
-    LinkId hop_in[kInlineHops] = {};
+    double weight = 1, cap = 0, next_rate = 0, rate = 0;
+    double remaining = 0;  // at time `since`
+    Tick since = 0;
+    double bottleneck = 0;
+    std::uint32_t gen = 0;
     std::uint32_t pos_in[kInlineHops] = {};  // index of each hop in its link's users
     Tick latency = 0;
     std::vector<LinkId> hop_out;  // paths longer than kInlineHops
