@@ -15,7 +15,9 @@ constexpr double kInf = std::numeric_limits<double>::infinity();
 constexpr double kResidueBytes = 1e-3;
 }  // namespace
 
-FlowNetwork::FlowNetwork(Simulator& sim, std::string name) : sim_(sim), name_(std::move(name)) {}
+FlowNetwork::FlowNetwork(Simulator& sim, std::string name) : sim_(sim), name_(std::move(name)) {
+  static_assert(sizeof(FlowState) == 128, "a flow's slot is two cache lines");
+}
 
 LinkId FlowNetwork::add_link(const std::string& name, double capacity, Tick latency) {
   HETSIM_CHECK(capacity > 0, "link " + name + " needs a positive capacity");
@@ -115,27 +117,31 @@ FlowId FlowNetwork::start(Spec spec) {
   } else {
     slot = static_cast<std::uint32_t>(flows_.size());
     flows_.emplace_back();
+    cold_.emplace_back();
     flow_mark_.push_back(0);
     flow_ver_.push_back(0);
   }
   FlowState& f = flows_[slot];
+  FlowCold& cold = cold_[slot];
   f.hops = static_cast<std::uint32_t>(spec.path.size());
   if (f.hops <= kInlineHops) {
-    std::copy(spec.path.begin(), spec.path.end(), f.hop_in);
-  } else {
-    f.hop_out = std::move(spec.path);
-    f.pos_out.resize(f.hops);
+    std::copy(spec.path.begin(), spec.path.end(), f.hop.in);
+  } else {  // the vectors' buffers do not move when cold_ grows
+    cold.hop_out = std::move(spec.path);
+    cold.pos_out.resize(f.hops);
+    f.hop.out = cold.hop_out.data();
+    f.pos.out = cold.pos_out.data();
   }
   f.remaining = spec.bytes;
   f.since = sim_.now();
   f.cap = spec.rate_cap;
   f.weight = spec.weight;
   f.rate = 0;
-  f.latency = 0;
-  for (LinkId l : f.path()) f.latency += links_[l].latency;
+  cold.latency = 0;
+  for (LinkId l : f.path()) cold.latency += links_[l].latency;
   f.bottleneck = path_bottleneck(f);
   f.phase = Phase::kRunning;
-  f.on_done = std::move(spec.on_done);
+  cold.on_done = std::move(spec.on_done);
   ++f.gen;
   ++flow_ver_[slot];
   ++live_;
@@ -162,7 +168,7 @@ double FlowNetwork::cancel(FlowId id) {
   f->phase = Phase::kFree;
   f->rate = 0;
   ++flow_ver_[slot];
-  f->on_done = nullptr;
+  cold_[slot].on_done = nullptr;
   free_.push_back(slot);
   --live_;
   if (running) {
@@ -254,7 +260,7 @@ void FlowNetwork::resolve_all() {
 void FlowNetwork::attach(std::uint32_t slot) {
   FlowState& f = flows_[slot];
   const LinkId* path = f.path_data();
-  std::uint32_t* pos = f.pos();
+  std::uint32_t* pos = f.pos_data();
   for (std::uint32_t k = 0; k < f.hops; ++k) {
     LinkState& l = links_[path[k]];
     pos[k] = static_cast<std::uint32_t>(l.users.size());
@@ -267,12 +273,12 @@ void FlowNetwork::attach(std::uint32_t slot) {
 void FlowNetwork::detach(std::uint32_t slot) {
   FlowState& f = flows_[slot];
   const LinkId* path = f.path_data();
-  const std::uint32_t* pos = f.pos();
+  const std::uint32_t* pos = f.pos_data();
   for (std::uint32_t k = 0; k < f.hops; ++k) {
     LinkState& l = links_[path[k]];
     const User last = l.users.back();
     l.users[pos[k]] = last;
-    flows_[last.flow].pos()[last.hop] = pos[k];
+    flows_[last.flow].pos_data()[last.hop] = pos[k];
     l.users.pop_back();
     l.weight_sum = l.users.empty() ? 0.0 : l.weight_sum - f.weight;
     seed_link(path[k]);
@@ -502,10 +508,9 @@ void FlowNetwork::push_completion(std::uint32_t slot) {
   };
   // Rebuild once stale entries outnumber live ones, so the heap stays O(running flows).
   if (heap_.size() > 2 * running_ + 64) {
-    heap_.erase(
-        std::remove_if(heap_.begin(), heap_.end(),
-                       [&](const Completion& c) { return flow_ver_[c.flow] != c.version; }),
-        heap_.end());
+    heap_.erase(std::remove_if(heap_.begin(), heap_.end(),
+                               [&](const Completion& c) { return flow_ver_[c.flow] != c.version; }),
+                heap_.end());
     std::make_heap(heap_.begin(), heap_.end(), later);
   }
   heap_.push_back({at, slot, flow_ver_[slot]});
@@ -558,13 +563,13 @@ void FlowNetwork::on_timer(std::uint64_t epoch) {
   resolve();
   schedule_next();
   for (std::uint32_t s : done) {
-    FlowState& f = flows_[s];
-    auto cb = std::move(f.on_done);
-    f.on_done = nullptr;
+    FlowCold& cold = cold_[s];
+    auto cb = std::move(cold.on_done);
+    cold.on_done = nullptr;
     free_.push_back(s);
     if (cb) {
-      if (f.latency > 0)
-        sim_.call_after(f.latency, std::move(cb));
+      if (cold.latency > 0)
+        sim_.call_after(cold.latency, std::move(cb));
       else
         cb();
     }

@@ -98,8 +98,9 @@ class FlowNetwork {
   };
   enum class Phase : std::uint8_t { kFree, kRunning, kPaused };
   // A flow's path is kept inside its slot up to kInlineHops links (no allocation per start,
-  // no pointer to follow while the component is searched), in a vector above that.
-  static constexpr std::uint32_t kInlineHops = 8;
+  // no pointer to follow while the component is searched); longer paths live in the flow's
+  // cold part and the slot points at them.
+  static constexpr std::uint32_t kInlineHops = 6;
   struct Hops {
     const LinkId* b;
     const LinkId* e;
@@ -108,26 +109,34 @@ class FlowNetwork {
     std::size_t size() const { return static_cast<std::size_t>(e - b); }
     bool empty() const { return b == e; }
   };
-  // The first cache line holds what the component search and the solver read of every flow
-  // of a component; the second what a rate change reads.
+  // Two cache lines: the first holds what the component search and the solver read of every
+  // flow of a component, the second what a rate change reads and writes.
   struct alignas(64) FlowState {
     std::uint32_t hops = 0;
-    LinkId hop_in[kInlineHops] = {};
     Phase phase = Phase::kFree;
     bool fixed = false;
+    union {
+      LinkId in[kInlineHops];
+      LinkId* out;
+    } hop = {};
     double weight = 1, cap = 0, next_rate = 0, rate = 0;
     double remaining = 0;  // at time `since`
     Tick since = 0;
     double bottleneck = 0;
     std::uint32_t gen = 0;
-    std::uint32_t pos_in[kInlineHops] = {};  // index of each hop in its link's users
+    union {
+      std::uint32_t in[kInlineHops];  // index of each hop in its link's users
+      std::uint32_t* out;
+    } pos = {};
+    const LinkId* path_data() const { return hops <= kInlineHops ? hop.in : hop.out; }
+    Hops path() const { return {path_data(), path_data() + hops}; }
+    std::uint32_t* pos_data() { return hops <= kInlineHops ? pos.in : pos.out; }
+  };
+  struct FlowCold {  // what only a start and an end read
     Tick latency = 0;
     std::vector<LinkId> hop_out;  // paths longer than kInlineHops
     std::vector<std::uint32_t> pos_out;
     std::function<void()> on_done;
-    const LinkId* path_data() const { return hops <= kInlineHops ? hop_in : hop_out.data(); }
-    Hops path() const { return {path_data(), path_data() + hops}; }
-    std::uint32_t* pos() { return hops <= kInlineHops ? pos_in : pos_out.data(); }
   };
   struct Completion {
     Tick at;
@@ -155,6 +164,7 @@ class FlowNetwork {
   std::string name_;
   std::vector<LinkState> links_;
   std::vector<FlowState> flows_;
+  std::vector<FlowCold> cold_;  // beside flows_
   // Beside flows_ and links_, dense: the component search and the completion heap read them.
   std::vector<std::uint64_t> flow_mark_, link_mark_;
   std::vector<std::uint32_t> flow_ver_;  // a flow's version: bumped when its rate changes
