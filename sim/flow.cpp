@@ -15,7 +15,9 @@ constexpr double kInf = std::numeric_limits<double>::infinity();
 constexpr double kResidueBytes = 1e-3;
 }  // namespace
 
-FlowNetwork::FlowNetwork(Simulator& sim, std::string name) : sim_(sim), name_(std::move(name)) {}
+FlowNetwork::FlowNetwork(Simulator& sim, std::string name) : sim_(sim), name_(std::move(name)) {
+  static_assert(sizeof(FlowState) == 128, "a flow's slot is two cache lines");
+}
 
 LinkId FlowNetwork::add_link(const std::string& name, double capacity, Tick latency) {
   HETSIM_CHECK(capacity > 0, "link " + name + " needs a positive capacity");
@@ -25,6 +27,7 @@ LinkId FlowNetwork::add_link(const std::string& name, double capacity, Tick late
   l.latency = latency;
   l.util = &sim_.stats().time_average(name_ + "." + name + ".util");
   links_.push_back(std::move(l));
+  link_mark_.push_back(0);
   return static_cast<LinkId>(links_.size() - 1);
 }
 
@@ -78,16 +81,21 @@ double FlowNetwork::bytes_carried(LinkId l) const {
 }
 
 double FlowNetwork::bottleneck(const std::vector<LinkId>& path) const {
+  return bottleneck_of(path.data(), path.data() + path.size());
+}
+
+double FlowNetwork::bottleneck_of(const LinkId* begin, const LinkId* end) const {
   double b = kInf;
-  for (LinkId l : path) {
-    double times = static_cast<double>(std::count(path.begin(), path.end(), l));
-    b = std::min(b, links_[l].capacity / times);
+  for (const LinkId* p = begin; p != end; ++p) {
+    double times = static_cast<double>(std::count(begin, end, *p));
+    b = std::min(b, links_[*p].capacity / times);
   }
   return b;
 }
 
 double FlowNetwork::path_bottleneck(const FlowState& f) const {
-  return std::min(bottleneck(f.path), f.cap > 0 ? f.cap : kInf);
+  const Hops p = f.path();
+  return std::min(bottleneck_of(p.begin(), p.end()), f.cap > 0 ? f.cap : kInf);
 }
 
 FlowId FlowNetwork::start(Spec spec) {
@@ -109,23 +117,33 @@ FlowId FlowNetwork::start(Spec spec) {
   } else {
     slot = static_cast<std::uint32_t>(flows_.size());
     flows_.emplace_back();
+    cold_.emplace_back();
     flow_mark_.push_back(0);
+    flow_ver_.push_back(0);
   }
   FlowState& f = flows_[slot];
-  f.path = std::move(spec.path);
-  f.pos.resize(f.path.size());
+  FlowCold& cold = cold_[slot];
+  f.hops = static_cast<std::uint32_t>(spec.path.size());
+  if (f.hops <= kInlineHops) {
+    std::copy(spec.path.begin(), spec.path.end(), f.hop.in);
+  } else {  // the vectors' buffers do not move when cold_ grows
+    cold.hop_out = std::move(spec.path);
+    cold.pos_out.resize(f.hops);
+    f.hop.out = cold.hop_out.data();
+    f.pos.out = cold.pos_out.data();
+  }
   f.remaining = spec.bytes;
   f.since = sim_.now();
   f.cap = spec.rate_cap;
   f.weight = spec.weight;
   f.rate = 0;
-  f.latency = 0;
-  for (LinkId l : f.path) f.latency += links_[l].latency;
+  cold.latency = 0;
+  for (LinkId l : f.path()) cold.latency += links_[l].latency;
   f.bottleneck = path_bottleneck(f);
   f.phase = Phase::kRunning;
-  f.on_done = std::move(spec.on_done);
+  cold.on_done = std::move(spec.on_done);
   ++f.gen;
-  ++f.version;
+  ++flow_ver_[slot];
   ++live_;
   ++running_;
   ++mark_;
@@ -149,8 +167,8 @@ double FlowNetwork::cancel(FlowId id) {
   const double left = f->remaining;
   f->phase = Phase::kFree;
   f->rate = 0;
-  ++f->version;
-  f->on_done = nullptr;
+  ++flow_ver_[slot];
+  cold_[slot].on_done = nullptr;
   free_.push_back(slot);
   --live_;
   if (running) {
@@ -168,7 +186,7 @@ bool FlowNetwork::pause(FlowId id) {
   detach(static_cast<std::uint32_t>(id));
   f->phase = Phase::kPaused;
   f->rate = 0;
-  ++f->version;
+  ++flow_ver_[static_cast<std::uint32_t>(id)];
   --running_;
   resolve();
   schedule_next();
@@ -194,7 +212,7 @@ void FlowNetwork::set_weight(FlowId id, double weight) {
   FlowState* f = get(id);
   if (!f || f->weight == weight) return;
   if (f->phase == Phase::kRunning)
-    for (LinkId l : f->path) links_[l].weight_sum += weight - f->weight;
+    for (LinkId l : f->path()) links_[l].weight_sum += weight - f->weight;
   f->weight = weight;
   if (f->phase != Phase::kRunning) return;
   ++mark_;
@@ -207,7 +225,7 @@ void FlowNetwork::set_rate_cap(FlowId id, double rate_cap) {
   HETSIM_CHECK(rate_cap >= 0, "flow with a negative cap");
   FlowState* f = get(id);
   if (!f || f->cap == rate_cap) return;
-  HETSIM_CHECK(!f->path.empty() || rate_cap > 0, "a flow needs a link or a rate cap");
+  HETSIM_CHECK(f->hops > 0 || rate_cap > 0, "a flow needs a link or a rate cap");
   f->cap = rate_cap;
   f->bottleneck = path_bottleneck(*f);
   if (f->phase != Phase::kRunning) return;
@@ -241,9 +259,11 @@ void FlowNetwork::resolve_all() {
 
 void FlowNetwork::attach(std::uint32_t slot) {
   FlowState& f = flows_[slot];
-  for (std::uint32_t k = 0; k < f.path.size(); ++k) {
-    LinkState& l = links_[f.path[k]];
-    f.pos[k] = static_cast<std::uint32_t>(l.users.size());
+  const LinkId* path = f.path_data();
+  std::uint32_t* pos = f.pos_data();
+  for (std::uint32_t k = 0; k < f.hops; ++k) {
+    LinkState& l = links_[path[k]];
+    pos[k] = static_cast<std::uint32_t>(l.users.size());
     l.users.push_back({slot, k});
     l.weight_sum += f.weight;
   }
@@ -252,14 +272,16 @@ void FlowNetwork::attach(std::uint32_t slot) {
 
 void FlowNetwork::detach(std::uint32_t slot) {
   FlowState& f = flows_[slot];
-  for (std::uint32_t k = 0; k < f.path.size(); ++k) {
-    LinkState& l = links_[f.path[k]];
+  const LinkId* path = f.path_data();
+  const std::uint32_t* pos = f.pos_data();
+  for (std::uint32_t k = 0; k < f.hops; ++k) {
+    LinkState& l = links_[path[k]];
     const User last = l.users.back();
-    l.users[f.pos[k]] = last;
-    flows_[last.flow].pos[last.hop] = f.pos[k];
+    l.users[pos[k]] = last;
+    flows_[last.flow].pos_data()[last.hop] = pos[k];
     l.users.pop_back();
     l.weight_sum = l.users.empty() ? 0.0 : l.weight_sum - f.weight;
-    seed_link(f.path[k]);
+    seed_link(path[k]);
   }
 }
 
@@ -268,7 +290,7 @@ void FlowNetwork::settle(FlowState& f) {
   if (now == f.since) return;
   const double moved = std::min(f.remaining, f.rate * to_seconds(now - f.since));
   f.remaining -= moved;
-  for (LinkId l : f.path) links_[l].bytes += moved;
+  for (LinkId l : f.path()) links_[l].bytes += moved;
   f.since = now;
 }
 
@@ -279,20 +301,32 @@ void FlowNetwork::seed_flow(std::uint32_t slot) {
 }
 
 void FlowNetwork::seed_link(LinkId l) {
-  if (links_[l].mark == mark_) return;
-  links_[l].mark = mark_;
+  if (link_mark_[l] == mark_) return;
+  link_mark_[l] = mark_;
   comp_links_.push_back(l);
 }
 
 // Grows the seeds (the flows and links a change touched, marked with mark_) to their
 // connected component, solves it and applies the rates that changed.
 void FlowNetwork::resolve() {
+  // The same order as seed_flow / seed_link would give, with the marks checked in place.
   std::size_t li = 0, fi = 0;
+  const std::uint64_t mark = mark_;
+  std::uint64_t* fmark = flow_mark_.data();
+  std::uint64_t* lmark = link_mark_.data();
   while (li < comp_links_.size() || fi < comp_flows_.size()) {
     for (; li < comp_links_.size(); ++li)
-      for (const User& u : links_[comp_links_[li]].users) seed_flow(u.flow);
+      for (const User& u : links_[comp_links_[li]].users)
+        if (fmark[u.flow] != mark) {
+          fmark[u.flow] = mark;
+          comp_flows_.push_back(u.flow);
+        }
     for (; fi < comp_flows_.size(); ++fi)
-      for (LinkId l : flows_[comp_flows_[fi]].path) seed_link(l);
+      for (LinkId l : flows_[comp_flows_[fi]].path())
+        if (lmark[l] != mark) {
+          lmark[l] = mark;
+          comp_links_.push_back(l);
+        }
   }
   solve_component();
   apply_rates();
@@ -349,7 +383,7 @@ void FlowNetwork::solve_component() {
   auto release = [&](std::vector<LinkId>* touched) {
     for (std::uint32_t s : fixing_) {
       const FlowState& f = flows_[s];
-      for (LinkId id : f.path) {
+      for (LinkId id : f.path()) {
         LinkState& l = links_[id];
         l.left = std::max(0.0, l.left - f.next_rate);
         l.wsum -= f.weight;
@@ -437,7 +471,7 @@ void FlowNetwork::apply_rates() {
     if (f.next_rate == f.rate && f.since != now) continue;  // its completion stands
     settle(f);
     f.rate = f.next_rate;
-    ++f.version;
+    ++flow_ver_[s];
     push_completion(s);
   }
   for (LinkId id : comp_links_) {
@@ -474,13 +508,12 @@ void FlowNetwork::push_completion(std::uint32_t slot) {
   };
   // Rebuild once stale entries outnumber live ones, so the heap stays O(running flows).
   if (heap_.size() > 2 * running_ + 64) {
-    heap_.erase(
-        std::remove_if(heap_.begin(), heap_.end(),
-                       [&](const Completion& c) { return flows_[c.flow].version != c.version; }),
-        heap_.end());
+    heap_.erase(std::remove_if(heap_.begin(), heap_.end(),
+                               [&](const Completion& c) { return flow_ver_[c.flow] != c.version; }),
+                heap_.end());
     std::make_heap(heap_.begin(), heap_.end(), later);
   }
-  heap_.push_back({at, slot, f.version});
+  heap_.push_back({at, slot, flow_ver_[slot]});
   std::push_heap(heap_.begin(), heap_.end(), later);
 }
 
@@ -488,7 +521,7 @@ void FlowNetwork::drop_stale() {
   auto later = [](const Completion& a, const Completion& b) {
     return later_completion(a.at, a.flow, b.at, b.flow);
   };
-  while (!heap_.empty() && flows_[heap_.front().flow].version != heap_.front().version) {
+  while (!heap_.empty() && flow_ver_[heap_.front().flow] != heap_.front().version) {
     std::pop_heap(heap_.begin(), heap_.end(), later);
     heap_.pop_back();
   }
@@ -523,20 +556,20 @@ void FlowNetwork::on_timer(std::uint64_t epoch) {
     detach(s);
     f.phase = Phase::kFree;
     f.rate = 0;
-    ++f.version;
+    ++flow_ver_[s];
     --running_;
     --live_;
   }
   resolve();
   schedule_next();
   for (std::uint32_t s : done) {
-    FlowState& f = flows_[s];
-    auto cb = std::move(f.on_done);
-    f.on_done = nullptr;
+    FlowCold& cold = cold_[s];
+    auto cb = std::move(cold.on_done);
+    cold.on_done = nullptr;
     free_.push_back(s);
     if (cb) {
-      if (f.latency > 0)
-        sim_.call_after(f.latency, std::move(cb));
+      if (cold.latency > 0)
+        sim_.call_after(cold.latency, std::move(cb));
       else
         cb();
     }

@@ -94,21 +94,48 @@ class FlowNetwork {
     // Solver scratch.
     double left = 0, wsum = 0;
     std::uint32_t unfixed = 0, version = 0;
-    std::uint64_t mark = 0;
     bool touched = false;
   };
   enum class Phase : std::uint8_t { kFree, kRunning, kPaused };
-  struct FlowState {
-    std::vector<LinkId> path;
-    std::vector<std::uint32_t> pos;  // index of each hop in its link's users
-    double remaining = 0;            // at time `since`
-    Tick since = 0;
-    double rate = 0, cap = 0, weight = 1, bottleneck = 0;
-    Tick latency = 0;
-    std::uint32_t gen = 0, version = 0;
+  // A flow's path is kept inside its slot up to kInlineHops links (no allocation per start,
+  // no pointer to follow while the component is searched); longer paths live in the flow's
+  // cold part and the slot points at them.
+  static constexpr std::uint32_t kInlineHops = 6;
+  struct Hops {
+    const LinkId* b;
+    const LinkId* e;
+    const LinkId* begin() const { return b; }
+    const LinkId* end() const { return e; }
+    std::size_t size() const { return static_cast<std::size_t>(e - b); }
+    bool empty() const { return b == e; }
+  };
+  // Two cache lines: the first holds what the component search and the solver read of every
+  // flow of a component, the second what a rate change reads and writes.
+  struct alignas(64) FlowState {
+    std::uint32_t hops = 0;
     Phase phase = Phase::kFree;
-    double next_rate = 0;
     bool fixed = false;
+    union {
+      LinkId in[kInlineHops];
+      LinkId* out;
+    } hop = {};
+    double weight = 1, cap = 0, next_rate = 0, rate = 0;
+    double remaining = 0;  // at time `since`
+    Tick since = 0;
+    double bottleneck = 0;
+    std::uint32_t gen = 0;
+    union {
+      std::uint32_t in[kInlineHops];  // index of each hop in its link's users
+      std::uint32_t* out;
+    } pos = {};
+    const LinkId* path_data() const { return hops <= kInlineHops ? hop.in : hop.out; }
+    Hops path() const { return {path_data(), path_data() + hops}; }
+    std::uint32_t* pos_data() { return hops <= kInlineHops ? pos.in : pos.out; }
+  };
+  struct FlowCold {  // what only a start and an end read
+    Tick latency = 0;
+    std::vector<LinkId> hop_out;  // paths longer than kInlineHops
+    std::vector<std::uint32_t> pos_out;
     std::function<void()> on_done;
   };
   struct Completion {
@@ -118,6 +145,7 @@ class FlowNetwork {
 
   FlowState* get(FlowId f);
   const FlowState* get(FlowId f) const;
+  double bottleneck_of(const LinkId* b, const LinkId* e) const;
   double path_bottleneck(const FlowState& f) const;
   void attach(std::uint32_t slot);
   void detach(std::uint32_t slot);
@@ -136,7 +164,10 @@ class FlowNetwork {
   std::string name_;
   std::vector<LinkState> links_;
   std::vector<FlowState> flows_;
-  std::vector<std::uint64_t> flow_mark_;  // beside flows_, dense: the component search reads it
+  std::vector<FlowCold> cold_;  // beside flows_
+  // Beside flows_ and links_, dense: the component search and the completion heap read them.
+  std::vector<std::uint64_t> flow_mark_, link_mark_;
+  std::vector<std::uint32_t> flow_ver_;  // a flow's version: bumped when its rate changes
   std::vector<std::uint32_t> free_;
   std::size_t live_ = 0, running_ = 0;
   std::uint64_t epoch_ = 0;

@@ -5,6 +5,9 @@
 //  - local: groups of 8 links with 32 flows each (a device's queues and channels), so a change
 //    touches one bounded component however many flows run elsewhere.
 // Each iteration is one start and one end (two re-solves); items/s counts iterations.
+// A third shape, batch: N flows started at the same instant over the same few links (an
+// io_uring submission of N commands to one drive), then run until all have ended; one
+// iteration is the whole batch, items/s counts flows.
 #include <benchmark/benchmark.h>
 
 #include <string>
@@ -58,5 +61,24 @@ void BM_FlowStartEnd_Local(benchmark::State& st) {
   run_cycles(st, s, net, {links[0], links[5]});
 }
 BENCHMARK(BM_FlowStartEnd_Local)->Arg(8)->Arg(64)->Arg(512)->Arg(5000);
+
+void BM_FlowBatchSameInstant(benchmark::State& st) {
+  const int n = static_cast<int>(st.range(0));
+  sim::Simulator s;
+  sim::FlowNetwork net(s);
+  // Drive media, its PCIe link, the root complex and two memory channels, as a read does.
+  std::vector<sim::LinkId> links;
+  for (int i = 0; i < 5; ++i) links.push_back(net.add_link("l" + std::to_string(i), 1e10));
+  for (auto _ : st) {
+    for (int i = 0; i < n; ++i)
+      net.start({{links[0], links[1], links[2], links[3 + i % 2]},
+                 4096.0 * (1 + i % 4),
+                 i % 3 == 0 ? 2e9 : 0,
+                 nullptr});
+    s.run(s.now() + sim::kSec);
+  }
+  st.SetItemsProcessed(st.iterations() * n);
+}
+BENCHMARK(BM_FlowBatchSameInstant)->Arg(8)->Arg(64)->Arg(512);
 
 }  // namespace
