@@ -389,16 +389,6 @@ void BlockLayer::finish() {
   for (const auto& d : state_) expired += d->sched->expired();
   st.set_metric("io.expired_dispatches", static_cast<double>(expired));
   st.set_metric("io.hw_queues", nq_);
-  for (std::size_t i = 0; i < drives_.size(); ++i) {
-    const Wbt* w = wbt_[i].get();
-    if (!w || w->limit_peak == 0) continue;  // no writeback write went through it
-    const std::string n = "io." + drives_[i].name;
-    st.set_metric(n + ".wbt_inflight_peak", w->inflight_peak);
-    st.set_metric(n + ".wbt_limit_peak", w->limit_peak);
-    st.set_metric(n + ".wbt_min_depth", w->min_max_depth);
-    st.set_metric(n + ".wbt_scale_downs", w->scale_downs);
-    st.set_metric(n + ".wbt_throttled", static_cast<double>(w->throttled));
-  }
 }
 
 }  // namespace models
