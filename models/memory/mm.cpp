@@ -19,12 +19,16 @@ static constexpr std::uint64_t kFirstVa = (1ULL << 30) / kBasePage;
 Mm::Mm(sim::RunContext* ctx, int id, std::string name, int ncpus)
     : ctx_(ctx), id_(id), name_(std::move(name)), next_va_(kFirstVa), ncpus_(ncpus) {}
 
-long Mm::map(std::uint64_t count, std::uint64_t folio_bytes, int node, bool huge_mapped) {
+void Mm::check_map(std::uint64_t folio_bytes, bool huge_mapped) const {
   HETSIM_CHECK(folio_bytes >= kBasePage && folio_bytes % kBasePage == 0,
                "folio size not a page multiple");
   HETSIM_CHECK(!huge_mapped || huge_mappable(folio_bytes),
                "only 2 MiB and 1 GiB folios can be mapped by one entry");
   HETSIM_CHECK(ctx_ != nullptr, "an address space without a run cannot place folios");
+}
+
+long Mm::map(std::uint64_t count, std::uint64_t folio_bytes, int node, bool huge_mapped) {
+  check_map(folio_bytes, huge_mapped);
   if (!NodeMemory::of(*ctx_).reserve(node, count * folio_bytes)) return -1;
   const std::uint64_t pages = folio_bytes / kBasePage;
   next_va_ = (next_va_ + pages - 1) / pages * pages;  // natural alignment, as THPs need
@@ -38,11 +42,7 @@ long Mm::map(std::uint64_t count, std::uint64_t folio_bytes, int node, bool huge
 }
 
 long Mm::map_preferred(std::uint64_t count, std::uint64_t folio_bytes, int node, bool huge_mapped) {
-  HETSIM_CHECK(folio_bytes >= kBasePage && folio_bytes % kBasePage == 0,
-               "folio size not a page multiple");
-  HETSIM_CHECK(!huge_mapped || huge_mappable(folio_bytes),
-               "only 2 MiB and 1 GiB folios can be mapped by one entry");
-  HETSIM_CHECK(ctx_ != nullptr, "an address space without a run cannot place folios");
+  check_map(folio_bytes, huge_mapped);
   NodeMemory& mem = NodeMemory::of(*ctx_);
   const std::uint64_t pages = folio_bytes / kBasePage;
   const std::uint64_t va0 = next_va_;

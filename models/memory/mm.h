@@ -129,6 +129,7 @@ class Mm {
   void set_local_gen(int cpu, std::uint64_t g);
 
  private:
+  void check_map(std::uint64_t folio_bytes, bool huge_mapped) const;  // map's preconditions
   sim::RunContext* ctx_;  // for the node accounting, taken on the first map
   int id_;
   std::string name_;

@@ -11,6 +11,7 @@
 #include "sim/json.h"
 #include "sim/runner.h"
 #include "sim/scenario.h"
+#include "tests/models/io/io_test_util.h"
 
 namespace test_io_io {
 
@@ -29,13 +30,7 @@ Json run(Json workloads, Json overrides = Json::object(), const std::string& sch
            {"policies", {{"iosched", {{"kind", sched}}}}},
            {"workloads", std::move(workloads)}};
   if (!overrides.empty()) doc["overrides"] = overrides;
-  sim::Scenario sc = sim::scenario_from_json(std::move(doc), "<test>", {});
-  Json r = sim::run_point(sc, sim::expand_sweep(sc)[0]).results;
-  Json m = r.at("metrics");
-  for (auto h = r["histograms"].begin(); h != r["histograms"].end(); ++h)
-    for (auto s = h.value().begin(); s != h.value().end(); ++s)
-      m["hist." + h.key() + "." + s.key()] = s.value();
-  return m;
+  return io_test_util::run_flat(std::move(doc));
 }
 
 Json loader(const std::string& path, const std::string& record, int depth, int threads = 1) {

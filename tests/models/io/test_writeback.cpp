@@ -13,6 +13,7 @@
 #include "sim/json.h"
 #include "sim/runner.h"
 #include "sim/scenario.h"
+#include "tests/models/io/io_test_util.h"
 
 namespace test_io_writeback {
 
@@ -28,13 +29,7 @@ Json run_wb(Json workloads, Json overrides, const std::string& stop = "200ms") {
            {"stop", {{"time", stop}}},
            {"workloads", std::move(workloads)},
            {"overrides", std::move(overrides)}};
-  sim::Scenario sc = sim::scenario_from_json(std::move(doc), "<test>", {});
-  Json r = sim::run_point(sc, sim::expand_sweep(sc)[0]).results;
-  Json m = r.at("metrics");
-  for (auto h = r["histograms"].begin(); h != r["histograms"].end(); ++h)
-    for (auto s = h.value().begin(); s != h.value().end(); ++s)
-      m["hist." + h.key() + "." + s.key()] = s.value();
-  return m;
+  return io_test_util::run_flat(std::move(doc));
 }
 
 Json writer(const std::string& size, bool fsync, int checkpoints = 0) {
