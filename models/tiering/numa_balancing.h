@@ -142,7 +142,8 @@ class NumaBalancing : public TieringPolicy {
   // The head of `cpu`'s queue of promotions found outside a fault.
   void next_async(int cpu) {
     auto& q = queued_[cpu];
-    const auto [i, dst] = q.front();
+    const auto i = q.front().first;
+    const auto dst = q.front().second;  // named apart: a lambda may not capture a binding (C++17)
     pending_[i] = 0;
     host_.mm->set_in_flight(i, false);
     const std::uint64_t bytes = host_.mm->folio(i).bytes();
