@@ -198,7 +198,7 @@ void Scheduler::on_dl_budget(std::uint64_t arg) {
   ++r.dl_token;
   t.last_ran = now();
   t.state = State::Runnable;
-  set_nr(cpu, r.nr - 1);
+  set_nr(cpu, nr_running(cpu) - 1);
   t.client->switched(t.id, cpu, false);
   dl_throttle(cpu, t);  // enqueues it again at once when its next period has begun
   if (r.curr < 0) schedule(cpu);

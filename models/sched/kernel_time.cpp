@@ -111,7 +111,7 @@ Tick Scheduler::cpu_time_now(int ti) {
   return t.cpu_time;
 }
 
-bool Scheduler::idle(int cpu) const { return rq(cpu).nr == 0 && rq(cpu).irq_free_at <= now(); }
+bool Scheduler::idle(int cpu) const { return nr_running(cpu) == 0 && rq(cpu).irq_free_at <= now(); }
 
 Tick Scheduler::busy(int cpu, CpuExec::Kind kind) const {
   const Rq& r = rq(cpu);

@@ -52,9 +52,8 @@ void Scheduler::note_llc(int llc) {
 
 void Scheduler::set_nr(int cpu, int nr) {
   Rq& r = rq(cpu);
-  const int old = r.nr;
+  const int old = nr_running(cpu);
   if (old == nr) return;
-  r.nr = nr;
   nr_[static_cast<std::size_t>(cpu)] = nr;
   if (sim::TraceWriter* tr = sim_.trace())  // the run queue's length, a counter in a trace
     tr->counter("cpu" + std::to_string(cpu) + ".rq", "nr_running", now(), nr, "sched");
@@ -122,17 +121,17 @@ int Scheduler::select_wake_cpu(Task& t, int waker, bool sync) {
   int target = prev;
   if (waker >= 0 && waker != prev && t.allowed->test(waker) && rq(waker).housekeeping) {
     // wake_affine: pull the wakee next to its waker when that looks no worse.
-    if (sync && rq(waker).nr == 1)
+    if (sync && nr_running(waker) == 1)
       target = waker;
-    else if (rq(prev).nr == 0)
+    else if (nr_running(prev) == 0)
       target = prev;
-    else if ((rq(waker).nr + 1) * 100 * 2 < rq(prev).nr * (200 + imbalance_pct_ - 100))
+    else if ((nr_running(waker) + 1) * 100 * 2 < nr_running(prev) * (200 + imbalance_pct_ - 100))
       target =
           waker;  // wake_affine_weight: the waker's CPU, with the wakee, still lighter than prev
   }
-  if (!rq(target).housekeeping || rq(target).nr == 0) return target;
+  if (!rq(target).housekeeping || nr_running(target) == 0) return target;
   if (prev != target && rq(prev).housekeeping && topo_->llc(prev) == topo_->llc(target) &&
-      rq(prev).nr == 0)
+      nr_running(prev) == 0)
     return prev;
   // select_idle_cpu: walk the target's LLC from target+1, reading each CPU's run queue, and
   // stop at the first idle one the task may use. The walk is charged per run queue read; the
@@ -146,8 +145,8 @@ int Scheduler::select_wake_cpu(Task& t, int waker, bool sync) {
   if (found >= 0) {
     const auto& cpus = topo_->llc_cpus(llc);
     const std::size_t sz = cpus.size();
-    const std::size_t start = static_cast<std::size_t>(
-        std::lower_bound(cpus.begin(), cpus.end(), target) - cpus.begin());
+    const std::size_t start =
+        static_cast<std::size_t>(std::lower_bound(cpus.begin(), cpus.end(), target) - cpus.begin());
     cost = 0;
     for (std::size_t i = 1; i < sz; ++i) {
       const int c = cpus[(start + i) % sz];

@@ -73,7 +73,7 @@ void Scheduler::nohz_idle_entry(int cpu) {
 void Scheduler::on_nohz_stop(std::uint64_t arg) {
   const int cpu = static_cast<int>(arg & 0xFFFF);
   Rq& r = rq(cpu);
-  if ((arg >> 16) != r.idle_gen || r.nr != 0 || r.nohz_idle) return;
+  if ((arg >> 16) != r.idle_gen || nr_running(cpu) != 0 || r.nohz_idle) return;
   nohz_set(cpu, true);
   nohz_enters_->add();
 }

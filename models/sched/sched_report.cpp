@@ -25,8 +25,8 @@ void Scheduler::on_sample() {
   int mx = -1, mn = 1 << 30;
   for (std::size_t c = 0; c < rqs_.size(); ++c) {
     if (!rqs_[c].housekeeping) continue;
-    mx = std::max(mx, rqs_[c].nr);
-    mn = std::min(mn, rqs_[c].nr);
+    mx = std::max(mx, nr_[c]);
+    mn = std::min(mn, nr_[c]);
   }
   imbalance_->set(now(), mx - mn);
   rq_max_->set(now(), mx);

@@ -86,7 +86,8 @@ Scheduler::Scheduler(sim::RunContext& ctx, Machine& pf) : ctx_(ctx), sim_(ctx.si
   scan_all_cost_.assign(static_cast<std::size_t>(n), 0);
   for (int l = 0; l < nllc; ++l)
     for (int a : topo_->llc_cpus(l))
-      for (int b : topo_->llc_cpus(l)) scan_all_cost_[static_cast<std::size_t>(a)] += pf.c2c_latency(a, b);
+      for (int b : topo_->llc_cpus(l))
+        scan_all_cost_[static_cast<std::size_t>(a)] += pf.c2c_latency(a, b);
   nohz_all_ = CpuMask(n);
   nohz_llc_.assign(static_cast<std::size_t>(nllc), CpuMask(n));
   nohz_writer_llc_.assign(static_cast<std::size_t>(nllc), -1);
@@ -201,8 +202,8 @@ void Scheduler::enqueue(int cpu, Task& t, Cause cause, int waker) {
     account_add(r, t);
     r.queue.push_back(t.id);
   }
-  const bool was_idle = r.nr == 0;
-  set_nr(cpu, r.nr + 1);
+  const bool was_idle = nr_running(cpu) == 0;
+  set_nr(cpu, nr_running(cpu) + 1);
   if (was_idle && r.curr < 0) {
     const Tick idle = tnow - r.idle_since;
     const double a = static_cast<double>(r.avg_idle) +
@@ -238,7 +239,7 @@ void Scheduler::enqueue(int cpu, Task& t, Cause cause, int waker) {
     kick(cpu, delay);
     return;
   }
-  if (r.nohz_full && r.nr >= 2) ensure_tick(cpu);
+  if (r.nohz_full && nr_running(cpu) >= 2) ensure_tick(cpu);
   if (r.curr >= 0 && (t.dl ? dl_preempts(r, t) : should_preempt(r, t))) {
     r.need_resched = true;
     if (waker == cpu) {
@@ -277,7 +278,7 @@ void Scheduler::dequeue_queued(int cpu, Task& t) {
   t.vlag = std::clamp(avg_vruntime(r) - t.vruntime, -limit, limit);
   account_remove(r, t);
   if (r.sum_w == 0) r.vclock = t.vruntime;
-  set_nr(cpu, r.nr - 1);
+  set_nr(cpu, nr_running(cpu) - 1);
 }
 
 // The task on `cpu` stops running for a reason other than preemption: it blocks, sleeps
@@ -312,7 +313,7 @@ void Scheduler::leave_cpu(int cpu, Task& t) {
   r.token++;
   t.last_ran = now();
   t.started = false;
-  set_nr(cpu, r.nr - 1);
+  set_nr(cpu, nr_running(cpu) - 1);
   t.client->switched(t.id, cpu, false);
 }
 
@@ -387,7 +388,8 @@ void Scheduler::schedule(int cpu) {
     }
     start_segment(cpu, t, begin);
     ensure_tick(cpu);
-    if (r.nr >= 2 && r.housekeeping) apply(cpu, policy_->on_context_switch(cpu), kSwitchHook);
+    if (nr_running(cpu) >= 2 && r.housekeeping)
+      apply(cpu, policy_->on_context_switch(cpu), kSwitchHook);
     if (r.need_resched) preempt(cpu);
     return;
   }

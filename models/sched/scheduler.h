@@ -176,7 +176,7 @@ class Scheduler final : public SchedView, public CpuExec {
     bool dl = false, dl_throttled = false;
     bool pinned_isolated;  // allowed only on isolated CPUs
     bool kworker = false;
-    int only_cpu = -1;     // the one CPU it may run on, -1 if several
+    int only_cpu = -1;  // the one CPU it may run on, -1 if several
     double vlag = 0;
     Tick last_ran = 0;
     Tick wake_time = 0;
@@ -194,8 +194,7 @@ class Scheduler final : public SchedView, public CpuExec {
   // Hot fields first (a burst's end, an enqueue, a pick): the first two cache lines.
   struct alignas(64) Rq {
     int curr = -1;
-    int last = -1;  // last task that ran (a context switch is paid when another one runs)
-    int nr = 0;
+    int last = -1;         // last task that ran (a context switch is paid when another one runs)
     bool in_step = false;  // inside next(): resched is deferred
     bool need_resched = false;
     bool kick_pending = false;
@@ -318,8 +317,8 @@ class Scheduler final : public SchedView, public CpuExec {
   bool run_to_parity_ = true, preempt_short_ = true, delay_dequeue_ = false, tick_skew_ = true;
   CpuMask isolated_, nohz_full_mask_;
   std::vector<Rq> rqs_;
-  // Each run queue's nr, dense (written with Rq::nr, by set_nr only), so that scans over an
-  // LLC or a domain read one cache line per 16 CPUs instead of one per run queue.
+  // Each run queue's nr_running (written by set_nr only), kept apart from the run queues so
+  // that scans over an LLC or a domain read one cache line per 16 CPUs, not one per queue.
   std::vector<int> nr_;
   sim::StableVector<Task> tasks_;  // stable references: next() may spawn tasks
   std::vector<std::unique_ptr<CpuMask>> custom_masks_;

@@ -19,7 +19,7 @@ constexpr int kNiceWeight[40] = {
 void Scheduler::ensure_tick(int cpu) {
   Rq& r = rq(cpu);
   if (r.tick_on || r.curr < 0) return;
-  if (r.nohz_full && r.nr <= 1) return;
+  if (r.nohz_full && nr_running(cpu) <= 1) return;
   r.tick_on = true;
   ++r.tick_token;
   // skew_tick: CPU c ticks at offset (tick/2) * c / ncpus, so CPUs do not all reschedule and
@@ -35,7 +35,7 @@ void Scheduler::on_tick(std::uint64_t arg) {
   Rq& r = rq(cpu);
   if ((arg >> 16) != r.tick_token) return;
   r.tick_on = false;
-  if (r.curr < 0 || (r.nohz_full && r.nr <= 1)) return;
+  if (r.curr < 0 || (r.nohz_full && nr_running(cpu) <= 1)) return;
   if (r.nohz_idle) nohz_set(cpu, false);  // nohz_balancer_kick -> nohz_balance_exit_idle
   update_curr(cpu);
   Task& c = task(r.curr);
