@@ -31,6 +31,7 @@ except ImportError as _e:  # pragma: no cover - only without a build
 from ._hetsim import BatchInfo, InputError, InternalError, SchedTopology, SchedView  # noqa: E402
 from ._core import Result, RunWarning, Scenario, SweepNote, check, describe, list_components, load, run  # noqa: E402
 from ._sweep import sweep  # noqa: E402
+from ._units import metric_unit, si_name, to_si  # noqa: E402
 from .policies import (  # noqa: E402
     MS, NS, PS, SEC, US, BalanceDecision, BalancePolicy, CopyPlan, MigrationPolicy, policy, policy_kinds,
     register_policy)
@@ -61,6 +62,9 @@ __all__ = [
     "load",
     "run",
     "sweep",
+    "metric_unit",
+    "si_name",
+    "to_si",
     "register_policy",
     "policy",
     "policy_kinds",

@@ -13,8 +13,9 @@ choose it in a scenario's "policies" object like a C++ policy:
                            params={"threshold": ("size", "2MiB", "folios this big go to DMA")})
     hetsim.run(scn, overrides={"policies.migration.kind": "big_on_dma"})
 
-The constructor receives the resolved parameters as a dict in base units (time: integer
-picoseconds, size: bytes, bandwidth: bytes/s, frequency: Hz). Each call from the simulation
+The constructor receives the resolved parameters as a dict in SI base units (time: seconds as a
+float, size: bytes, bandwidth: bytes/s, frequency: Hz); every time a policy reads (BatchInfo,
+SchedView) or answers (BalanceDecision.cost, .checkpoints) is in seconds too. Each call from the simulation
 enters Python with the GIL: a Python policy is much slower than a C++ one (microseconds per
 call instead of nanoseconds) and a sweep's processes each run their own interpreter. Results
 stay deterministic as long as the policy itself is.
@@ -28,7 +29,7 @@ import hashlib
 import json
 from . import _hetsim
 
-PS, NS, US, MS, SEC = 1, 10**3, 10**6, 10**9, 10**12  # Tick units (picoseconds)
+PS, NS, US, MS, SEC = 1e-12, 1e-9, 1e-6, 1e-3, 1.0  # time units in seconds: cost=5 * hetsim.US
 
 
 def _mirror(name, doc):
@@ -59,7 +60,7 @@ CopyPlan = _mirror(
 BalanceDecision = _mirror(
     "BalanceDecision",
     "A balance hook's answer: moves [(task, from_cpu, to_cpu)], the CPU time the decision cost "
-    "(picoseconds, charged on the hook's CPU), CPUs to kick with an IPI (on_kick runs there), run "
+    "(seconds, charged on the hook's CPU), CPUs to kick with an IPI (on_kick runs there), run "
     "queues scanned, and checkpoints where the work may stop early. A hook may also return None.")
 
 

@@ -20,6 +20,7 @@
 #include "sim/error.h"
 #include "sim/json.h"
 #include "sim/log.h"
+#include "sim/metric_catalog.h"
 #include "sim/registry.h"
 #include "sim/runner.h"
 #include "sim/scenario.h"
@@ -296,6 +297,13 @@ PYBIND11_MODULE(_hetsim, m) {
   m.def("json_hash", &json_hash);
   m.def("list_components", &list_components);
   m.def("describe", &describe, py::arg("machine"));
+  m.def(
+      "metric_unit",
+      [](const std::string& figure) -> py::object {
+        const sim::MetricDecl* d = sim::MetricCatalog::get().match(figure);
+        return d ? py::object(py::str(d->unit)) : py::object(py::none());
+      },
+      py::arg("figure"));
   m.def(
       "set_log_level", [](const std::string& level) { sim::set_log_level(level, "set_log_level"); },
       py::arg("level"));

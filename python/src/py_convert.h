@@ -4,6 +4,7 @@
 // them, with messages that name the field.
 #include <pybind11/pybind11.h>
 
+#include <cmath>
 #include <string>
 #include <vector>
 
@@ -40,6 +41,25 @@ inline long long int_in(const py::handle& v, const std::string& name, long long 
                           std::to_string(hi) + ", found " + repr_of(v));
   return x;
 }
+
+// A time Python hands in, in seconds (an int or float; not a bool, not NaN), as picoseconds
+// within [lo, hi]: Python speaks SI seconds, the simulation integer picoseconds.
+inline long long seconds_in(const py::handle& v, const std::string& name, long long lo,
+                            long long hi) {
+  if (PyBool_Check(v.ptr()) || !(PyFloat_Check(v.ptr()) || PyIndex_Check(v.ptr())))
+    throw py::type_error(name + ": expected a time in seconds (a float), found " +
+                         std::string(py::str(py::type::of(v).attr("__name__"))) + " " + repr_of(v));
+  const double s = PyFloat_AsDouble(v.ptr());
+  if (s == -1.0 && PyErr_Occurred()) throw py::error_already_set();
+  const double ps = s * 1e12;
+  if (!(ps >= static_cast<double>(lo) - 0.5 && ps <= static_cast<double>(hi) + 0.5))
+    throw py::value_error(name + ": expected seconds in " + repr_of(py::float_(lo * 1e-12)) +
+                          ".." + repr_of(py::float_(hi * 1e-12)) + ", found " + repr_of(v));
+  return std::llround(ps);
+}
+
+// Picoseconds as the seconds Python sees.
+inline double seconds(unsigned long long ps) { return static_cast<double>(ps) / 1e12; }
 
 inline bool bool_of(const py::handle& v, const std::string& name) {
   if (!PyBool_Check(v.ptr()))

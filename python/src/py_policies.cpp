@@ -71,7 +71,7 @@ sim::ParamSpec spec_from(const sim::Json& s) {
                         "' (int, double, bool, string, choice, time, size, bw, freq, any)");
 }
 
-// Resolved parameter values in base units: time in picoseconds (int), size in bytes (int),
+// Resolved parameter values in SI base units: time in seconds (float), size in bytes (int),
 // bandwidth in bytes/s, frequency in Hz.
 py::dict params_dict(const sim::Params& p, const sim::ParamList& specs) {
   py::dict d;
@@ -93,7 +93,7 @@ py::dict params_dict(const sim::Params& p, const sim::ParamList& specs) {
         d[n] = p.s(s.name);
         break;
       case sim::ParamType::Time:
-        d[n] = p.time(s.name);
+        d[n] = seconds(p.time(s.name));
         break;
       case sim::ParamType::Size:
         d[n] = p.size(s.name);
@@ -298,9 +298,9 @@ void bind_balance(py::module_& m) {
            [cpu](T t, A c, A level) {
              const int i = cpu(t.get(), c, "topo.scan_cost");
              const auto levels = static_cast<long long>(t.get().domains(i).size());
-             return t.get().scan_cost(
+             return seconds(t.get().scan_cost(
                  i, static_cast<std::size_t>(
-                        int_in(level, "SchedView.topo.scan_cost: level_ix", 0, levels - 1)));
+                        int_in(level, "SchedView.topo.scan_cost: level_ix", 0, levels - 1))));
            })
       .def("domains", [cpu](T t, A c) {
         py::list out;
@@ -309,10 +309,10 @@ void bind_balance(py::module_& m) {
           e["level"] = models::sd_level_name(d->level);
           e["id"] = d->id;
           e["span"] = d->span;
-          e["min_interval"] = d->min_interval;
-          e["max_interval"] = d->max_interval;
+          e["min_interval"] = seconds(d->min_interval);
+          e["max_interval"] = seconds(d->max_interval);
           e["imbalance_pct"] = d->imbalance_pct;
-          e["newidle_cost"] = d->newidle_cost;
+          e["newidle_cost"] = seconds(d->newidle_cost);
           out.append(std::move(e));
         }
         return out;
@@ -320,17 +320,17 @@ void bind_balance(py::module_& m) {
   py::class_<ViewRef, std::shared_ptr<ViewRef>>(
       m, "SchedView",
       "Read-only run queues for a balance policy (valid during its run; "
-      "times in picoseconds).")
-      .def("now", [](R r) { return r.get().now(); })
+      "times in seconds).")
+      .def("now", [](R r) { return seconds(r.get().now()); })
       .def("topo", [](const std::shared_ptr<ViewRef>& r) { return TopoRef{r}; })
       .def("costs",
            [](R r) {
              const models::SchedCosts& c = r.get().costs();
              py::dict d;
-             d["migration_cost"] = c.migration_cost;
-             d["task_move"] = c.task_move;
-             d["ipi_send"] = c.ipi_send;
-             d["tick"] = c.tick;
+             d["migration_cost"] = seconds(c.migration_cost);
+             d["task_move"] = seconds(c.task_move);
+             d["ipi_send"] = seconds(c.ipi_send);
+             d["tick"] = seconds(c.tick);
              d["busy_factor"] = c.busy_factor;
              d["cache_nice_tries"] = c.cache_nice_tries;
              return d;
@@ -346,7 +346,7 @@ void bind_balance(py::module_& m) {
       .def("cache_hot",
            [task](R r, A t) { return r.get().cache_hot(task(r.get(), t, "cache_hot")); })
       .def("avg_idle",
-           [cpu](R r, A c) { return r.get().avg_idle(cpu(r.get().topo(), c, "avg_idle")); })
+           [cpu](R r, A c) { return seconds(r.get().avg_idle(cpu(r.get().topo(), c, "avg_idle"))); })
       .def("idle_cpus",
            [llc](R r, A l) {
              return mask_list(r.get().idle_mask(llc(r.get().topo(), l, "idle_cpus")));
@@ -361,7 +361,7 @@ void bind_balance(py::module_& m) {
            [node](R r, A n) { return r.get().node_nr(node(r.get().topo(), n, "node_nr")); })
       .def("overloaded_cpus", [](R r) { return r.get().overloaded_cpus(); })
       .def("c2c", [cpu](R r, A a, A b) {
-        return r.get().c2c(cpu(r.get().topo(), a, "c2c"), cpu(r.get().topo(), b, "c2c"));
+        return seconds(r.get().c2c(cpu(r.get().topo(), a, "c2c"), cpu(r.get().topo(), b, "c2c")));
       });
   m.def("_register_balance",
         [](const std::string& key, const std::string& doc, const std::string& params_json,

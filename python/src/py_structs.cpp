@@ -144,7 +144,7 @@ void read(Field<&models::BalanceDecision::moves>, const py::handle& v, models::B
 }
 void read(Field<&models::BalanceDecision::cost>, const py::handle& v, models::BalanceDecision& d,
           const Bounds&) {
-  d.cost = static_cast<sim::Tick>(int_in(v, "BalanceDecision.cost", 0, kMaxDecisionCost));
+  d.cost = static_cast<sim::Tick>(seconds_in(v, "BalanceDecision.cost", 0, kMaxDecisionCost));
 }
 void read(Field<&models::BalanceDecision::kick>, const py::handle& v, models::BalanceDecision& d,
           const Bounds& b) {
@@ -164,16 +164,31 @@ void read(Field<&models::BalanceDecision::checkpoints>, const py::handle& v,
   long long last = 0;
   for (const py::handle& c :
        list_of(v, "BalanceDecision.checkpoints", "a list of offsets within cost")) {
-    last = int_in(c, "BalanceDecision.checkpoints[" + std::to_string(i++) + "]", last,
-                  static_cast<long long>(d.cost));
+    last = seconds_in(c, "BalanceDecision.checkpoints[" + std::to_string(i++) + "]", last,
+                      static_cast<long long>(d.cost));
     d.checkpoints.push_back(static_cast<sim::Tick>(last));
   }
+}
+
+// A decision's field as Python holds it: times (cost, checkpoints) in seconds.
+template <auto Member, class T>
+py::object out(Field<Member>, const T& v) {
+  return to_py(v);
+}
+py::object out(Field<&models::BalanceDecision::cost>, sim::Tick v) {
+  return py::float_(seconds(v));
+}
+py::object out(Field<&models::BalanceDecision::checkpoints>, const std::vector<sim::Tick>& v) {
+  py::list l;
+  for (sim::Tick t : v) l.append(seconds(t));
+  return std::move(l);
 }
 
 py::list balance_decision_defaults() {
   const models::BalanceDecision s;
   py::list d;
-#define HETSIM_PY_DEFAULT(type, name, def, doc) d.append(to_py(s.name));
+#define HETSIM_PY_DEFAULT(type, name, def, doc) \
+  d.append(out(Field<&models::BalanceDecision::name>{}, s.name));
   HETSIM_BALANCE_DECISION_FIELDS(HETSIM_PY_DEFAULT)
 #undef HETSIM_PY_DEFAULT
   return d;
@@ -181,7 +196,8 @@ py::list balance_decision_defaults() {
 
 py::dict decision_to_dict(const models::BalanceDecision& x) {
   py::dict d;
-#define HETSIM_PY_TO_DICT(type, name, def, doc) d[#name] = to_py(x.name);
+#define HETSIM_PY_TO_DICT(type, name, def, doc) \
+  d[#name] = out(Field<&models::BalanceDecision::name>{}, x.name);
   HETSIM_BALANCE_DECISION_FIELDS(HETSIM_PY_TO_DICT)
 #undef HETSIM_PY_TO_DICT
   return d;
@@ -214,7 +230,8 @@ models::BalanceDecision decision_from(const py::handle& o, long long max_cpu, lo
   check_answer(o, "BalanceDecision", hook, names);
   const Bounds b{max_cpu, max_task};
 #define HETSIM_PY_READ(type, name, def, doc) \
-  read(Field<&models::BalanceDecision::name>{}, field(o, #name, to_py(d.name)), d, b);
+  read(Field<&models::BalanceDecision::name>{}, field(o, #name, \
+       out(Field<&models::BalanceDecision::name>{}, d.name)), d, b);
   HETSIM_BALANCE_DECISION_FIELDS(HETSIM_PY_READ)
 #undef HETSIM_PY_READ
   return d;

@@ -61,7 +61,9 @@ BALANCE = [
     ("moves-int", lambda v, c: {"moves": 3}, TypeError, "moves"),
     ("cost-2^64-1", lambda v, c: hetsim.BalanceDecision(cost=BIG), ValueError, "cost"),
     ("cost-negative", lambda v, c: hetsim.BalanceDecision(cost=-1), ValueError, "cost"),
-    ("cost-float", lambda v, c: hetsim.BalanceDecision(cost=1.5), TypeError, "cost"),
+    ("cost-over-1s", lambda v, c: hetsim.BalanceDecision(cost=1.5), ValueError, "cost"),
+    ("cost-nan", lambda v, c: hetsim.BalanceDecision(cost=float("nan")), ValueError, "cost"),
+    ("cost-str", lambda v, c: hetsim.BalanceDecision(cost="1us"), TypeError, "cost"),
     ("cost-bool", lambda v, c: hetsim.BalanceDecision(cost=True), TypeError, "cost"),
     ("kick-2^32", lambda v, c: hetsim.BalanceDecision(kick=[2**32]), ValueError, "kick[0]"),
     ("kick-int", lambda v, c: hetsim.BalanceDecision(kick=5), TypeError, "kick"),
@@ -121,7 +123,7 @@ def test_bad_copy_plan(name, plan, exc, text):
 
 
 def test_good_answers_still_run():
-    Bad.answer = staticmethod(lambda v, c: {"moves": [], "cost": 1000, "kick": [], "scanned": 1})
+    Bad.answer = staticmethod(lambda v, c: {"moves": [], "cost": 1e-9, "kick": [], "scanned": 1})
     r = hetsim.run(hogs(), overrides={"policies.balance.kind": "py_bad_answer"})
     assert r.metrics["sched.cpu_ns.tick_balance"] > 0
     BadPlan.plan = hetsim.CopyPlan(agent="mt", streams=4)

@@ -233,3 +233,33 @@ def test_view_after_run_raises_not_crashes():
     with pytest.raises(TypeError, match="cannot be sent"):
         hetsim.sweep(hogs(), {"policies.balance.kind": ["py_keeper", "none"]}, jobs=2, progress=False)
     assert len(hetsim.sweep(hogs(), {"policies.balance.kind": ["py_keeper", "none"]}, jobs=1, progress=False)) == 2
+
+
+def test_a_balancer_reads_and_answers_times_in_seconds():
+    seen = {}
+
+    class Timed(hetsim.BalancePolicy):
+        def on_tick(self, cpu):
+            v = self.view
+            seen.setdefault("params", dict(self.params))
+            seen.setdefault("first_now", v.now())
+            seen["last_now"] = v.now()
+            seen["costs"] = v.costs()
+            seen["c2c"] = (v.c2c(0, 1), v.c2c(0, v.topo().cpu_count() - 1))
+            seen["domains"] = v.topo().domains(cpu)
+            return hetsim.BalanceDecision(cost=self.params["cost"], checkpoints=[self.params["cost"] / 2])
+
+    hetsim.register_policy("balance", "py_timed", Timed,
+                           params={"cost": ("time", "2us", "CPU time of one decision")})
+    r = hetsim.run(hogs(), overrides={"policies.balance.kind": "py_timed"})
+    assert seen["params"]["cost"] == 2e-6
+    # The run is 50 ms long; ticks come every few milliseconds.
+    assert 0 < seen["first_now"] < seen["last_now"] <= 0.05
+    assert 1e-4 <= seen["costs"]["tick"] <= 1e-2
+    assert 0 < seen["costs"]["task_move"] < 1e-4
+    # Core-to-core latencies are tens to hundreds of nanoseconds, the far one the larger.
+    near, far = seen["c2c"]
+    assert 1e-9 < near <= far < 1e-6
+    assert all(d["min_interval"] <= d["max_interval"] < 1.0 for d in seen["domains"])
+    ticks = r.metrics["sched.cpu_ns.tick_balance"] / 2000.0
+    assert ticks == int(ticks) and ticks > 0  # 2 us, as whole picoseconds, per decision

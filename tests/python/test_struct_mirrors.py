@@ -16,8 +16,8 @@ ANSWERS = ("CopyPlan", "BalanceDecision")
 NON_DEFAULT = {
     "CopyPlan": {"agent": "dma", "streams": 3, "placement": "packed", "flush": "per_folio", "sg": False,
                  "avoid_busy": True},
-    "BalanceDecision": {"moves": [(1, 2, 3)], "cost": 5000, "kick": [4, 5], "scanned": 7,
-                        "checkpoints": [1000, 4000]},
+    "BalanceDecision": {"moves": [(1, 2, 3)], "cost": 5e-9, "kick": [4, 5], "scanned": 7,
+                        "checkpoints": [1e-9, 4e-9]},
 }
 
 
@@ -57,7 +57,7 @@ def test_every_answer_field_reaches_the_simulation(name):
         assert values[field] != default, field
         # One field set at a time, as a dataclass and as a dict: it comes back as set.
         cls = getattr(hetsim, name)
-        base = {"cost": 5000} if field == "checkpoints" else {}
+        base = {"cost": 5e-9} if field == "checkpoints" else {}
         for answer in (cls(**base, **{field: values[field]}), {**base, field: values[field]}):
             back = _hetsim._roundtrip(name, answer)
             got = back[field]
@@ -67,9 +67,18 @@ def test_every_answer_field_reaches_the_simulation(name):
 
 def test_checkpoints_lie_within_the_cost_in_order():
     with pytest.raises(ValueError, match="checkpoints"):
-        _hetsim._roundtrip("BalanceDecision", {"cost": 100, "checkpoints": [200]})
+        _hetsim._roundtrip("BalanceDecision", {"cost": 100e-12, "checkpoints": [200e-12]})
     with pytest.raises(ValueError, match="checkpoints"):
-        _hetsim._roundtrip("BalanceDecision", {"cost": 100, "checkpoints": [50, 20]})
+        _hetsim._roundtrip("BalanceDecision", {"cost": 100e-12, "checkpoints": [50e-12, 20e-12]})
+
+
+def test_balance_times_are_seconds_and_reach_the_simulation_as_whole_picoseconds():
+    # Python speaks seconds; the simulation rounds to its picosecond clock.
+    back = _hetsim._roundtrip("BalanceDecision", {"cost": 2.5e-6, "checkpoints": [1.0000000000004e-6]})
+    assert back["cost"] == 2.5e-6
+    assert back["checkpoints"] == [1e-6]
+    assert isinstance(hetsim.BalanceDecision().cost, float)
+    assert hetsim.US == 1e-6 and 3 * hetsim.NS == pytest.approx(3e-9)
 
 
 def test_a_policy_sees_every_batch_info_field_in_a_run():
