@@ -197,7 +197,7 @@ void Scheduler::on_dl_budget(std::uint64_t arg) {
   ++r.token;
   ++r.dl_token;
   t.last_ran = now();
-  t.state = State::Runnable;
+  state(t) = State::Runnable;
   set_nr(cpu, nr_running(cpu) - 1);
   t.client->switched(t.id, cpu, false);
   dl_throttle(cpu, t);  // enqueues it again at once when its next period has begun
@@ -221,7 +221,7 @@ void Scheduler::dl_throttle(int cpu, Task& t) {
 
 void Scheduler::on_dl_replenish(std::uint64_t arg) {
   Task& t = task(static_cast<int>(arg));
-  if (!t.dl_throttled || t.state == State::Dead) return;
+  if (!t.dl_throttled || state(t) == State::Dead) return;
   dl_replenishments_->add();
   // replenish_dl_entity: one period on per runtime owed, a fresh deadline if still behind.
   while (t.dl_left <= 0) {
@@ -235,7 +235,7 @@ void Scheduler::on_dl_replenish(std::uint64_t arg) {
   // A task that was throttled on its CPU, or woke while throttled, is runnable: enqueue it.
   // (A call from dl_throttle finds the caller still holding the task: state Running there.)
   // dl_throttled stays set through enqueue: no wakeup rule on a replenishment.
-  if (t.state == State::Runnable) enqueue(select_dl_cpu(t, t.cpu), t, Cause::Wakeup, -1);
+  if (state(t) == State::Runnable) enqueue(select_dl_cpu(t, t.cpu), t, Cause::Wakeup, -1);
   t.dl_throttled = false;
 }
 

@@ -56,7 +56,7 @@ int Scheduler::make_kworker(int cpu) {
   spec.allowed.set(cpu);
   Task& t = task(add_task(spec));
   t.kworker = true;
-  t.state = State::Blocked;  // created idle: the first work item wakes it
+  state(t) = State::Blocked;  // created idle: the first work item wakes it
   t.cpu = cpu;
   t.last_ran = now();
   // Leaving the idle task is not a context switch in this model (a task that wakes on the
@@ -79,7 +79,7 @@ void Scheduler::kernel_stream(int cpu, Stream item) {
   if (r.kworker < 0) r.kworker = make_kworker(cpu);
   Task& t = task(r.kworker);
   static_cast<KWorker*>(t.client)->items.push_back(std::move(item));
-  if (t.state != State::Blocked || t.waking) return;  // it takes the item when it gets to it
+  if (state(t) != State::Blocked || life(t.id).waking) return;  // it takes the item when it gets to it
   // try_to_wake_up runs on the CPU. When it interrupts a running task, that task pays it
   // (inside a task's step, wake() charges the waker); on an idle CPU it is part of the
   // queueing cost that the model queueing the work charges (e.g. migration's lru_queue).
@@ -107,7 +107,7 @@ void Scheduler::steal(int cpu, Tick work) {
 
 Tick Scheduler::cpu_time_now(int ti) {
   const Task& t = task(ti);
-  if (t.state == State::Running && rq(t.cpu).curr == ti) update_curr(t.cpu);
+  if (state(t) == State::Running && rq(t.cpu).curr == ti) update_curr(t.cpu);
   return t.cpu_time;
 }
 

@@ -24,8 +24,8 @@ bool Scheduler::cache_hot(int ti) const {
 
 void Scheduler::set_burst_left(int ti, Tick left) {
   Task& t = task(ti);
-  if (!t.started || (t.state != State::Running && t.state != State::Runnable)) return;
-  const bool running = t.state == State::Running && rq(t.cpu).curr == ti;
+  if (!t.started || (state(t) != State::Running && state(t) != State::Runnable)) return;
+  const bool running = state(t) == State::Running && rq(t.cpu).curr == ti;
   if (running) update_curr(t.cpu);
   if (t.remaining <= left) return;
   work_issued_ns_->add(-sim::to_ns(t.remaining - left));  // the spin stops short
@@ -38,7 +38,7 @@ void Scheduler::set_burst_left(int ti, Tick left) {
 }
 
 bool Scheduler::sleeping(int ti) const {
-  State s = tasks_[static_cast<std::size_t>(ti)].state;
+  const State s = life_[static_cast<std::size_t>(ti)].state;
   return s == State::Blocked || s == State::Sleeping;
 }
 

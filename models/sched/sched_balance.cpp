@@ -35,7 +35,7 @@ void Scheduler::apply(int cpu, BalanceDecision&& d, Charge kind) {
   sim_.call_at(now() + d.cost, [this, cpu, moves = std::move(d.moves)] {
     for (const Move& m : moves) {
       Task& t = task(m.task);
-      if (t.state != State::Runnable || t.cpu != m.from || rq(m.from).curr == m.task ||
+      if (state(t) != State::Runnable || t.cpu != m.from || rq(m.from).curr == m.task ||
           m.from == m.to) {
         stale_moves_->add();
         continue;

@@ -186,7 +186,7 @@ void Scheduler::enqueue(int cpu, Task& t, Cause cause, int waker) {
   if (!t.allowed->test(cpu)) violations_->add();
   if (!r.housekeeping && !t.pinned_isolated) iso_violations_->add();
   t.cpu = cpu;
-  t.state = State::Runnable;
+  state(t) = State::Runnable;
   if (r.curr >= 0) update_curr(cpu);
   if (t.dl) {
     dl_activate(t, cause);
@@ -288,14 +288,14 @@ void Scheduler::park(int cpu, Task& t, const Action& a) {
   leave_cpu(cpu, t);
   if (t.dl && a.kind != Action::Exit && t.dl_left <= 0) dl_throttle(cpu, t);
   if (a.kind == Action::Block) {
-    t.state = State::Blocked;
+    state(t) = State::Blocked;
   } else if (a.kind == Action::Sleep) {
-    t.state = State::Sleeping;
+    state(t) = State::Sleeping;
     ++t.sleep_token;
     sim_.at<&Scheduler::on_timer>(now() + a.t, this,
                                   (t.sleep_token << 32) | static_cast<std::uint64_t>(t.id));
   } else {
-    t.state = State::Dead;
+    state(t) = State::Dead;
     if (t.dl) dl_exit(t);
   }
 }
@@ -356,7 +356,7 @@ void Scheduler::schedule(int cpu) {
     q.erase(std::find(q.begin(), q.end(), ti));
     r.curr = ti;
     r.on_since = now();
-    t.state = State::Running;
+    state(t) = State::Running;
     t.client->switched(ti, cpu, true);
     if (r.last != ti) {
       r.busy_until = std::max(now(), r.busy_until) + ctx_switch_;
@@ -489,7 +489,7 @@ void Scheduler::preempt(int cpu) {
   update_curr(cpu);
   Task& t = task(r.curr);
   if (!t.dl && t.vruntime >= t.deadline) t.deadline = t.vruntime + vslice(t);
-  t.state = State::Runnable;
+  state(t) = State::Runnable;
   t.last_ran = now();
   (t.dl ? r.dlq : r.queue).push_back(t.id);
   trace_off(cpu, t, "preempt");

@@ -50,18 +50,17 @@ void Scheduler::on_tick(std::uint64_t arg) {
 void Scheduler::on_timer(std::uint64_t arg) {
   const int ti = static_cast<int>(arg & 0xFFFFFFFF);
   Task& t = task(ti);
-  if (t.state == State::Sleeping && (arg >> 32) == t.sleep_token) wake(ti, -1, false);
+  if (state(t) == State::Sleeping && (arg >> 32) == t.sleep_token) wake(ti, -1, false);
 }
 
 bool Scheduler::wake_sleeper(int ti, int waker, bool sync) {
-  Task& t = task(ti);
   if (waker >= 0 && rq(waker).in_step) {
     // try_to_wake_up runs on the waker one wakee after another: a task that wakes many
     // (a group commit, a message thread) spreads them over its own CPU time.
     Rq& w = rq(waker);
     w.step_wakes += wakeup_cost_;
     charge(waker, wakeup_cost_, kWakeup);
-    t.waking = true;
+    life(ti).waking = true;
     sim_.at<&Scheduler::on_deferred_wake>(now() + w.step_wakes, this,
                                           static_cast<std::uint64_t>(ti) |
                                               (static_cast<std::uint64_t>(waker) << 32) |
@@ -74,19 +73,19 @@ bool Scheduler::wake_sleeper(int ti, int waker, bool sync) {
 void Scheduler::on_deferred_wake(std::uint64_t arg) {
   const int ti = static_cast<int>(arg & 0xFFFFFFFF);
   const int waker = static_cast<int>((arg >> 32) & 0x7FFFFFFF);
-  task(ti).waking = false;
+  life(ti).waking = false;
   do_wake(ti, waker, (arg >> 63) != 0);
 }
 
 bool Scheduler::do_wake(int ti, int waker, bool sync) {
   Task& t = task(ti);
-  if (t.state != State::Blocked && t.state != State::Sleeping) return false;
+  if (state(t) != State::Blocked && state(t) != State::Sleeping) return false;
   ++t.sleep_token;
   t.woken = true;
   t.wake_time = now();
   wakeups_->add();
   if (t.dl && t.dl_throttled) {  // enqueued by its replenishment (on_dl_replenish)
-    t.state = State::Runnable;
+    state(t) = State::Runnable;
     return true;
   }
   const int cpu = t.dl ? select_dl_cpu(t, t.cpu) : select_wake_cpu(t, waker, sync);
@@ -115,6 +114,7 @@ int Scheduler::add_task(const TaskSpec& spec) {
   t.slice = spec.slice;
   if (spec.dl_runtime) dl_setup(t, spec);
   tasks_.push_back(std::move(t));
+  life_.emplace_back();
   return tasks_.back().id;
 }
 

@@ -97,9 +97,9 @@ class Hackbench : public SchedWorkload {
       sched_.add_ops(static_cast<double>(r.reading));
       r.received += r.reading;
       r.reading = 0;
-      std::vector<int> w;
-      w.swap(p.writers);
-      for (int s : w) sched_.wake(s, cpu, true);
+      woken_.swap(p.writers);  // the pipe keeps the other buffer: no allocation per read
+      for (int s : woken_) sched_.wake(s, cpu, true);
+      woken_.clear();
     }
     if (loops_ > 0 && r.received >= loops_ * fds_) return finish_task(r);
     if (p.ready == 0) return Action::block();
@@ -145,6 +145,7 @@ class Hackbench : public SchedWorkload {
   int live_ = 0;
   std::vector<Role> role_;
   std::vector<Pipe> pipes_;
+  std::vector<int> woken_;
 };
 
 HETSIM_REGISTER(sim::Workload, Hackbench, "hackbench");
