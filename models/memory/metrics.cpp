@@ -12,8 +12,8 @@ HETSIM_METRICS("machine.memory",
                     "watermarks, so the next node of its zonelist (by distance) took them"},
                    {"memory.fallback_bytes", K::Counter, "bytes", "bytes those allocations took"},
                    {"memory.kswapd.wakeups", K::Derived, "count",
-                    "kswapd wakeups (demotion on): a node went under its low watermark or "
-                    "refused a promotion, and was not balanced (free under high + the request)"},
+                    "kswapd wakeups (demotion on, or tpp): a node went under its low watermark "
+                    "(tpp: its demote_wmark) or refused a promotion, and was not balanced"},
                    {"memory.kswapd.passes", K::Derived, "count",
                     "balance passes: one batch of cold folios isolated from a node's LRU"},
                    {"memory.kswapd.scanned", K::Derived, "count",

@@ -60,8 +60,20 @@ class NodeMemory {
   // Writes each node's low and high watermarks (memory.<node>.wmark_low_bytes, _high_) at the
   // end of the run: for models that act on them (kswapd, promotions).
   void report_wmarks() { report_wmarks_ = true; }
-  // Called with the node when a reservation leaves it under its low watermark.
+  // Called with the node when a reservation leaves it under its low watermark (or under its
+  // wake mark, when one is set higher).
   void set_low_hook(std::function<void(int)> hook) { low_hook_ = std::move(hook); }
+  // Free memory under which a reservation on `node` calls the hook even above the low
+  // watermark: TPP's decoupled reclaim wakes kswapd before allocations need it.
+  void set_wake_mark(int node, std::uint64_t bytes) {
+    wake_mark_.resize(capacity_.size(), 0);
+    wake_mark_[static_cast<std::size_t>(node)] = bytes;
+  }
+  // Whether `node` is under the mark that wakes kswapd (low, or the wake mark above it).
+  bool under_wake_mark(int node) const {
+    const auto n = static_cast<std::size_t>(node);
+    return below(node, Wmark::Low) || (n < wake_mark_.size() && free_bytes(node) < wake_mark_[n]);
+  }
 
  private:
   sim::RunContext& ctx_;
@@ -69,10 +81,11 @@ class NodeMemory {
   std::vector<std::uint64_t> min_, step_;
   std::vector<std::vector<int>> zonelist_;
   std::uint64_t fallbacks_ = 0;
+  std::vector<std::uint64_t> wake_mark_;  // by node; empty: none set
   std::function<void(int)> low_hook_;
   bool report_wmarks_ = false, tiering_mode_ = false;
   void check_low(int node) {
-    if (low_hook_ && below(node, Wmark::Low)) low_hook_(node);
+    if (low_hook_ && under_wake_mark(node)) low_hook_(node);
   }
   sim::Counter *fallback_ctr_ = nullptr, *fallback_bytes_ = nullptr;
 };

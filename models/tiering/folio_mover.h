@@ -67,23 +67,26 @@ class FolioMover {
     Migrator::of(ctx_).submit(job, [this, i, from, dst, reason, done] {
       busy_[i] = 0;
       mm_->set_in_flight(i, false);
-      const Folio& f = mm_->folio(i);
-      const bool moved = f.node == dst;
-      if (moved) {
-        const bool demote = reason == MigrationReason::Demote;
-        if (demote && !demoted_) enable_demotion();
-        (demote ? demoted_ : promoted_)->add();
-        (demote ? demoted_bytes_ : promoted_bytes_)->add(static_cast<double>(f.bytes()));
-        const Tick now = ctx_.sim().now();
-        Left& l = left_[i];
-        if (l.node == dst && now - l.at <= window_) {
-          ++pingpong_;
-          pingpong_bytes_ += f.bytes();
-        }
-        l = Left{from, now};
-      }
+      const bool moved = mm_->folio(i).node == dst;
+      if (moved) record(i, from, reason);
       done(moved);
     });
+  }
+  // Counts a move that happened (by this mover or by kswapd): the promotion or demotion
+  // counters, and ping-pong when it took the folio back to the node it left lately.
+  void record(std::size_t i, int from, MigrationReason reason) {
+    const Folio& f = mm_->folio(i);
+    const bool demote = reason == MigrationReason::Demote;
+    if (demote && !demoted_) enable_demotion();
+    (demote ? demoted_ : promoted_)->add();
+    (demote ? demoted_bytes_ : promoted_bytes_)->add(static_cast<double>(f.bytes()));
+    const Tick now = ctx_.sim().now();
+    Left& l = left_[i];
+    if (l.node == f.node && now - l.at <= window_) {
+      ++pingpong_;
+      pingpong_bytes_ += f.bytes();
+    }
+    l = Left{from, now};
   }
 
  private:

@@ -56,9 +56,23 @@ void Kswapd::wake(int node, std::uint64_t bytes) {
 }
 
 bool Kswapd::balanced(int node, std::uint64_t bytes) const {
-  // pgdat_balanced: the promo watermark in memory-tiering mode, else high.
+  // pgdat_balanced: the promo watermark in memory-tiering mode, else high; with TPP's marks,
+  // also its target free memory.
   const auto mark = mem_.tiering_mode() ? NodeMemory::Wmark::Promo : NodeMemory::Wmark::High;
-  return !mem_.below(node, mark, bytes);
+  const auto n = static_cast<std::size_t>(node);
+  const std::uint64_t target = n < balanced_free_.size() ? balanced_free_[n] : 0;
+  return !mem_.below(node, mark, bytes) && mem_.free_bytes(node) >= target + bytes;
+}
+
+void Kswapd::set_demote_marks(double wake_free, double target_free) {
+  balanced_free_.assign(pf_.nodes().size(), 0);
+  for (const MemNode& n : pf_.nodes()) {
+    if (target_[static_cast<std::size_t>(n.id)] < 0) continue;  // nothing to demote to
+    const double cap = static_cast<double>(mem_.capacity(n.id));
+    mem_.set_wake_mark(n.id, static_cast<std::uint64_t>(wake_free * cap));
+    balanced_free_[static_cast<std::size_t>(n.id)] = static_cast<std::uint64_t>(target_free * cap);
+    if (mem_.under_wake_mark(n.id)) wake(n.id, 0);
+  }
 }
 
 void Kswapd::sleep(int node, bool failed) {
@@ -144,6 +158,7 @@ void Kswapd::demote(int node, Cold cold, std::size_t k, std::size_t moved) {
       ++moved;
       ++s.demoted;
       s.demoted_bytes += m->folio(f).bytes();
+      for (const DemotedFn& l : listeners_) l(*m, f, node);
     }
     demote(node, std::move(cold), k + 1, moved);
   });

@@ -18,10 +18,17 @@
 //   the node's socket, then the others as fallback). Passes repeat until the node is
 //   balanced, then kswapd sleeps. Balanced is the high watermark, or the promo watermark
 //   (one step higher) while NUMA balancing runs in memory-tiering mode (numa_tiering, tpp).
+// - TPP's decoupled allocation and reclaim (set_demote_marks, the `tpp` policy): a top-tier
+//   node also wakes its kswapd when its free memory falls under a fraction of its capacity,
+//   and is balanced only once a larger fraction is free, so that promotions and new
+//   allocations find room before the allocator's own watermarks are reached.
+// - Whoever keeps per-folio state (a tiering policy's mover and hotness detector) hears of
+//   each folio kswapd demoted (on_demoted).
 // - A node with no lower tier (the lowest tier) cannot demote: the wake counts as a
 //   failure (kswapd_failures); reclaim to swap is not modelled. A pass that examines nothing,
 //   or moves nothing of its batch (every target full), is a failure too and kswapd sleeps.
 #include <cstdint>
+#include <functional>
 #include <utility>
 #include <vector>
 
@@ -48,6 +55,13 @@ class Kswapd {
 
   // wakeup_kswapd(node, order): `bytes` is the size of the allocation that could not be made.
   void wake(int node, std::uint64_t bytes);
+  // TPP: every top-tier node wakes its kswapd under `wake_free` x its capacity free and is
+  // balanced at `target_free` x its capacity free (or its watermark, if higher); a node already under its
+  // new wake mark is woken now (the allocations that put it there would have woken it).
+  void set_demote_marks(double wake_free, double target_free);
+  // Called for each folio kswapd moved off a node: its address space, index and old node.
+  using DemotedFn = std::function<void(Mm&, std::size_t, int)>;
+  void on_demoted(DemotedFn f) { listeners_.push_back(std::move(f)); }
   // Where `node` demotes to (next_demotion_node), -1 none: the lowest tier.
   int target(int node) const { return target_[static_cast<std::size_t>(node)]; }
   // The CPU `node`'s kswapd runs on.
@@ -80,6 +94,8 @@ class Kswapd {
   std::vector<int> target_;
   std::vector<std::vector<int>> fallback_;
   std::vector<Node> st_;
+  std::vector<std::uint64_t> balanced_free_;  // by node: TPP's target, 0 none
+  std::vector<DemotedFn> listeners_;
 };
 
 }  // namespace models

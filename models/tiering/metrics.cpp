@@ -115,11 +115,9 @@ HETSIM_METRICS(
 HETSIM_METRICS(
     "tiering/tpp",
     {
-        {"tiering.kswapd_wakeups", K::Derived, "count",
-         "times the top-tier node fell under demote_wmark and kswapd woke"},
-        {"tiering.kswapd_cpu_us", K::Derived, "us",
-         "kswapd's CPU time examining folios (the demotions' own is in migration.demote.*)"},
-        {"tiering.demotions", K::Counter, "count", "folios demoted to the slow tier"},
+        {"tiering.demotions", K::Counter, "count",
+         "the process's folios kswapd demoted to a lower tier (tpp, or numa_tiering with "
+         "demotion on; kswapd's own figures are memory.kswapd.*)"},
         {"tiering.demoted_bytes", K::Counter, "bytes", "bytes demoted"},
     });
 

@@ -54,6 +54,14 @@ class NumaBalancing : public TieringPolicy {
   void attach(const TieringHost& host) override {
     TieringPolicy::attach(host);
     mover_.attach(host.mm);
+    // Folios kswapd demotes count as this policy's demotions (and ping-pong), and the
+    // detector forgets their state, as after its own moves.
+    if (Kswapd* k = Kswapd::find(ctx_))
+      k->on_demoted([this](Mm& mm, std::size_t i, int from) {
+        if (&mm != host_.mm) return;
+        mover_.record(i, from, MigrationReason::Demote);
+        detector_->moved(i);
+      });
     TieringHost h = host;
     h.busy = [this](std::size_t i) { return mover_.busy(i) || pending_[i]; };
     pending_.assign(host.mm->size(), 0);
@@ -65,7 +73,6 @@ class NumaBalancing : public TieringPolicy {
   }
 
   bool on_quantum(int thread, int cpu, double accesses, std::function<void()> resume) override {
-    at_point(cpu);
     return detector_->on_quantum(thread, cpu, accesses, std::move(resume));
   }
 
@@ -87,8 +94,6 @@ class NumaBalancing : public TieringPolicy {
     (void)bytes;
     return true;
   }
-  // Runs at every accounting point of a thread, before its own kernel work.
-  virtual void at_point(int cpu) { (void)cpu; }
 
   struct Window {
     Tick start = 0;

@@ -1277,8 +1277,9 @@ ht.set_index("policy")[["tiered_app.access_rate", "tiered_app.node.hbm0.share",
   the oracle at every share in 1.5 s, moving a few hundred folios; their ping-pong stays low
   (memtis's warm bin, colloid's swap ratio).
 * `numa_tiering` cannot promote into a full fast tier (every candidate fails for want of
-  room: the status column says so); `tpp` makes room by reclaim but finds the hot set slowly
-  and moves many folios back within a second.
+  room: the status column says so); `tpp` makes room by reclaim (kswapd, from its own
+  watermark) but finds the hot set slowly (0.37-0.90 of the oracle), and a tenth to a quarter
+  of its moves take a folio back where it was within a second.
 * DMA offload does not change throughput here (the process does not wait for the migration
   thread's copies; tpp's faulting threads wait for theirs either way) but takes 40-80x less
   CPU time for the same moves.
