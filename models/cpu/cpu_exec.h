@@ -40,6 +40,14 @@ class CpuExec {
     std::function<void()> done;
   };
   virtual void kernel_stream(int cpu, Stream item) = 0;
+  // Kernel work that lasts until something else happens: a caller spinning on its CPU (as
+  // smp_call_function_many waits for its IPIs to be acknowledged). One item of the CPU's
+  // kernel worker, after the items before it, that holds the CPU from its start until
+  // release_spin(cpu, id) (at once if it runs; with no CPU time, and no on_cpu calls, if it
+  // has not started). `item.work` and `item.more` are not used; `on_cpu` and `done` are
+  // called as for kernel_stream(). Returns the id.
+  virtual std::uint64_t kernel_spin(int cpu, Stream item) = 0;
+  virtual void release_spin(int cpu, std::uint64_t id) = 0;
   // An interrupt handler: runs at once (after the CPU's earlier interrupts) and delays
   // whatever runs there; `done` is called when it completes.
   virtual void irq(int cpu, Tick work, std::function<void()> done) = 0;

@@ -16,7 +16,9 @@ HETSIM_METRICS(
          "batches each registered copy agent copied (cpu, mt, dma, ...)"},
         {"migration.cpu_ps", K::Counter, "ps",
          "CPU time of the mechanism (entry, unmap, copy, remap) on every CPU"},
-        {"migration.flush_wait_ps", K::Counter, "ps", "time the caller waited for TLB shootdowns"},
+        {"migration.flush_wait_ps", K::Counter, "ps",
+         "CPU time callers spun waiting for their TLB shootdowns (local flush, IPI writes, "
+         "the wait for the acknowledgements)"},
         {"migration.cpu_time_us", K::Derived, "us",
          "CPU time of the migration: the mechanism, flush waits and the DMA driver"},
         {"migration.time_us", K::Derived, "us",

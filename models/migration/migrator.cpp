@@ -133,16 +133,6 @@ TlbShootdown& Migrator::shootdown() {
   return *shootdown_;
 }
 
-void Migrator::flush_wait_begins(int cpu) {
-  auto& [waiting, since] = flush_waits_[cpu];
-  if (waiting++ == 0) since = ctx_.sim().now();
-}
-
-void Migrator::flush_wait_ends(int cpu) {
-  auto& [waiting, since] = flush_waits_[cpu];
-  if (--waiting == 0) flush_wait_ps_->add(static_cast<double>(ctx_.sim().now() - since));
-}
-
 void Migrator::finish_metrics() {
   auto& st = ctx_.sim().stats();
   const Tick span = last_end_ > first_start_ ? last_end_ - first_start_ : 0;

@@ -106,11 +106,6 @@ class Migrator {
   int active_calls_ = 0;
   sim::Counter *moved_, *folios_, *failed_, *cpu_ps_, *flush_wait_ps_;
   sim::Histogram *folio_lat_, *first_lat_, *call_lat_;
-  // Flush waits in progress per initiating CPU and since when: waits of jobs a CPU started
-  // together overlap in time, and the CPU spins through their union, not their sum.
-  std::map<int, std::pair<int, Tick>> flush_waits_;
-  void flush_wait_begins(int cpu);
-  void flush_wait_ends(int cpu);
   // Jobs, in flight or finished; a finished one is reused by the next job (jobs.h).
   std::vector<std::unique_ptr<Job>> jobs_;
   std::vector<std::size_t> free_jobs_;

@@ -36,6 +36,12 @@ Action Scheduler::KWorker::next(int) {
     if (item.on_cpu) item.on_cpu(false);
     if (item.done) item.done();  // may queue more work here
   }
+  // A spin released before it started takes no CPU time.
+  while (!items.empty() && items.front().spin && items.front().released) {
+    KWorker::Item item = std::move(items.front());
+    items.pop_front();
+    if (item.done) item.done();
+  }
   if (items.empty()) return Action::block();
   in_progress = true;
   if (items.front().on_cpu) items.front().on_cpu(true);
@@ -73,7 +79,30 @@ void Scheduler::kernel(int cpu, Tick work, std::function<void()> done) {
   kernel_stream(cpu, std::move(item));
 }
 
-void Scheduler::kernel_stream(int cpu, Stream item) {
+void Scheduler::kernel_stream(int cpu, Stream item) { queue_kernel(cpu, KWorker::Item(std::move(item))); }
+
+std::uint64_t Scheduler::kernel_spin(int cpu, Stream s) {
+  s.work = kSpinLimit;
+  s.more = nullptr;
+  KWorker::Item item(std::move(s));
+  item.spin = ++spins_;
+  queue_kernel(cpu, std::move(item));
+  return spins_;
+}
+
+void Scheduler::release_spin(int cpu, std::uint64_t id) {
+  const int w = rq(cpu).kworker;
+  if (w < 0) return;
+  KWorker& k = *static_cast<KWorker*>(task(w).client);
+  for (std::size_t i = 0; i < k.items.size(); ++i) {
+    if (k.items[i].spin != id) continue;
+    k.items[i].released = true;
+    if (i == 0 && k.in_progress) set_burst_left(w, 0);  // it spins now: it stops now
+    return;
+  }
+}
+
+void Scheduler::queue_kernel(int cpu, KWorker::Item item) {
   HETSIM_CHECK(cpu >= 0 && cpu < cpu_count(), "kernel work for a CPU that does not exist");
   Rq& r = rq(cpu);
   if (r.kworker < 0) r.kworker = make_kworker(cpu);

@@ -133,6 +133,8 @@ class Scheduler final : public SchedView, public CpuExec {
   // CpuExec
   void kernel(int cpu, Tick work, std::function<void()> done) override;
   void kernel_stream(int cpu, Stream item) override;
+  std::uint64_t kernel_spin(int cpu, Stream item) override;
+  void release_spin(int cpu, std::uint64_t id) override;
   void irq(int cpu, Tick work, std::function<void()> done) override;
   void steal(int cpu, Tick work) override;
   int cpu_count() const override { return static_cast<int>(rqs_.size()); }
@@ -229,7 +231,12 @@ class Scheduler final : public SchedView, public CpuExec {
   // kworker/N: a task pinned to its CPU that runs other models' kernel work in FIFO order,
   // blocks when it has none and is woken when work is queued.
   struct KWorker final : TaskClient {
-    using Item = CpuExec::Stream;  // a plain item has neither `more` nor `on_cpu`
+    // A plain item has neither `more` nor `on_cpu`; a spin (kernel_spin) has an id.
+    struct Item : CpuExec::Stream {
+      explicit Item(CpuExec::Stream s) : CpuExec::Stream(std::move(s)) {}
+      std::uint64_t spin = 0;
+      bool released = false;
+    };
     std::deque<Item> items;
     bool in_progress = false;  // items.front() is the burst being run
     Action next(int task) override;
@@ -306,6 +313,10 @@ class Scheduler final : public SchedView, public CpuExec {
   void finish();
   int add_task(const TaskSpec& spec);
   int make_kworker(int cpu);
+  void queue_kernel(int cpu, KWorker::Item item);
+  // A spin that is never released ends after this much CPU time.
+  static constexpr Tick kSpinLimit = sim::kSec;
+  std::uint64_t spins_ = 0;
   // Trace output (only when a trace is asked for): the task leaving `cpu` as a slice, and
   // an arrow for a wakeup or an IPI.
   void trace_off(int cpu, const Task& t, const char* why);

@@ -251,14 +251,11 @@ TEST(CpuCopySerial, PromotionsSubmittedTogetherCostNoMoreCpuThanInTurn) {
   ASSERT_EQ(copy_run_seen.completed, n);
   EXPECT_EQ(metric(together, "migration.bytes_moved"), n * 4096.0);
   EXPECT_EQ(metric(in_turn, "migration.bytes_moved"), n * 4096.0);
-  // The work the CPU ran (the copies and the kernel phases around them), without the time
-  // callers waited for TLB shootdowns: jobs submitted together each wait for their own
-  // shootdown meanwhile, and those waits overlap (a known limit of that accounting).
-  const auto ran_us = [](const Json& r) {
-    return metric(r, "migration.cpu_time_us") - metric(r, "migration.flush_wait_ps") / 1e6;
-  };
-  const double cpu_together = ran_us(together);
-  const double cpu_in_turn = ran_us(in_turn);
+  // The CPU time of the mechanism: the copies, the kernel phases around them and the
+  // callers' spins for their TLB shootdowns, one after another in the CPU's worker.
+  const double cpu_together = metric(together, "migration.cpu_time_us");
+  const double cpu_in_turn = metric(in_turn, "migration.cpu_time_us");
+  EXPECT_GT(metric(together, "migration.flush_wait_ps"), 0);
   // One CPU ran every job: it cannot have spent more CPU time than the time they took.
   EXPECT_LE(cpu_together, together_elapsed_us * 1.001);
   EXPECT_LE(cpu_together, cpu_in_turn * 1.05);

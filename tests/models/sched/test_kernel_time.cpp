@@ -3,6 +3,8 @@
 // whatever runs on their CPU, and an idle machine costs no events.
 #include <gtest/gtest.h>
 
+#include <functional>
+#include <memory>
 #include <string>
 #include <vector>
 
@@ -153,6 +155,78 @@ TEST(KernelTime, KernelWorkRunsInOrderInOneWorkerPerCpu) {
   EXPECT_EQ(r.pf->exec().busy(2, models::CpuExec::Kind::Kernel), 20 * sim::kUs);
   EXPECT_GE(r.sched->kworker(2), 0);
   EXPECT_LT(r.sched->kworker(3), 0);  // no worker where no work was queued
+}
+
+// A spin that calls `done` when over and adds its time on the CPU to `on_cpu_time`.
+std::uint64_t spin(models::CpuExec& ex, sim::Simulator& s, int cpu, Tick& on_cpu_time,
+                   std::function<void()> done) {
+  models::CpuExec::Stream item;
+  auto since = std::make_shared<Tick>(0);
+  item.on_cpu = [&s, &on_cpu_time, since](bool on) {
+    if (on)
+      *since = s.now();
+    else
+      on_cpu_time += s.now() - *since;
+  };
+  item.done = std::move(done);
+  return ex.kernel_spin(cpu, std::move(item));
+}
+
+TEST(KernelTime, ASpinHoldsItsCpuUntilReleasedAndAReleasedOneTakesNoTime) {
+  Rig r;
+  models::CpuExec& ex = r.pf->exec();
+  std::vector<std::pair<int, Tick>> done;
+  Tick spun4 = 0, spun6 = 0;
+  // Worker of CPU 4: 10 us of work, a spin released at 50 us, 5 us of work.
+  ex.kernel(4, 10 * sim::kUs, [&] { done.push_back({0, r.sim.now()}); });
+  const std::uint64_t a = spin(ex, r.sim, 4, spun4, [&] { done.push_back({1, r.sim.now()}); });
+  ex.kernel(4, 5 * sim::kUs, [&] { done.push_back({2, r.sim.now()}); });
+  r.sim.call_at(50 * sim::kUs, [&] { ex.release_spin(4, a); });
+  // Worker of CPU 6: a spin released before its turn (behind 20 us of work) costs nothing.
+  ex.kernel(6, 20 * sim::kUs, [] {});
+  const std::uint64_t b = spin(ex, r.sim, 6, spun6, [&] { done.push_back({3, r.sim.now()}); });
+  r.sim.call_at(5 * sim::kUs, [&] { ex.release_spin(6, b); });
+  r.sim.run(sim::kSec);
+  ASSERT_EQ(done.size(), 4u);
+  EXPECT_EQ(done[0], std::make_pair(0, 10 * sim::kUs));
+  EXPECT_EQ(done[1], std::make_pair(3, 20 * sim::kUs));
+  EXPECT_EQ(done[2], std::make_pair(1, 50 * sim::kUs));
+  EXPECT_EQ(done[3], std::make_pair(2, 55 * sim::kUs));
+  // The spin was CPU time: the worker ran for the whole 55 us; on CPU 6 only the 20 us.
+  EXPECT_EQ(ex.busy(4, models::CpuExec::Kind::Kernel), 55 * sim::kUs);
+  EXPECT_EQ(ex.busy(6, models::CpuExec::Kind::Kernel), 20 * sim::kUs);
+  EXPECT_EQ(spun4, 40 * sim::kUs);
+  EXPECT_EQ(spun6, 0u);
+  EXPECT_TRUE(ex.idle(4));
+}
+
+TEST(KernelTime, ATaskSharingTheCpuDoesNotRunWhileTheWorkerSpins) {
+  // A hog and the worker on CPU 9: 100 us of kernel work, then a spin released 30 us after
+  // it began. A spinning caller keeps its CPU (well inside its slice): the hog gets none of
+  // those 30 us, where a caller that blocked for the wait would have left them all to it.
+  Rig r;
+  Hog hog;
+  const int t = r.pinned(&hog, 9);
+  models::CpuExec& ex = r.pf->exec();
+  Tick spin_from = 0, spin_to = 0, hog_from = 0, hog_to = 0, spun = 0;
+  std::uint64_t id = 0;
+  r.sim.call_at(2 * sim::kMs, [&] {
+    ex.kernel(9, 100 * sim::kUs, [&] {
+      spin_from = r.sim.now();
+      hog_from = r.sched->cpu_time_now(t);
+      r.sim.call_at(spin_from + 30 * sim::kUs, [&] { ex.release_spin(9, id); });
+    });
+    id = spin(ex, r.sim, 9, spun, [&] {
+      spin_to = r.sim.now();
+      hog_to = r.sched->cpu_time_now(t);
+      hog.stop = true;
+    });
+  });
+  r.sim.run(sim::kSec);
+  ASSERT_GT(spin_from, 0u);
+  EXPECT_EQ(spin_to - spin_from, 30 * sim::kUs);
+  EXPECT_EQ(spun, 30 * sim::kUs);
+  EXPECT_EQ(hog_to, hog_from);
 }
 
 // A machine with nothing to run has no tick: once the last kernel work item is done, the
