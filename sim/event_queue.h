@@ -134,6 +134,10 @@ class HeapEventQueue {
   bool empty() const { return heap_.empty(); }
   std::size_t size() const { return heap_.size(); }
   Tick top_time() const { return heap_.top().time; }
+  // Whether a queued event comes before (t, order).
+  bool next_before(Tick t, std::uint64_t order) const {
+    return !heap_.empty() && heap_.top().before(detail::EventKey{t, order, 0});
+  }
   void reserve(std::size_t n) {
     heap_.reserve(n);
     payloads_.reserve_slots(n);
@@ -174,6 +178,12 @@ class CalendarEventQueue {
   Tick top_time() {
     if (!window_ready()) refill();
     return front().time;
+  }
+  // Whether a queued event comes before (t, order).
+  bool next_before(Tick t, std::uint64_t order) {
+    if (size_ == 0) return false;
+    if (!window_ready()) refill();
+    return front().before(detail::EventKey{t, order, 0});
   }
   void reserve(std::size_t n) {
     payloads_.reserve_slots(n);

@@ -51,6 +51,9 @@ class Simulator {
   void at_reserved(Tick t, std::uint64_t order, T* obj, std::uint64_t arg = 0) {
     queue_.push_ordered(t < now_ ? now_ : t, order, &trampoline<M, T>, obj, arg);
   }
+  // Whether an event at (t, order), a place reserve_order() gave, would run next: nothing
+  // queued comes before it. A model may then do at once what that event would do.
+  bool runs_next(Tick t, std::uint64_t order) { return !queue_.next_before(t, order); }
   template <auto M, class T>
   void after(Tick delay, T* obj, std::uint64_t arg = 0, std::uint16_t prio = kPrioDefault) {
     at<M>(now_ + delay, obj, arg, prio);

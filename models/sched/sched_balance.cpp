@@ -61,19 +61,26 @@ void Scheduler::nohz_idle_entry(int cpu) {
   ++r.idle_gen;
   if (r.nohz_idle) return;
   Tick at = std::max(now(), r.busy_until);
-  if (r.avg_idle < costs_.tick) {
-    const Tick skew = tick_skew_ ? costs_.tick / 2 * static_cast<Tick>(cpu) / rqs_.size() : 0;
-    Tick next = ((at + costs_.tick - skew) / costs_.tick) * costs_.tick + skew;
-    if (next <= at) next += costs_.tick;
-    at = next;
+  if (r.avg_idle < costs_.tick) at = next_tick(cpu, at);
+  if (r.tick_pending && r.tick_at == at) {
+    // Due when the stopped tick's armed event fires: that event makes the check, in the place
+    // among the instant's events that an event of its own would take.
+    r.nohz_tick_gen = r.idle_gen;
+    r.nohz_order = sim_.reserve_order();
+    return;
   }
+  r.nohz_tick_gen = 0;
   sim_.at<&Scheduler::on_nohz_stop>(at, this, (r.idle_gen << 16) | static_cast<std::uint64_t>(cpu));
 }
 
 void Scheduler::on_nohz_stop(std::uint64_t arg) {
-  const int cpu = static_cast<int>(arg & 0xFFFF);
+  nohz_stop(static_cast<int>(arg & 0xFFFF), arg >> 16);
+}
+
+// The tick stops for good if the CPU has stayed idle since idle entry `gen`.
+void Scheduler::nohz_stop(int cpu, std::uint64_t gen) {
   Rq& r = rq(cpu);
-  if ((arg >> 16) != r.idle_gen || nr_running(cpu) != 0 || r.nohz_idle) return;
+  if (gen != r.idle_gen || nr_running(cpu) != 0 || r.nohz_idle) return;
   nohz_set(cpu, true);
   nohz_enters_->add();
 }

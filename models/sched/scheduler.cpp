@@ -339,8 +339,7 @@ void Scheduler::schedule(int cpu) {
   Rq& r = rq(cpu);
   for (;;) {
     if (!has_work(r)) {
-      r.tick_on = false;
-      ++r.tick_token;
+      r.tick_on = false;  // its armed event stays: a CPU busy again before it ticks there
       r.idle_since = now();
       r.need_resched = false;
       if (r.housekeeping) {

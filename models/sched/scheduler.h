@@ -214,7 +214,14 @@ class Scheduler final : public SchedView, public CpuExec {
     Tick step_wakes = 0;
     std::vector<int> queue;
     // Idle, tick and balance state.
-    std::uint64_t tick_token = 0;
+    std::uint64_t tick_token = 0;   // names the armed tick event; bumped to cancel it
+    // A tick event is armed at tick_at, wanted (tick_on) or not. A CPU busy again before it
+    // reuses it, running it at the place tick_order reserved (tick_reserved); a deferred tick
+    // stop due then is checked by it, at the place nohz_order reserved, for idle entry
+    // nohz_tick_gen (0: none). Either way, the run is the one separate events would give.
+    bool tick_pending = false, tick_reserved = false;
+    Tick tick_at = 0;
+    std::uint64_t tick_order = 0, nohz_order = 0, nohz_tick_gen = 0;
     Tick idle_since = 0;
     Tick avg_idle = 0;
     std::vector<Tick> checkpoints;  // where an idle balance in progress may stop early
@@ -309,6 +316,8 @@ class Scheduler final : public SchedView, public CpuExec {
   void on_balance_kick(std::uint64_t cpu);
   void nohz_idle_entry(int cpu);
   void on_nohz_stop(std::uint64_t arg);
+  void nohz_stop(int cpu, std::uint64_t gen);
+  Tick next_tick(int cpu, Tick t) const;
   void nohz_set(int cpu, bool in);
   void finish();
   int add_task(const TaskSpec& spec);

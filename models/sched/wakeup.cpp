@@ -1,6 +1,7 @@
 // Ticks, timers, wakeups and new tasks: what makes a task runnable and when
 // (kernel/sched/core.c try_to_wake_up, wake_up_new_task, scheduler_tick).
 #include <algorithm>
+#include <utility>
 
 #include "models/sched/scheduler.h"
 
@@ -21,19 +22,53 @@ void Scheduler::ensure_tick(int cpu) {
   if (r.tick_on || r.curr < 0) return;
   if (r.nohz_full && nr_running(cpu) <= 1) return;
   r.tick_on = true;
+  const Tick next = next_tick(cpu, now());
+  if (r.tick_pending && r.tick_at == next) {
+    // The event of the tick stopped when the CPU went idle is still armed there: it ticks,
+    // in the place among that instant's events that a new event would take.
+    r.tick_order = sim_.reserve_order();
+    r.tick_reserved = true;
+    return;
+  }
   ++r.tick_token;
-  // skew_tick: CPU c ticks at offset (tick/2) * c / ncpus, so CPUs do not all reschedule and
-  // balance at the same instant.
-  const Tick skew = tick_skew_ ? costs_.tick / 2 * static_cast<Tick>(cpu) / rqs_.size() : 0;
-  Tick next = ((now() + costs_.tick - skew) / costs_.tick) * costs_.tick + skew;
-  if (next <= now()) next += costs_.tick;
+  r.tick_pending = true;
+  r.tick_reserved = false;
+  r.tick_at = next;
   sim_.at<&Scheduler::on_tick>(next, this, (r.tick_token << 16) | static_cast<std::uint64_t>(cpu));
+}
+
+// skew_tick: CPU c ticks at offset (tick/2) * c / ncpus, so CPUs do not all reschedule and
+// balance at the same instant. The first tick instant after `t`.
+Tick Scheduler::next_tick(int cpu, Tick t) const {
+  const Tick skew = tick_skew_ ? costs_.tick / 2 * static_cast<Tick>(cpu) / rqs_.size() : 0;
+  Tick next = ((t + costs_.tick - skew) / costs_.tick) * costs_.tick + skew;
+  if (next <= t) next += costs_.tick;
+  return next;
 }
 
 void Scheduler::on_tick(std::uint64_t arg) {
   const int cpu = static_cast<int>(arg & 0xFFFF);
   Rq& r = rq(cpu);
   if ((arg >> 16) != r.tick_token) return;
+  if (!r.tick_on) {  // stopped: the CPU went idle; its deferred tick stop may be due now
+    r.tick_pending = false;
+    const std::uint64_t gen = std::exchange(r.nohz_tick_gen, 0);
+    if (gen == 0) return;
+    if (sim_.runs_next(now(), r.nohz_order))
+      nohz_stop(cpu, gen);
+    else
+      sim_.at_reserved<&Scheduler::on_nohz_stop>(now(), r.nohz_order, this,
+                                                 (gen << 16) | static_cast<std::uint64_t>(cpu));
+    return;
+  }
+  if (r.tick_reserved && !sim_.runs_next(now(), r.tick_order)) {
+    // Events of this instant come before the tick's place: it runs there.
+    r.tick_reserved = false;
+    sim_.at_reserved<&Scheduler::on_tick>(now(), r.tick_order, this, arg);
+    return;
+  }
+  r.tick_pending = r.tick_reserved = false;
+  r.nohz_tick_gen = 0;  // busy since that idle entry: its tick stop would find the CPU busy
   r.tick_on = false;
   if (r.curr < 0 || (r.nohz_full && nr_running(cpu) <= 1)) return;
   if (r.nohz_idle) nohz_set(cpu, false);  // nohz_balancer_kick -> nohz_balance_exit_idle
