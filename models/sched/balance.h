@@ -64,8 +64,7 @@ struct Move {
 // Python mirror (hetsim.BalanceDecision) and `hetsim list` come from it.
 #define HETSIM_BALANCE_DECISION_FIELDS(X)                                                   \
   X(std::vector<Move>, moves, {}, "queued tasks to move: (task, from_cpu, to_cpu) each")    \
-  X(Tick, cost, 0,                                                                          \
-    "CPU time spent deciding (and moving) on the hook's CPU (C++: picoseconds; Python: seconds)") \
+  X(Tick, cost, 0, "CPU time deciding (and moving) on the hook's CPU; ps (Python: s)")      \
   X(std::vector<int>, kick, {}, "CPUs to interrupt; on_kick runs there when the IPI lands") \
   X(int, scanned, 0, "run queues read, for statistics")                                     \
   X(std::vector<Tick>, checkpoints, {},                                                     \

@@ -79,7 +79,9 @@ void Scheduler::kernel(int cpu, Tick work, std::function<void()> done) {
   kernel_stream(cpu, std::move(item));
 }
 
-void Scheduler::kernel_stream(int cpu, Stream item) { queue_kernel(cpu, KWorker::Item(std::move(item))); }
+void Scheduler::kernel_stream(int cpu, Stream item) {
+  queue_kernel(cpu, KWorker::Item(std::move(item)));
+}
 
 std::uint64_t Scheduler::kernel_spin(int cpu, Stream s) {
   s.work = kSpinLimit;
@@ -108,7 +110,8 @@ void Scheduler::queue_kernel(int cpu, KWorker::Item item) {
   if (r.kworker < 0) r.kworker = make_kworker(cpu);
   Task& t = task(r.kworker);
   static_cast<KWorker*>(t.client)->items.push_back(std::move(item));
-  if (state(t) != State::Blocked || life(t.id).waking) return;  // it takes the item when it gets to it
+  // A worker awake or being woken takes the item when it gets to it.
+  if (state(t) != State::Blocked || life(t.id).waking) return;
   // try_to_wake_up runs on the CPU. When it interrupts a running task, that task pays it
   // (inside a task's step, wake() charges the waker); on an idle CPU it is part of the
   // queueing cost that the model queueing the work charges (e.g. migration's lru_queue).

@@ -214,7 +214,7 @@ class Scheduler final : public SchedView, public CpuExec {
     Tick step_wakes = 0;
     std::vector<int> queue;
     // Idle, tick and balance state.
-    std::uint64_t tick_token = 0;   // names the armed tick event; bumped to cancel it
+    std::uint64_t tick_token = 0;  // names the armed tick event; bumped to cancel it
     // A tick event is armed at tick_at, wanted (tick_on) or not. A CPU busy again before it
     // reuses it, running it at the place tick_order reserved (tick_reserved); a deferred tick
     // stop due then is checked by it, at the place nohz_order reserved, for idle entry

@@ -56,8 +56,8 @@ class Kswapd {
   // wakeup_kswapd(node, order): `bytes` is the size of the allocation that could not be made.
   void wake(int node, std::uint64_t bytes);
   // TPP: every top-tier node wakes its kswapd under `wake_free` x its capacity free and is
-  // balanced at `target_free` x its capacity free (or its watermark, if higher); a node already under its
-  // new wake mark is woken now (the allocations that put it there would have woken it).
+  // balanced at `target_free` x its capacity free (or its watermark, if higher); a node already
+  // under its new wake mark is woken now (the allocations that put it there would have woken it).
   void set_demote_marks(double wake_free, double target_free);
   // Called for each folio kswapd moved off a node: its address space, index and old node.
   using DemotedFn = std::function<void(Mm&, std::size_t, int)>;

@@ -53,8 +53,8 @@ inline long long seconds_in(const py::handle& v, const std::string& name, long l
   if (s == -1.0 && PyErr_Occurred()) throw py::error_already_set();
   const double ps = s * 1e12;
   if (!(ps >= static_cast<double>(lo) - 0.5 && ps <= static_cast<double>(hi) + 0.5))
-    throw py::value_error(name + ": expected seconds in " + repr_of(py::float_(lo * 1e-12)) +
-                          ".." + repr_of(py::float_(hi * 1e-12)) + ", found " + repr_of(v));
+    throw py::value_error(name + ": expected seconds in " + repr_of(py::float_(lo * 1e-12)) + ".." +
+                          repr_of(py::float_(hi * 1e-12)) + ", found " + repr_of(v));
   return std::llround(ps);
 }
 

@@ -345,8 +345,9 @@ void bind_balance(py::module_& m) {
            })
       .def("cache_hot",
            [task](R r, A t) { return r.get().cache_hot(task(r.get(), t, "cache_hot")); })
-      .def("avg_idle",
-           [cpu](R r, A c) { return seconds(r.get().avg_idle(cpu(r.get().topo(), c, "avg_idle"))); })
+      .def(
+          "avg_idle",
+          [cpu](R r, A c) { return seconds(r.get().avg_idle(cpu(r.get().topo(), c, "avg_idle"))); })
       .def("idle_cpus",
            [llc](R r, A l) {
              return mask_list(r.get().idle_mask(llc(r.get().topo(), l, "idle_cpus")));

@@ -229,9 +229,9 @@ models::BalanceDecision decision_from(const py::handle& o, long long max_cpu, lo
   static const std::vector<std::string> names = names_of(models::balance_decision_fields());
   check_answer(o, "BalanceDecision", hook, names);
   const Bounds b{max_cpu, max_task};
-#define HETSIM_PY_READ(type, name, def, doc) \
-  read(Field<&models::BalanceDecision::name>{}, field(o, #name, \
-       out(Field<&models::BalanceDecision::name>{}, d.name)), d, b);
+#define HETSIM_PY_READ(type, name, def, doc)    \
+  read(Field<&models::BalanceDecision::name>{}, \
+       field(o, #name, out(Field<&models::BalanceDecision::name>{}, d.name)), d, b);
   HETSIM_BALANCE_DECISION_FIELDS(HETSIM_PY_READ)
 #undef HETSIM_PY_READ
   return d;
