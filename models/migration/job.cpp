@@ -244,23 +244,21 @@ void Migrator::Job::flush(const std::vector<std::size_t>& folios, std::uint64_t 
   if (translations == 0) return done();  // nothing any TLB may hold
   folio_flush(flush_req_, *j_.as, j_.cpu, folios, translations);
   flush_done_ = std::move(done);
-  // The caller flushes locally, writes the IPIs and spins for the acknowledgements
-  // (flush_tlb_multi waits): its CPU is busy until the last one is in. The spin's time on
-  // the CPU is the flush wait.
-  CpuExec::Stream spin;
-  spin.on_cpu = [this](bool on) {
-    if (on)
-      spin_on_ = now();
-    else
-      m_.flush_wait_ps_->add(static_cast<double>(now() - spin_on_));
-  };
-  spin.done = [this] {
-    std::function<void()> next = std::move(flush_done_);
-    flush_done_ = nullptr;
-    next();
-  };
-  spin_ = pf_.exec().kernel_spin(j_.cpu, std::move(spin));
-  m_.shootdown().flush(flush_req_, [this] { pf_.exec().release_spin(j_.cpu, spin_); });
+  // The caller flushes locally, writes the IPIs and spins for the acknowledgements: its CPU
+  // is busy until the last one is in. The spin's time on the CPU is the flush wait.
+  m_.shootdown().flush_spinning(
+      flush_req_,
+      [this] {
+        std::function<void()> next = std::move(flush_done_);
+        flush_done_ = nullptr;
+        next();
+      },
+      [this](bool on) {
+        if (on)
+          spin_on_ = now();
+        else
+          m_.flush_wait_ps_->add(static_cast<double>(now() - spin_on_));
+      });
 }
 
 void Migrator::Job::remap_all() {

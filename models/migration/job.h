@@ -89,8 +89,7 @@ class Migrator::Job {
   int serial_dst_ = -1;               // when it was unmapped
   Tick serial_unmapped_ = 0;
   std::function<void()> flush_done_;  // the flush in progress: what runs after it
-  std::uint64_t spin_ = 0;            // its caller's spin on the CPU (CpuExec::kernel_spin)
-  Tick spin_on_ = 0;                  // when the spin last got the CPU
+  Tick spin_on_ = 0;                  // when the caller's spin for it last got the CPU
   FlushRequest flush_req_;
   std::vector<std::shared_ptr<CopyBatch>> runs_;  // the copy in progress, one run per destination
   std::size_t run_count_ = 0, run_next_ = 0;

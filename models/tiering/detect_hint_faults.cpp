@@ -203,7 +203,9 @@ class HintFaults final : public HotnessDetector {
           return;
         }
         flush_pages_ += flush_entries_;
-        TlbShootdown::of(ctx_).flush(folio_flush(*host_.mm, cpu, flush_, flush_entries_), again);
+        // change_prot_numa's flush: the scanning task spins on its CPU for the acknowledgements.
+        TlbShootdown::of(ctx_).flush_spinning(folio_flush(*host_.mm, cpu, flush_, flush_entries_),
+                                              again);
       });
       return;
     }

@@ -85,6 +85,19 @@ void TlbShootdown::flush(const FlushRequest& req, std::function<void()> done) {
   policy_->submit(req, std::move(done));
 }
 
+void TlbShootdown::flush_spinning(const FlushRequest& req, std::function<void()> done,
+                                  std::function<void(bool)> on_cpu) {
+  CpuExec::Stream spin;
+  spin.done = std::move(done);
+  spin.on_cpu = std::move(on_cpu);
+  const auto cpu = static_cast<std::uint64_t>(req.initiator);
+  const std::uint64_t id = pf_.exec().kernel_spin(req.initiator, std::move(spin));
+  // Two words: the callback is stored inside the std::function, no allocation.
+  flush(req, [this, key = id << 16 | cpu] {
+    pf_.exec().release_spin(static_cast<int>(key & 0xFFFF), key >> 16);
+  });
+}
+
 Tick TlbShootdown::local_cost(std::uint64_t pages) const {
   return pages > cost_.ceiling ? cost_.full_flush : pages * cost_.invlpg;
 }

@@ -84,6 +84,12 @@ class TlbShootdown {
   // from every TLB that could use it; with more == true a batching policy may let the
   // caller continue before that.
   void flush(const FlushRequest& req, std::function<void()> done);
+  // flush() from kernel code on req.initiator, which spins there until the flush lets it go
+  // (flush_tlb_multi waits for the acknowledgements): a kernel-worker item of that CPU
+  // (CpuExec::kernel_spin) that holds it from when the worker gets to it; then `done` runs.
+  // `on_cpu`, when given, hears the spin get and lose the CPU.
+  void flush_spinning(const FlushRequest& req, std::function<void()> done,
+                      std::function<void(bool)> on_cpu = nullptr);
   // Time one CPU spends invalidating `pages` translations.
   Tick local_cost(std::uint64_t pages) const;
   const FlushCost& cost() const { return cost_; }

@@ -391,7 +391,8 @@ void Uvm::migrate_block(const std::shared_ptr<Batch>& b, const BlockWork& w,
   auto& sd = TlbShootdown::of(ctx_);
   cpu_unmaps_->add(1);
   const std::uint64_t before = sd.ipis();
-  sd.flush(req, [this, &sd, before, copy = std::move(copy)] {
+  // unmap_mapping_range's flush: the servicing thread spins on its CPU for the acknowledgements.
+  sd.flush_spinning(req, [this, &sd, before, copy = std::move(copy)] {
     ipis_->add(static_cast<double>(sd.ipis() - before));
     copy();
   });

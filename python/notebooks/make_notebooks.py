@@ -1278,7 +1278,7 @@ ht.set_index("policy")[["tiered_app.access_rate", "tiered_app.node.hbm0.share",
   (memtis's warm bin, colloid's swap ratio).
 * `numa_tiering` cannot promote into a full fast tier (every candidate fails for want of
   room: the status column says so); `tpp` makes room by reclaim (kswapd, from its own
-  watermark) but finds the hot set slowly (0.37-0.90 of the oracle), and a tenth to a quarter
+  watermark) but finds the hot set slowly (0.38-0.90 of the oracle), and a tenth to a quarter
   of its moves take a folio back where it was within a second.
 * DMA offload does not change throughput here (the process does not wait for the migration
   thread's copies; tpp's faulting threads wait for theirs either way) but takes 40-80x less

@@ -163,6 +163,35 @@ TEST(Shootdown, NeverCompletesBeforeTheSlowestTargetAcknowledges) {
   }
 }
 
+TEST(Shootdown, AKernelInitiatorSpinsOnItsCpuUntilTheFlushLetsItGo) {
+  // The same flush as a plain call and from kernel code (flush_spinning): the latter ends
+  // when the former does, and its CPU was busy in kernel work for all of it.
+  Tick plain = 0, spun = 0, on_cpu = 0, since = 0;
+  FlushRequest req;
+  req.initiator = 3;
+  req.cpumask = {3, 4, 100, 200};
+  req.pages = 8;
+  {
+    Rig r;
+    r.sd->flush(req, [&] { plain = r.sim.now(); });
+    r.sim.run();
+  }
+  Rig r;
+  r.sd->flush_spinning(
+      req, [&] { spun = r.sim.now(); },
+      [&](bool on) {
+        if (on)
+          since = r.sim.now();
+        else
+          on_cpu += r.sim.now() - since;
+      });
+  r.sim.run();
+  ASSERT_GT(plain, 0u);
+  EXPECT_EQ(spun, plain);
+  EXPECT_EQ(on_cpu, plain);
+  EXPECT_EQ(r.pf->exec().busy(3, models::CpuExec::Kind::Kernel), plain);
+}
+
 // Shootdowns in flight share nothing: flushes issued from another flush's completion, and
 // overlapping ones with different target sets, each end after their own last
 // acknowledgement, with their own IPIs (the service reuses a finished flush's state).
