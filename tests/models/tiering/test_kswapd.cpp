@@ -3,8 +3,14 @@
 #include <gtest/gtest.h>
 
 #include <string>
+#include <vector>
 
+#include "models/machine/machine.h"
+#include "models/memory/mm.h"
+#include "models/memory/node_memory.h"
+#include "models/tiering/kswapd.h"
 #include "sim/json.h"
+#include "sim/run_context.h"
 #include "tests/models/tiering/tiering_test_util.h"
 
 namespace test_tiering_kswapd {
@@ -136,6 +142,65 @@ TEST(PromotionWatermark, APromotionNeverLeavesItsTargetUnderTheHighWatermark) {
       EXPECT_GT(m(r, "tiering.promotions"), m(numa(false), "tiering.promotions"));
     }
   }
+}
+
+TEST(Kswapd, ItDemotesTheLeastRecentlyUsedFoliosAndGivesReferencedOnesASecondChance) {
+  // genoa-2s-cxl with node0 cut to 1 GiB; one address space of 2 MiB folios on node0.
+  sim::Simulator sim(3);
+  sim::RunContext ctx(sim, Json::object(), sim::Where{"<test>", "/policies"});
+  Json m = sim::load_json_file(std::string(HETSIM_SOURCE_DIR) + "/configs/genoa-2s-cxl.json");
+  m["memory"][0]["capacity"] = "1GiB";
+  ctx.set_system(
+      sim::SystemModel::Registry::make("platform", ctx, m, sim::Where{"genoa-2s-cxl.json", ""}));
+  models::Kswapd& k = models::Kswapd::of(ctx);
+  models::NodeMemory& mem = models::NodeMemory::of(ctx);
+  models::Mm& mm = models::MmRegistry::of(ctx).create("app");
+  const auto folio = static_cast<std::uint64_t>(kFolio);
+  // Fill node0 down to just above its low watermark: no wakeup yet.
+  const std::uint64_t room = mem.free_bytes(0) - mem.wmark(0, models::NodeMemory::Wmark::Low);
+  const std::uint64_t n = room / folio;
+  ASSERT_GE(mm.map(n, folio, 0, true), 0);
+  ASSERT_FALSE(mem.below(0, models::NodeMemory::Wmark::Low));
+  // Every third folio was used lately; the others long ago, in a shuffled order of age. Every
+  // accessed bit is clear but the oldest folio's: it was referenced since the last scan.
+  std::size_t oldest = 1;
+  for (std::size_t i = 0; i < n; ++i) {
+    const bool recent = i % 3 == 0;
+    mm.note_access(i, recent ? sim::kSec + i : (i * 7919) % n);
+    if (!recent && mm.folio(i).access.last < mm.folio(oldest).access.last) oldest = i;
+  }
+  for (std::size_t i = 0; i < n; ++i)
+    if (i != oldest) mm.test_and_clear_accessed(i);
+  // One more folio takes node0 under its low watermark: kswapd wakes.
+  long last = -2;
+  sim.call_at(2 * sim::kSec, [&] { last = mm.map(1, folio, 0, true); });
+  sim.run(4 * sim::kSec);
+  ASSERT_EQ(last, static_cast<long>(n));
+  EXPECT_GE(mem.free_bytes(0), mem.wmark(0, models::NodeMemory::Wmark::High));
+  ASSERT_GT(k.demoted(0), 0u);
+  // Only folios used long ago (or never: the one just mapped) left node0, the oldest first.
+  std::vector<std::size_t> gone;
+  for (std::size_t i = 0; i < mm.size(); ++i)
+    if (mm.folio(i).node != 0) gone.push_back(i);
+  EXPECT_EQ(gone.size(), k.demoted(0));
+  EXPECT_GE(gone.size(), 2u);
+  std::uint64_t newest_gone = 0, oldest_kept = ~std::uint64_t{0};
+  for (std::size_t i = 0; i < mm.size(); ++i) {
+    if (i < n && i % 3 == 0) {
+      EXPECT_EQ(mm.folio(i).node, 0) << "recently used folio " << i << " demoted";
+      continue;
+    }
+    if (i == oldest) continue;
+    const std::uint64_t age = mm.folio(i).access.last;
+    if (mm.folio(i).node != 0)
+      newest_gone = std::max(newest_gone, age);
+    else
+      oldest_kept = std::min(oldest_kept, age);
+  }
+  EXPECT_LT(newest_gone, oldest_kept);
+  // The referenced one got its second chance: examined (its bit cleared), rotated, kept.
+  EXPECT_EQ(mm.folio(oldest).node, 0);
+  EXPECT_FALSE(mm.folio(oldest).access.accessed);
 }
 
 }  // namespace
