@@ -15,10 +15,10 @@ choose it in a scenario's "policies" object like a C++ policy:
 
 The constructor receives the resolved parameters as a dict in SI base units (time: seconds as a
 float, size: bytes, bandwidth: bytes/s, frequency: Hz); every time a policy reads (BatchInfo,
-SchedView) or answers (BalanceDecision.cost, .checkpoints) is in seconds too. Each call from the simulation
-enters Python with the GIL: a Python policy is much slower than a C++ one (microseconds per
-call instead of nanoseconds) and a sweep's processes each run their own interpreter. Results
-stay deterministic as long as the policy itself is.
+SchedView) or answers (BalanceDecision.cost, .checkpoints) is in seconds too. Each call from
+the simulation enters Python with the GIL: a Python policy is much slower than a C++ one
+(microseconds per call instead of nanoseconds) and a sweep's processes each run their own
+interpreter. Results stay deterministic as long as the policy itself is.
 
 Sweeps ship registrations to their workers (local process pools and dask): the class is
 pickled with cloudpickle, by value when it was defined in a notebook or script.
