@@ -19,6 +19,7 @@ NodeMemory::NodeMemory(sim::RunContext& ctx, const Machine& pf) : ctx_(ctx) {
   for (const MemNode& n : pf.nodes()) {
     capacity_.push_back(n.capacity);
     used_.push_back(0);
+    wake_mark_.push_back(0);
     total += static_cast<double>(n.capacity);
   }
   // min_free_kbytes (init_per_zone_wmark_min) and the per-node watermark steps.

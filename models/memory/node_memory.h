@@ -66,13 +66,11 @@ class NodeMemory {
   // Free memory under which a reservation on `node` calls the hook even above the low
   // watermark: TPP's decoupled reclaim wakes kswapd before allocations need it.
   void set_wake_mark(int node, std::uint64_t bytes) {
-    wake_mark_.resize(capacity_.size(), 0);
     wake_mark_[static_cast<std::size_t>(node)] = bytes;
   }
   // Whether `node` is under the mark that wakes kswapd (low, or the wake mark above it).
   bool under_wake_mark(int node) const {
-    const auto n = static_cast<std::size_t>(node);
-    return below(node, Wmark::Low) || (n < wake_mark_.size() && free_bytes(node) < wake_mark_[n]);
+    return below(node, Wmark::Low) || free_bytes(node) < wake_mark_[static_cast<std::size_t>(node)];
   }
 
  private:
@@ -81,7 +79,7 @@ class NodeMemory {
   std::vector<std::uint64_t> min_, step_;
   std::vector<std::vector<int>> zonelist_;
   std::uint64_t fallbacks_ = 0;
-  std::vector<std::uint64_t> wake_mark_;  // by node; empty: none set
+  std::vector<std::uint64_t> wake_mark_;  // by node; 0: none set
   std::function<void(int)> low_hook_;
   bool report_wmarks_ = false, tiering_mode_ = false;
   void check_low(int node) {

@@ -17,6 +17,7 @@ Kswapd& Kswapd::of(sim::RunContext& ctx) {
 Kswapd::Kswapd(sim::RunContext& ctx) : ctx_(ctx), pf_(Machine::of(ctx)), mem_(NodeMemory::of(ctx)) {
   const auto& nodes = pf_.nodes();
   st_.resize(nodes.size());
+  balanced_free_.assign(nodes.size(), 0);
   for (const MemNode& n : nodes) {
     // Only a top-tier node has a lower tier to demote to (next_demotion_node).
     const int t = is_toptier(n) ? demotion_target(pf_, n.id) : -1;
@@ -59,13 +60,11 @@ bool Kswapd::balanced(int node, std::uint64_t bytes) const {
   // pgdat_balanced: the promo watermark in memory-tiering mode, else high; with TPP's marks,
   // also its target free memory.
   const auto mark = mem_.tiering_mode() ? NodeMemory::Wmark::Promo : NodeMemory::Wmark::High;
-  const auto n = static_cast<std::size_t>(node);
-  const std::uint64_t target = n < balanced_free_.size() ? balanced_free_[n] : 0;
-  return !mem_.below(node, mark, bytes) && mem_.free_bytes(node) >= target + bytes;
+  return !mem_.below(node, mark, bytes) &&
+         mem_.free_bytes(node) >= balanced_free_[static_cast<std::size_t>(node)] + bytes;
 }
 
 void Kswapd::set_demote_marks(double wake_free, double target_free) {
-  balanced_free_.assign(pf_.nodes().size(), 0);
   for (const MemNode& n : pf_.nodes()) {
     if (target_[static_cast<std::size_t>(n.id)] < 0) continue;  // nothing to demote to
     const double cap = static_cast<double>(mem_.capacity(n.id));
@@ -89,21 +88,37 @@ void Kswapd::pass(int node) {
     return;
   }
   ++s.passes;
-  // The node's LRU: its folios of every address space, least recently used first.
+  // The node's LRU: its folios of every address space, least recently used first (ties in
+  // list order). A pass takes from its head only: the head is sorted, the rest only if the
+  // batch is not full by then.
   MmRegistry& reg = MmRegistry::of(ctx_);
   Cold lru;
+  struct Age {
+    Tick last;
+    std::size_t pos;  // in lru
+  };
+  std::vector<Age> order;
   for (int m = 0; m < reg.count(); ++m) {
     Mm& mm = reg.get(m);
     for (std::size_t i = 0; i < mm.size(); ++i)
-      if (mm.folio(i).node == node && !mm.in_flight(i)) lru.emplace_back(&mm, i);
+      if (mm.folio(i).node == node && !mm.in_flight(i)) {
+        order.push_back({mm.folio(i).access.last, lru.size()});
+        lru.emplace_back(&mm, i);
+      }
   }
-  std::stable_sort(lru.begin(), lru.end(), [](const auto& a, const auto& b) {
-    return a.first->folio(a.second).access.last < b.first->folio(b.second).access.last;
-  });
+  const auto older = [](const Age& a, const Age& b) {
+    return a.last != b.last ? a.last < b.last : a.pos < b.pos;
+  };
+  auto sorted_to = order.begin() + static_cast<std::ptrdiff_t>(std::min(order.size(), kHead));
+  std::partial_sort(order.begin(), sorted_to, order.end(), older);
   Cold cold;
   std::uint64_t pages = 0, examined = 0;
-  for (const auto& [mm, i] : lru) {
-    if (pages >= kBatchPages) break;
+  for (auto it = order.begin(); it != order.end() && pages < kBatchPages; ++it) {
+    if (it == sorted_to) {
+      std::sort(sorted_to, order.end(), older);
+      sorted_to = order.end();
+    }
+    auto [mm, i] = lru[it->pos];
     ++examined;
     if (mm->test_and_clear_accessed(i)) continue;  // referenced: rotated, a second chance
     cold.emplace_back(mm, i);

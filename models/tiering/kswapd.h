@@ -52,6 +52,9 @@ class Kswapd {
   static constexpr Tick kLruScanCost = 200 * sim::kNs;
   // SWAP_CLUSTER_MAX: base pages isolated per batch.
   static constexpr std::uint64_t kBatchPages = 32;
+  // LRU entries a pass sorts before it looks at them: enough for a batch of base pages
+  // with referenced ones rotated away, most of the time.
+  static constexpr std::size_t kHead = 64;
 
   // wakeup_kswapd(node, order): `bytes` is the size of the allocation that could not be made.
   void wake(int node, std::uint64_t bytes);
