@@ -51,9 +51,15 @@ class Simulator {
   void at_reserved(Tick t, std::uint64_t order, T* obj, std::uint64_t arg = 0) {
     queue_.push_ordered(t < now_ ? now_ : t, order, &trampoline<M, T>, obj, arg);
   }
-  // Whether an event at (t, order), a place reserve_order() gave, would run next: nothing
-  // queued comes before it. A model may then do at once what that event would do.
-  bool runs_next(Tick t, std::uint64_t order) { return !queue_.next_before(t, order); }
+  // The event obj->M(arg) at the place `order` (from reserve_order()) among this instant's
+  // events: true when nothing queued comes before it, and the caller does its work at once;
+  // else it is scheduled there and false is returned.
+  template <auto M, class T>
+  bool now_or_at_reserved(std::uint64_t order, T* obj, std::uint64_t arg = 0) {
+    if (!queue_.next_before(now_, order)) return true;
+    at_reserved<M>(now_, order, obj, arg);
+    return false;
+  }
   template <auto M, class T>
   void after(Tick delay, T* obj, std::uint64_t arg = 0, std::uint16_t prio = kPrioDefault) {
     at<M>(now_ + delay, obj, arg, prio);

@@ -53,20 +53,16 @@ void Scheduler::on_tick(std::uint64_t arg) {
   if (!r.tick_on) {  // stopped: the CPU went idle; its deferred tick stop may be due now
     r.tick_pending = false;
     const std::uint64_t gen = std::exchange(r.nohz_tick_gen, 0);
-    if (gen == 0) return;
-    if (sim_.runs_next(now(), r.nohz_order))
+    if (gen != 0 && sim_.now_or_at_reserved<&Scheduler::on_nohz_stop>(
+                        r.nohz_order, this, (gen << 16) | static_cast<std::uint64_t>(cpu)))
       nohz_stop(cpu, gen);
-    else
-      sim_.at_reserved<&Scheduler::on_nohz_stop>(now(), r.nohz_order, this,
-                                                 (gen << 16) | static_cast<std::uint64_t>(cpu));
     return;
   }
-  if (r.tick_reserved && !sim_.runs_next(now(), r.tick_order)) {
-    // Events of this instant come before the tick's place: it runs there.
-    r.tick_reserved = false;
-    sim_.at_reserved<&Scheduler::on_tick>(now(), r.tick_order, this, arg);
+  // A reused event runs the tick in its reserved place (there, if events of this instant
+  // come before it).
+  if (std::exchange(r.tick_reserved, false) &&
+      !sim_.now_or_at_reserved<&Scheduler::on_tick>(r.tick_order, this, arg))
     return;
-  }
   r.tick_pending = r.tick_reserved = false;
   r.nohz_tick_gen = 0;  // busy since that idle entry: its tick stop would find the CPU busy
   r.tick_on = false;

@@ -132,7 +132,6 @@ TEST(EventQueue, CalendarPopsInTheHeapsOrder) {
   }
 }
 
-
 // An event scheduled later in a place reserved earlier runs exactly where an event scheduled
 // at the reservation would have: after same-time events scheduled before the reservation,
 // before those scheduled after it, whichever is pushed first.
@@ -147,6 +146,37 @@ TEST(EventQueue, ReservedOrderRunsWhereTheEventWouldHaveRun) {
   s.at<&Recorder::on>(20, &r, 4);
   s.run();
   EXPECT_EQ(r.seen, (std::vector<std::uint64_t>{0, 1, 2, 3, 4}));
+}
+
+// A handler may do at once the work of an event at a reserved place of its own instant when
+// nothing queued comes before that place; otherwise the event is scheduled there.
+struct Reuser {
+  sim::Simulator* s;
+  Recorder* r;
+  std::uint64_t place = 0;
+  int ran_now = 0;
+  void on(std::uint64_t) {
+    if (!s->now_or_at_reserved<&Recorder::on>(place, r, 2)) return;
+    ++ran_now;
+    r->on(2);
+  }
+};
+
+TEST(EventQueue, ReservedWorkRunsAtOnceOnlyWhenNothingComesBeforeItsPlace) {
+  for (bool other_before : {false, true}) {
+    sim::Simulator s;
+    Recorder r;
+    Reuser u{&s, &r};
+    s.at<&Reuser::on>(20, &u);  // the armed event
+    if (other_before) s.at<&Recorder::on>(20, &r, 1);
+    u.place = s.reserve_order();
+    s.at<&Recorder::on>(20, &r, 3);
+    s.run();
+    const std::vector<std::uint64_t> want =
+        other_before ? std::vector<std::uint64_t>{1, 2, 3} : std::vector<std::uint64_t>{2, 3};
+    EXPECT_EQ(r.seen, want);
+    EXPECT_EQ(u.ran_now, other_before ? 0 : 1);
+  }
 }
 
 // The same in the heap and in the calendar queue, with reservations pushed while the
