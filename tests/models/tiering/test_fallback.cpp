@@ -15,7 +15,7 @@ using sim::Json;
 using tiering_test::kGiB;
 
 double m(const Json& r, const std::string& k) { return tiering_test::metric(r, k); }
-bool has(const Json& r, const std::string& k) { return r["metrics"].contains(k); }
+using tiering_test::has;
 
 Json preferred(const std::string& memory) {
   return Json{{"kind", "tiered_app"},

@@ -21,7 +21,7 @@ using sim::Json;
 using tiering_test::kGiB;
 
 double m(const Json& r, const std::string& k) { return tiering_test::metric(r, k); }
-bool has(const Json& r, const std::string& k) { return r["metrics"].contains(k); }
+using tiering_test::has;
 
 constexpr double kFolio = 2.0 * 1024 * 1024;
 const char* const kNodes[] = {"node0", "node1", "cxl0", "cxl1"};

@@ -48,5 +48,6 @@ inline std::string bad_path(sim::Json doc) {
 inline double metric(const sim::Json& r, const std::string& k) {
   return r["metrics"].at(k).get<double>();
 }
+inline bool has(const sim::Json& r, const std::string& k) { return r["metrics"].contains(k); }
 
 }  // namespace tiering_test
