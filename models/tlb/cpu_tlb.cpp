@@ -1,6 +1,7 @@
 #include "models/tlb/cpu_tlb.h"
 
 #include <algorithm>
+#include <stdexcept>
 #include <utility>
 
 namespace models {
@@ -8,10 +9,9 @@ namespace models {
 TlbArray::TlbArray(std::size_t entries, std::size_t ways)
     : sets_(std::max<std::size_t>(1, ways ? entries / ways : 1)),
       ways_(ways ? std::min(ways, entries) : entries),
-      stride_(2 * ways_ + (ways_ + 1) / 2 + (ways_ + 7) / 8),
-      w_(ways_ ? sets_ * stride_ : 0, 0) {
-  for (std::size_t s = 0; s < (ways_ ? sets_ : 0); ++s)
-    for (std::size_t w = 0; w < ways_; ++w) tags(s)[w] = kEmpty;
+      lines_per_set_((ways_ * 10 + 2 + sizeof(Line) - 1) / sizeof(Line)),
+      lines_(ways_ ? sets_ * lines_per_set_ : 0, Line{}) {
+  for (std::size_t s = 0; s < (ways_ ? sets_ : 0); ++s) std::fill(keys(s), keys(s) + ways_, kEmpty);
   if ((sets_ & (sets_ - 1)) == 0)
     set_mask_ = sets_ - 1;
   else
@@ -28,99 +28,137 @@ std::size_t TlbArray::set_of(const TlbKey& k) const {
   return static_cast<std::size_t>((static_cast<unsigned __int128>(low) * sets_) >> 64);
 }
 
-std::size_t TlbArray::find(std::size_t set, const TlbKey& k, std::uint64_t t) {
-  const std::uint64_t* v = vpn(set);
+TlbArray::Probe TlbArray::probe(const TlbKey& k, std::uint32_t epoch) {
+  if (k.vpn >> kIdShift) throw std::out_of_range("TLB: a virtual page number of 2^48 or more");
+  return {set_of(k), k.vpn | std::uint64_t{context(k.asid, k.page_shift, epoch)} << kIdShift};
+}
+
+std::uint16_t TlbArray::new_context(int asid, int page_shift, std::uint32_t epoch) {
+  if (asid < 0) throw std::logic_error("TLB: a negative address-space id");
+  const auto a = static_cast<std::size_t>(asid);
+  if (a >= first_context_.size()) first_context_.resize(a + 1, 0);
+  std::uint32_t i = first_context_[a];
+  while (i && contexts_[i - 1].page_shift != page_shift) i = contexts_[i - 1].next;
+  if (!i) {
+    if (contexts_.size() + 1 >= kNoId)
+      throw std::length_error("TLB: more than 65,533 address spaces and page sizes");
+    contexts_.push_back({asid, page_shift, epoch, kNoId, first_context_[a]});
+    i = first_context_[a] = static_cast<std::uint32_t>(contexts_.size());
+  } else if (contexts_[i - 1].epoch != epoch) {
+    if (epoch < contexts_[i - 1].epoch)
+      throw std::logic_error("TLB: an epoch older than one already used");
+    contexts_[i - 1].epoch = epoch;
+    contexts_[i - 1].id = kNoId;  // the older epoch's entries keep their id, never asked again
+  }
+  Context& c = contexts_[i - 1];
+  if (c.id == kNoId) {
+    if (next_id_ == kNoId) renumber_contexts();
+    c.id = next_id_++;
+  }
+  last_context_ = i;
+  return c.id;
+}
+
+void TlbArray::renumber_contexts() {
+  std::vector<std::uint16_t> id(std::size_t{kNoId} + 1, 0);  // old id -> new (0: retired)
+  std::uint16_t n = 0;
+  for (Context& c : contexts_)
+    if (c.id != kNoId) {
+      id[c.id] = ++n;
+      c.id = n;
+    }
+  const std::uint64_t vpn_mask = (std::uint64_t{1} << kIdShift) - 1;
+  for (std::size_t s = 0; s < (ways_ ? sets_ : 0); ++s)
+    for (std::uint64_t* k = keys(s); k != keys(s) + ways_; ++k)
+      if (*k != kEmpty) *k = (*k & vpn_mask) | std::uint64_t{id[*k >> kIdShift]} << kIdShift;
+  next_id_ = static_cast<std::uint16_t>(n + 1);
+}
+
+std::size_t TlbArray::find(std::size_t set, std::uint64_t key) {
+  const std::uint64_t* k = keys(set);
   for (std::size_t w = 0; w < ways_; ++w)
-    if (v[w] == k.vpn && tags(set)[w] == t &&
-        shifts(set)[w] == static_cast<std::uint8_t>(k.page_shift))
-      return w;
+    if (k[w] == key) return w;
   return kNone;
 }
 
-void TlbArray::fill(std::size_t set, const TlbKey& k, std::uint64_t t) {
-  const std::uint64_t* tg = tags(set);
-  std::uint32_t* st = stamps(set);
-  std::size_t victim = 0;
-  for (std::size_t w = 0; w < ways_; ++w) {
-    if (tg[w] == kEmpty) {
-      victim = w;
-      break;
-    }
-    if (st[w] < st[victim]) victim = w;
-  }
-  vpn(set)[victim] = k.vpn;
-  tags(set)[victim] = t;
-  shifts(set)[victim] = static_cast<std::uint8_t>(k.page_shift);
-  st[victim] = tick();
-}
-
-void TlbArray::renumber() {
-  std::vector<std::pair<std::uint32_t, std::size_t>> order;
-  for (std::size_t s = 0; s < sets_; ++s) {
-    std::uint32_t* st = stamps(s);
-    order.clear();
+std::uint16_t TlbArray::tick(std::size_t set) {
+  std::uint16_t* st = stamps(set);
+  std::uint16_t& clock = st[ways_];
+  if (clock == std::uint16_t{0xffff}) {
+    std::vector<std::pair<std::uint16_t, std::size_t>> order;
     for (std::size_t w = 0; w < ways_; ++w)
       if (st[w] != 0) order.emplace_back(st[w], w);
     std::sort(order.begin(), order.end());
     for (std::size_t r = 0; r < order.size(); ++r)
-      st[order[r].second] = static_cast<std::uint32_t>(r + 1);
+      st[order[r].second] = static_cast<std::uint16_t>(r + 1);
+    clock = static_cast<std::uint16_t>(order.size());
   }
-  clock_ = static_cast<std::uint32_t>(ways_);
+  return ++clock;
+}
+
+void TlbArray::set_clock(std::uint16_t c) {
+  for (std::size_t s = 0; s < (ways_ ? sets_ : 0); ++s) {
+    std::uint16_t& clock = stamps(s)[ways_];
+    clock = std::max(clock, c);
+  }
+}
+
+void TlbArray::fill(const Probe& p) {
+  // The least stamp, the lowest way among equals (empty ways): stamp and way in one word, so
+  // the scan has no branch to mispredict.
+  const std::uint16_t* st = stamps(p.set);
+  std::uint64_t least = ~std::uint64_t{0};
+  for (std::size_t w = 0; w < ways_; ++w) least = std::min(least, std::uint64_t{st[w]} << 32 | w);
+  const auto victim = static_cast<std::size_t>(least & 0xffffffff);
+  keys(p.set)[victim] = p.key;
+  stamps(p.set)[victim] = tick(p.set);
 }
 
 void TlbArray::clear(std::size_t set, std::size_t way) {
-  vpn(set)[way] = 0;
-  tags(set)[way] = kEmpty;
+  keys(set)[way] = kEmpty;
   stamps(set)[way] = 0;
-  shifts(set)[way] = 0;
 }
 
-bool TlbArray::touch(const TlbKey& k, std::uint32_t epoch) {
-  if (w_.empty()) return false;
-  const std::size_t set = set_of(k);
-  const std::size_t w = find(set, k, tag(k, epoch));
+bool TlbArray::touch(const Probe& p) {
+  if (lines_.empty()) return false;
+  const std::size_t w = find(p.set, p.key);
   if (w == kNone) return false;
-  stamps(set)[w] = tick();
+  stamps(p.set)[w] = tick(p.set);
   return true;
 }
 
 void TlbArray::insert(const TlbKey& k, std::uint32_t epoch) {
-  if (w_.empty()) return;
-  const std::size_t set = set_of(k);
-  const std::uint64_t t = tag(k, epoch);
-  const std::size_t w = find(set, k, t);
+  if (lines_.empty()) return;
+  const Probe p = probe(k, epoch);
+  const std::size_t w = find(p.set, p.key);
   if (w != kNone) {
-    stamps(set)[w] = tick();
+    stamps(p.set)[w] = tick(p.set);
     return;
   }
-  fill(set, k, t);
-}
-
-void TlbArray::insert_absent(const TlbKey& k, std::uint32_t epoch) {
-  if (!w_.empty()) fill(set_of(k), k, tag(k, epoch));
+  fill(p);
 }
 
 bool TlbArray::erase(const TlbKey& k, std::uint32_t epoch) {
-  if (w_.empty()) return false;
-  const std::size_t set = set_of(k);
-  const std::size_t w = find(set, k, tag(k, epoch));
+  if (lines_.empty()) return false;
+  const Probe p = probe(k, epoch);
+  const std::size_t w = find(p.set, p.key);
   if (w == kNone) return false;
-  clear(set, w);
+  clear(p.set, w);
   return true;
 }
 
 bool TlbArray::contains(const TlbKey& k, std::uint32_t epoch) const {
-  if (w_.empty()) return false;
+  if (lines_.empty()) return false;
+  // Numbering a context that is new changes no entry.
   auto* self = const_cast<TlbArray*>(this);
-  const std::size_t set = set_of(k);
-  return self->find(set, k, tag(k, epoch)) != kNone;
+  const Probe p = self->probe(k, epoch);
+  return self->find(p.set, p.key) != kNone;
 }
 
 void TlbArray::prefetch(const TlbKey& k) const {
-  if (w_.empty()) return;
-  const char* p = reinterpret_cast<const char*>(w_.data() + set_of(k) * stride_);
-  const std::size_t bytes = stride_ * sizeof(std::uint64_t);
-  for (std::size_t off = 0; off < bytes; off += 64) __builtin_prefetch(p + off, 1);
+  if (lines_.empty()) return;
+  const Line* l = &lines_[set_of(k) * lines_per_set_];
+  for (std::size_t i = 0; i < lines_per_set_; ++i) __builtin_prefetch(l + i, 1);
 }
 
 CpuTlb::CpuTlb(const TlbGeometry& g)
@@ -128,14 +166,16 @@ CpuTlb::CpuTlb(const TlbGeometry& g)
 
 CpuTlb::Outcome CpuTlb::access(const TlbKey& k) {
   const std::uint32_t ep = epoch(k.asid);
-  if (l1_.touch(k, ep)) return Outcome::L1Hit;
+  const TlbArray::Probe p1 = l1_.probe(k, ep);
+  if (l1_.touch(p1)) return Outcome::L1Hit;
   // The first level refills from the second (or the walk); both keep the entry.
-  if (l2_.touch(k, ep)) {
-    l1_.insert_absent(k, ep);
+  const TlbArray::Probe p2 = l2_.probe(k, ep);
+  if (l2_.touch(p2)) {
+    l1_.insert_absent(p1);
     return Outcome::L2Hit;
   }
-  l2_.insert_absent(k, ep);
-  l1_.insert_absent(k, ep);
+  l2_.insert_absent(p2);
+  l1_.insert_absent(p1);
   return Outcome::Miss;
 }
 

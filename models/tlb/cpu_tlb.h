@@ -4,6 +4,8 @@
 // one page of some size (a 2 MiB entry covers what 512 base-page entries would). A lookup
 // that misses both levels pays a page walk. Invalidation by page or by PCID removes
 // entries, so a test can look for a translation that should be gone.
+#include <algorithm>
+#include <cstddef>
 #include <cstdint>
 #include <vector>
 
@@ -29,60 +31,90 @@ struct TlbKey {
 };
 
 // A set-associative array with LRU replacement inside each set (one set: fully associative).
-// Each set is one contiguous block of 64-bit words: the ways' virtual page numbers, then
-// their asid|epoch tags, then their 32-bit LRU stamps two to a word, then their page sizes
-// eight to a word. A lookup scans one row of page numbers; a refill reads the next rows of
-// the same block; an entry takes 21 bytes. Stamps are only compared inside a set: when the
-// 32-bit clock runs out, each set's stamps are renumbered in the same order (1, 2, ...), so
-// replacement decisions are exactly those of an unbounded clock.
+// Each set is one block of whole 64-byte lines (one line for 6 ways, two for 12): the ways'
+// keys, then their 16-bit LRU stamps, then the set's own LRU clock. A key is the virtual page
+// number (below 2^48) with a 16-bit context id in its top bits, so a lookup compares one word
+// per way and a refill reads only the stamps; an entry takes 10 bytes.
+//
+// A context is an (asid, page size, epoch) triple, numbered when first used. The epochs of an
+// asid only grow: a newer epoch takes a new id and the older one is never asked for again, so
+// its entries stay (and age) but never match. When the ids run out, the current contexts are
+// renumbered from 1 and every entry of an older one is marked with id 0, which no lookup uses.
+// Stamps are only compared inside a set: when a set's clock runs out, its stamps are
+// renumbered in the same order (1, 2, ...), so replacement decisions are exactly those of an
+// unbounded clock. An empty way has stamp 0, below every entry's, so the victim of a refill is
+// the first empty way or else the least recently used one.
 class TlbArray {
  public:
   TlbArray(std::size_t entries, std::size_t ways);
+  // Where a key is looked up: its set and its word (numbering the key's context if new).
+  struct Probe {
+    std::size_t set;
+    std::uint64_t key;
+  };
+  Probe probe(const TlbKey& k, std::uint32_t epoch);
   // True on a hit (and refreshes it).
-  bool touch(const TlbKey& k, std::uint32_t epoch);
+  bool touch(const TlbKey& k, std::uint32_t epoch) { return touch(probe(k, epoch)); }
+  bool touch(const Probe& p);
   void insert(const TlbKey& k, std::uint32_t epoch);
   // insert() for a key the caller has just seen miss: no second lookup.
-  void insert_absent(const TlbKey& k, std::uint32_t epoch);
+  void insert_absent(const Probe& p) {
+    if (!lines_.empty()) fill(p);
+  }
   bool erase(const TlbKey& k, std::uint32_t epoch);
   bool contains(const TlbKey& k, std::uint32_t epoch) const;
   // Starts fetching the key's set from memory (no effect on the contents): a caller with
   // several lookups to make issues them all first, so their cache misses overlap.
   void prefetch(const TlbKey& k) const;
-  std::size_t bytes() const { return w_.size() * sizeof(std::uint64_t); }
-  // Tests: the LRU clock goes on from `c`, so a short sequence crosses its end.
-  void set_clock(std::uint32_t c) { clock_ = c; }
+  std::size_t bytes() const { return lines_.size() * sizeof(Line); }
+  // Tests: every set's LRU clock goes on from `c` (or from where it is, if later), and
+  // context ids from `id`, so a short sequence crosses their ends.
+  void set_clock(std::uint16_t c);
+  void set_next_context(std::uint16_t id) { next_id_ = std::max(next_id_, id); }
 
  private:
+  struct alignas(64) Line {
+    std::uint64_t w[8];
+  };
   static constexpr std::size_t kNone = ~std::size_t{0};
-  static constexpr std::uint64_t kEmpty = ~std::uint64_t{0};  // tag word of an empty way
-  static std::uint64_t tag(const TlbKey& k, std::uint32_t epoch) {
-    return (std::uint64_t{static_cast<std::uint32_t>(k.asid)} << 32) | epoch;
+  static constexpr std::uint64_t kEmpty = ~std::uint64_t{0};  // key of an empty way
+  static constexpr std::uint16_t kNoId = 0xffff;              // never a context's id
+  static constexpr int kIdShift = 48;
+  std::uint16_t context(int asid, int page_shift, std::uint32_t epoch) {
+    if (last_context_) {
+      const Context& c = contexts_[last_context_ - 1];
+      if (c.asid == asid && c.page_shift == page_shift && c.epoch == epoch) return c.id;
+    }
+    return new_context(asid, page_shift, epoch);
   }
-  // Word offsets inside a set's block.
-  std::uint64_t* vpn(std::size_t set) { return w_.data() + set * stride_; }
-  std::uint64_t* tags(std::size_t set) { return vpn(set) + ways_; }
-  std::uint32_t* stamps(std::size_t set) {
-    return reinterpret_cast<std::uint32_t*>(vpn(set) + 2 * ways_);
+  std::uint16_t new_context(int asid, int page_shift, std::uint32_t epoch);
+  void renumber_contexts();
+  std::uint64_t* keys(std::size_t set) { return lines_[set * lines_per_set_].w; }
+  std::uint16_t* stamps(std::size_t set) {
+    return reinterpret_cast<std::uint16_t*>(keys(set) + ways_);
   }
-  std::uint8_t* shifts(std::size_t set) {
-    return reinterpret_cast<std::uint8_t*>(vpn(set) + 2 * ways_ + (ways_ + 1) / 2);
-  }
-  // The next LRU stamp (renumbering every set's stamps first when the clock runs out).
-  std::uint32_t tick() {
-    if (clock_ == kClockMax) renumber();
-    return ++clock_;
-  }
-  void renumber();
+  // The next LRU stamp of a set (renumbering its stamps first when its clock runs out).
+  std::uint16_t tick(std::size_t set);
   std::size_t set_of(const TlbKey& k) const;
-  std::size_t find(std::size_t set, const TlbKey& k, std::uint64_t tag);
-  void fill(std::size_t set, const TlbKey& k, std::uint64_t tag);
+  std::size_t find(std::size_t set, std::uint64_t key);
+  void fill(const Probe& p);
   void clear(std::size_t set, std::size_t way);
-  std::size_t sets_, ways_, stride_;
+  std::size_t sets_, ways_, lines_per_set_;
   std::uint64_t set_mask_ = 0;   // sets - 1 when sets is a power of two
   std::uint64_t set_magic_ = 0;  // otherwise: exact division-free modulo (Lemire's fastmod)
-  static constexpr std::uint32_t kClockMax = ~std::uint32_t{0};
-  std::uint32_t clock_ = 0;
-  std::vector<std::uint64_t> w_;
+  std::vector<Line> lines_;
+  // Contexts: the current one of each (asid, page size), chained per asid.
+  struct Context {
+    int asid;
+    int page_shift;
+    std::uint32_t epoch;
+    std::uint16_t id;
+    std::uint32_t next;  // index + 1 of the asid's next context (0: none)
+  };
+  std::vector<Context> contexts_;
+  std::vector<std::uint32_t> first_context_;  // by asid: index + 1 (0: none)
+  std::size_t last_context_ = 0;              // index + 1 of the last one used (0: none)
+  std::uint16_t next_id_ = 1;
 };
 
 class CpuTlb {

@@ -93,17 +93,22 @@ TEST(CpuTlb, CapacityBoundsReach) {
 
 // Set-associative LRU as the model describes it: set = (hash >> 32) mod sets, least
 // recently used way replaced. Checked against the array for a power-of-two set count (mask)
-// and others (division-free modulo), with hits, refills, erasures and epoch changes mixed.
-// Also with the 32-bit LRU clock starting just before its end, so that the stamps are
-// renumbered (twice) in the middle of the sequence.
+// and others (division-free modulo), with hits, refills, erasures and flushes (an asid's
+// epoch moves on) mixed. Also with every set's 16-bit LRU clock and the context ids starting
+// just before their ends, so that the stamps and the contexts are renumbered (twice) in the
+// middle of the sequence.
 TEST(TlbArray, BehavesAsASetAssociativeLruCache) {
   for (auto [entries, ways] : {std::pair{72, 6}, {3072, 12}, {40, 40}, {96, 8}, {1, 1}})
     for (const bool wrap : {false, true}) {
       const std::size_t sets = static_cast<std::size_t>(entries / ways);
       models::TlbArray a(static_cast<std::size_t>(entries), static_cast<std::size_t>(ways));
-      if (wrap) a.set_clock(~std::uint32_t{0} - 3000);
+      if (wrap) {
+        a.set_clock(0xffff - 30);
+        a.set_next_context(0xffff - 20);
+      }
       // Reference: per set, keys in LRU order (front = least recent).
       std::vector<std::vector<std::tuple<int, int, std::uint64_t, std::uint32_t>>> ref(sets);
+      std::uint32_t epoch[4] = {0, 0, 0, 0};  // by asid
       auto set_of = [&](const models::TlbKey& k) {
         const std::uint64_t h =
             (k.vpn ^ (static_cast<std::uint64_t>(k.page_shift) << 58)) * 0x9e3779b97f4a7c15ULL;
@@ -114,30 +119,43 @@ TEST(TlbArray, BehavesAsASetAssociativeLruCache) {
         x = x * 6364136223846793005ULL + 1442695040888963407ULL;
         const models::TlbKey k{static_cast<int>(x >> 62), (x >> 61) & 1 ? 21 : 12,
                                (x >> 20) % static_cast<std::uint64_t>(3 * entries)};
-        const std::uint32_t epoch = static_cast<std::uint32_t>((x >> 10) % 2);
+        if ((x >> 10) % 64 == 0) {  // a flush of the asid: its entries stay but never match
+          ++epoch[k.asid];
+          continue;
+        }
+        const std::uint32_t ep = epoch[k.asid];
         auto& set = ref[set_of(k)];
-        auto key = std::make_tuple(k.asid, k.page_shift, k.vpn, epoch);
+        auto key = std::make_tuple(k.asid, k.page_shift, k.vpn, ep);
         auto it = std::find(set.begin(), set.end(), key);
         const int op = static_cast<int>((x >> 4) % 8);
         if (op == 0) {
-          ASSERT_EQ(a.erase(k, epoch), it != set.end());
+          ASSERT_EQ(a.erase(k, ep), it != set.end());
           if (it != set.end()) set.erase(it);
         } else if (op == 1) {
-          ASSERT_EQ(a.contains(k, epoch), it != set.end());
+          ASSERT_EQ(a.contains(k, ep), it != set.end());
         } else {
-          ASSERT_EQ(a.touch(k, epoch), it != set.end()) << "step " << i;
+          ASSERT_EQ(a.touch(k, ep), it != set.end()) << "step " << i;
           if (it != set.end()) {
             set.erase(it);
           } else {
-            a.insert(k, epoch);
+            a.insert(k, ep);
             if (set.size() == static_cast<std::size_t>(ways)) set.erase(set.begin());
           }
           set.push_back(key);
         }
-        // The second wrap: the clock jumps close to its end again.
-        if (wrap && i == 12000) a.set_clock(~std::uint32_t{0} - 10);
+        // The second wrap: the clocks and the context ids jump close to their ends again.
+        if (wrap && i == 12000) {
+          a.set_clock(0xffff - 10);
+          a.set_next_context(0xffff - 3);
+        }
       }
     }
+}
+
+// A set is one line for 6 ways and two for 12: Zen 4's two levels take 33 KiB a CPU.
+TEST(TlbArray, SetsAreWholeCacheLines) {
+  EXPECT_EQ(models::TlbArray(72, 6).bytes(), 12u * 64);
+  EXPECT_EQ(models::TlbArray(3072, 12).bytes(), 256u * 128);
 }
 
 TEST(Shootdown, NeverCompletesBeforeTheSlowestTargetAcknowledges) {
