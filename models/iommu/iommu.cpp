@@ -112,9 +112,9 @@ Tick Iommu::translate(int dev, int pasid, bool pasid_tags, std::uint64_t first, 
   const std::uint32_t ep = epoch(d, tag);
   std::uint64_t miss = 0;
   for (std::uint64_t i = 0; i < pages; ++i) {
-    const TlbKey k{tag, page_shift, first + i};
-    if (d.cache->touch(k, ep)) continue;
-    d.cache->insert(k, ep);
+    const TlbArray::Probe p = d.cache->probe(TlbKey{tag, page_shift, first + i}, ep);
+    if (d.cache->touch(p)) continue;
+    d.cache->insert_absent(p);
     ++miss;
   }
   hits_->add(static_cast<double>(pages - miss));

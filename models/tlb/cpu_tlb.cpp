@@ -127,17 +127,6 @@ bool TlbArray::touch(const Probe& p) {
   return true;
 }
 
-void TlbArray::insert(const TlbKey& k, std::uint32_t epoch) {
-  if (lines_.empty()) return;
-  const Probe p = probe(k, epoch);
-  const std::size_t w = find(p.set, p.key);
-  if (w != kNone) {
-    stamps(p.set)[w] = tick(p.set);
-    return;
-  }
-  fill(p);
-}
-
 bool TlbArray::erase(const TlbKey& k, std::uint32_t epoch) {
   if (lines_.empty()) return false;
   const Probe p = probe(k, epoch);

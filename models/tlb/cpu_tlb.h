@@ -56,8 +56,8 @@ class TlbArray {
   // True on a hit (and refreshes it).
   bool touch(const TlbKey& k, std::uint32_t epoch) { return touch(probe(k, epoch)); }
   bool touch(const Probe& p);
-  void insert(const TlbKey& k, std::uint32_t epoch);
-  // insert() for a key the caller has just seen miss: no second lookup.
+  // Fills a key the caller has just seen miss (no second lookup): into the first empty way,
+  // else over the least recently used.
   void insert_absent(const Probe& p) {
     if (!lines_.empty()) fill(p);
   }

@@ -138,7 +138,7 @@ TEST(TlbArray, BehavesAsASetAssociativeLruCache) {
           if (it != set.end()) {
             set.erase(it);
           } else {
-            a.insert(k, ep);
+            a.insert_absent(a.probe(k, ep));
             if (set.size() == static_cast<std::size_t>(ways)) set.erase(set.begin());
           }
           set.push_back(key);
