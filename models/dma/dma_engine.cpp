@@ -233,9 +233,11 @@ void DmaEngines::segment_handled(std::uint64_t arg) {
 
 void DmaEngines::retry_waiting(int e, int qi) {
   Queue& q = engines_[static_cast<std::size_t>(e)]->queues[static_cast<std::size_t>(qi)];
-  std::deque<std::uint32_t> w;
-  w.swap(q.waiting);
-  for (std::uint32_t t : w) {
+  // The transfers waiting now, in order; those that find the ring full again queue behind
+  // them, in the same order.
+  for (std::size_t n = q.waiting.size(); n > 0; --n) {
+    const std::uint32_t t = q.waiting.front();
+    q.waiting.pop_front();
     transfers_[t].waiting = false;
     submit_segment(t);
   }

@@ -6,12 +6,12 @@
 // descriptor or a scatter-gather list, and a completion interrupt. A queue's ring bounds the
 // descriptors in flight; the submitting CPU is free while the engine copies.
 #include <cstdint>
-#include <deque>
 #include <functional>
 #include <memory>
 #include <vector>
 
 #include "models/machine/machine.h"
+#include "sim/chunked_fifo.h"
 #include "sim/flow.h"
 #include "sim/run_context.h"
 #include "sim/stats.h"
@@ -87,13 +87,14 @@ class DmaEngines {
     std::uint32_t t;
   };
   struct Queue {
-    std::deque<Job> jobs;
+    sim::ChunkedFifo<Job> jobs;
     bool running = false;
-    int in_ring = 0;                    // descriptors submitted and not completed
-    std::deque<std::uint32_t> waiting;  // transfers blocked on a full ring, in arrival order
-    Job current{};                      // the job the queue runs
-    Tick started = 0;                   // since when (setup included)
-    sim::FlowNetwork::Spec spec;        // its flow, until the engine's setup is over
+    int in_ring = 0;  // descriptors submitted and not completed
+    // Transfers blocked on a full ring, in arrival order.
+    sim::ChunkedFifo<std::uint32_t, 6> waiting;
+    Job current{};                // the job the queue runs
+    Tick started = 0;             // since when (setup included)
+    sim::FlowNetwork::Spec spec;  // its flow, until the engine's setup is over
   };
   struct Engine {
     DmaSpec spec;

@@ -8,7 +8,6 @@
 // The scheduler owns all CPU time (CpuExec): other models' kernel work runs in per-CPU kernel
 // worker tasks and interrupts delay whatever runs on their CPU (kernel_time.cpp).
 #include <array>
-#include <deque>
 #include <functional>
 #include <memory>
 #include <string>
@@ -18,6 +17,7 @@
 #include "models/machine/machine.h"
 #include "models/sched/balance.h"
 #include "models/sched/topology.h"
+#include "sim/chunked_fifo.h"
 #include "sim/run_context.h"
 #include "sim/stable_vector.h"
 #include "sim/stats.h"
@@ -244,8 +244,8 @@ class Scheduler final : public SchedView, public CpuExec {
       std::uint64_t spin = 0;
       bool released = false;
     };
-    std::deque<Item> items;
-    bool in_progress = false;  // items.front() is the burst being run
+    sim::ChunkedFifo<Item> items;  // references stay valid while items are queued
+    bool in_progress = false;      // items.front() is the burst being run
     Action next(int task) override;
     void switched(int task, int cpu, bool on) override;
   };
