@@ -98,7 +98,7 @@ double FlowNetwork::path_bottleneck(const FlowState& f) const {
   return std::min(bottleneck_of(p.begin(), p.end()), f.cap > 0 ? f.cap : kInf);
 }
 
-FlowId FlowNetwork::start(Spec spec) {
+FlowId FlowNetwork::start(Spec&& spec) {
   for (LinkId l : spec.path) HETSIM_CHECK(l < links_.size(), "flow over an unknown link");
   HETSIM_CHECK(spec.bytes >= 0 && spec.rate_cap >= 0, "flow with negative size or cap");
   HETSIM_CHECK(spec.weight > 0 && std::isfinite(spec.weight), "flow weight must be positive");
@@ -127,7 +127,7 @@ FlowId FlowNetwork::start(Spec spec) {
   if (f.hops <= kInlineHops) {
     std::copy(spec.path.begin(), spec.path.end(), f.hop.in);
   } else {  // the vectors' buffers do not move when cold_ grows
-    cold.hop_out = std::move(spec.path);
+    cold.hop_out.assign(spec.path.begin(), spec.path.end());
     cold.pos_out.resize(f.hops);
     f.hop.out = cold.hop_out.data();
     f.pos.out = cold.pos_out.data();

@@ -47,8 +47,10 @@ class FlowNetwork {
   };
   // A link listed twice in a path carries the flow twice (a copy within one DRAM node
   // reads and writes it). The callback fires when the last byte has crossed the path and the
-  // path's summed latency has elapsed.
-  FlowId start(Spec spec);
+  // path's summed latency has elapsed. The path is copied: `spec.path` keeps its contents and
+  // its storage, so a caller that keeps its Spec fills it again without allocating.
+  FlowId start(Spec&& spec);
+  FlowId start(const Spec& spec) { return start(Spec(spec)); }
   // Stops a flow without firing its callback; returns the bytes it had not moved (0 if the
   // flow is not active). Bytes already moved stay counted on its links.
   double cancel(FlowId f);

@@ -38,7 +38,7 @@ VertexId MachineGraph::add_node(GraphNode n) {
   auto v = static_cast<VertexId>(nodes_.size());
   by_name_[n.name] = v;
   nodes_.push_back(std::move(n));
-  routes_.clear();
+  forget_routes();
   return v;
 }
 
@@ -48,7 +48,7 @@ void MachineGraph::add_link(VertexId a, VertexId b, std::string kind, double bw_
   if (bw_ab > 0) l.ab = flows_.add_link(name_ab, bw_ab, latency);
   if (bw_ba > 0) l.ba = flows_.add_link(name_ba, bw_ba, latency);
   links_.push_back(std::move(l));
-  routes_.clear();
+  forget_routes();
 }
 
 void MachineGraph::add_shared_link(VertexId a, VertexId b, std::string kind, double bw,
@@ -56,12 +56,12 @@ void MachineGraph::add_shared_link(VertexId a, VertexId b, std::string kind, dou
   GraphLink l{a, b, std::move(kind), std::nullopt, std::nullopt, latency, true};
   if (bw > 0) l.ab = l.ba = flows_.add_link(name, bw, latency);
   links_.push_back(std::move(l));
-  routes_.clear();
+  forget_routes();
 }
 
 void MachineGraph::add_wire(VertexId a, VertexId b, std::string kind) {
   links_.push_back({a, b, std::move(kind), std::nullopt, std::nullopt, 0, false});
-  routes_.clear();
+  forget_routes();
 }
 
 std::optional<VertexId> MachineGraph::find(const std::string& name) const {
@@ -177,6 +177,21 @@ const MachineGraph::Route& MachineGraph::existing(VertexId from, VertexId to) co
 
 const std::vector<LinkId>& MachineGraph::route(VertexId from, VertexId to) const {
   return existing(from, to).links;
+}
+
+const std::vector<LinkId>& MachineGraph::route_via(VertexId from, VertexId via, VertexId to) const {
+  const auto key = std::make_pair((static_cast<std::uint64_t>(from) << 32) | to, via);
+  auto it = via_routes_.find(key);
+  if (it != via_routes_.end()) return it->second;
+  std::vector<LinkId> p = route(from, via);
+  const std::vector<LinkId>& out = route(via, to);
+  p.insert(p.end(), out.begin(), out.end());
+  return via_routes_.emplace(key, std::move(p)).first->second;
+}
+
+void MachineGraph::forget_routes() {
+  routes_.clear();
+  via_routes_.clear();
 }
 
 Tick MachineGraph::route_latency(VertexId from, VertexId to) const {

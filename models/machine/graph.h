@@ -9,6 +9,7 @@
 #include <optional>
 #include <ostream>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "sim/flow.h"
@@ -69,6 +70,9 @@ class MachineGraph {
   // the least latency, then the fewest hops, and pass only through transit vertices.
   // Throws sim::InternalError if `to` cannot be reached.
   const std::vector<LinkId>& route(VertexId from, VertexId to) const;
+  // route(from, via) followed by route(via, to), kept like the routes (a copy by an agent at
+  // `via` from one memory node to another).
+  const std::vector<LinkId>& route_via(VertexId from, VertexId via, VertexId to) const;
   // Latency along route(from, to): media latencies and link latencies.
   Tick route_latency(VertexId from, VertexId to) const;
   bool reachable(VertexId from, VertexId to) const;
@@ -91,7 +95,9 @@ class MachineGraph {
   std::vector<GraphNode> nodes_;
   std::vector<GraphLink> links_;
   std::map<std::string, VertexId> by_name_;
+  void forget_routes();  // the graph changed
   mutable std::map<std::uint64_t, Route> routes_;
+  mutable std::map<std::pair<std::uint64_t, VertexId>, std::vector<LinkId>> via_routes_;
 };
 
 }  // namespace models

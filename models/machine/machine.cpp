@@ -294,13 +294,6 @@ const std::vector<sim::Params>& Machine::section_list(const std::string& key) co
   return it->second;
 }
 
-std::vector<LinkId> Machine::copy_path(VertexId agent, int src, int dst) const {
-  std::vector<LinkId> p = graph_->route(nodes_[src].vertex, agent);
-  const auto& out = graph_->route(agent, nodes_[dst].vertex);
-  p.insert(p.end(), out.begin(), out.end());
-  return p;
-}
-
 Tick Machine::cycles(double n) const {
   return static_cast<Tick>(std::llround(n / cpu_.freq_hz * static_cast<double>(sim::kSec)));
 }

@@ -142,8 +142,10 @@ class Machine : public sim::SystemModel {
 
   // Links crossed when the agent at vertex `agent` (a core, a DMA engine, a device) copies
   // from memory node `src` to `dst`: the route from src to the agent, then to dst.
-  std::vector<LinkId> copy_path(VertexId agent, int src, int dst) const;
-  std::vector<LinkId> cpu_copy_path(int cpu, int src, int dst) const {
+  const std::vector<LinkId>& copy_path(VertexId agent, int src, int dst) const {
+    return graph_->route_via(nodes_[src].vertex, agent, nodes_[dst].vertex);
+  }
+  const std::vector<LinkId>& cpu_copy_path(int cpu, int src, int dst) const {
     return copy_path(core_vertex(cpu), src, dst);
   }
   // Links crossed when a core streams reads from `node`.

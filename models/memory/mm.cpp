@@ -108,11 +108,10 @@ void Mm::set_local_gen(int cpu, std::uint64_t g) {
   local_[static_cast<std::size_t>(cpu)] = g;
 }
 
-std::vector<int> Mm::cpumask() const {
-  std::vector<int> out;
-  for (std::size_t c = 0; c < mask_.size(); ++c)
-    if (mask_[c]) out.push_back(static_cast<int>(c));
-  return out;
+std::size_t Mm::cpumask_weight() const {
+  std::size_t n = 0;
+  for (char m : mask_) n += m != 0;
+  return n;
 }
 
 MmRegistry& MmRegistry::of(sim::RunContext& ctx) {

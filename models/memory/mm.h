@@ -116,8 +116,14 @@ class Mm {
     const auto c = static_cast<std::size_t>(cpu);
     return c < mask_.size() && mask_[c] != 0;
   }
-  // The mm cpumask in CPU order (as for_each_cpu walks it).
-  std::vector<int> cpumask() const;
+  // Calls f(cpu) for each CPU of the mm cpumask, in CPU order (as for_each_cpu walks it).
+  template <class F>
+  void for_each_cpu(F&& f) const {
+    for (std::size_t c = 0; c < mask_.size(); ++c)
+      if (mask_[c]) f(static_cast<int>(c));
+  }
+  // The number of CPUs in the mm cpumask.
+  std::size_t cpumask_weight() const;
 
   // --- flush generations ---
   std::uint64_t gen() const { return gen_; }

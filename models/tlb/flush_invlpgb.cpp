@@ -18,7 +18,7 @@ class InvlpgbFlush : public FlushPolicy {
   InvlpgbFlush(sim::RunContext&, const sim::Params&, TlbShootdown& sd) : sd_(sd) {}
   void submit(const FlushRequest& req, std::function<void()> done) override {
     const std::size_t active =
-        req.mm >= 0 ? sd_.mms().get(req.mm).cpumask().size() : req.cpumask.size();
+        req.mm >= 0 ? sd_.mms().get(req.mm).cpumask_weight() : req.cpumask.size();
     if (active < sd_.invlpgb_min_cpus()) {
       sd_.ipi_flush(req, sd_.targets(req, true), std::move(done));
       return;

@@ -116,11 +116,11 @@ const std::vector<int>& TlbShootdown::targets(const FlushRequest& req, bool runn
       if (c != req.initiator) out.push_back(c);
     return out;
   }
-  for (int c : mms_.get(req.mm).cpumask()) {
-    if (c == req.initiator) continue;
-    if (running_only && mms_.loaded(c) != req.mm) continue;
+  mms_.get(req.mm).for_each_cpu([&](int c) {
+    if (c == req.initiator) return;
+    if (running_only && mms_.loaded(c) != req.mm) return;
     out.push_back(c);
-  }
+  });
   return out;
 }
 
