@@ -130,6 +130,8 @@ class Machine : public sim::SystemModel {
     return core_vertex_[static_cast<std::size_t>(cpus_[cpu].core)];
   }
   VertexId iod_vertex(int socket) const { return iod_vertex_[static_cast<std::size_t>(socket)]; }
+  // The run the machine belongs to.
+  sim::RunContext& context() { return ctx_; }
   // Interrupt and kernel time on each logical CPU: the scheduler's, built on first use.
   CpuExec& exec() {
     if (!exec_) exec_ = &CpuExec::of(ctx_);

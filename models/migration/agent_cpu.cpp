@@ -1,5 +1,7 @@
 // `cpu`: the migrating thread's own core copies the batch in one stream (folio_copy in the
 // kernel's migrate_folio path).
+#include <vector>
+
 #include "models/migration/copy_agent.h"
 #include "models/migration/cpu_copy.h"
 
@@ -17,10 +19,14 @@ class CpuAgent : public CopyAgent {
   explicit CpuAgent(sim::RunContext&) {}
   int max_streams() const override { return 1; }
   void copy(const std::shared_ptr<const CopyBatch>& b, std::function<void()> done) override {
-    const CopyShare s = b->split(1)[0];
+    b->split(1, shares_);
+    const CopyShare s = shares_[0];
     cpu_copy(*b->pf, {b->cpu, b->src, b->dst, s.bytes, s.overhead, b->cpu_ps, b->copy_rate(b->cpu)},
              std::move(done));
   }
+
+ private:
+  std::vector<CopyShare> shares_;  // scratch of copy()
 };
 
 HETSIM_REGISTER(CopyAgent, CpuAgent, "cpu");

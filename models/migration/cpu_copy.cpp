@@ -1,6 +1,8 @@
 #include "models/migration/cpu_copy.h"
 
+#include <cstdint>
 #include <memory>
+#include <vector>
 
 namespace models {
 
@@ -12,6 +14,39 @@ struct CpuCopyRun {
   sim::FlowNetwork::Spec spec;  // the flow, until the copy first gets its CPU
   sim::FlowId flow = 0;
   bool started = false, flow_done = false, cpu_done = false;
+  std::uint32_t gen = 0;  // bumped when the copy is over: a later flow end is not its own
+  std::function<void()> done;
+};
+
+// The run's copies in progress and finished ones kept for reuse (their path storage too), so
+// that a copy allocates nothing once as many have run at once as ever will: the callbacks
+// name a copy by pointer (and generation), small enough to be stored inside std::function.
+class CpuCopyRuns {
+ public:
+  static CpuCopyRuns& of(Machine& pf) {
+    sim::RunContext& ctx = pf.context();
+    if (auto* r = ctx.find<CpuCopyRuns>()) return *r;
+    auto* r = ctx.keep(std::make_unique<CpuCopyRuns>());
+    ctx.provide<CpuCopyRuns>(r);
+    return *r;
+  }
+  CpuCopyRun& take() {
+    if (free_.empty()) {
+      runs_.push_back(std::make_unique<CpuCopyRun>());
+      return *runs_.back();
+    }
+    CpuCopyRun& r = *free_.back();
+    free_.pop_back();
+    return r;
+  }
+  void give_back(CpuCopyRun& r) {
+    ++r.gen;
+    free_.push_back(&r);
+  }
+
+ private:
+  std::vector<std::unique_ptr<CpuCopyRun>> runs_;
+  std::vector<CpuCopyRun*> free_;
 };
 
 // The core runs the copy: the flow moves bytes only while the worker is on its CPU.
@@ -50,25 +85,36 @@ Tick cpu_copy_more(CpuCopyRun& s) {
 }  // namespace
 
 void cpu_copy(Machine& pf, const CpuCopyRequest& req, std::function<void()> done) {
-  auto s = std::make_shared<CpuCopyRun>();
+  CpuCopyRuns& runs = CpuCopyRuns::of(pf);
+  CpuCopyRun* s = &runs.take();
   s->pf = &pf;
   s->req = req;
+  s->flow = 0;
+  s->started = s->flow_done = s->cpu_done = false;
+  s->done = std::move(done);
   const double rate = req.rate > 0 ? req.rate : pf.cpu_spec().memcpy_rate;
   const double t = req.bytes / rate + sim::to_seconds(req.overhead);
   const double cap = t > 0 ? req.bytes / t : rate;
   s->spec.path = pf.cpu_copy_path(req.cpu, req.src, req.dst);
   s->spec.bytes = req.bytes;
   s->spec.rate_cap = cap;
-  std::weak_ptr<CpuCopyRun> w = s;
-  s->spec.on_done = [w] {
-    if (auto p = w.lock()) p->flow_done = true;
+  s->spec.weight = 1;
+  // The flow may end after the copy (the path's write latency): it then finds the copy over.
+  const std::uint32_t gen = s->gen;
+  s->spec.on_done = [s, gen] {
+    if (s->gen == gen) s->flow_done = true;
   };
   CpuExec::Stream item;
   item.work = req.bytes > 0 ? sim::transfer_time(req.bytes, cap) : req.overhead;
   if (req.cpu_ps) req.cpu_ps->add(static_cast<double>(item.work));
   item.on_cpu = [s](bool on) { cpu_copy_on_cpu(*s, on); };
   item.more = [s] { return cpu_copy_more(*s); };
-  item.done = std::move(done);
+  item.done = [s, &runs] {
+    std::function<void()> d = std::move(s->done);
+    s->done = nullptr;
+    runs.give_back(*s);  // nothing of the copy is touched after this
+    if (d) d();
+  };
   pf.exec().kernel_stream(req.cpu, std::move(item));
 }
 
