@@ -123,14 +123,7 @@ void DmaEngines::copy(const DmaCopy& c, std::function<void()> done) {
   HETSIM_CHECK(c.engine >= 0 && c.engine < count(), "DMA copy on an unknown engine");
   HETSIM_CHECK(c.queue >= 0 && c.queue < queues(c.engine), "DMA copy on an unknown queue");
   HETSIM_CHECK(c.descriptors >= 1, "DMA copy without descriptors");
-  std::uint32_t slot;
-  if (!free_transfers_.empty()) {
-    slot = free_transfers_.back();
-    free_transfers_.pop_back();
-  } else {
-    slot = static_cast<std::uint32_t>(transfers_.size());
-    transfers_.emplace_back();
-  }
+  const std::uint32_t slot = transfers_.take();
   Transfer& t = transfers_[slot];
   t.c = c;
   t.next_desc = 0;
@@ -227,7 +220,7 @@ void DmaEngines::segment_handled(std::uint64_t arg) {
   // The transfer is over: its slot is free before `done` runs (which may copy again).
   std::function<void()> done = std::move(t.done);
   t.done = nullptr;
-  free_transfers_.push_back(ti);
+  transfers_.give_back(ti);
   if (done) done();
 }
 

@@ -14,6 +14,7 @@
 #include "sim/chunked_fifo.h"
 #include "sim/flow.h"
 #include "sim/run_context.h"
+#include "sim/slot_pool.h"
 #include "sim/stats.h"
 
 namespace models {
@@ -121,8 +122,7 @@ class DmaEngines {
   sim::RunContext& ctx_;
   Machine& pf_;
   std::vector<std::unique_ptr<Engine>> engines_;
-  std::vector<Transfer> transfers_;
-  std::vector<std::uint32_t> free_transfers_;
+  sim::SlotPool<Transfer> transfers_;
   sim::Counter* irqs_;
   sim::Counter* submits_;
   sim::Counter* bytes_;

@@ -11,6 +11,7 @@
 
 #include "models/dma/dma_engine.h"
 #include "models/migration/copy_agent.h"
+#include "sim/slot_pool.h"
 
 namespace models {
 
@@ -30,14 +31,7 @@ class DmaAgent : public CopyAgent {
     const int e = migration_dma_engine(ctx_, *b->pf, b->socket_of(b->costs->dma_socket_from));
     if (e < 0) return b->fall_back("cpu", std::move(done));
     DmaEngines& d = DmaEngines::of(ctx_);
-    std::uint32_t slot;
-    if (!free_.empty()) {
-      slot = free_.back();
-      free_.pop_back();
-    } else {
-      slot = static_cast<std::uint32_t>(copies_.size());
-      copies_.emplace_back();
-    }
+    const std::uint32_t slot = copies_.take();
     Copy& c = copies_[slot];
     c.b = b;
     c.engine = e;
@@ -95,14 +89,13 @@ class DmaAgent : public CopyAgent {
     std::function<void()> done = std::move(c.done);
     c.done = nullptr;
     c.b.reset();
-    free_.push_back(slot);
+    copies_.give_back(slot);
     sim.call_after(wake, std::move(done));
   }
 
   sim::RunContext& ctx_;
   int rr_queue_ = 0;  // channels are taken round-robin across batches
-  std::vector<Copy> copies_;
-  std::vector<std::uint32_t> free_;
+  sim::SlotPool<Copy> copies_;
 };
 
 HETSIM_REGISTER(CopyAgent, DmaAgent, "dma");

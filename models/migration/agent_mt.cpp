@@ -11,6 +11,7 @@
 
 #include "models/migration/copy_agent.h"
 #include "models/migration/cpu_copy.h"
+#include "sim/slot_pool.h"
 
 namespace models {
 
@@ -28,14 +29,7 @@ class MtAgent : public CopyAgent {
   void copy(const std::shared_ptr<const CopyBatch>& b, std::function<void()> done) override {
     const CopyPlan& plan = *b->plan;
     const int n = plan.streams;
-    std::uint32_t slot;
-    if (!free_.empty()) {
-      slot = free_.back();
-      free_.pop_back();
-    } else {
-      slot = static_cast<std::uint32_t>(copies_.size());
-      copies_.emplace_back();
-    }
+    const std::uint32_t slot = copies_.take();
     Copy& c = copies_[slot];
     c.b = b;
     worker_cpus(*b, b->socket_of(b->costs->mt_socket_from), n, plan.placement, plan.avoid_busy,
@@ -99,7 +93,7 @@ class MtAgent : public CopyAgent {
     std::function<void()> done = std::move(c.done);
     c.done = nullptr;
     c.b.reset();
-    free_.push_back(slot);
+    copies_.give_back(slot);
     sim.call_after(wake, std::move(done));
   }
 
@@ -127,8 +121,7 @@ class MtAgent : public CopyAgent {
       out.push_back((*order)[static_cast<std::size_t>(i) % order->size()]);
   }
 
-  std::vector<Copy> copies_;
-  std::vector<std::uint32_t> free_;
+  sim::SlotPool<Copy> copies_;
   std::map<std::pair<int, int>, std::vector<int>> orders_;
   std::vector<int> busy_order_;  // scratch of worker_cpus
 };

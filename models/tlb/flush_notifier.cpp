@@ -10,6 +10,7 @@
 #include <vector>
 
 #include "models/tlb/flush_policy.h"
+#include "sim/slot_pool.h"
 
 namespace models {
 
@@ -69,14 +70,7 @@ class NotifierFlush : public FlushPolicy {
   std::uint32_t open_window(int mm) {
     for (const auto& [m, w] : open_)
       if (m == mm) return w;
-    std::uint32_t w;
-    if (!free_.empty()) {
-      w = free_.back();
-      free_.pop_back();
-    } else {
-      w = static_cast<std::uint32_t>(windows_.size());
-      windows_.emplace_back();
-    }
+    const std::uint32_t w = windows_.take();
     windows_[w].mm = mm;
     windows_[w].count = 0;
     open_.emplace_back(mm, w);
@@ -105,7 +99,7 @@ class NotifierFlush : public FlushPolicy {
     // The waiters may submit again (and open windows): run them from a spare list.
     spare_.swap(windows_[w].waiters);
     windows_[w].mm = -1;
-    free_.push_back(w);
+    windows_.give_back(w);
     for (auto& f : spare_) f();
     spare_.clear();
   }
@@ -115,8 +109,7 @@ class NotifierFlush : public FlushPolicy {
   Tick window_, device_;
   bool running_only_;
   sim::Counter* windows_opened_;
-  std::vector<Window> windows_;
-  std::vector<std::uint32_t> free_;
+  sim::SlotPool<Window> windows_;
   std::vector<std::pair<int, std::uint32_t>> open_;  // (mm, window), in opening order
   std::vector<std::function<void()>> spare_;
 };

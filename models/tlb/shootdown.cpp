@@ -151,14 +151,7 @@ Tick TlbShootdown::apply(int cpu, const FlushRequest& req, std::uint64_t gen) {
 }
 
 std::uint32_t TlbShootdown::open_flight(const FlushRequest& req, std::function<void()> done) {
-  std::uint32_t slot;
-  if (!free_flights_.empty()) {
-    slot = free_flights_.back();
-    free_flights_.pop_back();
-  } else {
-    slot = static_cast<std::uint32_t>(flights_.size());
-    flights_.emplace_back();
-  }
+  const std::uint32_t slot = flights_.take();
   InFlight& f = flights_[slot];
   f.req = req;  // assignment: the slot's vectors keep their capacity
   f.done = std::move(done);
@@ -176,7 +169,7 @@ void TlbShootdown::close_flight(std::uint32_t slot) {
   latency_->record(ctx_.sim().now() - f.start);
   std::function<void()> done = std::move(f.done);
   f.done = nullptr;
-  free_flights_.push_back(slot);
+  flights_.give_back(slot);
   if (done) done();
 }
 

@@ -26,6 +26,7 @@
 #include "models/memory/mm.h"
 #include "models/tlb/cpu_tlb.h"
 #include "sim/run_context.h"
+#include "sim/slot_pool.h"
 
 namespace models {
 
@@ -175,8 +176,7 @@ class TlbShootdown {
   std::vector<std::unique_ptr<CpuTlb>> tlbs_;
   std::vector<std::uint64_t> recv_;
   std::vector<Tick> stall_;
-  std::vector<InFlight> flights_;
-  std::vector<std::uint32_t> free_flights_;
+  sim::SlotPool<InFlight> flights_;
   mutable std::vector<int> targets_buf_;
   std::unique_ptr<FlushPolicy> policy_;
   sim::Counter* shootdowns_;
