@@ -29,20 +29,23 @@ std::size_t TlbArray::set_of(const TlbKey& k) const {
 }
 
 TlbArray::Probe TlbArray::probe(const TlbKey& k, std::uint32_t epoch) {
-  if (k.vpn >> kIdShift) throw std::out_of_range("TLB: a virtual page number of 2^48 or more");
-  return {set_of(k), k.vpn | std::uint64_t{context(k.asid, k.page_shift, epoch)} << kIdShift};
+  const auto high = static_cast<std::uint32_t>(k.vpn >> kIdShift);
+  const std::uint64_t low = k.vpn & ((std::uint64_t{1} << kIdShift) - 1);
+  return {set_of(k), low | std::uint64_t{context(k.asid, k.page_shift, high, epoch)} << kIdShift};
 }
 
-std::uint16_t TlbArray::new_context(int asid, int page_shift, std::uint32_t epoch) {
+std::uint16_t TlbArray::new_context(int asid, int page_shift, std::uint32_t high,
+                                    std::uint32_t epoch) {
   if (asid < 0) throw std::logic_error("TLB: a negative address-space id");
   const auto a = static_cast<std::size_t>(asid);
   if (a >= first_context_.size()) first_context_.resize(a + 1, 0);
   std::uint32_t i = first_context_[a];
-  while (i && contexts_[i - 1].page_shift != page_shift) i = contexts_[i - 1].next;
+  while (i && (contexts_[i - 1].page_shift != page_shift || contexts_[i - 1].high != high))
+    i = contexts_[i - 1].next;
   if (!i) {
     if (contexts_.size() + 1 >= kNoId)
-      throw std::length_error("TLB: more than 65,533 address spaces and page sizes");
-    contexts_.push_back({asid, page_shift, epoch, kNoId, first_context_[a]});
+      throw std::length_error("TLB: more than 65,533 address spaces, page sizes and regions");
+    contexts_.push_back({asid, page_shift, high, epoch, kNoId, first_context_[a]});
     i = first_context_[a] = static_cast<std::uint32_t>(contexts_.size());
   } else if (contexts_[i - 1].epoch != epoch) {
     if (epoch < contexts_[i - 1].epoch)

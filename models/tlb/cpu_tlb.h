@@ -32,13 +32,14 @@ struct TlbKey {
 
 // A set-associative array with LRU replacement inside each set (one set: fully associative).
 // Each set is one block of whole 64-byte lines (one line for 6 ways, two for 12): the ways'
-// keys, then their 16-bit LRU stamps, then the set's own LRU clock. A key is the virtual page
-// number (below 2^48) with a 16-bit context id in its top bits, so a lookup compares one word
-// per way and a refill reads only the stamps; an entry takes 10 bytes.
+// keys, then their 16-bit LRU stamps, then the set's own LRU clock. A key is the low 48 bits
+// of the virtual page number with a 16-bit context id in its top bits, so a lookup compares one
+// word per way and a refill reads only the stamps; an entry takes 10 bytes.
 //
-// A context is an (asid, page size, epoch) triple, numbered when first used. The epochs of an
-// asid only grow: a newer epoch takes a new id and the older one is never asked for again, so
-// its entries stay (and age) but never match. When the ids run out, the current contexts are
+// A context is an (asid, page size, epoch, page number above its low 48 bits) tuple, numbered
+// when first used (the last part is 0 but for addresses beyond 2^60). The epochs of an asid
+// only grow: a newer epoch takes a new id and the older one is never asked for again, so its
+// entries stay (and age) but never match. When the ids run out, the current contexts are
 // renumbered from 1 and every entry of an older one is marked with id 0, which no lookup uses.
 // Stamps are only compared inside a set: when a set's clock runs out, its stamps are
 // renumbered in the same order (1, 2, ...), so replacement decisions are exactly those of an
@@ -80,14 +81,15 @@ class TlbArray {
   static constexpr std::uint64_t kEmpty = ~std::uint64_t{0};  // key of an empty way
   static constexpr std::uint16_t kNoId = 0xffff;              // never a context's id
   static constexpr int kIdShift = 48;
-  std::uint16_t context(int asid, int page_shift, std::uint32_t epoch) {
+  std::uint16_t context(int asid, int page_shift, std::uint32_t high, std::uint32_t epoch) {
     if (last_context_) {
       const Context& c = contexts_[last_context_ - 1];
-      if (c.asid == asid && c.page_shift == page_shift && c.epoch == epoch) return c.id;
+      if (c.asid == asid && c.page_shift == page_shift && c.high == high && c.epoch == epoch)
+        return c.id;
     }
-    return new_context(asid, page_shift, epoch);
+    return new_context(asid, page_shift, high, epoch);
   }
-  std::uint16_t new_context(int asid, int page_shift, std::uint32_t epoch);
+  std::uint16_t new_context(int asid, int page_shift, std::uint32_t high, std::uint32_t epoch);
   void renumber_contexts();
   std::uint64_t* keys(std::size_t set) { return lines_[set * lines_per_set_].w; }
   std::uint16_t* stamps(std::size_t set) {
@@ -103,10 +105,11 @@ class TlbArray {
   std::uint64_t set_mask_ = 0;   // sets - 1 when sets is a power of two
   std::uint64_t set_magic_ = 0;  // otherwise: exact division-free modulo (Lemire's fastmod)
   std::vector<Line> lines_;
-  // Contexts: the current one of each (asid, page size), chained per asid.
+  // Contexts: the current one of each (asid, page size, high part), chained per asid.
   struct Context {
     int asid;
     int page_shift;
+    std::uint32_t high;  // vpn >> 48
     std::uint32_t epoch;
     std::uint16_t id;
     std::uint32_t next;  // index + 1 of the asid's next context (0: none)

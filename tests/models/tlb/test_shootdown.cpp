@@ -117,8 +117,10 @@ TEST(TlbArray, BehavesAsASetAssociativeLruCache) {
       std::uint64_t x = 7;
       for (int i = 0; i < 20000; ++i) {
         x = x * 6364136223846793005ULL + 1442695040888963407ULL;
+        // Page numbers above 2^48 (one draw in eight) take contexts of their own.
+        const std::uint64_t high = (x >> 40) % 8 == 0 ? ((x >> 43) % 3 + 1) << 48 : 0;
         const models::TlbKey k{static_cast<int>(x >> 62), (x >> 61) & 1 ? 21 : 12,
-                               (x >> 20) % static_cast<std::uint64_t>(3 * entries)};
+                               high | (x >> 20) % static_cast<std::uint64_t>(3 * entries)};
         if ((x >> 10) % 64 == 0) {  // a flush of the asid: its entries stay but never match
           ++epoch[k.asid];
           continue;
