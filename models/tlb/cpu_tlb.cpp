@@ -29,24 +29,28 @@ std::size_t TlbArray::set_of(const TlbKey& k) const {
 }
 
 TlbArray::Probe TlbArray::probe(const TlbKey& k, std::uint32_t epoch) {
-  const auto high = static_cast<std::uint32_t>(k.vpn >> kIdShift);
+  const auto high = static_cast<std::uint32_t>(k.vpn >> kIdShift);  // below 2^24
   const std::uint64_t low = k.vpn & ((std::uint64_t{1} << kIdShift) - 1);
   return {set_of(k), low | std::uint64_t{context(k.asid, k.page_shift, high, epoch)} << kIdShift};
 }
 
-std::uint16_t TlbArray::new_context(int asid, int page_shift, std::uint32_t high,
+std::uint32_t TlbArray::new_context(int asid, int page_shift, std::uint32_t high,
                                     std::uint32_t epoch) {
-  if (asid < 0) throw std::logic_error("TLB: a negative address-space id");
-  const auto a = static_cast<std::size_t>(asid);
-  if (a >= first_context_.size()) first_context_.resize(a + 1, 0);
-  std::uint32_t i = first_context_[a];
-  while (i && (contexts_[i - 1].page_shift != page_shift || contexts_[i - 1].high != high))
+  std::uint32_t* first = &first_negative_;
+  if (asid >= 0) {
+    const auto a = static_cast<std::size_t>(asid);
+    if (a >= first_context_.size()) first_context_.resize(a + 1, 0);
+    first = &first_context_[a];
+  }
+  std::uint32_t i = *first;
+  while (i && (contexts_[i - 1].asid != asid || contexts_[i - 1].page_shift != page_shift ||
+               contexts_[i - 1].high != high))
     i = contexts_[i - 1].next;
   if (!i) {
     if (contexts_.size() + 1 >= kNoId)
-      throw std::length_error("TLB: more than 65,533 address spaces, page sizes and regions");
-    contexts_.push_back({asid, page_shift, high, epoch, kNoId, first_context_[a]});
-    i = first_context_[a] = static_cast<std::uint32_t>(contexts_.size());
+      throw std::length_error("TLB: more than 16.7 million address spaces, page sizes and regions");
+    contexts_.push_back({asid, page_shift, high, epoch, kNoId, *first});
+    i = *first = static_cast<std::uint32_t>(contexts_.size());
   } else if (contexts_[i - 1].epoch != epoch) {
     if (epoch < contexts_[i - 1].epoch)
       throw std::logic_error("TLB: an epoch older than one already used");
@@ -63,18 +67,26 @@ std::uint16_t TlbArray::new_context(int asid, int page_shift, std::uint32_t high
 }
 
 void TlbArray::renumber_contexts() {
-  std::vector<std::uint16_t> id(std::size_t{kNoId} + 1, 0);  // old id -> new (0: retired)
-  std::uint16_t n = 0;
+  std::vector<std::pair<std::uint32_t, std::uint32_t>> id;  // old id -> new, by old id
+  std::uint32_t n = 0;
   for (Context& c : contexts_)
     if (c.id != kNoId) {
-      id[c.id] = ++n;
+      id.emplace_back(c.id, ++n);
       c.id = n;
     }
+  std::sort(id.begin(), id.end());
+  auto renamed = [&id](std::uint32_t old) {  // 0: retired
+    auto it = std::lower_bound(id.begin(), id.end(), std::make_pair(old, std::uint32_t{0}));
+    return it != id.end() && it->first == old ? it->second : 0;
+  };
   const std::uint64_t vpn_mask = (std::uint64_t{1} << kIdShift) - 1;
   for (std::size_t s = 0; s < (ways_ ? sets_ : 0); ++s)
     for (std::uint64_t* k = keys(s); k != keys(s) + ways_; ++k)
-      if (*k != kEmpty) *k = (*k & vpn_mask) | std::uint64_t{id[*k >> kIdShift]} << kIdShift;
-  next_id_ = static_cast<std::uint16_t>(n + 1);
+      if (*k != kEmpty) {
+        const auto old = static_cast<std::uint32_t>(*k >> kIdShift);
+        *k = (*k & vpn_mask) | std::uint64_t{renamed(old)} << kIdShift;
+      }
+  next_id_ = n + 1;
 }
 
 std::size_t TlbArray::find(std::size_t set, std::uint64_t key) {

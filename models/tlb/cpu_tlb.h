@@ -32,12 +32,12 @@ struct TlbKey {
 
 // A set-associative array with LRU replacement inside each set (one set: fully associative).
 // Each set is one block of whole 64-byte lines (one line for 6 ways, two for 12): the ways'
-// keys, then their 16-bit LRU stamps, then the set's own LRU clock. A key is the low 48 bits
-// of the virtual page number with a 16-bit context id in its top bits, so a lookup compares one
+// keys, then their 16-bit LRU stamps, then the set's own LRU clock. A key is the low 40 bits
+// of the virtual page number with a 24-bit context id in its top bits, so a lookup compares one
 // word per way and a refill reads only the stamps; an entry takes 10 bytes.
 //
-// A context is an (asid, page size, epoch, page number above its low 48 bits) tuple, numbered
-// when first used (the last part is 0 but for addresses beyond 2^60). The epochs of an asid
+// A context is an (asid, page size, epoch, page number above its low 40 bits) tuple, numbered
+// when first used (the last part is 0 but for addresses beyond 2^52). The epochs of an asid
 // only grow: a newer epoch takes a new id and the older one is never asked for again, so its
 // entries stay (and age) but never match. When the ids run out, the current contexts are
 // renumbered from 1 and every entry of an older one is marked with id 0, which no lookup uses.
@@ -71,7 +71,9 @@ class TlbArray {
   // Tests: every set's LRU clock goes on from `c` (or from where it is, if later), and
   // context ids from `id`, so a short sequence crosses their ends.
   void set_clock(std::uint16_t c);
-  void set_next_context(std::uint16_t id) { next_id_ = std::max(next_id_, id); }
+  void set_next_context(std::uint32_t id) { next_id_ = std::max(next_id_, id); }
+  // Context ids run from 1 to this, less one.
+  static constexpr std::uint32_t kContextIds = (std::uint32_t{1} << 24) - 1;
 
  private:
   struct alignas(64) Line {
@@ -79,9 +81,9 @@ class TlbArray {
   };
   static constexpr std::size_t kNone = ~std::size_t{0};
   static constexpr std::uint64_t kEmpty = ~std::uint64_t{0};  // key of an empty way
-  static constexpr std::uint16_t kNoId = 0xffff;              // never a context's id
-  static constexpr int kIdShift = 48;
-  std::uint16_t context(int asid, int page_shift, std::uint32_t high, std::uint32_t epoch) {
+  static constexpr std::uint32_t kNoId = kContextIds;         // never a context's id
+  static constexpr int kIdShift = 40;
+  std::uint32_t context(int asid, int page_shift, std::uint32_t high, std::uint32_t epoch) {
     if (last_context_) {
       const Context& c = contexts_[last_context_ - 1];
       if (c.asid == asid && c.page_shift == page_shift && c.high == high && c.epoch == epoch)
@@ -89,7 +91,7 @@ class TlbArray {
     }
     return new_context(asid, page_shift, high, epoch);
   }
-  std::uint16_t new_context(int asid, int page_shift, std::uint32_t high, std::uint32_t epoch);
+  std::uint32_t new_context(int asid, int page_shift, std::uint32_t high, std::uint32_t epoch);
   void renumber_contexts();
   std::uint64_t* keys(std::size_t set) { return lines_[set * lines_per_set_].w; }
   std::uint16_t* stamps(std::size_t set) {
@@ -109,15 +111,16 @@ class TlbArray {
   struct Context {
     int asid;
     int page_shift;
-    std::uint32_t high;  // vpn >> 48
+    std::uint32_t high;  // vpn >> 40
     std::uint32_t epoch;
-    std::uint16_t id;
+    std::uint32_t id;
     std::uint32_t next;  // index + 1 of the asid's next context (0: none)
   };
   std::vector<Context> contexts_;
   std::vector<std::uint32_t> first_context_;  // by asid: index + 1 (0: none)
+  std::uint32_t first_negative_ = 0;          // the same for every negative asid
   std::size_t last_context_ = 0;              // index + 1 of the last one used (0: none)
-  std::uint16_t next_id_ = 1;
+  std::uint32_t next_id_ = 1;
 };
 
 class CpuTlb {

@@ -104,11 +104,11 @@ TEST(TlbArray, BehavesAsASetAssociativeLruCache) {
       models::TlbArray a(static_cast<std::size_t>(entries), static_cast<std::size_t>(ways));
       if (wrap) {
         a.set_clock(0xffff - 30);
-        a.set_next_context(0xffff - 20);
+        a.set_next_context(models::TlbArray::kContextIds - 20);
       }
       // Reference: per set, keys in LRU order (front = least recent).
       std::vector<std::vector<std::tuple<int, int, std::uint64_t, std::uint32_t>>> ref(sets);
-      std::uint32_t epoch[4] = {0, 0, 0, 0};  // by asid
+      std::uint32_t epoch[4] = {0, 0, 0, 0};  // by asid + 1
       auto set_of = [&](const models::TlbKey& k) {
         const std::uint64_t h =
             (k.vpn ^ (static_cast<std::uint64_t>(k.page_shift) << 58)) * 0x9e3779b97f4a7c15ULL;
@@ -117,15 +117,16 @@ TEST(TlbArray, BehavesAsASetAssociativeLruCache) {
       std::uint64_t x = 7;
       for (int i = 0; i < 20000; ++i) {
         x = x * 6364136223846793005ULL + 1442695040888963407ULL;
-        // Page numbers above 2^48 (one draw in eight) take contexts of their own.
-        const std::uint64_t high = (x >> 40) % 8 == 0 ? ((x >> 43) % 3 + 1) << 48 : 0;
-        const models::TlbKey k{static_cast<int>(x >> 62), (x >> 61) & 1 ? 21 : 12,
+        // Page numbers above 2^40 (one draw in eight) take contexts of their own; so do
+        // negative asids.
+        const std::uint64_t high = (x >> 40) % 8 == 0 ? ((x >> 43) % 3 + 1) << 40 : 0;
+        const models::TlbKey k{static_cast<int>(x >> 62) - 1, (x >> 61) & 1 ? 21 : 12,
                                high | (x >> 20) % static_cast<std::uint64_t>(3 * entries)};
         if ((x >> 10) % 64 == 0) {  // a flush of the asid: its entries stay but never match
-          ++epoch[k.asid];
+          ++epoch[k.asid + 1];
           continue;
         }
-        const std::uint32_t ep = epoch[k.asid];
+        const std::uint32_t ep = epoch[k.asid + 1];
         auto& set = ref[set_of(k)];
         auto key = std::make_tuple(k.asid, k.page_shift, k.vpn, ep);
         auto it = std::find(set.begin(), set.end(), key);
@@ -148,10 +149,26 @@ TEST(TlbArray, BehavesAsASetAssociativeLruCache) {
         // The second wrap: the clocks and the context ids jump close to their ends again.
         if (wrap && i == 12000) {
           a.set_clock(0xffff - 10);
-          a.set_next_context(0xffff - 3);
+          a.set_next_context(models::TlbArray::kContextIds - 3);
         }
       }
     }
+}
+
+// Context ids run out: the entries of flushed epochs are renumbered to the id no lookup uses,
+// so when the ids come round again a new epoch's key does not find an old epoch's entry.
+TEST(TlbArray, AFlushedEntryNeverMatchesAfterIdsAreRenumbered) {
+  models::TlbArray a(4, 4);
+  const models::TlbKey k{0, 12, 5};
+  a.set_next_context(models::TlbArray::kContextIds - 2);
+  a.insert_absent(a.probe(k, 0));  // epoch 0: id kContextIds - 2
+  a.insert_absent(a.probe(k, 1));  // epoch 1: the last id
+  EXPECT_TRUE(a.contains(k, 1));
+  a.insert_absent(a.probe(k, 2));  // epoch 2: the ids ran out; it is renumbered to 1
+  EXPECT_TRUE(a.contains(k, 2));
+  a.set_next_context(models::TlbArray::kContextIds - 2);
+  EXPECT_FALSE(a.contains(k, 3));  // epoch 3 takes the id epoch 0 had
+  EXPECT_FALSE(a.contains(k, 4));  // and epoch 4 the one epoch 1 had
 }
 
 // A set is one line for 6 ways and two for 12: Zen 4's two levels take 33 KiB a CPU.
