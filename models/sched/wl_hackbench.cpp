@@ -46,6 +46,7 @@ class Hackbench : public SchedWorkload {
   void start() override {
     const int per = 2 * fds_;
     pipes_.resize(static_cast<std::size_t>(groups_ * fds_));
+    writers_.resize(pipes_.size());
     for (int g = 0; g < groups_; ++g) {
       for (int i = 0; i < per; ++i) {
         int t = sched_.spawn(spec_);
@@ -87,17 +88,18 @@ class Hackbench : public SchedWorkload {
         r.inflight.push_back(ix);
       }
       if (r.inflight.empty()) {
-        pipes_[static_cast<std::size_t>(r.group * fds_ + r.next_rx)].writers.push_back(t);
+        writers_[static_cast<std::size_t>(r.group * fds_ + r.next_rx)].push_back(t);
         return Action::block();
       }
       return Action::run(write_ * r.inflight.size());
     }
-    Pipe& p = pipes_[static_cast<std::size_t>(r.group * fds_ + r.index)];
+    const auto ix = static_cast<std::size_t>(r.group * fds_ + r.index);
+    Pipe& p = pipes_[ix];
     if (r.reading > 0) {
       sched_.add_ops(static_cast<double>(r.reading));
       r.received += r.reading;
       r.reading = 0;
-      woken_.swap(p.writers);  // the pipe keeps the other buffer: no allocation per read
+      woken_.swap(writers_[ix]);  // the pipe keeps the other buffer: no allocation per read
       for (int s : woken_) sched_.wake(s, cpu, true);
       woken_.clear();
     }
@@ -121,10 +123,11 @@ class Hackbench : public SchedWorkload {
     std::int64_t sent = 0, received = 0, reading = 0;
     std::vector<int> inflight;
   };
+  // A pipe's counts (messages: at most the capacity) take 12 bytes, so a sender's step reads
+  // its group's pipes from a line or two; the writers blocked on a full pipe live apart.
   struct Pipe {
     int reader = -1;
-    std::int64_t ready = 0, reserved = 0;
-    std::vector<int> writers;
+    int ready = 0, reserved = 0;
   };
   Action finish_task(Role& r) {
     r.live = false;
@@ -145,6 +148,7 @@ class Hackbench : public SchedWorkload {
   int live_ = 0;
   std::vector<Role> role_;
   std::vector<Pipe> pipes_;
+  std::vector<std::vector<int>> writers_;  // by pipe
   std::vector<int> woken_;
 };
 
