@@ -3,13 +3,14 @@
 // over; the slot is then handed out again (the last given back first) with what its element
 // held, so the element's vectors keep their storage and a steady stream of requests allocates
 // nothing. Callbacks name a request by its slot (a small integer fits std::function's inline
-// storage). Elements move when the pool grows: hold a slot, not a reference, across a take().
+// storage). In a std::vector, elements move when the pool grows: hold a slot, not a reference,
+// across a take(); with Storage = sim::StableVector<T> they never move.
 #include <cstdint>
 #include <vector>
 
 namespace sim {
 
-template <class T>
+template <class T, class Storage = std::vector<T>>
 class SlotPool {
  public:
   // A free slot, or a new one holding a default element.
@@ -19,7 +20,7 @@ class SlotPool {
       free_.pop_back();
       return s;
     }
-    items_.emplace_back();
+    items_.push_back(T());
     return static_cast<std::uint32_t>(items_.size() - 1);
   }
   void give_back(std::uint32_t slot) { free_.push_back(slot); }
@@ -29,7 +30,7 @@ class SlotPool {
   std::size_t slots() const { return items_.size(); }
 
  private:
-  std::vector<T> items_;
+  Storage items_;
   std::vector<std::uint32_t> free_;
 };
 

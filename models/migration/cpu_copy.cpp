@@ -2,7 +2,9 @@
 
 #include <cstdint>
 #include <memory>
-#include <vector>
+
+#include "sim/slot_pool.h"
+#include "sim/stable_vector.h"
 
 namespace models {
 
@@ -14,6 +16,7 @@ struct CpuCopyRun {
   sim::FlowNetwork::Spec spec;  // the flow, until the copy first gets its CPU
   sim::FlowId flow = 0;
   bool started = false, flow_done = false, cpu_done = false;
+  std::uint32_t slot = 0;
   std::uint32_t gen = 0;  // bumped when the copy is over: a later flow end is not its own
   std::function<void()> done;
 };
@@ -30,23 +33,19 @@ class CpuCopyRuns {
     ctx.provide<CpuCopyRuns>(r);
     return *r;
   }
+  // A copy's state stays where it is while the pool grows: callbacks hold it by pointer.
   CpuCopyRun& take() {
-    if (free_.empty()) {
-      runs_.push_back(std::make_unique<CpuCopyRun>());
-      return *runs_.back();
-    }
-    CpuCopyRun& r = *free_.back();
-    free_.pop_back();
-    return r;
+    const std::uint32_t slot = pool_.take();
+    pool_[slot].slot = slot;
+    return pool_[slot];
   }
   void give_back(CpuCopyRun& r) {
     ++r.gen;
-    free_.push_back(&r);
+    pool_.give_back(r.slot);
   }
 
  private:
-  std::vector<std::unique_ptr<CpuCopyRun>> runs_;
-  std::vector<CpuCopyRun*> free_;
+  sim::SlotPool<CpuCopyRun, sim::StableVector<CpuCopyRun>> pool_;
 };
 
 // The core runs the copy: the flow moves bytes only while the worker is on its CPU.

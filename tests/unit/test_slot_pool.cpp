@@ -5,6 +5,7 @@
 #include <vector>
 
 #include "sim/slot_pool.h"
+#include "sim/stable_vector.h"
 
 namespace test_unit_slot_pool {
 
@@ -37,6 +38,18 @@ TEST(SlotPool, AReusedSlotKeepsItsElementAndItsStorage) {
   EXPECT_EQ(p[s].data(), data);
   const sim::SlotPool<std::vector<int>>& cp = p;
   EXPECT_EQ(cp[s][49], 1);
+}
+
+// Over a StableVector an element stays where it is while the pool grows past a chunk.
+TEST(SlotPool, StableStorageKeepsElementsInPlace) {
+  sim::SlotPool<int, sim::StableVector<int, 2>> p;  // chunks of 4
+  const std::uint32_t s = p.take();
+  int* first = &p[s];
+  *first = 42;
+  for (int i = 0; i < 20; ++i) p[p.take()] = i;
+  EXPECT_EQ(&p[s], first);
+  EXPECT_EQ(*first, 42);
+  EXPECT_EQ(p.slots(), 21u);
 }
 
 }  // namespace test_unit_slot_pool
