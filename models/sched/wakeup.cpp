@@ -63,7 +63,7 @@ void Scheduler::on_tick(std::uint64_t arg) {
   if (std::exchange(r.tick_reserved, false) &&
       !sim_.now_or_at_reserved<&Scheduler::on_tick>(r.tick_order, this, arg))
     return;
-  r.tick_pending = r.tick_reserved = false;
+  r.tick_pending = false;
   r.nohz_tick_gen = 0;  // busy since that idle entry: its tick stop would find the CPU busy
   r.tick_on = false;
   if (r.curr < 0 || (r.nohz_full && nr_running(cpu) <= 1)) return;
