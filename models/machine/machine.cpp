@@ -136,6 +136,8 @@ Machine::Machine(sim::RunContext& ctx, const Json& machine, const Where& where) 
   cpu_.c2c_ccd = c.time("c2c_ccd");
   cpu_.c2c_socket = c.time("c2c_socket");
   cpu_.c2c_remote = c.time("c2c_remote");
+  c2c_by_distance_ = {
+      0, cpu_.c2c_smt, cpu_.c2c_llc, cpu_.c2c_ccd, cpu_.c2c_socket, cpu_.c2c_remote};
   cpu_.ipi_send = c.time("ipi_send");
   cpu_.ipi_latency = c.time("ipi_latency");
   cpu_.ipi_handler = c.time("ipi_handler");

@@ -4,6 +4,7 @@
 // one graph (models/machine/graph.h). Every byte a core or a device moves follows a route on
 // that graph through the flow model. Each subsystem owns its section of the machine file
 // (models/machine/section.h); the machine validates them all when it loads.
+#include <array>
 #include <cstdint>
 #include <map>
 #include <memory>
@@ -83,33 +84,17 @@ class Machine : public sim::SystemModel {
   }
   int ccd_count() const { return cpu_.sockets * cpu_.ccds_per_socket; }
   int ccx_count() const { return ccd_count() * cpu_.ccx_per_ccd; }
-  // Inline: the scheduler asks these per CPU in its idle scans.
+  // Inline and without branches: the scheduler asks these per CPU in its idle scans. Each
+  // level nests in the next (a core in one CCX, a CCX in one CCD, a CCD in one socket), so
+  // the number of levels two CPUs differ at is their distance.
   CpuDistance distance(int a, int b) const {
     const Cpu& x = cpus_[static_cast<std::size_t>(a)];
     const Cpu& y = cpus_[static_cast<std::size_t>(b)];
-    if (a == b) return CpuDistance::Same;
-    if (x.core == y.core) return CpuDistance::Smt;
-    if (x.ccx == y.ccx) return CpuDistance::Llc;
-    if (x.ccd == y.ccd) return CpuDistance::Ccd;
-    if (x.socket == y.socket) return CpuDistance::Socket;
-    return CpuDistance::Remote;
+    return static_cast<CpuDistance>((a != b) + (x.core != y.core) + (x.ccx != y.ccx) +
+                                    (x.ccd != y.ccd) + (x.socket != y.socket));
   }
   Tick c2c_latency(int a, int b) const {
-    switch (distance(a, b)) {
-      case CpuDistance::Same:
-        return 0;
-      case CpuDistance::Smt:
-        return cpu_.c2c_smt;
-      case CpuDistance::Llc:
-        return cpu_.c2c_llc;
-      case CpuDistance::Ccd:
-        return cpu_.c2c_ccd;
-      case CpuDistance::Socket:
-        return cpu_.c2c_socket;
-      case CpuDistance::Remote:
-        return cpu_.c2c_remote;
-    }
-    return 0;
+    return c2c_by_distance_[static_cast<std::size_t>(distance(a, b))];
   }
   // Cycles at the core clock -> time.
   Tick cycles(double n) const;
@@ -168,6 +153,7 @@ class Machine : public sim::SystemModel {
   CpuExec* exec_ = nullptr;
   std::string name_;
   CpuSpec cpu_{};
+  std::array<Tick, 6> c2c_by_distance_{};  // by CpuDistance
   std::vector<Cpu> cpus_;
   std::vector<MemNode> nodes_;
   std::unique_ptr<sim::FlowNetwork> flows_;

@@ -41,6 +41,39 @@ struct Milan {
   }
 };
 
+// The distance of two CPUs is the first level they share (core, CCX, CCD, socket), on a
+// machine with two CCXs per CCD so that every level occurs, for every pair.
+TEST(Sync, DistanceIsTheNearestLevelTwoCpusShare) {
+  sim::Simulator sim;
+  sim::RunContext ctx{sim, Json::object(), sim::Where{"<test>", ""}};
+  Json mj = sim::load_json_file(sim::find_machine_file("milan-2s", ""));
+  sim::set_dotted(mj, "cpu.ccx_per_ccd", 2, sim::Where{"<test>", ""});
+  sim::set_dotted(mj, "cpu.cores_per_ccx", 2, sim::Where{"<test>", ""});
+  models::Machine pf(ctx, mj, sim::Where{"milan-2s", ""});
+  using D = models::CpuDistance;
+  const auto& cpus = pf.cpus();
+  std::vector<int> seen(6, 0);
+  for (const models::Cpu& x : cpus)
+    for (const models::Cpu& y : cpus) {
+      const D want = x.id == y.id           ? D::Same
+                     : x.core == y.core     ? D::Smt
+                     : x.ccx == y.ccx       ? D::Llc
+                     : x.ccd == y.ccd       ? D::Ccd
+                     : x.socket == y.socket ? D::Socket
+                                            : D::Remote;
+      ASSERT_EQ(pf.distance(x.id, y.id), want) << x.id << " " << y.id;
+      ++seen[static_cast<std::size_t>(want)];
+    }
+  for (int n : seen) EXPECT_GT(n, 0);
+  const auto& c = pf.cpu_spec();
+  EXPECT_EQ(pf.c2c_latency(0, 0), 0u);
+  EXPECT_EQ(pf.c2c_latency(cpus[0].id, cpus[pf.core_count()].id), c.c2c_smt);
+  EXPECT_EQ(pf.c2c_latency(0, 1), c.c2c_llc);
+  EXPECT_EQ(pf.c2c_latency(0, 2), c.c2c_ccd);
+  EXPECT_EQ(pf.c2c_latency(0, 4), c.c2c_socket);
+  EXPECT_EQ(pf.c2c_latency(0, pf.core_count() / 2), c.c2c_remote);
+}
+
 TEST(Sync, PingPongCostFollowsPlacement) {
   Milan mc;
   using D = models::CpuDistance;
