@@ -35,6 +35,12 @@ class SchedView {
   virtual const std::vector<int>& queued(int cpu) const = 0;  // runnable tasks not on the CPU
   virtual bool allowed(int task, int cpu) const = 0;          // affinity and cpuset
   virtual bool cache_hot(int task) const = 0;                 // ran within migration_cost
+  // Whether every task queued on `cpu` is cache-hot (an empty queue: true).
+  virtual bool all_queued_hot(int cpu) const {
+    for (int t : queued(cpu))
+      if (!cache_hot(t)) return false;
+    return true;
+  }
   virtual Tick avg_idle(int cpu) const = 0;
   virtual const CpuMask& idle_mask(int llc) const = 0;  // housekeeping CPUs with nothing to run
   virtual const CpuMask& overloaded_mask(int llc) const = 0;  // housekeeping CPUs with 2+ runnable

@@ -61,8 +61,15 @@ class PushBalance : public BalancePolicy {
     BalancePolicy::attach(v);
     lb_.attach(v);
     lb_.export_stats(ctx_);
-    claimed_until_.assign(static_cast<std::size_t>(v.topo().cpu_count()), 0);
-    pushed_at_.assign(static_cast<std::size_t>(v.topo().cpu_count()), 0);
+    const SchedTopology& t = v.topo();
+    claimed_until_.assign(static_cast<std::size_t>(t.cpu_count()), 0);
+    pushed_at_.assign(static_cast<std::size_t>(t.cpu_count()), 0);
+    // What a CPU pays to read an LLC's overloaded mask (a line its first CPU wrote), by CPU
+    // then LLC: a newly idle CPU reads one per LLC of its node, every time.
+    mask_read_.clear();
+    for (int c = 0; c < t.cpu_count(); ++c)
+      for (int l = 0; l < t.llc_count(); ++l)
+        mask_read_.push_back(v.c2c(c, t.llc_cpus(l).empty() ? c : t.llc_cpus(l).front()));
   }
 
   BalanceDecision on_tick(int cpu) override {
@@ -107,12 +114,15 @@ class PushBalance : public BalancePolicy {
     const SchedTopology& t = view_->topo();
     if (t.domains(cpu).empty()) return d;
     const int my_llc = t.llc(cpu);
+    const Tick* mask_read = &mask_read_[static_cast<std::size_t>(cpu * t.llc_count())];
+    d.checkpoints.reserve(pull_scope_ >= 1 ? t.node_llcs(t.node(cpu)).size() : 1);
     auto pull_from = [&](int l) {
-      d.cost += view_->c2c(cpu, t.llc_cpus(l).empty() ? cpu : t.llc_cpus(l).front());
+      d.cost += mask_read[l];
       int victim = -1;
       view_->overloaded_mask(l).find_wrap(cpu + 1, [&](int c) {
         if (c == cpu) return false;
-        d.cost += view_->c2c(cpu, c);  // read its run queue
+        d.cost += view_->c2c(cpu, c);               // read its run queue
+        if (view_->all_queued_hot(c)) return true;  // no task to take: skip reading them
         const auto& q = view_->queued(c);
         for (auto it = q.rbegin(); it != q.rend(); ++it) {
           if (!view_->allowed(*it, cpu) || view_->cache_hot(*it)) continue;
@@ -222,6 +232,7 @@ class PushBalance : public BalancePolicy {
   int push_scope_ = 2, pull_scope_ = 1;
   Targets targets_ = kNohz;
   std::vector<Tick> claimed_until_, pushed_at_;
+  std::vector<Tick> mask_read_;  // [cpu * llc_count + llc]
   sim::Counter *pushes_, *pulls_, *collisions_, *busy_skipped_;
 };
 

@@ -200,7 +200,7 @@ void Scheduler::enqueue(int cpu, Task& t, Cause cause, int waker) {
     t.vruntime = avg - lag;
     t.deadline = t.vruntime + (cause == Cause::Fork && !t.started ? vslice(t) / 2 : vslice(t));
     account_add(r, t);
-    r.queue.push_back(t.id);
+    queue_push(r, t);
   }
   const bool was_idle = nr_running(cpu) == 0;
   set_nr(cpu, nr_running(cpu) + 1);
@@ -267,12 +267,24 @@ bool Scheduler::should_preempt(const Rq& r, const Task& woken) const {
   return pick_eevdf(r, true) == woken.id;
 }
 
+void Scheduler::queue_push(Rq& r, const Task& t) {
+  r.queue.push_back(t.id);
+  // cache_hot: hot until last_ran + migration_cost; a task that never ran is never hot.
+  const Tick hot = std::min(costs_.migration_cost, sim::kMaxTick - t.last_ran);
+  r.cold_at = std::min(r.cold_at, t.cpu_time > 0 ? t.last_ran + hot : 0);
+}
+
+void Scheduler::queue_erase(Rq& r, std::vector<int>::iterator it) {
+  r.queue.erase(it);
+  if (r.queue.empty()) r.cold_at = sim::kMaxTick;
+}
+
 void Scheduler::dequeue_queued(int cpu, Task& t) {
   Rq& r = rq(cpu);
   if (r.curr >= 0) update_curr(cpu);
   auto it = std::find(r.queue.begin(), r.queue.end(), t.id);
   HETSIM_CHECK(it != r.queue.end(), "dequeue of a task that is not queued");
-  r.queue.erase(it);
+  queue_erase(r, it);
   const double limit =
       std::max(2.0 * vslice(t), static_cast<double>(costs_.tick) * 1024.0 / t.weight);
   t.vlag = std::clamp(avg_vruntime(r) - t.vruntime, -limit, limit);
@@ -351,8 +363,10 @@ void Scheduler::schedule(int cpu) {
     const bool dl = !r.dlq.empty();
     const int ti = dl ? pick_dl(r) : pick_eevdf(r, false);
     Task& t = task(ti);
-    std::vector<int>& q = dl ? r.dlq : r.queue;
-    q.erase(std::find(q.begin(), q.end(), ti));
+    if (dl)
+      r.dlq.erase(std::find(r.dlq.begin(), r.dlq.end(), ti));
+    else
+      queue_erase(r, std::find(r.queue.begin(), r.queue.end(), ti));
     r.curr = ti;
     r.on_since = now();
     state(t) = State::Running;
@@ -490,7 +504,10 @@ void Scheduler::preempt(int cpu) {
   if (!t.dl && t.vruntime >= t.deadline) t.deadline = t.vruntime + vslice(t);
   state(t) = State::Runnable;
   t.last_ran = now();
-  (t.dl ? r.dlq : r.queue).push_back(t.id);
+  if (t.dl)
+    r.dlq.push_back(t.id);
+  else
+    queue_push(r, t);
   trace_off(cpu, t, "preempt");
   r.curr = -1;
   ++r.token;

@@ -105,6 +105,7 @@ class Scheduler final : public SchedView, public CpuExec {
     return tasks_[static_cast<std::size_t>(task)].allowed->test(cpu);
   }
   bool cache_hot(int task) const override;
+  bool all_queued_hot(int cpu) const override { return now() < rq(cpu).cold_at; }
   Tick avg_idle(int cpu) const override { return rq(cpu).avg_idle; }
   const CpuMask& idle_mask(int llc) const override {
     return llc_idle_[static_cast<std::size_t>(llc)];
@@ -213,6 +214,10 @@ class Scheduler final : public SchedView, public CpuExec {
     Tick busy_until = 0;
     Tick step_wakes = 0;
     std::vector<int> queue;
+    // No queued task stops being cache-hot before this (a lower bound: a task that leaves
+    // the queue keeps it; an empty queue resets it). Queued tasks do not run, so their
+    // last_ran and cpu_time stay as they were when they joined.
+    Tick cold_at = sim::kMaxTick;
     // Idle, tick and balance state.
     std::uint64_t tick_token = 0;  // names the armed tick event; bumped to cancel it
     // A tick event is armed at tick_at, wanted (tick_on) or not. A CPU busy again before it
@@ -274,6 +279,8 @@ class Scheduler final : public SchedView, public CpuExec {
   void set_nr(int cpu, int nr);
   // SCHED_DEADLINE (deadline.cpp).
   bool has_work(const Rq& r) const { return !r.queue.empty() || !r.dlq.empty(); }
+  void queue_push(Rq& r, const Task& t);  // the fair queue's one way in
+  void queue_erase(Rq& r, std::vector<int>::iterator it);
   int pick_dl(const Rq& r) const;
   bool dl_preempts(const Rq& r, const Task& woken) const;
   int select_dl_cpu(const Task& t, int prev) const;

@@ -442,6 +442,57 @@ TEST(Balance, SchedstatCountersAreConsistent) {
 
 namespace {
 
+// At every hook, the scheduler's O(1) "is every queued task cache-hot?" (a bound kept as tasks
+// join and leave the queues) never says yes where asking each queued task says no. (It may say
+// no where they are all hot: the bound goes stale when the coldest task leaves; callers then
+// ask each task.)
+class HotProbe : public models::BalancePolicy {
+ public:
+  static constexpr const char* kDoc = "test probe: all_queued_hot against a scan of the queue";
+  HotProbe(sim::RunContext&, const sim::Params&) {}
+  static const sim::ParamList& params() {
+    static const sim::ParamList p;
+    return p;
+  }
+  models::BalanceDecision on_tick(int cpu) override { return check(cpu); }
+  models::BalanceDecision on_idle(int cpu) override { return check(cpu); }
+  models::BalanceDecision on_context_switch(int cpu) override { return check(cpu); }
+  static inline int hot = 0, cold = 0, stale = 0, wrong = 0;
+
+ private:
+  models::BalanceDecision check(int cpu) {
+    for (int c : {cpu, (cpu + 1) % view_->topo().cpu_count()}) {
+      const bool fast = view_->all_queued_hot(c), scan = view_->SchedView::all_queued_hot(c);
+      if (fast && !scan)
+        ++wrong;
+      else if (!view_->queued(c).empty())
+        ++(fast ? hot : scan ? stale : cold);
+    }
+    return {};
+  }
+};
+HETSIM_REGISTER(models::BalancePolicy, HotProbe, "test_hot_probe");
+
+TEST(Balance, AllQueuedHotAgreesWithAskingEachQueuedTask) {
+  Json doc{{"machine", "milan-2s"},
+           {"seed", 3},
+           {"stop", {{"time", "100ms"}}},
+           {"policies", {{"balance", {{"kind", "test_hot_probe"}}}}},
+           {"workloads",
+            Json::array({Json{{"kind", "oltp"}, {"threads", 160}}, Json{{"kind", "loop"},
+                                                                        {"threads", 24},
+                                                                        {"cpus", "0-3"},
+                                                                        {"burst", "300us"},
+                                                                        {"sleep", "2ms"}}})}};
+  sim::Scenario sc = sim::scenario_from_json(std::move(doc), "<test>", {});
+  sim::run_point(sc, sim::expand_sweep(sc)[0]);
+  EXPECT_EQ(HotProbe::wrong, 0);
+  EXPECT_GT(HotProbe::hot, 100);  // both answers are exercised
+  EXPECT_GT(HotProbe::cold, 100);
+  EXPECT_LT(HotProbe::stale, HotProbe::hot);  // and the bound is mostly exact
+  std::printf("hot %d cold %d stale %d\n", HotProbe::hot, HotProbe::cold, HotProbe::stale);
+}
+
 TEST(Balance, IdleCpusStartInTheNohzMaskIsolatedOnesNever) {
   sim::Simulator sim;
   sim::RunContext ctx{sim, Json{{"balance", {{"kind", "push"}}}}, sim::Where{"<test>", ""}};
