@@ -31,6 +31,7 @@ AccessPattern::AccessPattern(const Spec& spec, std::size_t folios, sim::Rng& rng
     acc += rank_w_[r];
     cdf_[r] = acc;
   }
+  build_guide();
   set_shift(0);
 }
 
@@ -54,14 +55,45 @@ void AccessPattern::set_weights(const std::vector<double>& w) {
     acc += rank_w_[r];
     cdf_[r] = acc;
   }
+  build_guide();
   step_ = 0;
   set_shift(0);
 }
 
+// An index of the cdf (a guide table, as in Chen and Asau's indexed search): K buckets of equal
+// probability, each with the first rank its range can draw. A draw then searches one bucket's
+// ranks instead of all of them, and finds the same rank.
+void AccessPattern::build_guide() {
+  const std::size_t n = cdf_.size();
+  const std::size_t k = std::clamp<std::size_t>(n, 1, std::size_t{1} << 16);
+  guide_.assign(k + 1, 0);
+  if (n == 0 || !(cdf_.back() > 0)) {
+    guide_scale_ = 0;
+    return;
+  }
+  guide_scale_ = static_cast<double>(k) / cdf_.back();
+  std::size_t r = 0;
+  for (std::size_t b = 0; b <= k; ++b) {
+    const double t = static_cast<double>(b) / guide_scale_;
+    while (r < n && !(cdf_[r] > t)) ++r;
+    guide_[b] = static_cast<std::uint32_t>(r);
+  }
+}
+
 std::size_t AccessPattern::draw(sim::Rng& rng) const {
   const double u = rng.uniform() * cdf_.back();
-  const auto r =
-      static_cast<std::size_t>(std::upper_bound(cdf_.begin(), cdf_.end(), u) - cdf_.begin());
+  // The first rank whose cdf exceeds u: searched within u's bucket of the guide, and checked
+  // against the ranks around it (rounding may put u in a neighbouring bucket); the whole cdf
+  // where that check fails.
+  const std::size_t n = cdf_.size(), k = guide_.size() - 1;
+  const auto b = std::min(k - 1, static_cast<std::size_t>(u * guide_scale_));
+  const std::size_t lo = guide_[b], hi = std::min<std::size_t>(n, guide_[b + 1] + std::size_t{1});
+  auto r =
+      static_cast<std::size_t>(std::upper_bound(cdf_.begin() + static_cast<std::ptrdiff_t>(lo),
+                                                cdf_.begin() + static_cast<std::ptrdiff_t>(hi), u) -
+                               cdf_.begin());
+  if ((lo > 0 && cdf_[lo - 1] > u) || (r == hi && hi < n))
+    r = static_cast<std::size_t>(std::upper_bound(cdf_.begin(), cdf_.end(), u) - cdf_.begin());
   return folio_of_rank(std::min(r, perm_.size() - 1));
 }
 

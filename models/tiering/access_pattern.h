@@ -40,8 +40,13 @@ class AccessPattern {
   std::size_t folio_of_rank(std::size_t r) const { return perm_[(r + offset_) % perm_.size()]; }
 
  private:
+  // Indexes cdf_ for draw(): guide_[k] is the first rank whose cdf exceeds k / guide_scale_.
+  void build_guide();
+
   std::vector<std::size_t> perm_;  // rank (at shift 0) -> folio
   std::vector<double> rank_w_, cdf_, folio_w_;
+  std::vector<std::uint32_t> guide_;
+  double guide_scale_ = 0;
   std::size_t step_, offset_ = 0;
   std::uint64_t shift_ = 0;
 };

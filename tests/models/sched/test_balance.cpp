@@ -490,7 +490,6 @@ TEST(Balance, AllQueuedHotAgreesWithAskingEachQueuedTask) {
   EXPECT_GT(HotProbe::hot, 100);  // both answers are exercised
   EXPECT_GT(HotProbe::cold, 100);
   EXPECT_LT(HotProbe::stale, HotProbe::hot);  // and the bound is mostly exact
-  std::printf("hot %d cold %d stale %d\n", HotProbe::hot, HotProbe::cold, HotProbe::stale);
 }
 
 TEST(Balance, IdleCpusStartInTheNohzMaskIsolatedOnesNever) {

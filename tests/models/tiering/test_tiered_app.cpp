@@ -2,6 +2,7 @@
 // latencies and bandwidths of the machine graph (Little's law under a loaded-latency curve).
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <map>
 #include <string>
 
@@ -200,6 +201,45 @@ TEST(AccessPattern, DrawsFollowTheWeightsAndShiftsMoveTheHotSet) {
   const std::size_t top = p.folio_of_rank(0);
   p.set_shift(1);
   EXPECT_LT(p.weight(top), 0.05);  // a shift by the hot set's size leaves none of it hot
+}
+
+// draw() searches an index of the cdf; it must pick exactly the rank a search of the whole cdf
+// picks for the same random number, over skewed, flat and partly zero weights.
+TEST(AccessPattern, IndexedDrawsPickTheRankASearchOfTheWholeCdfPicks) {
+  using K = models::AccessPattern::Kind;
+  for (const std::size_t folios :
+       {std::size_t{1}, std::size_t{7}, std::size_t{1000}, std::size_t{200'000}}) {
+    for (const K kind : {K::Uniform, K::Zipf, K::HotSet}) {
+      for (const bool explicit_weights : {false, true}) {
+        sim::Rng build(3, "t");
+        models::AccessPattern::Spec s;
+        s.kind = kind;
+        s.zipf_s = 1.2;
+        s.hot_fraction = 0.01;
+        models::AccessPattern p(s, folios, build);
+        if (explicit_weights) {  // every third folio never hit: flat stretches of the cdf
+          std::vector<double> w(folios);
+          for (std::size_t i = 0; i < folios; ++i) w[i] = i % 3 == 0 ? 0.0 : 1.0 + i % 5;
+          p.set_weights(w);
+        }
+        p.set_shift(2);
+        // The cdf the pattern draws from: weights by rank, summed in rank order.
+        std::vector<double> cdf(folios);
+        double acc = 0;
+        for (std::size_t r = 0; r < folios; ++r) cdf[r] = acc += p.weight(p.folio_of_rank(r));
+        sim::Rng a(9, "d"), b(9, "d");
+        int mismatches = 0;
+        for (int i = 0; i < 20000; ++i) {
+          const double u = b.uniform() * cdf.back();
+          const auto r =
+              static_cast<std::size_t>(std::upper_bound(cdf.begin(), cdf.end(), u) - cdf.begin());
+          if (p.draw(a) != p.folio_of_rank(std::min(r, folios - 1))) ++mismatches;
+        }
+        EXPECT_EQ(mismatches, 0) << folios << " folios, kind " << static_cast<int>(kind)
+                                 << (explicit_weights ? ", explicit weights" : "");
+      }
+    }
+  }
 }
 
 }  // namespace
