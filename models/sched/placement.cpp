@@ -143,16 +143,11 @@ int Scheduler::select_wake_cpu(Task& t, int waker, bool sync) {
       target + 1, [&](int c) { return c != target && t.allowed->test(c); });
   Tick cost = scan_all_cost_[static_cast<std::size_t>(target)];
   if (found >= 0) {
-    const auto& cpus = topo_->llc_cpus(llc);
-    const std::size_t sz = cpus.size();
-    const std::size_t start =
-        static_cast<std::size_t>(std::lower_bound(cpus.begin(), cpus.end(), target) - cpus.begin());
-    cost = 0;
-    for (std::size_t i = 1; i < sz; ++i) {
-      const int c = cpus[(start + i) % sz];
-      cost += pf_.c2c_latency(target, c);
-      if (c == found) break;
-    }
+    const int sz = static_cast<int>(topo_->llc_cpus(llc).size());
+    const int start = llc_pos_[static_cast<std::size_t>(target)];
+    const int at = llc_pos_[static_cast<std::size_t>(found)];
+    cost = walk_cost_[walk_row_[static_cast<std::size_t>(target)] +
+                      static_cast<std::size_t>(at > start ? at - start : at + sz - start)];
   }
   const int scanner = waker >= 0 ? waker : prev;
   charge(scanner, cost, kWakeScan);

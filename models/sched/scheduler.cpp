@@ -84,10 +84,22 @@ Scheduler::Scheduler(sim::RunContext& ctx, Machine& pf) : ctx_(ctx), sim_(ctx.si
     idle_total_ += llc_nidle_.back();
   }
   scan_all_cost_.assign(static_cast<std::size_t>(n), 0);
-  for (int l = 0; l < nllc; ++l)
-    for (int a : topo_->llc_cpus(l))
-      for (int b : topo_->llc_cpus(l))
-        scan_all_cost_[static_cast<std::size_t>(a)] += pf.c2c_latency(a, b);
+  walk_row_.assign(static_cast<std::size_t>(n), 0);
+  llc_pos_.assign(static_cast<std::size_t>(n), -1);
+  for (int l = 0; l < nllc; ++l) {
+    const std::vector<int>& cpus = topo_->llc_cpus(l);
+    for (std::size_t s = 0; s < cpus.size(); ++s) {
+      const auto a = static_cast<std::size_t>(cpus[s]);
+      llc_pos_[a] = static_cast<int>(s);
+      walk_row_[a] = walk_cost_.size();
+      Tick cost = 0;
+      for (std::size_t i = 0; i < cpus.size(); ++i) {
+        cost += pf.c2c_latency(cpus[s], cpus[(s + i) % cpus.size()]);
+        walk_cost_.push_back(cost);
+      }
+      scan_all_cost_[a] = cost;
+    }
+  }
   nohz_all_ = CpuMask(n);
   nohz_llc_.assign(static_cast<std::size_t>(nllc), CpuMask(n));
   nohz_writer_llc_.assign(static_cast<std::size_t>(nllc), -1);

@@ -359,6 +359,11 @@ class Scheduler final : public SchedView, public CpuExec {
   std::vector<std::unique_ptr<KWorker>> kworkers_;
   std::vector<CpuMask> llc_idle_, llc_over_;
   std::vector<Tick> scan_all_cost_;  // select_idle_cpu reading every other run queue of the LLC
+  // select_idle_cpu from CPU a stopping i CPUs further on in its LLC's wrap order: the run
+  // queues it read cost walk_cost_[walk_row_[a] + i]. llc_pos_: a CPU's index in its LLC.
+  std::vector<Tick> walk_cost_;
+  std::vector<std::size_t> walk_row_;
+  std::vector<int> llc_pos_;
   std::vector<int> llc_nr_, node_nr_;
   int overloaded_ = 0, idle_total_ = 0;
   std::vector<int> llc_nidle_, llc_nover_;
