@@ -67,31 +67,34 @@ class Hackbench : public SchedWorkload {
     Role& r = role_[static_cast<std::size_t>(t)];
     const int cpu = sched_.cpu_of(t);
     if (!r.receiver) {
-      // The previous burst's writes land now.
-      for (int ix : r.inflight) {
-        Pipe& p = pipes_[static_cast<std::size_t>(ix)];
+      // The previous burst's writes land now, in the order they were made.
+      Pipe* group = &pipes_[static_cast<std::size_t>(r.group * fds_)];
+      for (int k = 0, rx = r.inflight_first; k < r.inflight; ++k) {
+        Pipe& p = group[rx];
         --p.reserved;
         ++p.ready;
         sched_.wake(p.reader, cpu, true);
+        if (++rx == fds_) rx = 0;
       }
-      r.inflight.clear();
+      r.inflight = 0;
       const std::int64_t total = loops_ * fds_;
       if (loops_ > 0 && r.sent >= total) return finish_task(r);
-      // r.next_rx == r.sent % fds_: the receiver of the next message.
-      while (static_cast<int>(r.inflight.size()) < fds_ && (loops_ == 0 || r.sent < total)) {
-        const int ix = r.group * fds_ + r.next_rx;
-        Pipe& p = pipes_[static_cast<std::size_t>(ix)];
+      // r.next_rx == r.sent % fds_: the receiver of the next message. A burst writes to
+      // consecutive receivers (wrapping), so its writes are (first receiver, count).
+      r.inflight_first = r.next_rx;
+      while (r.inflight < fds_ && (loops_ == 0 || r.sent < total)) {
+        Pipe& p = group[r.next_rx];
         if (p.ready + p.reserved >= cap_) break;
         ++p.reserved;
         ++r.sent;
         if (++r.next_rx == fds_) r.next_rx = 0;
-        r.inflight.push_back(ix);
+        ++r.inflight;
       }
-      if (r.inflight.empty()) {
+      if (r.inflight == 0) {
         writers_[static_cast<std::size_t>(r.group * fds_ + r.next_rx)].push_back(t);
         return Action::block();
       }
-      return Action::run(write_ * r.inflight.size());
+      return Action::run(write_ * static_cast<Tick>(r.inflight));
     }
     const auto ix = static_cast<std::size_t>(r.group * fds_ + r.index);
     Pipe& p = pipes_[ix];
@@ -121,7 +124,7 @@ class Hackbench : public SchedWorkload {
     int group = 0, index = 0, next_rx = 0;
     bool receiver = false, live = false;
     std::int64_t sent = 0, received = 0, reading = 0;
-    std::vector<int> inflight;
+    int inflight_first = 0, inflight = 0;  // the writes of the burst running: receivers
   };
   // A pipe's counts (messages: at most the capacity) take 12 bytes, so a sender's step reads
   // its group's pipes from a line or two; the writers blocked on a full pipe live apart.
