@@ -465,6 +465,7 @@ void FlowNetwork::solve_component() {
 
 void FlowNetwork::apply_rates() {
   const Tick now = sim_.now();
+  fresh_.clear();
   for (std::uint32_t s : comp_flows_) {
     FlowState& f = flows_[s];
     if (f.bottleneck > 0) max_ratio_ = std::max(max_ratio_, f.next_rate / f.bottleneck);
@@ -472,8 +473,10 @@ void FlowNetwork::apply_rates() {
     settle(f);
     f.rate = f.next_rate;
     ++flow_ver_[s];
-    push_completion(s);
+    Tick at;
+    if (completion_time(f, at)) fresh_.push_back({at, s, flow_ver_[s]});
   }
+  add_completions();
   for (LinkId id : comp_links_) {
     LinkState& l = links_[id];
     const double load = link_load(id);
@@ -492,29 +495,42 @@ bool later_completion(Tick a_at, std::uint32_t a_flow, Tick b_at, std::uint32_t 
 }
 }  // namespace
 
-void FlowNetwork::push_completion(std::uint32_t slot) {
-  const FlowState& f = flows_[slot];
-  Tick at;
+bool FlowNetwork::completion_time(const FlowState& f, Tick& at) const {
   if (f.remaining <= kResidueBytes) {
     at = f.since;
-  } else {
-    if (!(f.rate > 0)) return;
-    const Tick t = transfer_time(f.remaining, f.rate);
-    if (t >= kMaxTick - f.since) return;  // ends beyond the time range
-    at = f.since + t;
+    return true;
   }
+  if (!(f.rate > 0)) return false;
+  const Tick t = transfer_time(f.remaining, f.rate);
+  if (t >= kMaxTick - f.since) return false;  // ends beyond the time range
+  at = f.since + t;
+  return true;
+}
+
+// Adds fresh_ to the heap. Which entry surfaces first does not depend on how the heap is
+// arranged ((at, flow) orders live entries totally; stale ones are dropped when they surface),
+// so a large batch (a shared link's flows all re-rated) is appended and the heap rebuilt once.
+void FlowNetwork::add_completions() {
   auto later = [](const Completion& a, const Completion& b) {
     return later_completion(a.at, a.flow, b.at, b.flow);
   };
-  // Rebuild once stale entries outnumber live ones, so the heap stays O(running flows).
-  if (heap_.size() > 2 * running_ + 64) {
+  // Drop the stale entries once they outnumber live ones, so the heap stays O(running flows).
+  bool rebuild = false;
+  if (heap_.size() + fresh_.size() > 2 * running_ + 64) {
     heap_.erase(std::remove_if(heap_.begin(), heap_.end(),
                                [&](const Completion& c) { return flow_ver_[c.flow] != c.version; }),
                 heap_.end());
-    std::make_heap(heap_.begin(), heap_.end(), later);
+    rebuild = true;
   }
-  heap_.push_back({at, slot, flow_ver_[slot]});
-  std::push_heap(heap_.begin(), heap_.end(), later);
+  if (rebuild || fresh_.size() * 4 > heap_.size()) {
+    heap_.insert(heap_.end(), fresh_.begin(), fresh_.end());
+    std::make_heap(heap_.begin(), heap_.end(), later);
+    return;
+  }
+  for (const Completion& c : fresh_) {
+    heap_.push_back(c);
+    std::push_heap(heap_.begin(), heap_.end(), later);
+  }
 }
 
 void FlowNetwork::drop_stale() {

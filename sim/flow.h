@@ -157,7 +157,8 @@ class FlowNetwork {
   void resolve();
   void solve_component();
   void apply_rates();
-  void push_completion(std::uint32_t slot);
+  bool completion_time(const FlowState& f, Tick& at) const;  // false: never ends
+  void add_completions();
   void drop_stale();
   void schedule_next();
   void on_timer(std::uint64_t epoch);
@@ -177,6 +178,7 @@ class FlowNetwork {
   // Completion times of running flows; entries of flows whose rate changed since are stale
   // (their version differs) and are dropped when they surface or when the heap is rebuilt.
   std::vector<Completion> heap_;
+  std::vector<Completion> fresh_;  // completions of flows re-rated by this solve
   // The connected part of the network the pending changes touch.
   std::uint64_t mark_ = 0;
   std::vector<LinkId> comp_links_;

@@ -1,5 +1,7 @@
 #include <gtest/gtest.h>
 
+#include <vector>
+
 #include "sim/flow.h"
 #include "sim/simulator.h"
 
@@ -69,6 +71,49 @@ TEST(Flow, FlowsJoiningLaterSlowEarlierOnes) {
   // 5 B alone in 0.5 s, then 5 B each at 5 B/s: both finish at 1.5 s.
   EXPECT_NEAR(sim::to_seconds(d1), 1.5, 1e-9);
   EXPECT_NEAR(sim::to_seconds(d2), 1.5, 1e-9);
+}
+
+// Processor sharing on one link: each end re-rates every other flow (the whole batch of
+// completions is replaced at once), and the flows must still end smallest first, at
+// t_k = t_(k-1) + (b_k - b_(k-1)) * (flows left) / capacity. A second link's few flows get
+// their completions one by one and end at b / capacity.
+TEST(Flow, SharedLinkFlowsEndInOrderOfSizeAtProcessorSharingTimes) {
+  sim::Simulator s;
+  FlowNetwork net(s);
+  const double cap = 1e9;
+  auto shared = net.add_link("shared", cap);
+  auto own = net.add_link("own", cap);
+  const int n = 300;
+  std::vector<int> order;
+  std::vector<sim::Tick> at(n, 0);
+  std::vector<double> bytes(n);
+  for (int i = 0; i < n; ++i) {
+    const int k = (i * 7919) % n;  // sizes not in start order
+    bytes[static_cast<std::size_t>(i)] = 1e6 * (1 + k);
+    net.start({{shared}, bytes[static_cast<std::size_t>(i)], 0, [&, i] {
+                 order.push_back(i);
+                 at[static_cast<std::size_t>(i)] = s.now();
+               }});
+  }
+  std::vector<sim::Tick> solo;
+  for (int j = 1; j <= 3; ++j)
+    s.call_at(sim::ms(10 * j), [&, j] {
+      const sim::Tick t0 = s.now();
+      net.start({{own}, 1e6 * j, 0, [&, t0] { solo.push_back(s.now() - t0); }});
+    });
+  s.run();
+  ASSERT_EQ(order.size(), static_cast<std::size_t>(n));
+  double t = 0, prev = 0;
+  for (int k = 0; k < n; ++k) {
+    const auto i = static_cast<std::size_t>(order[static_cast<std::size_t>(k)]);
+    ASSERT_EQ(bytes[i], 1e6 * (1 + k)) << "end " << k;
+    t += (bytes[i] - prev) * (n - k) / cap;
+    prev = bytes[i];
+    EXPECT_NEAR(sim::to_seconds(at[i]), t, 1e-9 * (k + 1)) << "end " << k;
+  }
+  ASSERT_EQ(solo.size(), 3u);
+  for (int j = 1; j <= 3; ++j)
+    EXPECT_NEAR(sim::to_seconds(solo[static_cast<std::size_t>(j - 1)]), 1e-3 * j, 1e-12);
 }
 
 TEST(Flow, PathLatencyDelaysCompletion) {
