@@ -522,7 +522,7 @@ void FlowNetwork::add_completions() {
                 heap_.end());
     rebuild = true;
   }
-  if (rebuild || fresh_.size() * 4 > heap_.size()) {
+  if (rebuild || (fresh_.size() > 32 && fresh_.size() * 2 > heap_.size())) {
     heap_.insert(heap_.end(), fresh_.begin(), fresh_.end());
     std::make_heap(heap_.begin(), heap_.end(), later);
     return;
