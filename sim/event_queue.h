@@ -158,8 +158,8 @@ class HeapEventQueue {
   detail::EventPayloads payloads_;
 };
 
-// A calendar queue with a sorted bottom (after the ladder queue of Tang, Goh and Thng, with
-// one rung). Three tiers, each holding later times than the one before:
+// A calendar queue with a sorted bottom (after the ladder queue, with one rung). Three tiers,
+// each holding later times than the one before:
 //  - the window: the bucket being consumed, sorted once when it is taken (a run read from
 //    the front), plus a small heap for events pushed into the window's time span after that;
 //  - the rung: `nb` buckets of 2^shift ticks each, unsorted (a push is an append);

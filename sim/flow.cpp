@@ -509,7 +509,8 @@ bool FlowNetwork::completion_time(const FlowState& f, Tick& at) const {
 
 // Adds fresh_ to the heap. Which entry surfaces first does not depend on how the heap is
 // arranged ((at, flow) orders live entries totally; stale ones are dropped when they surface),
-// so a large batch (a shared link's flows all re-rated) is appended and the heap rebuilt once.
+// so a batch of more than 32 flows and half the heap (a shared link's flows all re-rated) is
+// appended and the heap rebuilt once; a smaller one is pushed entry by entry.
 void FlowNetwork::add_completions() {
   auto later = [](const Completion& a, const Completion& b) {
     return later_completion(a.at, a.flow, b.at, b.flow);

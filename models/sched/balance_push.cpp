@@ -1,4 +1,4 @@
-// `push`: the AMD RFC (K Prateek Nayak, 2025-04-09, "sched/fair: Idle and newidle balancing
+// `push`: the AMD RFC (posted 2025-04-09, "sched/fair: Idle and newidle balancing
 // using push mechanism"). A CPU with more than one runnable task is in its LLC's overloaded
 // mask. At a context switch its push callback (push_fair_tasks) pushes queued tasks one after
 // another while it finds a target: as posted (targets "nohz"), push_fair_task takes

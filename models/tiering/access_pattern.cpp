@@ -60,9 +60,9 @@ void AccessPattern::set_weights(const std::vector<double>& w) {
   set_shift(0);
 }
 
-// An index of the cdf (a guide table, as in Chen and Asau's indexed search): K buckets of equal
-// probability, each with the first rank its range can draw. A draw then searches one bucket's
-// ranks instead of all of them, and finds the same rank.
+// An index of the cdf (a guide table for an indexed search): K buckets of equal probability,
+// each with the first rank its range can draw. A draw then searches one bucket's ranks instead
+// of all of them, and finds the same rank.
 void AccessPattern::build_guide() {
   const std::size_t n = cdf_.size();
   const std::size_t k = std::clamp<std::size_t>(n, 1, std::size_t{1} << 16);
