@@ -2,10 +2,11 @@
 // Pending-event set with a total, deterministic order: (time, priority, insertion sequence).
 // Two implementations with the same interface and the same pop order (EventQueue names the
 // one the engine uses; the other stays for the benchmarks and as the tests' reference):
-//  - HeapEventQueue: a 4-ary heap of 24-byte keys (time, order, payload slot);
-//  - CalendarEventQueue: a calendar of time buckets (a one-rung ladder queue), see below.
-// Both keep the handler, object and argument in a slot array until their event is popped, and
-// never allocate once their arrays have grown to the working-set size.
+//  - HeapEventQueue: a 4-ary heap of 24-byte keys (time, order, payload slot), the handler,
+//    object and argument waiting in a slot array until their event is popped;
+//  - CalendarEventQueue: a calendar of time buckets (a one-rung ladder queue) holding whole
+//    40-byte events, see below.
+// Neither allocates once its arrays have grown to the working-set size.
 #include <algorithm>
 #include <cstdint>
 #include <vector>
@@ -28,6 +29,12 @@ struct Event {
 
 namespace detail {
 
+inline constexpr int kSeqBits = 48;
+// Priority in the top 16 bits, insertion sequence below.
+inline std::uint64_t make_order(std::uint16_t priority, std::uint64_t seq) {
+  return (std::uint64_t{priority} << kSeqBits) | (seq & ((1ULL << kSeqBits) - 1));
+}
+
 struct EventKey {
   Tick time;
   std::uint64_t order;
@@ -40,16 +47,12 @@ struct EventKey {
 // Handlers, objects and arguments by slot, and the insertion sequence.
 class EventPayloads {
  public:
-  static constexpr int kSeqBits = 48;
-
   EventKey add(Tick t, std::uint16_t priority, EventFn fn, void* obj, std::uint64_t arg) {
     return add_ordered(t, reserve(priority), fn, obj, arg);
   }
   // The same-time order an event added now with `priority` would get, without adding it:
   // add_ordered() with that order later puts an event where this one would have run.
-  std::uint64_t reserve(std::uint16_t priority) {
-    return (std::uint64_t{priority} << kSeqBits) | (seq_++ & ((1ULL << kSeqBits) - 1));
-  }
+  std::uint64_t reserve(std::uint16_t priority) { return make_order(priority, seq_++); }
   EventKey add_ordered(Tick t, std::uint64_t order, EventFn fn, void* obj, std::uint64_t arg) {
     std::uint32_t slot;
     if (!free_.empty()) {
@@ -81,14 +84,15 @@ class EventPayloads {
   std::uint64_t seq_ = 0;
 };
 
-// A 4-ary min-heap of keys.
-class KeyHeap {
+// A 4-ary min-heap (of keys, or of whole events).
+template <class K>
+class MinHeap {
  public:
   bool empty() const { return heap_.empty(); }
   std::size_t size() const { return heap_.size(); }
-  const EventKey& top() const { return heap_.front(); }
+  const K& top() const { return heap_.front(); }
   void reserve(std::size_t n) { heap_.reserve(n); }
-  void push(const EventKey& k) {
+  void push(const K& k) {
     std::size_t i = heap_.size();
     heap_.push_back(k);
     while (i > 0) {
@@ -99,9 +103,9 @@ class KeyHeap {
     }
     heap_[i] = k;
   }
-  EventKey pop() {
-    const EventKey top = heap_.front();
-    const EventKey last = heap_.back();
+  K pop() {
+    const K top = heap_.front();
+    const K last = heap_.back();
     heap_.pop_back();
     const std::size_t n = heap_.size();
     if (n == 0) return top;
@@ -122,14 +126,14 @@ class KeyHeap {
   }
 
  private:
-  std::vector<EventKey> heap_;
+  std::vector<K> heap_;
 };
 
 }  // namespace detail
 
 class HeapEventQueue {
  public:
-  static constexpr int kSeqBits = detail::EventPayloads::kSeqBits;
+  static constexpr int kSeqBits = detail::kSeqBits;
 
   bool empty() const { return heap_.empty(); }
   std::size_t size() const { return heap_.size(); }
@@ -154,7 +158,7 @@ class HeapEventQueue {
   std::uint64_t pushed() const { return payloads_.pushed(); }
 
  private:
-  detail::KeyHeap heap_;
+  detail::MinHeap<detail::EventKey> heap_;
   detail::EventPayloads payloads_;
 };
 
@@ -168,10 +172,11 @@ class HeapEventQueue {
 // empty it is rebuilt from the top, its bucket width chosen from the spread of the earliest
 // half of the top's events (so one far event, a stop timer, does not widen the buckets).
 // Pops come out in exactly the heap's order: (time, order) is a total order, and every tier
-// holds only times after the ones before it.
+// holds only times after the ones before it. The tiers hold whole events, handler and
+// argument with the key: a pop reads the run it is consuming, not a slot array besides.
 class CalendarEventQueue {
  public:
-  static constexpr int kSeqBits = detail::EventPayloads::kSeqBits;
+  static constexpr int kSeqBits = detail::kSeqBits;
 
   bool empty() const { return size_ == 0; }
   std::size_t size() const { return size_; }
@@ -183,33 +188,32 @@ class CalendarEventQueue {
   bool next_before(Tick t, std::uint64_t order) {
     if (size_ == 0) return false;
     if (!window_ready()) refill();
-    return front().before(detail::EventKey{t, order, 0});
+    return front().before(Event{t, order, nullptr, nullptr, 0});
   }
-  void reserve(std::size_t n) {
-    payloads_.reserve_slots(n);
-    top_.reserve(n);
-  }
+  void reserve(std::size_t n) { top_.reserve(n); }
   void push(Tick t, std::uint16_t priority, EventFn fn, void* obj, std::uint64_t arg) {
-    insert(payloads_.add(t, priority, fn, obj, arg));
+    insert({t, reserve_order(priority), fn, obj, arg});
   }
-  std::uint64_t reserve_order(std::uint16_t priority) { return payloads_.reserve(priority); }
+  std::uint64_t reserve_order(std::uint16_t priority) {
+    return detail::make_order(priority, seq_++);
+  }
   void push_ordered(Tick t, std::uint64_t order, EventFn fn, void* obj, std::uint64_t arg) {
-    insert(payloads_.add_ordered(t, order, fn, obj, arg));
+    insert({t, order, fn, obj, arg});
   }
   Event pop() {
     if (!window_ready()) refill();
     --size_;
     if (run_pos_ < run_.size() && (late_.empty() || run_[run_pos_].before(late_.top())))
-      return payloads_.take(run_[run_pos_++]);
-    return payloads_.take(late_.pop());
+      return run_[run_pos_++];
+    return late_.pop();
   }
-  std::uint64_t pushed() const { return payloads_.pushed(); }
+  std::uint64_t pushed() const { return seq_; }
 
  private:
   static constexpr std::size_t kMinBuckets = 16, kMaxBuckets = std::size_t{1} << 16;
   static constexpr std::size_t kMaxPooled = 256, kMaxPool = 1024;
 
-  void insert(const detail::EventKey& k) {
+  void insert(const Event& k) {
     ++size_;
     if (window_valid_ && k.time <= window_last_) {
       late_.push(k);
@@ -220,14 +224,14 @@ class CalendarEventQueue {
     }
   }
   bool window_ready() const { return run_pos_ < run_.size() || !late_.empty(); }
-  const detail::EventKey& front() const {
+  const Event& front() const {
     if (run_pos_ < run_.size() && (late_.empty() || run_[run_pos_].before(late_.top())))
       return run_[run_pos_];
     return late_.top();
   }
 
-  void add_to_bucket(std::size_t b, const detail::EventKey& k) {
-    std::vector<detail::EventKey>& v = buckets_[b];
+  void add_to_bucket(std::size_t b, const Event& k) {
+    std::vector<Event>& v = buckets_[b];
     if (v.capacity() == 0) {
       if (!pool_.empty()) {
         v = std::move(pool_.back());
@@ -254,10 +258,10 @@ class CalendarEventQueue {
       pool_.push_back(std::move(run_));
     }
     run_ = std::move(buckets_[cur_]);
-    buckets_[cur_] = std::vector<detail::EventKey>();
+    buckets_[cur_] = std::vector<Event>();
     run_pos_ = 0;
     rung_count_ -= run_.size();
-    auto by_key = [](const detail::EventKey& a, const detail::EventKey& b) { return a.before(b); };
+    auto by_key = [](const Event& a, const Event& b) { return a.before(b); };
     if (!std::is_sorted(run_.begin(), run_.end(), by_key))
       std::sort(run_.begin(), run_.end(), by_key);
     window_valid_ = true;
@@ -269,9 +273,7 @@ class CalendarEventQueue {
   void rebuild() {
     const std::size_t n = top_.size();
     const std::size_t k = n / 2;
-    auto by_time = [](const detail::EventKey& a, const detail::EventKey& b) {
-      return a.time < b.time;
-    };
+    auto by_time = [](const Event& a, const Event& b) { return a.time < b.time; };
     std::nth_element(top_.begin(), top_.begin() + static_cast<std::ptrdiff_t>(k), top_.end(),
                      by_time);
     const Tick kth = top_[k].time;
@@ -297,7 +299,7 @@ class CalendarEventQueue {
     rung_valid_ = true;
     std::size_t kept = 0;
     for (std::size_t i = 0; i < n; ++i) {
-      const detail::EventKey& e = top_[i];
+      const Event& e = top_[i];
       if (e.time <= rung_last_) {
         add_to_bucket((e.time - rung_start_) >> shift_, e);
       } else {
@@ -307,24 +309,24 @@ class CalendarEventQueue {
     top_.resize(kept);
   }
 
-  detail::EventPayloads payloads_;
+  std::uint64_t seq_ = 0;
   std::size_t size_ = 0;
   // Window.
-  std::vector<detail::EventKey> run_;
+  std::vector<Event> run_;
   std::size_t run_pos_ = 0;
-  detail::KeyHeap late_;
+  detail::MinHeap<Event> late_;
   bool window_valid_ = false;
   Tick window_last_ = 0;
   // Rung.
-  std::vector<std::vector<detail::EventKey>> buckets_;
-  std::vector<detail::EventKey> spare_;              // empty, with capacity (see refill)
-  std::vector<std::vector<detail::EventKey>> pool_;  // emptied small runs, for reuse
-  std::size_t nb_ = 0, cur_ = 0, rung_count_ = 0;    // nb_: buckets the rung uses
+  std::vector<std::vector<Event>> buckets_;
+  std::vector<Event> spare_;                       // empty, with capacity (see refill)
+  std::vector<std::vector<Event>> pool_;           // emptied small runs, for reuse
+  std::size_t nb_ = 0, cur_ = 0, rung_count_ = 0;  // nb_: buckets the rung uses
   Tick rung_start_ = 0, rung_last_ = 0;
   int shift_ = 0;
   bool rung_valid_ = false;
   // Top.
-  std::vector<detail::EventKey> top_;
+  std::vector<Event> top_;
 };
 
 using EventQueue = CalendarEventQueue;
