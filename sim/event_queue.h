@@ -11,6 +11,7 @@
 #include <cstdint>
 #include <vector>
 
+#include "sim/slot_pool.h"
 #include "sim/time.h"
 
 namespace sim {
@@ -54,20 +55,13 @@ class EventPayloads {
   // add_ordered() with that order later puts an event where this one would have run.
   std::uint64_t reserve(std::uint16_t priority) { return make_order(priority, seq_++); }
   EventKey add_ordered(Tick t, std::uint64_t order, EventFn fn, void* obj, std::uint64_t arg) {
-    std::uint32_t slot;
-    if (!free_.empty()) {
-      slot = free_.back();
-      free_.pop_back();
-      payload_[slot] = {fn, obj, arg};
-    } else {
-      slot = static_cast<std::uint32_t>(payload_.size());
-      payload_.push_back({fn, obj, arg});
-    }
+    const std::uint32_t slot = payload_.take();
+    payload_[slot] = {fn, obj, arg};
     return {t, order, slot};
   }
   Event take(const EventKey& k) {
     const Payload& p = payload_[k.slot];
-    free_.push_back(k.slot);
+    payload_.give_back(k.slot);
     return {k.time, k.order, p.fn, p.obj, p.arg};
   }
   void reserve_slots(std::size_t n) { payload_.reserve(n); }
@@ -79,8 +73,7 @@ class EventPayloads {
     void* obj;
     std::uint64_t arg;
   };
-  std::vector<Payload> payload_;
-  std::vector<std::uint32_t> free_;
+  SlotPool<Payload> payload_;
   std::uint64_t seq_ = 0;
 };
 

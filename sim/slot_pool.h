@@ -24,6 +24,7 @@ class SlotPool {
     return static_cast<std::uint32_t>(items_.size() - 1);
   }
   void give_back(std::uint32_t slot) { free_.push_back(slot); }
+  void reserve(std::size_t n) { items_.reserve(n); }
   T& operator[](std::uint32_t slot) { return items_[slot]; }
   const T& operator[](std::uint32_t slot) const { return items_[slot]; }
   // Slots handed out so far, taken or free.
