@@ -105,7 +105,7 @@ class TlbArray {
   void clear(std::size_t set, std::size_t way);
   std::size_t sets_, ways_, lines_per_set_;
   std::uint64_t set_mask_ = 0;   // sets - 1 when sets is a power of two
-  std::uint64_t set_magic_ = 0;  // otherwise: exact division-free modulo (Lemire's fastmod)
+  std::uint64_t set_magic_ = 0;  // otherwise: an exact modulo by a 128-bit multiply
   std::vector<Line> lines_;
   // Contexts: the current one of each (asid, page size, high part), chained per asid.
   struct Context {
