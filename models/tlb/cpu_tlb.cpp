@@ -6,10 +6,23 @@
 
 namespace models {
 
+namespace {
+// Bits that hold 0..n.
+int bits_for(std::size_t n) {
+  int b = 0;
+  while (b < 64 && (n >> b) != 0) ++b;
+  return b;
+}
+}  // namespace
+
 TlbArray::TlbArray(std::size_t entries, std::size_t ways)
     : sets_(std::max<std::size_t>(1, ways ? entries / ways : 1)),
       ways_(ways ? std::min(ways, entries) : entries),
-      lines_per_set_((ways_ * 10 + 2 + sizeof(Line) - 1) / sizeof(Line)),
+      lines_per_set_((ways_ * 4 + (ways_ + 1) * (ways_ > kNarrowWays ? 2 : 1) + sizeof(Line) - 1) /
+                     sizeof(Line)),
+      wide_(ways_ > kNarrowWays),
+      id_shift_(32 - std::clamp(bits_for(2 * sets_ * ways_ + 2), 12, 30)),
+      no_id_((std::uint32_t{1} << (32 - id_shift_)) - 1),
       lines_(ways_ ? sets_ * lines_per_set_ : 0, Line{}) {
   for (std::size_t s = 0; s < (ways_ ? sets_ : 0); ++s) std::fill(keys(s), keys(s) + ways_, kEmpty);
   if ((sets_ & (sets_ - 1)) == 0)
@@ -29,12 +42,12 @@ std::size_t TlbArray::set_of(const TlbKey& k) const {
 }
 
 TlbArray::Probe TlbArray::probe(const TlbKey& k, std::uint32_t epoch) {
-  const auto high = static_cast<std::uint32_t>(k.vpn >> kIdShift);  // below 2^24
-  const std::uint64_t low = k.vpn & ((std::uint64_t{1} << kIdShift) - 1);
-  return {set_of(k), low | std::uint64_t{context(k.asid, k.page_shift, high, epoch)} << kIdShift};
+  const std::uint64_t low = k.vpn & ((std::uint64_t{1} << id_shift_) - 1);
+  const std::uint32_t id = context(k.asid, k.page_shift, k.vpn >> id_shift_, epoch);
+  return {set_of(k), static_cast<std::uint32_t>(low | std::uint64_t{id} << id_shift_)};
 }
 
-std::uint32_t TlbArray::new_context(int asid, int page_shift, std::uint32_t high,
+std::uint32_t TlbArray::new_context(int asid, int page_shift, std::uint64_t high,
                                     std::uint32_t epoch) {
   std::uint32_t* first = &first_negative_;
   if (asid >= 0) {
@@ -47,99 +60,119 @@ std::uint32_t TlbArray::new_context(int asid, int page_shift, std::uint32_t high
                contexts_[i - 1].high != high))
     i = contexts_[i - 1].next;
   if (!i) {
-    if (contexts_.size() + 1 >= kNoId)
-      throw std::length_error("TLB: more than 16.7 million address spaces, page sizes and regions");
-    contexts_.push_back({asid, page_shift, high, epoch, kNoId, *first});
+    if (contexts_.size() + 1 >= ~std::uint32_t{0})
+      throw std::length_error("TLB: more than 4 billion address spaces, page sizes and regions");
+    contexts_.push_back({asid, page_shift, high, epoch, no_id_, *first});
     i = *first = static_cast<std::uint32_t>(contexts_.size());
   } else if (contexts_[i - 1].epoch != epoch) {
     if (epoch < contexts_[i - 1].epoch)
       throw std::logic_error("TLB: an epoch older than one already used");
     contexts_[i - 1].epoch = epoch;
-    contexts_[i - 1].id = kNoId;  // the older epoch's entries keep their id, never asked again
+    contexts_[i - 1].id = no_id_;  // the older epoch's entries keep their id, never asked again
   }
   Context& c = contexts_[i - 1];
-  if (c.id == kNoId) {
-    if (next_id_ == kNoId) renumber_contexts();
+  if (c.id == no_id_) {
+    if (next_id_ == no_id_) renumber_contexts();
     c.id = next_id_++;
   }
   last_context_ = i;
   return c.id;
 }
 
+// The ids that entries hold are kept (renumbered from 1): at most one per entry, so at least
+// half the ids come free. A current context no entry holds gives its id up.
 void TlbArray::renumber_contexts() {
-  std::vector<std::pair<std::uint32_t, std::uint32_t>> id;  // old id -> new, by old id
-  std::uint32_t n = 0;
+  std::vector<std::uint32_t> renamed(no_id_, 0);  // old id -> new (0: retired)
   for (Context& c : contexts_)
-    if (c.id != kNoId) {
-      id.emplace_back(c.id, ++n);
-      c.id = n;
-    }
-  std::sort(id.begin(), id.end());
-  auto renamed = [&id](std::uint32_t old) {  // 0: retired
-    auto it = std::lower_bound(id.begin(), id.end(), std::make_pair(old, std::uint32_t{0}));
-    return it != id.end() && it->first == old ? it->second : 0;
-  };
-  const std::uint64_t vpn_mask = (std::uint64_t{1} << kIdShift) - 1;
+    if (c.id != no_id_) renamed[c.id] = no_id_;  // current: keeps an id if an entry holds it
+  std::uint32_t n = 0;
   for (std::size_t s = 0; s < (ways_ ? sets_ : 0); ++s)
-    for (std::uint64_t* k = keys(s); k != keys(s) + ways_; ++k)
+    for (std::uint32_t* k = keys(s); k != keys(s) + ways_; ++k)
       if (*k != kEmpty) {
-        const auto old = static_cast<std::uint32_t>(*k >> kIdShift);
-        *k = (*k & vpn_mask) | std::uint64_t{renamed(old)} << kIdShift;
+        const std::uint32_t old = *k >> id_shift_;
+        if (renamed[old] == no_id_) renamed[old] = ++n;
+        *k = (*k & ((std::uint32_t{1} << id_shift_) - 1)) | renamed[old] << id_shift_;
       }
+  for (Context& c : contexts_)
+    if (c.id != no_id_) c.id = renamed[c.id] == no_id_ ? no_id_ : renamed[c.id];
   next_id_ = n + 1;
+  last_context_ = 0;
 }
 
-std::size_t TlbArray::find(std::size_t set, std::uint64_t key) {
-  const std::uint64_t* k = keys(set);
+std::size_t TlbArray::find(std::size_t set, std::uint32_t key) const {
+  const std::uint32_t* k = keys(set);
   for (std::size_t w = 0; w < ways_; ++w)
     if (k[w] == key) return w;
   return kNone;
 }
 
-std::uint16_t TlbArray::tick(std::size_t set) {
-  std::uint16_t* st = stamps(set);
-  std::uint16_t& clock = st[ways_];
-  if (clock == std::uint16_t{0xffff}) {
-    std::vector<std::pair<std::uint16_t, std::size_t>> order;
+template <class S>
+S TlbArray::tick(std::size_t set) {
+  unsigned char* st = stamps(set);
+  S clock = get<S>(st, ways_);
+  if (clock == static_cast<S>(~S{0})) {
+    // The ways in stamp order: on the stack for one-byte stamps (up to 16 ways).
+    std::pair<std::uint16_t, std::uint32_t> narrow[kNarrowWays];
+    auto* order = sizeof(S) == 1 ? narrow : (order_.resize(ways_), order_.data());
+    std::size_t n = 0;
     for (std::size_t w = 0; w < ways_; ++w)
-      if (st[w] != 0) order.emplace_back(st[w], w);
-    std::sort(order.begin(), order.end());
-    for (std::size_t r = 0; r < order.size(); ++r)
-      st[order[r].second] = static_cast<std::uint16_t>(r + 1);
-    clock = static_cast<std::uint16_t>(order.size());
+      if (const S v = get<S>(st, w)) order[n++] = {v, static_cast<std::uint32_t>(w)};
+    std::sort(order, order + n);
+    for (std::size_t r = 0; r < n; ++r) put<S>(st, order[r].second, static_cast<S>(r + 1));
+    clock = static_cast<S>(n);
   }
-  return ++clock;
+  put<S>(st, ways_, ++clock);
+  return clock;
 }
 
-void TlbArray::set_clock(std::uint16_t c) {
+void TlbArray::clock_near_end(unsigned left) {
+  const unsigned end = wide_ ? 0xffff : 0xff;
+  const unsigned c = left < end ? end - left : 0;
   for (std::size_t s = 0; s < (ways_ ? sets_ : 0); ++s) {
-    std::uint16_t& clock = stamps(s)[ways_];
-    clock = std::max(clock, c);
+    unsigned char* st = stamps(s);
+    if (wide_)
+      put<std::uint16_t>(
+          st, ways_,
+          static_cast<std::uint16_t>(std::max<unsigned>(get<std::uint16_t>(st, ways_), c)));
+    else
+      put<std::uint8_t>(
+          st, ways_,
+          static_cast<std::uint8_t>(std::max<unsigned>(get<std::uint8_t>(st, ways_), c)));
   }
 }
 
+template <class S>
 void TlbArray::fill(const Probe& p) {
   // The least stamp, the lowest way among equals (empty ways): stamp and way in one word, so
   // the scan has no branch to mispredict.
-  const std::uint16_t* st = stamps(p.set);
+  unsigned char* st = stamps(p.set);
   std::uint64_t least = ~std::uint64_t{0};
-  for (std::size_t w = 0; w < ways_; ++w) least = std::min(least, std::uint64_t{st[w]} << 32 | w);
+  for (std::size_t w = 0; w < ways_; ++w)
+    least = std::min(least, std::uint64_t{get<S>(st, w)} << 32 | w);
   const auto victim = static_cast<std::size_t>(least & 0xffffffff);
   keys(p.set)[victim] = p.key;
-  stamps(p.set)[victim] = tick(p.set);
+  put<S>(st, victim, tick<S>(p.set));
 }
 
-void TlbArray::clear(std::size_t set, std::size_t way) {
-  keys(set)[way] = kEmpty;
-  stamps(set)[way] = 0;
+template <class S>
+bool TlbArray::touch_as(const Probe& p) {
+  const std::size_t w = find(p.set, p.key);
+  if (w == kNone) return false;
+  put<S>(stamps(p.set), w, tick<S>(p.set));
+  return true;
 }
 
 bool TlbArray::touch(const Probe& p) {
   if (lines_.empty()) return false;
-  const std::size_t w = find(p.set, p.key);
-  if (w == kNone) return false;
-  stamps(p.set)[w] = tick(p.set);
-  return true;
+  return wide_ ? touch_as<std::uint16_t>(p) : touch_as<std::uint8_t>(p);
+}
+
+void TlbArray::insert_absent(const Probe& p) {
+  if (lines_.empty()) return;
+  if (wide_)
+    fill<std::uint16_t>(p);
+  else
+    fill<std::uint8_t>(p);
 }
 
 bool TlbArray::erase(const TlbKey& k, std::uint32_t epoch) {
@@ -147,7 +180,11 @@ bool TlbArray::erase(const TlbKey& k, std::uint32_t epoch) {
   const Probe p = probe(k, epoch);
   const std::size_t w = find(p.set, p.key);
   if (w == kNone) return false;
-  clear(p.set, w);
+  keys(p.set)[w] = kEmpty;
+  if (wide_)
+    put<std::uint16_t>(stamps(p.set), w, 0);
+  else
+    put<std::uint8_t>(stamps(p.set), w, 0);
   return true;
 }
 
@@ -156,7 +193,7 @@ bool TlbArray::contains(const TlbKey& k, std::uint32_t epoch) const {
   // Numbering a context that is new changes no entry.
   auto* self = const_cast<TlbArray*>(this);
   const Probe p = self->probe(k, epoch);
-  return self->find(p.set, p.key) != kNone;
+  return find(p.set, p.key) != kNone;
 }
 
 void TlbArray::prefetch(const TlbKey& k) const {

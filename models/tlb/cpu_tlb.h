@@ -7,6 +7,8 @@
 #include <algorithm>
 #include <cstddef>
 #include <cstdint>
+#include <cstring>
+#include <utility>
 #include <vector>
 
 #include "sim/time.h"
@@ -31,16 +33,18 @@ struct TlbKey {
 };
 
 // A set-associative array with LRU replacement inside each set (one set: fully associative).
-// Each set is one block of whole 64-byte lines (one line for 6 ways, two for 12): the ways'
-// keys, then their 16-bit LRU stamps, then the set's own LRU clock. A key is the low 40 bits
-// of the virtual page number with a 24-bit context id in its top bits, so a lookup compares one
-// word per way and a refill reads only the stamps; an entry takes 10 bytes.
+// Each set is one block of whole 64-byte lines: the ways' 32-bit keys, then their LRU stamps,
+// then the set's own LRU clock. Up to 16 ways a stamp is one byte, so a set of 12 ways is one
+// line (Zen 4's second level: 16 KiB a CPU); wider sets take 16-bit stamps. A lookup compares
+// one word per way and a refill reads only the stamps.
 //
-// A context is an (asid, page size, epoch, page number above its low 40 bits) tuple, numbered
-// when first used (the last part is 0 but for addresses beyond 2^52). The epochs of an asid
-// only grow: a newer epoch takes a new id and the older one is never asked for again, so its
-// entries stay (and age) but never match. When the ids run out, the current contexts are
-// renumbered from 1 and every entry of an older one is marked with id 0, which no lookup uses.
+// A key is the low bits of the virtual page number with a context id above them. A context is
+// an (asid, page size, epoch, page number above the low bits) tuple, numbered when first used.
+// The epochs of an asid only grow: a newer epoch takes a new id and the older one is never
+// asked for again, so its entries stay (and age) but never match. The ids have room for twice
+// as many contexts as the array has entries (at least 4,094). When they run out, the contexts
+// that some entry holds are renumbered from 1, every entry of a retired one is marked with id
+// 0, which no lookup uses, and the others take a new id when next used.
 // Stamps are only compared inside a set: when a set's clock runs out, its stamps are
 // renumbered in the same order (1, 2, ...), so replacement decisions are exactly those of an
 // unbounded clock. An empty way has stamp 0, below every entry's, so the victim of a refill is
@@ -51,7 +55,7 @@ class TlbArray {
   // Where a key is looked up: its set and its word (numbering the key's context if new).
   struct Probe {
     std::size_t set;
-    std::uint64_t key;
+    std::uint32_t key;
   };
   Probe probe(const TlbKey& k, std::uint32_t epoch);
   // True on a hit (and refreshes it).
@@ -59,31 +63,27 @@ class TlbArray {
   bool touch(const Probe& p);
   // Fills a key the caller has just seen miss (no second lookup): into the first empty way,
   // else over the least recently used.
-  void insert_absent(const Probe& p) {
-    if (!lines_.empty()) fill(p);
-  }
+  void insert_absent(const Probe& p);
   bool erase(const TlbKey& k, std::uint32_t epoch);
   bool contains(const TlbKey& k, std::uint32_t epoch) const;
   // Starts fetching the key's set from memory (no effect on the contents): a caller with
   // several lookups to make issues them all first, so their cache misses overlap.
   void prefetch(const TlbKey& k) const;
   std::size_t bytes() const { return lines_.size() * sizeof(Line); }
-  // Tests: every set's LRU clock goes on from `c` (or from where it is, if later), and
-  // context ids from `id`, so a short sequence crosses their ends.
-  void set_clock(std::uint16_t c);
-  void set_next_context(std::uint32_t id) { next_id_ = std::max(next_id_, id); }
-  // Context ids run from 1 to this, less one.
-  static constexpr std::uint32_t kContextIds = (std::uint32_t{1} << 24) - 1;
+  // Tests: every set's LRU clock goes on from `left` ticks before its end (or from where it
+  // is, if later), and context ids from `left` before theirs, so a short sequence crosses
+  // their ends.
+  void clock_near_end(unsigned left);
+  void ids_near_end(std::uint32_t left) { next_id_ = std::max(next_id_, no_id_ - left); }
 
  private:
   struct alignas(64) Line {
-    std::uint64_t w[8];
+    std::uint32_t k[16];
   };
   static constexpr std::size_t kNone = ~std::size_t{0};
-  static constexpr std::uint64_t kEmpty = ~std::uint64_t{0};  // key of an empty way
-  static constexpr std::uint32_t kNoId = kContextIds;         // never a context's id
-  static constexpr int kIdShift = 40;
-  std::uint32_t context(int asid, int page_shift, std::uint32_t high, std::uint32_t epoch) {
+  static constexpr std::uint32_t kEmpty = ~std::uint32_t{0};  // key of an empty way
+  static constexpr std::size_t kNarrowWays = 16;              // up to this, one-byte stamps
+  std::uint32_t context(int asid, int page_shift, std::uint64_t high, std::uint32_t epoch) {
     if (last_context_) {
       const Context& c = contexts_[last_context_ - 1];
       if (c.asid == asid && c.page_shift == page_shift && c.high == high && c.epoch == epoch)
@@ -91,27 +91,45 @@ class TlbArray {
     }
     return new_context(asid, page_shift, high, epoch);
   }
-  std::uint32_t new_context(int asid, int page_shift, std::uint32_t high, std::uint32_t epoch);
+  std::uint32_t new_context(int asid, int page_shift, std::uint64_t high, std::uint32_t epoch);
   void renumber_contexts();
-  std::uint64_t* keys(std::size_t set) { return lines_[set * lines_per_set_].w; }
-  std::uint16_t* stamps(std::size_t set) {
-    return reinterpret_cast<std::uint16_t*>(keys(set) + ways_);
+  std::uint32_t* keys(std::size_t set) { return lines_[set * lines_per_set_].k; }
+  const std::uint32_t* keys(std::size_t set) const { return lines_[set * lines_per_set_].k; }
+  // A set's stamps (S: one or two bytes) after its keys, the clock after them.
+  unsigned char* stamps(std::size_t set) {
+    return reinterpret_cast<unsigned char*>(keys(set) + ways_);
+  }
+  template <class S>
+  static S get(const unsigned char* st, std::size_t w) {
+    S v;
+    std::memcpy(&v, st + w * sizeof(S), sizeof(S));
+    return v;
+  }
+  template <class S>
+  static void put(unsigned char* st, std::size_t w, S v) {
+    std::memcpy(st + w * sizeof(S), &v, sizeof(S));
   }
   // The next LRU stamp of a set (renumbering its stamps first when its clock runs out).
-  std::uint16_t tick(std::size_t set);
-  std::size_t set_of(const TlbKey& k) const;
-  std::size_t find(std::size_t set, std::uint64_t key);
+  template <class S>
+  S tick(std::size_t set);
+  template <class S>
+  bool touch_as(const Probe& p);
+  template <class S>
   void fill(const Probe& p);
-  void clear(std::size_t set, std::size_t way);
+  std::size_t set_of(const TlbKey& k) const;
+  std::size_t find(std::size_t set, std::uint32_t key) const;
   std::size_t sets_, ways_, lines_per_set_;
+  bool wide_;                    // 16-bit stamps
   std::uint64_t set_mask_ = 0;   // sets - 1 when sets is a power of two
   std::uint64_t set_magic_ = 0;  // otherwise: an exact modulo by a 128-bit multiply
+  int id_shift_;                 // a key: page number's low id_shift_ bits, the id above
+  std::uint32_t no_id_;          // never a context's id: ids run from 1 to no_id_ - 1
   std::vector<Line> lines_;
   // Contexts: the current one of each (asid, page size, high part), chained per asid.
   struct Context {
     int asid;
     int page_shift;
-    std::uint32_t high;  // vpn >> 40
+    std::uint64_t high;  // vpn >> id_shift_
     std::uint32_t epoch;
     std::uint32_t id;
     std::uint32_t next;  // index + 1 of the asid's next context (0: none)
@@ -121,6 +139,7 @@ class TlbArray {
   std::uint32_t first_negative_ = 0;          // the same for every negative asid
   std::size_t last_context_ = 0;              // index + 1 of the last one used (0: none)
   std::uint32_t next_id_ = 1;
+  std::vector<std::pair<std::uint16_t, std::uint32_t>> order_;  // tick()'s scratch, wide stamps
 };
 
 class CpuTlb {

@@ -94,7 +94,7 @@ TEST(CpuTlb, CapacityBoundsReach) {
 // Set-associative LRU as the model describes it: set = (hash >> 32) mod sets, least
 // recently used way replaced. Checked against the array for a power-of-two set count (mask)
 // and others (division-free modulo), with hits, refills, erasures and flushes (an asid's
-// epoch moves on) mixed. Also with every set's 16-bit LRU clock and the context ids starting
+// epoch moves on) mixed. Also with every set's LRU clock and the context ids starting
 // just before their ends, so that the stamps and the contexts are renumbered (twice) in the
 // middle of the sequence.
 TEST(TlbArray, BehavesAsASetAssociativeLruCache) {
@@ -103,8 +103,8 @@ TEST(TlbArray, BehavesAsASetAssociativeLruCache) {
       const std::size_t sets = static_cast<std::size_t>(entries / ways);
       models::TlbArray a(static_cast<std::size_t>(entries), static_cast<std::size_t>(ways));
       if (wrap) {
-        a.set_clock(0xffff - 30);
-        a.set_next_context(models::TlbArray::kContextIds - 20);
+        a.clock_near_end(30);
+        a.ids_near_end(20);
       }
       // Reference: per set, keys in LRU order (front = least recent).
       std::vector<std::vector<std::tuple<int, int, std::uint64_t, std::uint32_t>>> ref(sets);
@@ -117,9 +117,10 @@ TEST(TlbArray, BehavesAsASetAssociativeLruCache) {
       std::uint64_t x = 7;
       for (int i = 0; i < 20000; ++i) {
         x = x * 6364136223846793005ULL + 1442695040888963407ULL;
-        // Page numbers above 2^40 (one draw in eight) take contexts of their own; so do
-        // negative asids.
-        const std::uint64_t high = (x >> 40) % 8 == 0 ? ((x >> 43) % 3 + 1) << 40 : 0;
+        // Page numbers beyond a key's low bits (one draw in eight: regions 2^20 or 2^40 pages
+        // up, or one of 5,000 regions) take contexts of their own; so do negative asids.
+        const std::uint64_t region = (x >> 46) % 4 == 0 ? (x >> 48) % 5000 + 1 : (x >> 43) % 3 + 1;
+        const std::uint64_t high = (x >> 40) % 8 == 0 ? region << ((x >> 45) % 2 ? 40 : 20) : 0;
         const models::TlbKey k{static_cast<int>(x >> 62) - 1, (x >> 61) & 1 ? 21 : 12,
                                high | (x >> 20) % static_cast<std::uint64_t>(3 * entries)};
         if ((x >> 10) % 64 == 0) {  // a flush of the asid: its entries stay but never match
@@ -148,8 +149,8 @@ TEST(TlbArray, BehavesAsASetAssociativeLruCache) {
         }
         // The second wrap: the clocks and the context ids jump close to their ends again.
         if (wrap && i == 12000) {
-          a.set_clock(0xffff - 10);
-          a.set_next_context(models::TlbArray::kContextIds - 3);
+          a.clock_near_end(10);
+          a.ids_near_end(3);
         }
       }
     }
@@ -160,21 +161,39 @@ TEST(TlbArray, BehavesAsASetAssociativeLruCache) {
 TEST(TlbArray, AFlushedEntryNeverMatchesAfterIdsAreRenumbered) {
   models::TlbArray a(4, 4);
   const models::TlbKey k{0, 12, 5};
-  a.set_next_context(models::TlbArray::kContextIds - 2);
-  a.insert_absent(a.probe(k, 0));  // epoch 0: id kContextIds - 2
+  a.ids_near_end(2);
+  a.insert_absent(a.probe(k, 0));  // epoch 0: the last id but one
   a.insert_absent(a.probe(k, 1));  // epoch 1: the last id
   EXPECT_TRUE(a.contains(k, 1));
   a.insert_absent(a.probe(k, 2));  // epoch 2: the ids ran out; it is renumbered to 1
   EXPECT_TRUE(a.contains(k, 2));
-  a.set_next_context(models::TlbArray::kContextIds - 2);
+  a.ids_near_end(2);
   EXPECT_FALSE(a.contains(k, 3));  // epoch 3 takes the id epoch 0 had
   EXPECT_FALSE(a.contains(k, 4));  // and epoch 4 the one epoch 1 had
 }
 
-// A set is one line for 6 ways and two for 12: Zen 4's two levels take 33 KiB a CPU.
+// When the ids run out, a current context that no entry holds gives its id up: it takes a new
+// one when next used, so a context numbered later with the id it had does not share entries.
+TEST(TlbArray, AContextNoEntryHoldsGivesItsIdUp) {
+  models::TlbArray a(4, 4);
+  const models::TlbKey ka{0, 12, 5}, kb{1, 12, 5}, kc{2, 12, 5}, kd{3, 12, 5}, ke{4, 12, 5};
+  a.ids_near_end(3);
+  EXPECT_FALSE(a.contains(ka, 0));  // numbers asid 0's context (the last id but two), no entry
+  a.insert_absent(a.probe(kb, 0));
+  a.insert_absent(a.probe(kc, 0));
+  a.insert_absent(a.probe(kd, 0));  // the ids ran out: b and c keep theirs, a gives its up
+  a.ids_near_end(3);
+  a.insert_absent(a.probe(ke, 0));  // takes the id asid 0's context had
+  EXPECT_FALSE(a.contains(ka, 0));
+  for (const auto& k : {kb, kc, kd, ke}) EXPECT_TRUE(a.contains(k, 0));
+}
+
+// A set is one line up to 12 ways (one-byte stamps), two for 16: Zen 4's two levels take
+// 17 KiB a CPU.
 TEST(TlbArray, SetsAreWholeCacheLines) {
   EXPECT_EQ(models::TlbArray(72, 6).bytes(), 12u * 64);
-  EXPECT_EQ(models::TlbArray(3072, 12).bytes(), 256u * 128);
+  EXPECT_EQ(models::TlbArray(3072, 12).bytes(), 256u * 64);
+  EXPECT_EQ(models::TlbArray(2048, 16).bytes(), 128u * 128);
 }
 
 TEST(Shootdown, NeverCompletesBeforeTheSlowestTargetAcknowledges) {
