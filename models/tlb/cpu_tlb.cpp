@@ -4,6 +4,10 @@
 #include <stdexcept>
 #include <utility>
 
+#if defined(__SSE2__)
+#include <emmintrin.h>
+#endif
+
 namespace models {
 
 namespace {
@@ -99,11 +103,52 @@ void TlbArray::renumber_contexts() {
   last_context_ = 0;
 }
 
+// Up to 16 ways (one-byte stamps) a set's keys are compared four at a time: the words read
+// past the last way are still the set's (its stamps), and their matches are masked off.
 std::size_t TlbArray::find(std::size_t set, std::uint32_t key) const {
   const std::uint32_t* k = keys(set);
+#if defined(__SSE2__)
+  if (!wide_) {
+    const __m128i want = _mm_set1_epi32(static_cast<int>(key));
+    unsigned hits = 0;
+    for (std::size_t g = 0; g < ways_; g += 4) {
+      const __m128i eq =
+          _mm_cmpeq_epi32(_mm_load_si128(reinterpret_cast<const __m128i*>(k + g)), want);
+      hits |= static_cast<unsigned>(_mm_movemask_ps(_mm_castsi128_ps(eq))) << g;
+    }
+    hits &= (1u << ways_) - 1;
+    return hits ? static_cast<std::size_t>(__builtin_ctz(hits)) : kNone;
+  }
+#endif
   for (std::size_t w = 0; w < ways_; ++w)
     if (k[w] == key) return w;
   return kNone;
+}
+
+template <class S>
+std::size_t TlbArray::lru_way(const unsigned char* st) const {
+#if defined(__SSE2__)
+  if constexpr (sizeof(S) == 1) {
+    // Sixteen stamps at once (the bytes past the last way are the set's, raised to 0xff so
+    // that a way at the same stamp comes first): their least, then the first way holding it.
+    const __m128i past =
+        _mm_cmpgt_epi8(_mm_setr_epi8(0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15),
+                       _mm_set1_epi8(static_cast<char>(ways_ - 1)));
+    const __m128i v = _mm_or_si128(_mm_loadu_si128(reinterpret_cast<const __m128i*>(st)), past);
+    __m128i m = _mm_min_epu8(v, _mm_srli_si128(v, 8));
+    m = _mm_min_epu8(m, _mm_srli_si128(m, 4));
+    m = _mm_min_epu8(m, _mm_srli_si128(m, 2));
+    m = _mm_min_epu8(m, _mm_srli_si128(m, 1));
+    const __m128i least = _mm_set1_epi8(static_cast<char>(_mm_cvtsi128_si32(m)));
+    const auto at = static_cast<unsigned>(_mm_movemask_epi8(_mm_cmpeq_epi8(v, least)));
+    return static_cast<std::size_t>(__builtin_ctz(at));
+  }
+#endif
+  // Stamp and way in one word, so the scan has no branch to mispredict.
+  std::uint64_t least = ~std::uint64_t{0};
+  for (std::size_t w = 0; w < ways_; ++w)
+    least = std::min(least, std::uint64_t{get<S>(st, w)} << 32 | w);
+  return static_cast<std::size_t>(least & 0xffffffff);
 }
 
 template <class S>
@@ -143,13 +188,8 @@ void TlbArray::clock_near_end(unsigned left) {
 
 template <class S>
 void TlbArray::fill(const Probe& p) {
-  // The least stamp, the lowest way among equals (empty ways): stamp and way in one word, so
-  // the scan has no branch to mispredict.
   unsigned char* st = stamps(p.set);
-  std::uint64_t least = ~std::uint64_t{0};
-  for (std::size_t w = 0; w < ways_; ++w)
-    least = std::min(least, std::uint64_t{get<S>(st, w)} << 32 | w);
-  const auto victim = static_cast<std::size_t>(least & 0xffffffff);
+  const std::size_t victim = lru_way<S>(st);
   keys(p.set)[victim] = p.key;
   put<S>(st, victim, tick<S>(p.set));
 }

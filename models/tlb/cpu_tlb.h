@@ -116,6 +116,9 @@ class TlbArray {
   bool touch_as(const Probe& p);
   template <class S>
   void fill(const Probe& p);
+  // The refill's victim: the way of least stamp, the lowest among equals (empty ways).
+  template <class S>
+  std::size_t lru_way(const unsigned char* st) const;
   std::size_t set_of(const TlbKey& k) const;
   std::size_t find(std::size_t set, std::uint32_t key) const;
   std::size_t sets_, ways_, lines_per_set_;

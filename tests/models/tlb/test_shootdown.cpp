@@ -98,7 +98,8 @@ TEST(CpuTlb, CapacityBoundsReach) {
 // just before their ends, so that the stamps and the contexts are renumbered (twice) in the
 // middle of the sequence.
 TEST(TlbArray, BehavesAsASetAssociativeLruCache) {
-  for (auto [entries, ways] : {std::pair{72, 6}, {3072, 12}, {40, 40}, {96, 8}, {1, 1}})
+  for (auto [entries, ways] :
+       {std::pair{72, 6}, {3072, 12}, {40, 40}, {96, 8}, {1, 1}, {64, 16}, {39, 13}, {17, 17}})
     for (const bool wrap : {false, true}) {
       const std::size_t sets = static_cast<std::size_t>(entries / ways);
       models::TlbArray a(static_cast<std::size_t>(entries), static_cast<std::size_t>(ways));
