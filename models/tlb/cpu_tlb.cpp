@@ -155,19 +155,22 @@ template <class S>
 S TlbArray::tick(std::size_t set) {
   unsigned char* st = stamps(set);
   S clock = get<S>(st, ways_);
-  if (clock == static_cast<S>(~S{0})) {
-    // The ways in stamp order: on the stack for one-byte stamps (up to 16 ways).
-    std::pair<std::uint16_t, std::uint32_t> narrow[kNarrowWays];
-    auto* order = sizeof(S) == 1 ? narrow : (order_.resize(ways_), order_.data());
-    std::size_t n = 0;
-    for (std::size_t w = 0; w < ways_; ++w)
-      if (const S v = get<S>(st, w)) order[n++] = {v, static_cast<std::uint32_t>(w)};
-    std::sort(order, order + n);
-    for (std::size_t r = 0; r < n; ++r) put<S>(st, order[r].second, static_cast<S>(r + 1));
-    clock = static_cast<S>(n);
-  }
+  if (clock == static_cast<S>(~S{0})) clock = renumber_stamps<S>(st);
   put<S>(st, ways_, ++clock);
   return clock;
+}
+
+template <class S>
+S TlbArray::renumber_stamps(unsigned char* st) {
+  // The ways in stamp order: on the stack for one-byte stamps (up to 16 ways).
+  std::pair<std::uint16_t, std::uint32_t> narrow[kNarrowWays];
+  auto* order = sizeof(S) == 1 ? narrow : (order_.resize(ways_), order_.data());
+  std::size_t n = 0;
+  for (std::size_t w = 0; w < ways_; ++w)
+    if (const S v = get<S>(st, w)) order[n++] = {v, static_cast<std::uint32_t>(w)};
+  std::sort(order, order + n);
+  for (std::size_t r = 0; r < n; ++r) put<S>(st, order[r].second, static_cast<S>(r + 1));
+  return static_cast<S>(n);
 }
 
 void TlbArray::clock_near_end(unsigned left) {

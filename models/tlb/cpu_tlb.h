@@ -112,6 +112,9 @@ class TlbArray {
   // The next LRU stamp of a set (renumbering its stamps first when its clock runs out).
   template <class S>
   S tick(std::size_t set);
+  // Stamps 1, 2, ... in the order they were; returns the last.
+  template <class S>
+  [[gnu::noinline]] S renumber_stamps(unsigned char* st);
   template <class S>
   bool touch_as(const Probe& p);
   template <class S>
