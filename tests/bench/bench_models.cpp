@@ -5,8 +5,9 @@
 // per second, the bare binary heap) and the heap allocations each further event costs
 // (allocs_per_event: two runs of different lengths, the difference in allocations over the
 // difference in events, so the run's setup does not count). The TLB figures also give their
-// translations per CPU second (`lookups`): an event of theirs makes many (a work unit looks up
-// 32 pages), so 1e9 / lookups is the CPU per translation in ns.
+// translations per CPU second (`lookups`; for the IOMMU, its IOTLB or ATS lookups): an event
+// of theirs makes many (a work unit looks up 32 pages, a DMA mapping thousands), so
+// 1e9 / lookups is the CPU per translation in ns.
 //
 // Allocations are counted by a replacement of the global operator new in this binary
 // (alloc_count.cpp).
@@ -33,7 +34,8 @@ RunCount run_counted(const sim::Scenario& sc, const sim::RunPoint& pt) {
   const std::uint64_t a1 = bench_alloc_count::allocations();
   const sim::Json& m = out.results.at("metrics");
   return {out.results.at("events").get<double>(), static_cast<double>(a1 - a0),
-          m.value("tlb.hits", 0.0) + m.value("tlb.misses", 0.0)};
+          m.value("tlb.hits", 0.0) + m.value("tlb.misses", 0.0) + m.value("iommu.iotlb_hits", 0.0) +
+              m.value("iommu.iotlb_misses", 0.0)};
 }
 
 // A scenario document and the same with a longer run (`longer` applied): the benchmark runs the
@@ -97,6 +99,18 @@ void BM_TlbNotifierWindow(benchmark::State& st) {
   run_model(st, doc, longer);
 }
 BENCHMARK(BM_TlbNotifierWindow)->Unit(benchmark::kMillisecond);
+
+// I2's shape: 8 devices each map and stream 64 MiB of 4 KiB pages, every page translated by
+// the IOMMU's IOTLB (argument 0) or by the device's own ATS cache (1).
+void BM_IommuDmaMap(benchmark::State& st) {
+  sim::Json wl = {{"kind", "dma_map"},      {"cpus", "0-7"},       {"devices", 8},
+                  {"size", "64MiB"},        {"page_size", "4KiB"}, {"ops", 1},
+                  {"ats", st.range(0) == 1}};
+  const sim::Json doc = {{"machine", "genoa-2s"}, {"workloads", sim::Json::array({wl})}};
+  wl["ops"] = 2;
+  run_model(st, doc, {{"workloads", sim::Json::array({wl})}});
+}
+BENCHMARK(BM_IommuDmaMap)->Arg(0)->Arg(1)->Unit(benchmark::kMillisecond);
 
 sim::Json migration(const char* policy, const char* bytes, int calls) {
   sim::Json wl = {{"kind", "move_pages"}, {"bytes", bytes}, {"folio", "4KiB"}, {"from", "node0"},
