@@ -8,7 +8,7 @@ const sim::ParamList& Iommu::params() {
   static const sim::ParamList p = {
       sim::p_int("units", 8, "IOMMU units (one per PCIe root complex; 4 per EPYC socket)", 1, 1024),
       sim::p_int("iotlb_entries", 64, "IOTLB entries per device (est.)", 1, 1 << 20),
-      sim::p_int("iotlb_ways", 4, "IOTLB associativity (est.)", 1, 1 << 20),
+      sim::p_int("iotlb_ways", 4, "IOTLB associativity (est.)", 1, 4096),
       sim::p_time("walk", "150ns", "IOMMU page-table walk (est.)"),
       sim::p_int("walkers", 4, "page walks the IOMMU runs in parallel for one device (est.)", 1,
                  1024),

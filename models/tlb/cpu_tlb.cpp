@@ -28,6 +28,7 @@ TlbArray::TlbArray(std::size_t entries, std::size_t ways)
       id_shift_(32 - std::clamp(bits_for(2 * sets_ * ways_ + 2), 12, 30)),
       no_id_((std::uint32_t{1} << (32 - id_shift_)) - 1),
       lines_(ways_ ? sets_ * lines_per_set_ : 0, Line{}) {
+  if (ways_ > 65534) throw std::invalid_argument("TLB: more than 65,534 ways in a set");
   for (std::size_t s = 0; s < (ways_ ? sets_ : 0); ++s) std::fill(keys(s), keys(s) + ways_, kEmpty);
   if ((sets_ & (sets_ - 1)) == 0)
     set_mask_ = sets_ - 1;

@@ -49,6 +49,7 @@ struct TlbKey {
 // renumbered in the same order (1, 2, ...), so replacement decisions are exactly those of an
 // unbounded clock. An empty way has stamp 0, below every entry's, so the victim of a refill is
 // the first empty way or else the least recently used one.
+// Ways: at most 65,534 (the 16-bit clock's range); the models' parameters allow 4,096.
 class TlbArray {
  public:
   TlbArray(std::size_t entries, std::size_t ways);
