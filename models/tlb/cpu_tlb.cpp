@@ -37,19 +37,17 @@ TlbArray::TlbArray(std::size_t entries, std::size_t ways)
 }
 
 // The set is (hash >> 32) mod sets; the mask and the fastmod below both compute exactly that.
-std::size_t TlbArray::set_of(const TlbKey& k) const {
+std::size_t TlbArray::set_of(std::uint64_t h) const {
   if (sets_ == 1) return 0;
-  const std::uint64_t h =
-      ((k.vpn ^ (static_cast<std::uint64_t>(k.page_shift) << 58)) * 0x9e3779b97f4a7c15ULL) >> 32;
   if (set_magic_ == 0) return static_cast<std::size_t>(h & set_mask_);
   const std::uint64_t low = set_magic_ * h;
   return static_cast<std::size_t>((static_cast<unsigned __int128>(low) * sets_) >> 64);
 }
 
-TlbArray::Probe TlbArray::probe(const TlbKey& k, std::uint32_t epoch) {
+TlbArray::Probe TlbArray::probe(const TlbKey& k, std::uint32_t epoch, std::size_t set) {
   const std::uint64_t low = k.vpn & ((std::uint64_t{1} << id_shift_) - 1);
   const std::uint32_t id = context(k.asid, k.page_shift, k.vpn >> id_shift_, epoch);
-  return {set_of(k), static_cast<std::uint32_t>(low | std::uint64_t{id} << id_shift_)};
+  return {set, static_cast<std::uint32_t>(low | std::uint64_t{id} << id_shift_)};
 }
 
 std::uint32_t TlbArray::new_context(int asid, int page_shift, std::uint64_t high,
@@ -240,21 +238,21 @@ bool TlbArray::contains(const TlbKey& k, std::uint32_t epoch) const {
   return find(p.set, p.key) != kNone;
 }
 
-void TlbArray::prefetch(const TlbKey& k) const {
+void TlbArray::prefetch(std::size_t set) const {
   if (lines_.empty()) return;
-  const Line* l = &lines_[set_of(k) * lines_per_set_];
+  const Line* l = &lines_[set * lines_per_set_];
   for (std::size_t i = 0; i < lines_per_set_; ++i) __builtin_prefetch(l + i, 1);
 }
 
 CpuTlb::CpuTlb(const TlbGeometry& g)
     : g_(g), l1_(g.l1_entries, g.l1_ways), l2_(g.l2_entries, g.l2_ways) {}
 
-CpuTlb::Outcome CpuTlb::access(const TlbKey& k) {
-  const std::uint32_t ep = epoch(k.asid);
-  const TlbArray::Probe p1 = l1_.probe(k, ep);
+CpuTlb::Outcome CpuTlb::access(const TlbKey& k, std::uint32_t ep, std::size_t set1,
+                               std::size_t set2) {
+  const TlbArray::Probe p1 = l1_.probe(k, ep, set1);
   if (l1_.touch(p1)) return Outcome::L1Hit;
   // The first level refills from the second (or the walk); both keep the entry.
-  const TlbArray::Probe p2 = l2_.probe(k, ep);
+  const TlbArray::Probe p2 = l2_.probe(k, ep, set2);
   if (l2_.touch(p2)) {
     l1_.insert_absent(p1);
     return Outcome::L2Hit;
@@ -262,6 +260,24 @@ CpuTlb::Outcome CpuTlb::access(const TlbKey& k) {
   l2_.insert_absent(p2);
   l1_.insert_absent(p1);
   return Outcome::Miss;
+}
+
+Tick CpuTlb::access_all(int asid, int page_shift, const std::vector<std::uint64_t>& vpns,
+                        std::uint64_t& misses) {
+  sets_.resize(2 * vpns.size());
+  for (std::size_t i = 0; i < vpns.size(); ++i) {
+    const std::uint64_t h = TlbArray::hash(TlbKey{asid, page_shift, vpns[i]});
+    l1_.prefetch(sets_[2 * i] = l1_.set_of(h));
+    l2_.prefetch(sets_[2 * i + 1] = l2_.set_of(h));
+  }
+  const std::uint32_t ep = epoch(asid);
+  Tick total = 0;
+  for (std::size_t i = 0; i < vpns.size(); ++i) {
+    const Outcome o = access(TlbKey{asid, page_shift, vpns[i]}, ep, sets_[2 * i], sets_[2 * i + 1]);
+    misses += o == Outcome::Miss;
+    total += cost(o);
+  }
+  return total;
 }
 
 bool CpuTlb::holds(const TlbKey& k) const {

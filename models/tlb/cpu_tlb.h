@@ -58,7 +58,15 @@ class TlbArray {
     std::size_t set;
     std::uint32_t key;
   };
-  Probe probe(const TlbKey& k, std::uint32_t epoch);
+  Probe probe(const TlbKey& k, std::uint32_t epoch) { return probe(k, epoch, set_of(hash(k))); }
+  // The same with the key's set already known (set_of(hash(k))).
+  Probe probe(const TlbKey& k, std::uint32_t epoch, std::size_t set);
+  // A key's hash, the same for every array; its set in this one.
+  static std::uint64_t hash(const TlbKey& k) {
+    return ((k.vpn ^ (static_cast<std::uint64_t>(k.page_shift) << 58)) * 0x9e3779b97f4a7c15ULL) >>
+           32;
+  }
+  std::size_t set_of(std::uint64_t hash) const;
   // True on a hit (and refreshes it).
   bool touch(const TlbKey& k, std::uint32_t epoch) { return touch(probe(k, epoch)); }
   bool touch(const Probe& p);
@@ -67,9 +75,9 @@ class TlbArray {
   void insert_absent(const Probe& p);
   bool erase(const TlbKey& k, std::uint32_t epoch);
   bool contains(const TlbKey& k, std::uint32_t epoch) const;
-  // Starts fetching the key's set from memory (no effect on the contents): a caller with
-  // several lookups to make issues them all first, so their cache misses overlap.
-  void prefetch(const TlbKey& k) const;
+  // Starts fetching a set from memory (no effect on the contents): a caller with several
+  // lookups to make issues them all first, so their cache misses overlap.
+  void prefetch(std::size_t set) const;
   std::size_t bytes() const { return lines_.size() * sizeof(Line); }
   // Tests: every set's LRU clock goes on from `left` ticks before its end (or from where it
   // is, if later), and context ids from `left` before theirs, so a short sequence crosses
@@ -123,7 +131,6 @@ class TlbArray {
   // The refill's victim: the way of least stamp, the lowest among equals (empty ways).
   template <class S>
   std::size_t lru_way(const unsigned char* st) const;
-  std::size_t set_of(const TlbKey& k) const;
   std::size_t find(std::size_t set, std::uint32_t key) const;
   std::size_t sets_, ways_, lines_per_set_;
   bool wide_;                    // 16-bit stamps
@@ -155,12 +162,15 @@ class CpuTlb {
   explicit CpuTlb(const TlbGeometry& g);
 
   // Translates one access; the outcome's cost is cost(outcome).
-  Outcome access(const TlbKey& k);
-  // TlbArray::prefetch on both levels.
-  void prefetch(const TlbKey& k) const {
-    l1_.prefetch(k);
-    l2_.prefetch(k);
+  Outcome access(const TlbKey& k) {
+    const std::uint64_t h = TlbArray::hash(k);
+    return access(k, epoch(k.asid), l1_.set_of(h), l2_.set_of(h));
   }
+  // Translates accesses to the pages `vpns` of one asid and page size, in order, as access()
+  // on each would; their sets are fetched from memory first, so that their cache misses
+  // overlap. Returns their total cost; adds their misses to `misses`.
+  Tick access_all(int asid, int page_shift, const std::vector<std::uint64_t>& vpns,
+                  std::uint64_t& misses);
   Tick cost(Outcome o) const {
     return o == Outcome::L1Hit ? 0 : o == Outcome::L2Hit ? g_.l2_hit : g_.walk;
   }
@@ -176,8 +186,10 @@ class CpuTlb {
     const auto a = static_cast<std::size_t>(asid);
     return a < epoch_.size() ? epoch_[a] : 0;
   }
+  Outcome access(const TlbKey& k, std::uint32_t ep, std::size_t set1, std::size_t set2);
   TlbGeometry g_;
   TlbArray l1_, l2_;
+  std::vector<std::size_t> sets_;     // access_all's scratch: each page's two sets
   std::vector<std::uint32_t> epoch_;  // by asid
 };
 

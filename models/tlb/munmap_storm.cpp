@@ -264,13 +264,9 @@ class MunmapStorm : public sim::Workload, public TaskClient {
       if (!m.alive) continue;
       pages.push_back(m.first + rng_.below(m.pages));
     }
-    const int cpu = cpu_at(i);
-    for (std::uint64_t vpn : pages) sd_.prefetch(cpu, mm_, shift_, vpn);
-    for (std::uint64_t vpn : pages) {
-      const Tick x = sd_.access(cpu, mm_, shift_, vpn);
-      t += x;
-      translate_ += x;
-    }
+    const Tick x = sd_.access_all(cpu_at(i), mm_, shift_, pages);
+    t += x;
+    translate_ += x;
     PerCpu& c = cpus_[static_cast<std::size_t>(i)];
     c.in_unit = true;
     c.unit_len = t;

@@ -282,6 +282,15 @@ Tick TlbShootdown::access(int cpu, int mm, int page_shift, std::uint64_t vpn) {
   return t.cost(o);
 }
 
+Tick TlbShootdown::access_all(int cpu, int mm, int page_shift,
+                              const std::vector<std::uint64_t>& vpns) {
+  std::uint64_t miss = 0;
+  const Tick t = tlb(cpu).access_all(mm, page_shift, vpns, miss);
+  misses_->add(static_cast<double>(miss));
+  hits_->add(static_cast<double>(vpns.size() - miss));
+  return t;
+}
+
 bool TlbShootdown::stale_visible(int cpu, int mm, int page_shift, std::uint64_t vpn) const {
   const auto& t = tlbs_[static_cast<std::size_t>(cpu)];
   if (!t || !t->holds(TlbKey{mm, page_shift, vpn})) return false;

@@ -117,10 +117,8 @@ class TlbShootdown {
   Tick switch_mm(int cpu, int mm);
   // One data access by `cpu` to page `vpn` of `mm`; returns its translation cost.
   Tick access(int cpu, int mm, int page_shift, std::uint64_t vpn);
-  // Starts fetching what access() will read (see TlbArray::prefetch); changes nothing.
-  void prefetch(int cpu, int mm, int page_shift, std::uint64_t vpn) {
-    tlb(cpu).prefetch(TlbKey{mm, page_shift, vpn});
-  }
+  // access() on each page of `vpns` in turn (see CpuTlb::access_all); returns the total cost.
+  Tick access_all(int cpu, int mm, int page_shift, const std::vector<std::uint64_t>& vpns);
   // One access by `cpu` to base page `page` of folio `folio` of `mm`: translated at the size
   // the folio is mapped with, and noted in the folio's access state.
   Tick access_folio(int cpu, Mm& mm, std::size_t folio, std::uint64_t page = 0);
