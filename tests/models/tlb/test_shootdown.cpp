@@ -91,6 +91,38 @@ TEST(CpuTlb, CapacityBoundsReach) {
   EXPECT_EQ(misses, 8);
 }
 
+// A batch of translations costs what translating each in turn costs, and leaves the same
+// entries behind (flushes between batches included).
+TEST(CpuTlb, AccessAllIsAccessOnEachInTurn) {
+  const models::TlbGeometry g{72, 6, 3072, 12, 3000, 30000};
+  models::CpuTlb one(g), batch(g);
+  std::uint64_t x = 11, misses = 0, misses_one = 0;
+  std::vector<std::uint64_t> pages;
+  for (int round = 0; round < 400; ++round) {
+    pages.clear();
+    for (int k = 0; k < 32; ++k) {
+      x = x * 6364136223846793005ULL + 1442695040888963407ULL;
+      pages.push_back((x >> 33) % 6000 + (round % 3 == 0 ? 1ULL << 22 : 0));
+    }
+    Tick each = 0;
+    for (std::uint64_t v : pages) {
+      const models::CpuTlb::Outcome o = one.access({1, 12, v});
+      each += one.cost(o);
+      misses_one += o == models::CpuTlb::Outcome::Miss;
+    }
+    ASSERT_EQ(batch.access_all(1, 12, pages, misses), each) << "round " << round;
+    ASSERT_EQ(misses, misses_one);
+    if (round % 50 == 49) {
+      one.flush_asid(1);
+      batch.flush_asid(1);
+    }
+  }
+  EXPECT_GT(misses, 0u);
+  EXPECT_LT(misses, 400u * 32);
+  for (std::uint64_t v = 0; v < 6000; ++v)
+    ASSERT_EQ(batch.holds({1, 12, v}), one.holds({1, 12, v}));
+}
+
 // Set-associative LRU as the model describes it: set = (hash >> 32) mod sets, least
 // recently used way replaced. Checked against the array for a power-of-two set count (mask)
 // and others (division-free modulo), with hits, refills, erasures and flushes (an asid's
