@@ -198,7 +198,7 @@ TEST(TlbArray, AFlushedEntryNeverMatchesAfterIdsAreRenumbered) {
   a.insert_absent(a.probe(k, 0));  // epoch 0: the last id but one
   a.insert_absent(a.probe(k, 1));  // epoch 1: the last id
   EXPECT_TRUE(a.contains(k, 1));
-  a.insert_absent(a.probe(k, 2));  // epoch 2: the ids ran out; it is renumbered to 1
+  a.insert_absent(a.probe(k, 2));  // epoch 2: the ids ran out; 0 and 1 retire, 2 takes id 1
   EXPECT_TRUE(a.contains(k, 2));
   a.ids_near_end(2);
   EXPECT_FALSE(a.contains(k, 3));  // epoch 3 takes the id epoch 0 had
