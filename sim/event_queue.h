@@ -166,7 +166,7 @@ class HeapEventQueue {
 // half of the top's events (so one far event, a stop timer, does not widen the buckets).
 // Pops come out in exactly the heap's order: (time, order) is a total order, and every tier
 // holds only times after the ones before it. The tiers hold whole events, handler and
-// argument with the key: a pop reads the run it is consuming, not a slot array besides.
+// argument with the key: a pop reads the run it is consuming, not a slot array beside it.
 class CalendarEventQueue {
  public:
   static constexpr int kSeqBits = detail::kSeqBits;

@@ -10,22 +10,13 @@
 
 namespace models {
 
-namespace {
-// Bits that hold 0..n.
-int bits_for(std::size_t n) {
-  int b = 0;
-  while (b < 64 && (n >> b) != 0) ++b;
-  return b;
-}
-}  // namespace
-
 TlbArray::TlbArray(std::size_t entries, std::size_t ways)
     : sets_(std::max<std::size_t>(1, ways ? entries / ways : 1)),
       ways_(ways ? std::min(ways, entries) : entries),
-      lines_per_set_((ways_ * 4 + (ways_ + 1) * (ways_ > kNarrowWays ? 2 : 1) + sizeof(Line) - 1) /
-                     sizeof(Line)),
       wide_(ways_ > kNarrowWays),
-      id_shift_(32 - std::clamp(bits_for(2 * sets_ * ways_ + 2), 12, 30)),
+      lines_per_set_((ways_ * 4 + (ways_ + 1) * (wide_ ? 2 : 1) + sizeof(Line) - 1) / sizeof(Line)),
+      // The bits that hold twice the entries' count (and 2).
+      id_shift_(32 - std::clamp(64 - __builtin_clzll(2 * sets_ * ways_ + 2), 12, 30)),
       no_id_((std::uint32_t{1} << (32 - id_shift_)) - 1),
       lines_(ways_ ? sets_ * lines_per_set_ : 0, Line{}) {
   if (ways_ > 65534) throw std::invalid_argument("TLB: more than 65,534 ways in a set");
@@ -172,20 +163,23 @@ S TlbArray::renumber_stamps(unsigned char* st) {
   return static_cast<S>(n);
 }
 
+unsigned TlbArray::stamp(std::size_t set, std::size_t w) {
+  const unsigned char* st = stamps(set);
+  return wide_ ? get<std::uint16_t>(st, w) : get<std::uint8_t>(st, w);
+}
+
+void TlbArray::set_stamp(std::size_t set, std::size_t w, unsigned v) {
+  if (wide_)
+    put(stamps(set), w, static_cast<std::uint16_t>(v));
+  else
+    put(stamps(set), w, static_cast<std::uint8_t>(v));
+}
+
 void TlbArray::clock_near_end(unsigned left) {
   const unsigned end = wide_ ? 0xffff : 0xff;
   const unsigned c = left < end ? end - left : 0;
-  for (std::size_t s = 0; s < (ways_ ? sets_ : 0); ++s) {
-    unsigned char* st = stamps(s);
-    if (wide_)
-      put<std::uint16_t>(
-          st, ways_,
-          static_cast<std::uint16_t>(std::max<unsigned>(get<std::uint16_t>(st, ways_), c)));
-    else
-      put<std::uint8_t>(
-          st, ways_,
-          static_cast<std::uint8_t>(std::max<unsigned>(get<std::uint8_t>(st, ways_), c)));
-  }
+  for (std::size_t s = 0; s < (ways_ ? sets_ : 0); ++s)
+    set_stamp(s, ways_, std::max(stamp(s, ways_), c));
 }
 
 template <class S>
@@ -223,10 +217,7 @@ bool TlbArray::erase(const TlbKey& k, std::uint32_t epoch) {
   const std::size_t w = find(p.set, p.key);
   if (w == kNone) return false;
   keys(p.set)[w] = kEmpty;
-  if (wide_)
-    put<std::uint16_t>(stamps(p.set), w, 0);
-  else
-    put<std::uint8_t>(stamps(p.set), w, 0);
+  set_stamp(p.set, w, 0);
   return true;
 }
 

@@ -118,6 +118,9 @@ class TlbArray {
   static void put(unsigned char* st, std::size_t w, S v) {
     std::memcpy(st + w * sizeof(S), &v, sizeof(S));
   }
+  // One stamp of a set (w = ways_: its clock), whatever their width.
+  unsigned stamp(std::size_t set, std::size_t w);
+  void set_stamp(std::size_t set, std::size_t w, unsigned v);
   // The next LRU stamp of a set (renumbering its stamps first when its clock runs out).
   template <class S>
   S tick(std::size_t set);
@@ -132,8 +135,9 @@ class TlbArray {
   template <class S>
   std::size_t lru_way(const unsigned char* st) const;
   std::size_t find(std::size_t set, std::uint32_t key) const;
-  std::size_t sets_, ways_, lines_per_set_;
-  bool wide_;                    // 16-bit stamps
+  std::size_t sets_, ways_;
+  bool wide_;  // 16-bit stamps
+  std::size_t lines_per_set_;
   std::uint64_t set_mask_ = 0;   // sets - 1 when sets is a power of two
   std::uint64_t set_magic_ = 0;  // otherwise: an exact modulo by a 128-bit multiply
   int id_shift_;                 // a key: page number's low id_shift_ bits, the id above
