@@ -146,6 +146,15 @@ TieredApp::TieredApp(sim::RunContext& ctx, const sim::Params& p, const char* kin
   } else if (slow_fraction_ > 0) {
     p.where("slow_fraction").fail("0 when no slow_node is named", std::to_string(slow_fraction_));
   }
+  // Memory beyond the whole machine is refused before its per-folio state is built (the
+  // placement below names the node that overflows when the total fits).
+  std::uint64_t machine_bytes = 0;
+  for (const MemNode& n : pf_.nodes()) machine_bytes += n.capacity;
+  if (mem > machine_bytes)
+    p.where(shape.memory_key)
+        .fail(
+            "memory that fits on the machine's nodes (" + std::to_string(machine_bytes) + " bytes)",
+            std::to_string(mem) + " bytes");
   pspec_ = shape.pattern;
   pspec_.shift_step =
       static_cast<std::size_t>(std::llround(shape.shift_fraction * static_cast<double>(folios_)));
