@@ -1,66 +1,20 @@
-// Google Benchmark figures for the TLB and migration models, per event of a whole run: a
-// munmap storm (IPI shootdowns to the mm cpumask, TLB lookups per work unit), the same with the
-// notifier window, and migrations (legacy one folio at a time with one call per page; batched
-// DMA). Each reports events per CPU second (`events`; compare with BM_PholdBareHeap's items
-// per second, the bare binary heap) and the heap allocations each further event costs
-// (allocs_per_event: two runs of different lengths, the difference in allocations over the
-// difference in events, so the run's setup does not count). The TLB figures also give their
-// translations per CPU second (`lookups`; for the IOMMU, its IOTLB or ATS lookups): an event
-// of theirs makes many (a work unit looks up 32 pages, a DMA mapping thousands), so
-// 1e9 / lookups is the CPU per translation in ns.
-//
-// Allocations are counted by a replacement of the global operator new in this binary
-// (alloc_count.cpp).
+// Google Benchmark figures for the TLB and migration models, per event of a whole run
+// (run_model.h: events and allocations per event, translations per CPU second): a munmap storm
+// (IPI shootdowns to the mm cpumask, TLB lookups per work unit), the same with the notifier
+// window, and migrations (legacy one folio at a time with one call per page; batched DMA). An
+// event of the TLB benchmarks makes many translations (a work unit looks up 32 pages, a DMA
+// mapping thousands), so 1e9 / lookups is the CPU per translation in ns.
 #include <benchmark/benchmark.h>
 
 #include <cstdint>
 #include <string>
 
-#include "sim/runner.h"
-#include "sim/scenario.h"
-#include "tests/bench/alloc_count.h"
+#include "sim/json.h"
+#include "tests/bench/run_model.h"
 
 namespace bench_models {
 
-struct RunCount {
-  double events = 0;
-  double allocs = 0;
-  double lookups = 0;  // CPU TLB translations (hits and misses)
-};
-
-RunCount run_counted(const sim::Scenario& sc, const sim::RunPoint& pt) {
-  const std::uint64_t a0 = bench_alloc_count::allocations();
-  sim::RunOutput out = sim::run_point(sc, pt);
-  const std::uint64_t a1 = bench_alloc_count::allocations();
-  const sim::Json& m = out.results.at("metrics");
-  return {out.results.at("events").get<double>(), static_cast<double>(a1 - a0),
-          m.value("tlb.hits", 0.0) + m.value("tlb.misses", 0.0) + m.value("iommu.iotlb_hits", 0.0) +
-              m.value("iommu.iotlb_misses", 0.0)};
-}
-
-// A scenario document and the same with a longer run (`longer` applied): the benchmark runs the
-// longer one; both once more to count the allocations of the extra events.
-void run_model(benchmark::State& st, const sim::Json& doc, const sim::Json& longer) {
-  const sim::Scenario sc = sim::scenario_from_json(doc, "<bench>");
-  sim::Json doc2 = doc;
-  doc2.merge_patch(longer);
-  const sim::Scenario sc2 = sim::scenario_from_json(doc2, "<bench>");
-  const sim::RunPoint p1 = sim::expand_sweep(sc)[0];
-  const sim::RunPoint p2 = sim::expand_sweep(sc2)[0];
-  double events = 0, lookups = 0;
-  for (auto _ : st) {
-    const RunCount c = run_counted(sc2, p2);
-    events += c.events;
-    lookups += c.lookups;
-  }
-  const RunCount a = run_counted(sc, p1), b = run_counted(sc2, p2);
-  // Events per CPU second: 1e9 / events is the CPU per event in ns.
-  st.counters["events"] = benchmark::Counter(events, benchmark::Counter::kIsRate);
-  if (lookups > 0)
-    st.counters["lookups"] = benchmark::Counter(lookups, benchmark::Counter::kIsRate);
-  st.counters["allocs_per_event"] =
-      b.events > a.events ? (b.allocs - a.allocs) / (b.events - a.events) : 0.0;
-}
+using bench_run::run_model;
 
 sim::Json storm(const std::string& cpus, const char* policy) {
   sim::Json wl = {{"kind", "munmap_storm"}, {"cpus", cpus},        {"mappings", 100},
