@@ -93,8 +93,9 @@ class Machine : public sim::SystemModel {
     return static_cast<CpuDistance>((a != b) + (x.core != y.core) + (x.ccx != y.ccx) +
                                     (x.ccd != y.ccd) + (x.socket != y.socket));
   }
-  Tick c2c_latency(int a, int b) const {
-    return c2c_by_distance_[static_cast<std::size_t>(distance(a, b))];
+  Tick c2c_latency(int a, int b) const { return c2c_by_distance(distance(a, b)); }
+  Tick c2c_by_distance(CpuDistance d) const {
+    return c2c_by_distance_[static_cast<std::size_t>(d)];
   }
   // Cycles at the core clock -> time.
   Tick cycles(double n) const;

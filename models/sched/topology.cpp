@@ -1,6 +1,7 @@
 #include "models/sched/topology.h"
 
 #include <algorithm>
+#include <array>
 
 namespace models {
 
@@ -86,19 +87,46 @@ SchedTopology::SchedTopology(const Machine& pf, const CpuMask& housekeeping,
       d.newidle_cost = costs.newidle[static_cast<std::size_t>(l)];
     }
   }
+  // A domain's scan reads the run queue of every other CPU of its span, each at the c2c latency
+  // of their distance. Distances nest (core, CCX, CCD, socket, machine), so the CPUs of a span
+  // at each distance are differences of the housekeeping CPUs each enclosing unit holds: the
+  // sum costs O(levels) per CPU, not O(span).
+  std::array<std::vector<int>, 4> in_unit;  // housekeeping CPUs per core, CCX, CCD, socket
+  for (auto& v : in_unit) v.assign(cpus.size(), 0);
+  int in_machine = 0;
+  for (const Cpu& c : cpus) {
+    if (!housekeeping.test(c.id)) continue;
+    for (int u = 0; u < 4; ++u) {
+      const int id = u == 0 ? c.core : u == 1 ? c.ccx : u == 2 ? c.ccd : c.socket;
+      ++in_unit[static_cast<std::size_t>(u)][static_cast<std::size_t>(id)];
+    }
+    ++in_machine;
+  }
+  // The unit each level spans, as a CpuDistance: its CPUs are those nearer than one step more.
+  const CpuDistance span_of[kSdLevels] = {CpuDistance::Smt, CpuDistance::Llc, CpuDistance::Socket,
+                                          CpuDistance::Remote};
   cpu_domains_.assign(static_cast<std::size_t>(n_), {});
   scan_cost_.assign(static_cast<std::size_t>(n_), {});
   for (const Cpu& c : cpus) {
     if (!housekeeping.test(c.id)) continue;
+    // within[d]: the housekeeping CPUs at most distance d from c (c itself at 0).
+    const int within[6] = {1,
+                           in_unit[0][static_cast<std::size_t>(c.core)],
+                           in_unit[1][static_cast<std::size_t>(c.ccx)],
+                           in_unit[2][static_cast<std::size_t>(c.ccd)],
+                           in_unit[3][static_cast<std::size_t>(c.socket)],
+                           in_machine};
     for (int l = 0; l < kSdLevels; ++l) {
       if (!has[l]) continue;
       const SchedDomain& d =
           levels_[static_cast<std::size_t>(l)][static_cast<std::size_t>(group_of(c, l))];
       if (d.span.size() < 2) continue;
       cpu_domains_[static_cast<std::size_t>(c.id)].push_back(&d);
+      // Whole numbers of ps: the sum is exact in a double, whatever its order.
       double t = 0;
-      for (int o : d.span)
-        if (o != c.id) t += static_cast<double>(pf.c2c_latency(c.id, o));
+      for (int k = 1; k <= static_cast<int>(span_of[l]); ++k)
+        t += static_cast<double>(within[k] - within[k - 1]) *
+             static_cast<double>(pf.c2c_by_distance(static_cast<CpuDistance>(k)));
       scan_cost_[static_cast<std::size_t>(c.id)].push_back(static_cast<Tick>(t * costs.rq_lines));
     }
   }

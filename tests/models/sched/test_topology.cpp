@@ -12,6 +12,7 @@ namespace test_sched_topology {
 namespace {
 
 using models::SdLevel;
+using sim::Tick;
 
 struct Machine {
   sim::Simulator sim;
@@ -75,6 +76,31 @@ TEST(SchedTopology, NumaScanCostGrowsWithTheMachine) {
   models::SchedTopology tb(*big.pf, models::CpuMask(big.pf->cpu_count(), true), costs());
   const std::size_t top_s = ts.domains(0).size() - 1, top_b = tb.domains(0).size() - 1;
   EXPECT_GT(tb.scan_cost(0, top_b), 4 * ts.scan_cost(0, top_s));
+}
+
+TEST(SchedTopology, ScanCostReadsEveryOtherRunQueueOfTheSpan) {
+  // Isolated CPUs scattered over SMT siblings, CCXs, CCDs and both sockets: each domain's
+  // scan cost is rq_lines reads of every other housekeeping CPU's run queue in its span, each
+  // at the c2c latency of their distance.
+  Machine m("genoa-2s");
+  const int n = m.pf->cpu_count();
+  models::CpuMask hk(n, true);
+  for (int c : {1, 2, 3, 17, 40, 41, 96, 97, 98, 190, 191, 192, 200, 233, 383}) hk.clear(c);
+  models::SchedDomainCosts dc = costs();
+  dc.rq_lines = 3;
+  models::SchedTopology t(*m.pf, hk, dc);
+  int checked = 0;
+  for (int c = 0; c < n; ++c) {
+    const auto& ds = t.domains(c);
+    for (std::size_t i = 0; i < ds.size(); ++i) {
+      Tick sum = 0;
+      for (int o : ds[i]->span)
+        if (o != c) sum += m.pf->c2c_latency(c, o);
+      ASSERT_EQ(t.scan_cost(c, i), 3 * sum) << "cpu " << c << " level " << i;
+      ++checked;
+    }
+  }
+  EXPECT_GT(checked, 3 * (n - 15));  // CPUs whose SMT sibling is isolated have no SMT level
 }
 
 }  // namespace
