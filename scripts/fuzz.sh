@@ -15,13 +15,7 @@ else
   short=0
   bash scripts/setup.sh --with-clang
 fi
-if [[ ! -f build-fuzz/build.ninja ]]; then
-  # -O1 and line tables only, as for the sanitizer build: the build is most of a short pass.
-  CC=clang CXX=clang++ cmake -S . -B build-fuzz -G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo \
-    "-DCMAKE_CXX_FLAGS_RELWITHDEBINFO=-O1 -gline-tables-only -DNDEBUG" \
-    -DHETSIM_FUZZ=ON -DHETSIM_SANITIZE=ON -DHETSIM_PYTHON=OFF -DBUILD_TESTING=OFF >/dev/null
-fi
-cmake --build build-fuzz --target fuzz_scenario -j "$(nproc)"
+bash scripts/build.sh build-fuzz Fuzz fuzz_scenario
 if [[ $short == 1 ]]; then
   work=$(mktemp -d)  # libFuzzer adds to its first corpus folder: not the repository's
   trap 'rm -rf "$work"' EXIT
