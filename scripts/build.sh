@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
-# build.sh DIR [Release|Asan|Fuzz] [TARGET...]: configures (once) and builds hetsim into DIR
-# (all targets, or those named).
+# build.sh DIR [Release|Asan|Fuzz] [TARGET...]: configures and builds hetsim into DIR (all
+# targets, or those named).
 #   Release  the optimised build (gcc)
 #   Asan     AddressSanitizer + UndefinedBehaviorSanitizer (gcc): the test binary and the CLI
 #   Fuzz     the same sanitizers with clang, and the whole library instrumented for libFuzzer's
