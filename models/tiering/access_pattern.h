@@ -36,8 +36,11 @@ class AccessPattern {
   // for workloads whose accesses follow their own state (a KV cache's live requests, an
   // optimizer's current shard). Ranks follow the weights, heaviest first (ties by folio).
   void set_weights(const std::vector<double>& w);
-  // The folio of rank r (0: the most popular) at the current shift.
-  std::size_t folio_of_rank(std::size_t r) const { return perm_[(r + offset_) % perm_.size()]; }
+  // The folio of rank r (0: the most popular; r < size()) at the current shift.
+  std::size_t folio_of_rank(std::size_t r) const {
+    const std::size_t i = r + offset_;  // both below size(): one wrap at most, no division
+    return perm_[i < perm_.size() ? i : i - perm_.size()];
+  }
 
  private:
   // Indexes cdf_ for draw(): guide_[k] is the first rank whose cdf exceeds k / guide_scale_.
