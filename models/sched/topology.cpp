@@ -91,17 +91,17 @@ SchedTopology::SchedTopology(const Machine& pf, const CpuMask& housekeeping,
   // of their distance. Distances nest (core, CCX, CCD, socket, machine), so the CPUs of a span
   // at each distance are differences of the housekeeping CPUs each enclosing unit holds: the
   // sum costs O(levels) per CPU, not O(span).
-  std::array<std::vector<int>, 4> in_unit;  // housekeeping CPUs per core, CCX, CCD, socket
+  // The units enclosing a CPU, nearest first: its core, CCX, CCD, socket and the machine.
+  constexpr int kUnits = 5;
+  auto unit_of = [](const Cpu& c, int u) {
+    const int id[kUnits] = {c.core, c.ccx, c.ccd, c.socket, 0};
+    return static_cast<std::size_t>(id[u]);
+  };
+  std::array<std::vector<int>, kUnits> in_unit;  // housekeeping CPUs per unit
   for (auto& v : in_unit) v.assign(cpus.size(), 0);
-  int in_machine = 0;
-  for (const Cpu& c : cpus) {
-    if (!housekeeping.test(c.id)) continue;
-    for (int u = 0; u < 4; ++u) {
-      const int id = u == 0 ? c.core : u == 1 ? c.ccx : u == 2 ? c.ccd : c.socket;
-      ++in_unit[static_cast<std::size_t>(u)][static_cast<std::size_t>(id)];
-    }
-    ++in_machine;
-  }
+  for (const Cpu& c : cpus)
+    if (housekeeping.test(c.id))
+      for (int u = 0; u < kUnits; ++u) ++in_unit[static_cast<std::size_t>(u)][unit_of(c, u)];
   // The unit each level spans, as a CpuDistance: its CPUs are those nearer than one step more.
   const CpuDistance span_of[kSdLevels] = {CpuDistance::Smt, CpuDistance::Llc, CpuDistance::Socket,
                                           CpuDistance::Remote};
@@ -110,12 +110,9 @@ SchedTopology::SchedTopology(const Machine& pf, const CpuMask& housekeeping,
   for (const Cpu& c : cpus) {
     if (!housekeeping.test(c.id)) continue;
     // within[d]: the housekeeping CPUs at most distance d from c (c itself at 0).
-    const int within[6] = {1,
-                           in_unit[0][static_cast<std::size_t>(c.core)],
-                           in_unit[1][static_cast<std::size_t>(c.ccx)],
-                           in_unit[2][static_cast<std::size_t>(c.ccd)],
-                           in_unit[3][static_cast<std::size_t>(c.socket)],
-                           in_machine};
+    int within[kUnits + 1] = {1};
+    for (int u = 0; u < kUnits; ++u)
+      within[u + 1] = in_unit[static_cast<std::size_t>(u)][unit_of(c, u)];
     for (int l = 0; l < kSdLevels; ++l) {
       if (!has[l]) continue;
       const SchedDomain& d =
