@@ -41,6 +41,13 @@ class SchedView {
       if (!cache_hot(t)) return false;
     return true;
   }
+  // Whether every task queued on every overloaded CPU of `llc` is cache-hot (none: true).
+  virtual bool all_overloaded_hot(int llc) const {
+    const CpuMask& m = overloaded_mask(llc);
+    for (int c = m.next(0); c >= 0; c = m.next(c + 1))
+      if (!all_queued_hot(c)) return false;
+    return true;
+  }
   virtual Tick avg_idle(int cpu) const = 0;
   virtual const CpuMask& idle_mask(int llc) const = 0;  // housekeeping CPUs with nothing to run
   virtual const CpuMask& overloaded_mask(int llc) const = 0;  // housekeeping CPUs with 2+ runnable

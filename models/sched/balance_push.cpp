@@ -64,12 +64,11 @@ class PushBalance : public BalancePolicy {
     const SchedTopology& t = v.topo();
     claimed_until_.assign(static_cast<std::size_t>(t.cpu_count()), 0);
     pushed_at_.assign(static_cast<std::size_t>(t.cpu_count()), 0);
-    // What a CPU pays to read an LLC's overloaded mask (a line its first CPU wrote), by CPU
-    // then LLC: a newly idle CPU reads one per LLC of its node, every time.
-    mask_read_.clear();
-    for (int c = 0; c < t.cpu_count(); ++c)
-      for (int l = 0; l < t.llc_count(); ++l)
-        mask_read_.push_back(v.c2c(c, t.llc_cpus(l).empty() ? c : t.llc_cpus(l).front()));
+    // An LLC's overloaded mask is a line its first CPU wrote (-1: an LLC without housekeeping
+    // CPUs, whose empty mask is read at no cost).
+    mask_writer_.clear();
+    for (int l = 0; l < t.llc_count(); ++l)
+      mask_writer_.push_back(t.llc_cpus(l).empty() ? -1 : t.llc_cpus(l).front());
   }
 
   BalanceDecision on_tick(int cpu) override {
@@ -114,10 +113,19 @@ class PushBalance : public BalancePolicy {
     const SchedTopology& t = view_->topo();
     if (t.domains(cpu).empty()) return d;
     const int my_llc = t.llc(cpu);
-    const Tick* mask_read = &mask_read_[static_cast<std::size_t>(cpu * t.llc_count())];
     d.checkpoints.reserve(pull_scope_ >= 1 ? t.node_llcs(t.node(cpu)).size() : 1);
     auto pull_from = [&](int l) {
-      d.cost += mask_read[l];
+      const int writer = mask_writer_[static_cast<std::size_t>(l)];
+      const Tick mask_read = writer < 0 ? 0 : view_->c2c(cpu, writer);
+      d.cost += mask_read;
+      if (l != my_llc && view_->all_overloaded_hot(l) && view_->overloaded_mask(l).any()) {
+        // The walk below would read one overloaded CPU's run queue and take nothing. The
+        // line comes from another LLC, one CCX whose CPUs share a CCD and a socket: all as
+        // far from this CPU as its first.
+        d.cost += mask_read;
+        d.checkpoints.push_back(d.cost);
+        return false;
+      }
       int victim = -1;
       view_->overloaded_mask(l).find_wrap(cpu + 1, [&](int c) {
         if (c == cpu) return false;
@@ -232,7 +240,7 @@ class PushBalance : public BalancePolicy {
   int push_scope_ = 2, pull_scope_ = 1;
   Targets targets_ = kNohz;
   std::vector<Tick> claimed_until_, pushed_at_;
-  std::vector<Tick> mask_read_;  // [cpu * llc_count + llc]
+  std::vector<int> mask_writer_;  // by LLC
   sim::Counter *pushes_, *pulls_, *collisions_, *busy_skipped_;
 };
 

@@ -68,6 +68,7 @@ Scheduler::Scheduler(sim::RunContext& ctx, Machine& pf) : ctx_(ctx), sim_(ctx.si
   costs_.cache_nice_tries = static_cast<int>(p.i("cache_nice_tries"));
 
   rqs_.resize(static_cast<std::size_t>(n));
+  cold_at_.assign(static_cast<std::size_t>(n), sim::kMaxTick);
   nr_.assign(static_cast<std::size_t>(n), 0);
   for (int c = 0; c < n; ++c) {
     Rq& r = rq(c);
@@ -77,6 +78,7 @@ Scheduler::Scheduler(sim::RunContext& ctx, Machine& pf) : ctx_(ctx), sim_(ctx.si
   }
   const int nllc = topo_->llc_count();
   llc_idle_.reserve(static_cast<std::size_t>(nllc));
+  llc_cold_at_.assign(static_cast<std::size_t>(nllc), sim::kMaxTick);
   for (int l = 0; l < nllc; ++l) {
     llc_idle_.push_back(topo_->llc_mask(l));
     llc_over_.emplace_back(n);
@@ -212,7 +214,7 @@ void Scheduler::enqueue(int cpu, Task& t, Cause cause, int waker) {
     t.vruntime = avg - lag;
     t.deadline = t.vruntime + (cause == Cause::Fork && !t.started ? vslice(t) / 2 : vslice(t));
     account_add(r, t);
-    queue_push(r, t);
+    queue_push(cpu, t);
   }
   const bool was_idle = nr_running(cpu) == 0;
   set_nr(cpu, nr_running(cpu) + 1);
@@ -279,16 +281,29 @@ bool Scheduler::should_preempt(const Rq& r, const Task& woken) const {
   return pick_eevdf(r, true) == woken.id;
 }
 
-void Scheduler::queue_push(Rq& r, const Task& t) {
-  r.queue.push_back(t.id);
+void Scheduler::queue_push(int cpu, const Task& t) {
+  rq(cpu).queue.push_back(t.id);
   // cache_hot: hot until last_ran + migration_cost; a task that never ran is never hot.
   const Tick hot = std::min(costs_.migration_cost, sim::kMaxTick - t.last_ran);
-  r.cold_at = std::min(r.cold_at, t.cpu_time > 0 ? t.last_ran + hot : 0);
+  const Tick cold = t.cpu_time > 0 ? t.last_ran + hot : 0;
+  Tick& c = cold_at_[static_cast<std::size_t>(cpu)];
+  c = std::min(c, cold);
+  Tick& l = llc_cold_at_[static_cast<std::size_t>(topo_->llc(cpu))];
+  l = std::min(l, cold);
 }
 
-void Scheduler::queue_erase(Rq& r, std::vector<int>::iterator it) {
+void Scheduler::queue_erase(int cpu, std::vector<int>::iterator it) {
+  Rq& r = rq(cpu);
   r.queue.erase(it);
-  if (r.queue.empty()) r.cold_at = sim::kMaxTick;
+  if (r.queue.empty()) cold_at_[static_cast<std::size_t>(cpu)] = sim::kMaxTick;
+}
+
+bool Scheduler::all_overloaded_hot(int llc) const {
+  Tick& bound = llc_cold_at_[static_cast<std::size_t>(llc)];
+  if (now() < bound) return true;
+  bound = sim::kMaxTick;
+  for (int c : topo_->llc_cpus(llc)) bound = std::min(bound, cold_at_[static_cast<std::size_t>(c)]);
+  return now() < bound;
 }
 
 void Scheduler::dequeue_queued(int cpu, Task& t) {
@@ -296,7 +311,7 @@ void Scheduler::dequeue_queued(int cpu, Task& t) {
   if (r.curr >= 0) update_curr(cpu);
   auto it = std::find(r.queue.begin(), r.queue.end(), t.id);
   HETSIM_CHECK(it != r.queue.end(), "dequeue of a task that is not queued");
-  queue_erase(r, it);
+  queue_erase(cpu, it);
   const double limit =
       std::max(2.0 * vslice(t), static_cast<double>(costs_.tick) * 1024.0 / t.weight);
   t.vlag = std::clamp(avg_vruntime(r) - t.vruntime, -limit, limit);
@@ -378,7 +393,7 @@ void Scheduler::schedule(int cpu) {
     if (dl)
       r.dlq.erase(std::find(r.dlq.begin(), r.dlq.end(), ti));
     else
-      queue_erase(r, std::find(r.queue.begin(), r.queue.end(), ti));
+      queue_erase(cpu, std::find(r.queue.begin(), r.queue.end(), ti));
     r.curr = ti;
     r.on_since = now();
     state(t) = State::Running;
@@ -519,7 +534,7 @@ void Scheduler::preempt(int cpu) {
   if (t.dl)
     r.dlq.push_back(t.id);
   else
-    queue_push(r, t);
+    queue_push(cpu, t);
   trace_off(cpu, t, "preempt");
   r.curr = -1;
   ++r.token;

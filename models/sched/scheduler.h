@@ -105,7 +105,10 @@ class Scheduler final : public SchedView, public CpuExec {
     return tasks_[static_cast<std::size_t>(task)].allowed->test(cpu);
   }
   bool cache_hot(int task) const override;
-  bool all_queued_hot(int cpu) const override { return now() < rq(cpu).cold_at; }
+  bool all_queued_hot(int cpu) const override {
+    return now() < cold_at_[static_cast<std::size_t>(cpu)];
+  }
+  bool all_overloaded_hot(int llc) const override;
   Tick avg_idle(int cpu) const override { return rq(cpu).avg_idle; }
   const CpuMask& idle_mask(int llc) const override {
     return llc_idle_[static_cast<std::size_t>(llc)];
@@ -214,10 +217,6 @@ class Scheduler final : public SchedView, public CpuExec {
     Tick busy_until = 0;
     Tick step_wakes = 0;
     std::vector<int> queue;
-    // No queued task stops being cache-hot before this (a lower bound: a task that leaves
-    // the queue keeps it; an empty queue resets it). Queued tasks do not run, so their
-    // last_ran and cpu_time stay as they were when they joined.
-    Tick cold_at = sim::kMaxTick;
     // Idle, tick and balance state.
     std::uint64_t tick_token = 0;  // names the armed tick event; bumped to cancel it
     // A tick event is armed at tick_at, wanted (tick_on) or not. A CPU busy again before it
@@ -279,8 +278,8 @@ class Scheduler final : public SchedView, public CpuExec {
   void set_nr(int cpu, int nr);
   // SCHED_DEADLINE (deadline.cpp).
   bool has_work(const Rq& r) const { return !r.queue.empty() || !r.dlq.empty(); }
-  void queue_push(Rq& r, const Task& t);  // the fair queue's one way in
-  void queue_erase(Rq& r, std::vector<int>::iterator it);
+  void queue_push(int cpu, const Task& t);  // the fair queue's one way in
+  void queue_erase(int cpu, std::vector<int>::iterator it);
   int pick_dl(const Rq& r) const;
   bool dl_preempts(const Rq& r, const Task& woken) const;
   int select_dl_cpu(const Task& t, int prev) const;
@@ -350,6 +349,13 @@ class Scheduler final : public SchedView, public CpuExec {
   bool run_to_parity_ = true, preempt_short_ = true, delay_dequeue_ = false, tick_skew_ = true;
   CpuMask isolated_, nohz_full_mask_;
   std::vector<Rq> rqs_;
+  // By CPU: no task queued there stops being cache-hot before this (a lower bound: a task
+  // that leaves the queue keeps it; an empty queue resets it). Queued tasks do not run, so
+  // their last_ran and cpu_time stay as they were when they joined.
+  std::vector<Tick> cold_at_;
+  // By LLC: a lower bound of its CPUs' cold_at_, lowered by every queued task and recomputed
+  // when it has passed (all_overloaded_hot).
+  mutable std::vector<Tick> llc_cold_at_;
   // Each run queue's nr_running (written by set_nr only), kept apart from the run queues so
   // that scans over an LLC or a domain read one cache line per 16 CPUs, not one per queue.
   std::vector<int> nr_;

@@ -445,7 +445,8 @@ namespace {
 // At every hook, the scheduler's O(1) "is every queued task cache-hot?" (a bound kept as tasks
 // join and leave the queues) never says yes where asking each queued task says no. (It may say
 // no where they are all hot: the bound goes stale when the coldest task leaves; callers then
-// ask each task.)
+// ask each task.) The same for "is every task queued on the LLC's overloaded CPUs hot?" (a
+// bound per LLC, recomputed when it has passed) against asking each overloaded CPU.
 class HotProbe : public models::BalancePolicy {
  public:
   static constexpr const char* kDoc = "test probe: all_queued_hot against a scan of the queue";
@@ -458,6 +459,7 @@ class HotProbe : public models::BalancePolicy {
   models::BalanceDecision on_idle(int cpu) override { return check(cpu); }
   models::BalanceDecision on_context_switch(int cpu) override { return check(cpu); }
   static inline int hot = 0, cold = 0, stale = 0, wrong = 0;
+  static inline int llc_hot = 0, llc_not = 0, llc_wrong = 0;
 
  private:
   models::BalanceDecision check(int cpu) {
@@ -468,12 +470,21 @@ class HotProbe : public models::BalancePolicy {
       else if (!view_->queued(c).empty())
         ++(fast ? hot : scan ? stale : cold);
     }
+    const models::SchedTopology& t = view_->topo();
+    for (int l : {t.llc(cpu), (t.llc(cpu) + 1) % t.llc_count()}) {
+      const bool fast = view_->all_overloaded_hot(l);
+      const bool scan = view_->SchedView::all_overloaded_hot(l);
+      if (fast && !scan)
+        ++llc_wrong;
+      else if (view_->overloaded_mask(l).any())
+        ++(fast ? llc_hot : llc_not);
+    }
     return {};
   }
 };
 HETSIM_REGISTER(models::BalancePolicy, HotProbe, "test_hot_probe");
 
-TEST(Balance, AllQueuedHotAgreesWithAskingEachQueuedTask) {
+TEST(Balance, QueuedHotBoundsAgreeWithAskingEachQueuedTask) {
   Json doc{{"machine", "milan-2s"},
            {"seed", 3},
            {"stop", {{"time", "100ms"}}},
@@ -490,6 +501,9 @@ TEST(Balance, AllQueuedHotAgreesWithAskingEachQueuedTask) {
   EXPECT_GT(HotProbe::hot, 100);  // both answers are exercised
   EXPECT_GT(HotProbe::cold, 100);
   EXPECT_LT(HotProbe::stale, HotProbe::hot);  // and the bound is mostly exact
+  EXPECT_EQ(HotProbe::llc_wrong, 0);
+  EXPECT_GT(HotProbe::llc_hot, 100);
+  EXPECT_GT(HotProbe::llc_not, 100);
 }
 
 TEST(Balance, IdleCpusStartInTheNohzMaskIsolatedOnesNever) {
