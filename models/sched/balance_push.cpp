@@ -118,28 +118,28 @@ class PushBalance : public BalancePolicy {
       const int writer = mask_writer_[static_cast<std::size_t>(l)];
       const Tick mask_read = writer < 0 ? 0 : view_->c2c(cpu, writer);
       d.cost += mask_read;
-      if (l != my_llc && view_->all_overloaded_hot(l) && view_->overloaded_mask(l).any()) {
-        // The walk below would read one overloaded CPU's run queue and take nothing. The
-        // line comes from another LLC, one CCX whose CPUs share a CCD and a socket: all as
-        // far from this CPU as its first.
-        d.cost += mask_read;
-        d.checkpoints.push_back(d.cost);
-        return false;
-      }
+      const CpuMask& overloaded = view_->overloaded_mask(l);
       int victim = -1;
-      view_->overloaded_mask(l).find_wrap(cpu + 1, [&](int c) {
-        if (c == cpu) return false;
-        d.cost += view_->c2c(cpu, c);               // read its run queue
-        if (view_->all_queued_hot(c)) return true;  // no task to take: skip reading them
-        const auto& q = view_->queued(c);
-        for (auto it = q.rbegin(); it != q.rend(); ++it) {
-          if (!view_->allowed(*it, cpu) || view_->cache_hot(*it)) continue;
-          d.moves.push_back({*it, c, cpu});
-          victim = c;
-          break;
-        }
-        return true;  // one overloaded CPU per LLC is tried, as the RFC pulls one task
-      });
+      if (l != my_llc && view_->all_overloaded_hot(l) && overloaded.any()) {
+        // The walk would read one overloaded CPU's run queue and take nothing. The line comes
+        // from another LLC, one CCX whose CPUs share a CCD and a socket: all as far from this
+        // CPU as its first.
+        d.cost += mask_read;
+      } else {
+        overloaded.find_wrap(cpu + 1, [&](int c) {
+          if (c == cpu) return false;
+          d.cost += view_->c2c(cpu, c);               // read its run queue
+          if (view_->all_queued_hot(c)) return true;  // no task to take: skip reading them
+          const auto& q = view_->queued(c);
+          for (auto it = q.rbegin(); it != q.rend(); ++it) {
+            if (!view_->allowed(*it, cpu) || view_->cache_hot(*it)) continue;
+            d.moves.push_back({*it, c, cpu});
+            victim = c;
+            break;
+          }
+          return true;  // one overloaded CPU per LLC is tried, as the RFC pulls one task
+        });
+      }
       d.checkpoints.push_back(d.cost);
       if (victim < 0) return false;
       d.cost += view_->costs().task_move;
