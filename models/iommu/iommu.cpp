@@ -112,10 +112,7 @@ Tick Iommu::translate(int dev, int pasid, bool pasid_tags, std::uint64_t first, 
   const std::uint32_t ep = epoch(d, tag);
   std::uint64_t miss = 0;
   for (std::uint64_t i = 0; i < pages; ++i) {
-    const TlbArray::Probe p = d.cache->probe(TlbKey{tag, page_shift, first + i}, ep);
-    if (d.cache->touch(p)) continue;
-    d.cache->insert_absent(p);
-    ++miss;
+    miss += !d.cache->lookup(TlbKey{tag, page_shift, first + i}, ep);
   }
   hits_->add(static_cast<double>(pages - miss));
   misses_->add(static_cast<double>(miss));

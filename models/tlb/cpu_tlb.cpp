@@ -18,6 +18,7 @@ TlbArray::TlbArray(std::size_t entries, std::size_t ways)
       // The bits that hold twice the entries' count (and 2).
       id_shift_(32 - std::clamp(64 - __builtin_clzll(2 * sets_ * ways_ + 2), 12, 30)),
       no_id_((std::uint32_t{1} << (32 - id_shift_)) - 1),
+      way_mask_(ways_ < 32 ? (1u << ways_) - 1 : ~0u),
       lines_(ways_ ? sets_ * lines_per_set_ : 0, Line{}) {
   if (ways_ > 65534) throw std::invalid_argument("TLB: more than 65,534 ways in a set");
   for (std::size_t s = 0; s < (ways_ ? sets_ : 0); ++s) std::fill(keys(s), keys(s) + ways_, kEmpty);
@@ -25,14 +26,6 @@ TlbArray::TlbArray(std::size_t entries, std::size_t ways)
     set_mask_ = sets_ - 1;
   else
     set_magic_ = ~std::uint64_t{0} / sets_ + 1;
-}
-
-// The set is (hash >> 32) mod sets; the mask and the fastmod below both compute exactly that.
-std::size_t TlbArray::set_of(std::uint64_t h) const {
-  if (sets_ == 1) return 0;
-  if (set_magic_ == 0) return static_cast<std::size_t>(h & set_mask_);
-  const std::uint64_t low = set_magic_ * h;
-  return static_cast<std::size_t>((static_cast<unsigned __int128>(low) * sets_) >> 64);
 }
 
 TlbArray::Probe TlbArray::probe(const TlbKey& k, std::uint32_t epoch, std::size_t set) {
@@ -93,20 +86,32 @@ void TlbArray::renumber_contexts() {
   last_context_ = 0;
 }
 
+#if defined(__SSE2__)
+namespace {
+// One bit for each of the four keys from k (16-byte aligned) that equals `want`.
+inline unsigned match4(const std::uint32_t* k, __m128i want) {
+  const __m128i eq = _mm_cmpeq_epi32(_mm_load_si128(reinterpret_cast<const __m128i*>(k)), want);
+  return static_cast<unsigned>(_mm_movemask_ps(_mm_castsi128_ps(eq)));
+}
+}  // namespace
+#endif
+
 // Up to 16 ways (one-byte stamps) a set's keys are compared four at a time: the words read
 // past the last way are still the set's (its stamps), and their matches are masked off.
-std::size_t TlbArray::find(std::size_t set, std::uint32_t key) const {
+inline std::size_t TlbArray::find(std::size_t set, std::uint32_t key) const {
   const std::uint32_t* k = keys(set);
 #if defined(__SSE2__)
   if (!wide_) {
     const __m128i want = _mm_set1_epi32(static_cast<int>(key));
-    unsigned hits = 0;
-    for (std::size_t g = 0; g < ways_; g += 4) {
-      const __m128i eq =
-          _mm_cmpeq_epi32(_mm_load_si128(reinterpret_cast<const __m128i*>(k + g)), want);
-      hits |= static_cast<unsigned>(_mm_movemask_ps(_mm_castsi128_ps(eq))) << g;
+    unsigned hits = match4(k, want);
+    if (ways_ > 4) {
+      hits |= match4(k + 4, want) << 4;
+      if (ways_ > 8) {
+        hits |= match4(k + 8, want) << 8;
+        if (ways_ > 12) hits |= match4(k + 12, want) << 12;
+      }
     }
-    hits &= (1u << ways_) - 1;
+    hits &= way_mask_;
     return hits ? static_cast<std::size_t>(__builtin_ctz(hits)) : kNone;
   }
 #endif
@@ -183,32 +188,20 @@ void TlbArray::clock_near_end(unsigned left) {
 }
 
 template <class S>
-void TlbArray::fill(const Probe& p) {
-  unsigned char* st = stamps(p.set);
-  const std::size_t victim = lru_way<S>(st);
-  keys(p.set)[victim] = p.key;
-  put<S>(st, victim, tick<S>(p.set));
-}
-
-template <class S>
-bool TlbArray::touch_as(const Probe& p) {
-  const std::size_t w = find(p.set, p.key);
-  if (w == kNone) return false;
+inline bool TlbArray::lookup_as(const Probe& p) {
+  std::size_t w = find(p.set, p.key);
+  const bool hit = w != kNone;
+  if (!hit) {
+    w = lru_way<S>(stamps(p.set));
+    keys(p.set)[w] = p.key;
+  }
   put<S>(stamps(p.set), w, tick<S>(p.set));
-  return true;
+  return hit;
 }
 
-bool TlbArray::touch(const Probe& p) {
+bool TlbArray::lookup(const Probe& p) {
   if (lines_.empty()) return false;
-  return wide_ ? touch_as<std::uint16_t>(p) : touch_as<std::uint8_t>(p);
-}
-
-void TlbArray::insert_absent(const Probe& p) {
-  if (lines_.empty()) return;
-  if (wide_)
-    fill<std::uint16_t>(p);
-  else
-    fill<std::uint8_t>(p);
+  return wide_ ? lookup_as<std::uint16_t>(p) : lookup_as<std::uint8_t>(p);
 }
 
 bool TlbArray::erase(const TlbKey& k, std::uint32_t epoch) {
@@ -229,32 +222,19 @@ bool TlbArray::contains(const TlbKey& k, std::uint32_t epoch) const {
   return find(p.set, p.key) != kNone;
 }
 
-void TlbArray::prefetch(std::size_t set) const {
-  if (lines_.empty()) return;
-  const Line* l = &lines_[set * lines_per_set_];
-  for (std::size_t i = 0; i < lines_per_set_; ++i) __builtin_prefetch(l + i, 1);
-}
-
 CpuTlb::CpuTlb(const TlbGeometry& g)
     : g_(g), l1_(g.l1_entries, g.l1_ways), l2_(g.l2_entries, g.l2_ways) {}
 
 CpuTlb::Outcome CpuTlb::access(const TlbKey& k, std::uint32_t ep, std::size_t set1,
                                std::size_t set2) {
-  const TlbArray::Probe p1 = l1_.probe(k, ep, set1);
-  if (l1_.touch(p1)) return Outcome::L1Hit;
   // The first level refills from the second (or the walk); both keep the entry.
-  const TlbArray::Probe p2 = l2_.probe(k, ep, set2);
-  if (l2_.touch(p2)) {
-    l1_.insert_absent(p1);
-    return Outcome::L2Hit;
-  }
-  l2_.insert_absent(p2);
-  l1_.insert_absent(p1);
-  return Outcome::Miss;
+  if (l1_.lookup(l1_.probe(k, ep, set1))) return Outcome::L1Hit;
+  return l2_.lookup(l2_.probe(k, ep, set2)) ? Outcome::L2Hit : Outcome::Miss;
 }
 
-Tick CpuTlb::access_all(int asid, int page_shift, const std::vector<std::uint64_t>& vpns,
-                        std::uint64_t& misses) {
+[[gnu::flatten]] Tick CpuTlb::access_all(int asid, int page_shift,
+                                         const std::vector<std::uint64_t>& vpns,
+                                         std::uint64_t& misses) {
   sets_.resize(2 * vpns.size());
   for (std::size_t i = 0; i < vpns.size(); ++i) {
     const std::uint64_t h = TlbArray::hash(TlbKey{asid, page_shift, vpns[i]});

@@ -66,18 +66,25 @@ class TlbArray {
     return ((k.vpn ^ (static_cast<std::uint64_t>(k.page_shift) << 58)) * 0x9e3779b97f4a7c15ULL) >>
            32;
   }
-  std::size_t set_of(std::uint64_t hash) const;
-  // True on a hit (and refreshes it).
-  bool touch(const TlbKey& k, std::uint32_t epoch) { return touch(probe(k, epoch)); }
-  bool touch(const Probe& p);
-  // Fills a key the caller has just seen miss (no second lookup): into the first empty way,
-  // else over the least recently used.
-  void insert_absent(const Probe& p);
+  // The set is (hash >> 32) mod sets; the mask and the fastmod both compute exactly that.
+  std::size_t set_of(std::uint64_t hash) const {
+    if (set_magic_ == 0) return static_cast<std::size_t>(hash & set_mask_);
+    const std::uint64_t low = set_magic_ * hash;
+    return static_cast<std::size_t>((static_cast<unsigned __int128>(low) * sets_) >> 64);
+  }
+  // A translation: true on a hit, which becomes the set's most recently used; on a miss the
+  // key is filled into the set's first empty way, else over its least recently used.
+  bool lookup(const TlbKey& k, std::uint32_t epoch) { return lookup(probe(k, epoch)); }
+  bool lookup(const Probe& p);
   bool erase(const TlbKey& k, std::uint32_t epoch);
   bool contains(const TlbKey& k, std::uint32_t epoch) const;
   // Starts fetching a set from memory (no effect on the contents): a caller with several
   // lookups to make issues them all first, so their cache misses overlap.
-  void prefetch(std::size_t set) const;
+  void prefetch(std::size_t set) const {
+    const Line* l = lines_.data() + set * lines_per_set_;
+    __builtin_prefetch(l, 1);
+    for (std::size_t i = 1; i < lines_per_set_; ++i) __builtin_prefetch(l + i, 1);
+  }
   std::size_t bytes() const { return lines_.size() * sizeof(Line); }
   // Tests: every set's LRU clock goes on from `left` ticks before its end (or from where it
   // is, if later), and context ids from `left` before theirs, so a short sequence crosses
@@ -128,9 +135,7 @@ class TlbArray {
   template <class S>
   [[gnu::noinline]] S renumber_stamps(unsigned char* st);
   template <class S>
-  bool touch_as(const Probe& p);
-  template <class S>
-  void fill(const Probe& p);
+  bool lookup_as(const Probe& p);
   // The refill's victim: the way of least stamp, the lowest among equals (empty ways).
   template <class S>
   std::size_t lru_way(const unsigned char* st) const;
@@ -138,10 +143,11 @@ class TlbArray {
   std::size_t sets_, ways_;
   bool wide_;  // 16-bit stamps
   std::size_t lines_per_set_;
-  std::uint64_t set_mask_ = 0;   // sets - 1 when sets is a power of two
+  std::uint64_t set_mask_ = 0;   // sets - 1 when sets is a power of two (0: one set)
   std::uint64_t set_magic_ = 0;  // otherwise: an exact modulo by a 128-bit multiply
   int id_shift_;                 // a key: page number's low id_shift_ bits, the id above
   std::uint32_t no_id_;          // never a context's id: ids run from 1 to no_id_ - 1
+  unsigned way_mask_;            // one bit per way (find's matches, up to 16 ways)
   std::vector<Line> lines_;
   // Contexts: the current one of each (asid, page size, high part), chained per asid.
   struct Context {

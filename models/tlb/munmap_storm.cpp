@@ -257,13 +257,17 @@ class MunmapStorm : public sim::Workload, public TaskClient {
     Tick t = unit_;
     // The unit's pages are drawn first (the same draws in the same order), so that their TLB
     // sets are fetched from memory together before the lookups run one after another.
+    // The stream is copied in and out so that its state stays in registers through the loop.
     std::vector<std::uint64_t>& pages = unit_pages_;
-    pages.clear();
-    for (int k = 0; k < touches_ && !live_.empty(); ++k) {
-      const Mapping& m = live_[rng_.below(live_.size())];
-      if (!m.alive) continue;
-      pages.push_back(m.first + rng_.below(m.pages));
+    pages.resize(live_.empty() ? 0 : static_cast<std::size_t>(touches_));
+    std::size_t n = 0;
+    sim::Rng rng = rng_;
+    for (std::size_t k = 0; k < pages.size(); ++k) {
+      const Mapping& m = live_[rng.below(live_.size())];
+      if (m.alive) pages[n++] = m.first + rng.below(m.pages);
     }
+    rng_ = rng;
+    pages.resize(n);
     const Tick x = sd_.access_all(cpu_at(i), mm_, shift_, pages);
     t += x;
     translate_ += x;

@@ -171,13 +171,11 @@ TEST(TlbArray, BehavesAsASetAssociativeLruCache) {
         } else if (op == 1) {
           ASSERT_EQ(a.contains(k, ep), it != set.end());
         } else {
-          ASSERT_EQ(a.touch(k, ep), it != set.end()) << "step " << i;
-          if (it != set.end()) {
+          ASSERT_EQ(a.lookup(k, ep), it != set.end()) << "step " << i;
+          if (it != set.end())
             set.erase(it);
-          } else {
-            a.insert_absent(a.probe(k, ep));
-            if (set.size() == static_cast<std::size_t>(ways)) set.erase(set.begin());
-          }
+          else if (set.size() == static_cast<std::size_t>(ways))
+            set.erase(set.begin());
           set.push_back(key);
         }
         // The second wrap: the clocks and the context ids jump close to their ends again.
@@ -195,10 +193,10 @@ TEST(TlbArray, AFlushedEntryNeverMatchesAfterIdsAreRenumbered) {
   models::TlbArray a(4, 4);
   const models::TlbKey k{0, 12, 5};
   a.ids_near_end(2);
-  a.insert_absent(a.probe(k, 0));  // epoch 0: the last id but one
-  a.insert_absent(a.probe(k, 1));  // epoch 1: the last id
+  a.lookup(k, 0);  // epoch 0: the last id but one
+  a.lookup(k, 1);  // epoch 1: the last id
   EXPECT_TRUE(a.contains(k, 1));
-  a.insert_absent(a.probe(k, 2));  // epoch 2: the ids ran out; 0 and 1 retire, 2 takes id 1
+  a.lookup(k, 2);  // epoch 2: the ids ran out; 0 and 1 retire, 2 takes id 1
   EXPECT_TRUE(a.contains(k, 2));
   a.ids_near_end(2);
   EXPECT_FALSE(a.contains(k, 3));  // epoch 3 takes the id epoch 0 had
@@ -212,11 +210,11 @@ TEST(TlbArray, AContextNoEntryHoldsGivesItsIdUp) {
   const models::TlbKey ka{0, 12, 5}, kb{1, 12, 5}, kc{2, 12, 5}, kd{3, 12, 5}, ke{4, 12, 5};
   a.ids_near_end(3);
   EXPECT_FALSE(a.contains(ka, 0));  // numbers asid 0's context (the last id but two), no entry
-  a.insert_absent(a.probe(kb, 0));
-  a.insert_absent(a.probe(kc, 0));
-  a.insert_absent(a.probe(kd, 0));  // the ids ran out: b and c keep theirs, a gives its up
+  a.lookup(kb, 0);
+  a.lookup(kc, 0);
+  a.lookup(kd, 0);  // the ids ran out: b and c keep theirs, a gives its up
   a.ids_near_end(3);
-  a.insert_absent(a.probe(ke, 0));  // takes the id asid 0's context had
+  a.lookup(ke, 0);  // takes the id asid 0's context had
   EXPECT_FALSE(a.contains(ka, 0));
   for (const auto& k : {kb, kc, kd, ke}) EXPECT_TRUE(a.contains(k, 0));
 }
