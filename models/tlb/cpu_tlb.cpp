@@ -14,14 +14,22 @@ TlbArray::TlbArray(std::size_t entries, std::size_t ways)
     : sets_(std::max<std::size_t>(1, ways ? entries / ways : 1)),
       ways_(ways ? std::min(ways, entries) : entries),
       wide_(ways_ > kNarrowWays),
-      lines_per_set_((ways_ * 4 + (ways_ + 1) * (wide_ ? 2 : 1) + sizeof(Line) - 1) / sizeof(Line)),
+      lines_per_set_((ways_ * 4 + (wide_ ? (ways_ + 1) * 2 : 8) + sizeof(Line) - 1) / sizeof(Line)),
       // The bits that hold twice the entries' count (and 2).
       id_shift_(32 - std::clamp(64 - __builtin_clzll(2 * sets_ * ways_ + 2), 12, 30)),
       no_id_((std::uint32_t{1} << (32 - id_shift_)) - 1),
       way_mask_(ways_ < 32 ? (1u << ways_) - 1 : ~0u),
+      end_shift_(ways_ && !wide_ ? 4 * static_cast<unsigned>(ways_ - 1) : 0),
+      past_(ways_ && !wide_ ? ~std::uint64_t{0} << end_shift_ << 4 : 0),
       lines_(ways_ ? sets_ * lines_per_set_ : 0, Line{}) {
   if (ways_ > 65534) throw std::invalid_argument("TLB: more than 65,534 ways in a set");
-  for (std::size_t s = 0; s < (ways_ ? sets_ : 0); ++s) std::fill(keys(s), keys(s) + ways_, kEmpty);
+  // Every way empty: the order is 0, 1, 2, ...
+  std::uint64_t ascending = past_;
+  for (std::uint64_t w = 0; w < (wide_ ? 0 : ways_); ++w) ascending |= w << 4 * w;
+  for (std::size_t s = 0; s < (ways_ ? sets_ : 0); ++s) {
+    std::fill(keys(s), keys(s) + ways_, kEmpty);
+    if (!wide_) set_order(s, ascending);
+  }
   if ((sets_ & (sets_ - 1)) == 0)
     set_mask_ = sets_ - 1;
   else
@@ -96,8 +104,9 @@ inline unsigned match4(const std::uint32_t* k, __m128i want) {
 }  // namespace
 #endif
 
-// Up to 16 ways (one-byte stamps) a set's keys are compared four at a time: the words read
-// past the last way are still the set's (its stamps), and their matches are masked off.
+// Up to 16 ways a set's keys are compared four at a time: the words read past the last way
+// are still the set's (its order word, or the rest of its line), and their matches are masked
+// off.
 inline std::size_t TlbArray::find(std::size_t set, std::uint32_t key) const {
   const std::uint32_t* k = keys(set);
 #if defined(__SSE2__)
@@ -120,89 +129,61 @@ inline std::size_t TlbArray::find(std::size_t set, std::uint32_t key) const {
   return kNone;
 }
 
-template <class S>
-std::size_t TlbArray::lru_way(const unsigned char* st) const {
-#if defined(__SSE2__)
-  if constexpr (sizeof(S) == 1) {
-    // Sixteen stamps at once (the bytes past the last way are the set's, raised to 0xff so
-    // that a way at the same stamp comes first): their least, then the first way holding it.
-    const __m128i past =
-        _mm_cmpgt_epi8(_mm_setr_epi8(0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15),
-                       _mm_set1_epi8(static_cast<char>(ways_ - 1)));
-    const __m128i v = _mm_or_si128(_mm_loadu_si128(reinterpret_cast<const __m128i*>(st)), past);
-    __m128i m = _mm_min_epu8(v, _mm_srli_si128(v, 8));
-    m = _mm_min_epu8(m, _mm_srli_si128(m, 4));
-    m = _mm_min_epu8(m, _mm_srli_si128(m, 2));
-    m = _mm_min_epu8(m, _mm_srli_si128(m, 1));
-    const __m128i least = _mm_set1_epi8(static_cast<char>(_mm_cvtsi128_si32(m)));
-    const auto at = static_cast<unsigned>(_mm_movemask_epi8(_mm_cmpeq_epi8(v, least)));
-    return static_cast<std::size_t>(__builtin_ctz(at));
-  }
-#endif
+std::size_t TlbArray::lru_way(std::size_t set) {
   // Stamp and way in one word, so the scan has no branch to mispredict.
   std::uint64_t least = ~std::uint64_t{0};
   for (std::size_t w = 0; w < ways_; ++w)
-    least = std::min(least, std::uint64_t{get<S>(st, w)} << 32 | w);
+    least = std::min(least, std::uint64_t{stamp(set, w)} << 32 | w);
   return static_cast<std::size_t>(least & 0xffffffff);
 }
 
-template <class S>
-S TlbArray::tick(std::size_t set) {
-  unsigned char* st = stamps(set);
-  S clock = get<S>(st, ways_);
-  if (clock == static_cast<S>(~S{0})) clock = renumber_stamps<S>(st);
-  put<S>(st, ways_, ++clock);
+std::uint16_t TlbArray::tick(std::size_t set) {
+  std::uint16_t clock = stamp(set, ways_);
+  if (clock == 0xffff) clock = renumber_stamps(set);
+  set_stamp(set, ways_, ++clock);
   return clock;
 }
 
-template <class S>
-S TlbArray::renumber_stamps(unsigned char* st) {
-  // The ways in stamp order: on the stack for one-byte stamps (up to 16 ways).
-  std::pair<std::uint16_t, std::uint32_t> narrow[kNarrowWays];
-  auto* order = sizeof(S) == 1 ? narrow : (order_.resize(ways_), order_.data());
-  std::size_t n = 0;
+std::uint16_t TlbArray::renumber_stamps(std::size_t set) {
+  by_stamp_.clear();
   for (std::size_t w = 0; w < ways_; ++w)
-    if (const S v = get<S>(st, w)) order[n++] = {v, static_cast<std::uint32_t>(w)};
-  std::sort(order, order + n);
-  for (std::size_t r = 0; r < n; ++r) put<S>(st, order[r].second, static_cast<S>(r + 1));
-  return static_cast<S>(n);
-}
-
-unsigned TlbArray::stamp(std::size_t set, std::size_t w) {
-  const unsigned char* st = stamps(set);
-  return wide_ ? get<std::uint16_t>(st, w) : get<std::uint8_t>(st, w);
-}
-
-void TlbArray::set_stamp(std::size_t set, std::size_t w, unsigned v) {
-  if (wide_)
-    put(stamps(set), w, static_cast<std::uint16_t>(v));
-  else
-    put(stamps(set), w, static_cast<std::uint8_t>(v));
+    if (const std::uint16_t v = stamp(set, w))
+      by_stamp_.push_back({v, static_cast<std::uint32_t>(w)});
+  std::sort(by_stamp_.begin(), by_stamp_.end());
+  for (std::size_t r = 0; r < by_stamp_.size(); ++r)
+    set_stamp(set, by_stamp_[r].second, static_cast<std::uint16_t>(r + 1));
+  return static_cast<std::uint16_t>(by_stamp_.size());
 }
 
 void TlbArray::clock_near_end(unsigned left) {
-  const unsigned end = wide_ ? 0xffff : 0xff;
-  const unsigned c = left < end ? end - left : 0;
-  for (std::size_t s = 0; s < (ways_ ? sets_ : 0); ++s)
-    set_stamp(s, ways_, std::max(stamp(s, ways_), c));
+  if (!wide_) return;
+  const unsigned c = left < 0xffff ? 0xffff - left : 0;
+  for (std::size_t s = 0; s < sets_; ++s)
+    set_stamp(s, ways_, static_cast<std::uint16_t>(std::max<unsigned>(stamp(s, ways_), c)));
 }
 
-template <class S>
-inline bool TlbArray::lookup_as(const Probe& p) {
+inline bool TlbArray::lookup_in(const Probe& p) {
   std::size_t w = find(p.set, p.key);
   const bool hit = w != kNone;
+  if (!wide_) {
+    const std::uint64_t o = order(p.set);
+    if (hit) {
+      set_order(p.set, to_end(o, rank_of(o, w)));
+    } else {
+      keys(p.set)[o & 0xf] = p.key;
+      set_order(p.set, to_end(o, 0));
+    }
+    return hit;
+  }
   if (!hit) {
-    w = lru_way<S>(stamps(p.set));
+    w = lru_way(p.set);
     keys(p.set)[w] = p.key;
   }
-  put<S>(stamps(p.set), w, tick<S>(p.set));
+  set_stamp(p.set, w, tick(p.set));
   return hit;
 }
 
-bool TlbArray::lookup(const Probe& p) {
-  if (lines_.empty()) return false;
-  return wide_ ? lookup_as<std::uint16_t>(p) : lookup_as<std::uint8_t>(p);
-}
+bool TlbArray::lookup(const Probe& p) { return !lines_.empty() && lookup_in(p); }
 
 bool TlbArray::erase(const TlbKey& k, std::uint32_t epoch) {
   if (lines_.empty()) return false;
@@ -210,7 +191,16 @@ bool TlbArray::erase(const TlbKey& k, std::uint32_t epoch) {
   const std::size_t w = find(p.set, p.key);
   if (w == kNone) return false;
   keys(p.set)[w] = kEmpty;
-  set_stamp(p.set, w, 0);
+  if (wide_) {
+    set_stamp(p.set, w, 0);
+    return true;
+  }
+  // The way leaves its rank for the front, with the other empty ways: the next refill takes
+  // it. (Which empty way a refill takes is not seen: the set holds the same keys.)
+  const std::uint64_t o = order(p.set);
+  const unsigned r = rank_of(o, w);
+  const std::uint64_t below = o & ((std::uint64_t{1} << 4 * r) - 1);
+  set_order(p.set, (o >> 4 * r >> 4 << 4 * r << 4) | below << 4 | w);
   return true;
 }
 

@@ -33,10 +33,16 @@ struct TlbKey {
 };
 
 // A set-associative array with LRU replacement inside each set (one set: fully associative).
-// Each set is one block of whole 64-byte lines: the ways' 32-bit keys, then their LRU stamps,
-// then the set's own LRU clock. Up to 16 ways a stamp is one byte, so a set of 12 ways is one
-// line (Zen 4's second level: 16 KiB a CPU); wider sets take 16-bit stamps. A lookup compares
-// one word per way and a refill reads only the stamps.
+// Each set is one block of whole 64-byte lines: the ways' 32-bit keys, then their LRU state.
+// Up to 16 ways the state is one 64-bit word, the set's ways in LRU order, four bits each: the
+// empty ways first, then the others from least to most recently used. A set of 12 ways is then
+// one line (Zen 4's second level: 16 KiB a CPU). A refill takes the first way of the order,
+// and a lookup moves the way it hits (or fills) to the end. Wider sets keep a 16-bit stamp per
+// way and a clock: an empty way has stamp 0, below every entry's, so the victim of a refill is
+// the first empty way or else the least recently used one, as above.
+// Stamps are only compared inside a set: when a set's clock runs out, its stamps are
+// renumbered in the same order (1, 2, ...), so replacement decisions are exactly those of an
+// unbounded clock. A lookup compares one word per way.
 //
 // A key is the low bits of the virtual page number with a context id above them. A context is
 // an (asid, page size, epoch, page number above the low bits) tuple, numbered when first used.
@@ -45,10 +51,6 @@ struct TlbKey {
 // as many contexts as the array has entries (at least 4,094). When they run out, the contexts
 // that some entry holds are renumbered from 1, every entry of a retired one is marked with id
 // 0, which no lookup uses, and the others take a new id when next used.
-// Stamps are only compared inside a set: when a set's clock runs out, its stamps are
-// renumbered in the same order (1, 2, ...), so replacement decisions are exactly those of an
-// unbounded clock. An empty way has stamp 0, below every entry's, so the victim of a refill is
-// the first empty way or else the least recently used one.
 // Ways: at most 65,534 (the 16-bit clock's range); the models' parameters allow 4,096.
 class TlbArray {
  public:
@@ -86,9 +88,9 @@ class TlbArray {
     for (std::size_t i = 1; i < lines_per_set_; ++i) __builtin_prefetch(l + i, 1);
   }
   std::size_t bytes() const { return lines_.size() * sizeof(Line); }
-  // Tests: every set's LRU clock goes on from `left` ticks before its end (or from where it
-  // is, if later), and context ids from `left` before theirs, so a short sequence crosses
-  // their ends.
+  // Tests: every set's LRU clock (sets of more than 16 ways) goes on from `left` ticks before
+  // its end (or from where it is, if later), and context ids from `left` before theirs, so a
+  // short sequence crosses their ends.
   void clock_near_end(unsigned left);
   void ids_near_end(std::uint32_t left) { next_id_ = std::max(next_id_, no_id_ - left); }
 
@@ -98,7 +100,8 @@ class TlbArray {
   };
   static constexpr std::size_t kNone = ~std::size_t{0};
   static constexpr std::uint32_t kEmpty = ~std::uint32_t{0};  // key of an empty way
-  static constexpr std::size_t kNarrowWays = 16;              // up to this, one-byte stamps
+  static constexpr std::size_t kNarrowWays = 16;              // up to this, an order word
+  static constexpr std::uint64_t kNibbles = 0x1111111111111111ULL;
   std::uint32_t context(int asid, int page_shift, std::uint64_t high, std::uint32_t epoch) {
     if (last_context_) {
       const Context& c = contexts_[last_context_ - 1];
@@ -111,43 +114,57 @@ class TlbArray {
   void renumber_contexts();
   std::uint32_t* keys(std::size_t set) { return lines_[set * lines_per_set_].k; }
   const std::uint32_t* keys(std::size_t set) const { return lines_[set * lines_per_set_].k; }
-  // A set's stamps (S: one or two bytes) after its keys, the clock after them.
+  // Up to 16 ways: a set's LRU order after its keys. Nibble r is the way at rank r (0: the
+  // next victim); the nibbles past the last way are 0xf.
+  std::uint64_t order(std::size_t set) const {
+    std::uint64_t o;
+    std::memcpy(&o, keys(set) + ways_, sizeof o);
+    return o;
+  }
+  void set_order(std::size_t set, std::uint64_t o) { std::memcpy(keys(set) + ways_, &o, sizeof o); }
+  // The order with the way at rank r moved to the end.
+  std::uint64_t to_end(std::uint64_t o, unsigned r) const {
+    const std::uint64_t w = o >> 4 * r & 0xf;
+    const std::uint64_t below = o & ((std::uint64_t{1} << 4 * r) - 1);
+    const std::uint64_t above = o >> 4 * r >> 4;
+    return ((below | above << 4 * r) & ~(std::uint64_t{0xf} << end_shift_)) | w << end_shift_ |
+           past_;
+  }
+  // The rank of way w in the order (which holds it).
+  static unsigned rank_of(std::uint64_t o, std::uint64_t w) {
+    const std::uint64_t y = o ^ w * kNibbles;  // its nibble is zero
+    return static_cast<unsigned>(__builtin_ctzll((y - kNibbles) & ~y & 0x8888888888888888ULL)) >> 2;
+  }
+  // More than 16 ways: a set's 16-bit stamps after its keys, the clock after them.
   unsigned char* stamps(std::size_t set) {
     return reinterpret_cast<unsigned char*>(keys(set) + ways_);
   }
-  template <class S>
-  static S get(const unsigned char* st, std::size_t w) {
-    S v;
-    std::memcpy(&v, st + w * sizeof(S), sizeof(S));
+  std::uint16_t stamp(std::size_t set, std::size_t w) {
+    std::uint16_t v;
+    std::memcpy(&v, stamps(set) + 2 * w, 2);
     return v;
   }
-  template <class S>
-  static void put(unsigned char* st, std::size_t w, S v) {
-    std::memcpy(st + w * sizeof(S), &v, sizeof(S));
+  void set_stamp(std::size_t set, std::size_t w, std::uint16_t v) {
+    std::memcpy(stamps(set) + 2 * w, &v, 2);
   }
-  // One stamp of a set (w = ways_: its clock), whatever their width.
-  unsigned stamp(std::size_t set, std::size_t w);
-  void set_stamp(std::size_t set, std::size_t w, unsigned v);
   // The next LRU stamp of a set (renumbering its stamps first when its clock runs out).
-  template <class S>
-  S tick(std::size_t set);
+  std::uint16_t tick(std::size_t set);
   // Stamps 1, 2, ... in the order they were; returns the last.
-  template <class S>
-  [[gnu::noinline]] S renumber_stamps(unsigned char* st);
-  template <class S>
-  bool lookup_as(const Probe& p);
-  // The refill's victim: the way of least stamp, the lowest among equals (empty ways).
-  template <class S>
-  std::size_t lru_way(const unsigned char* st) const;
+  [[gnu::noinline]] std::uint16_t renumber_stamps(std::size_t set);
+  // The refill's victim in a wide set: the way of least stamp, the lowest among equals.
+  std::size_t lru_way(std::size_t set);
+  bool lookup_in(const Probe& p);  // lookup() in a set that has ways
   std::size_t find(std::size_t set, std::uint32_t key) const;
   std::size_t sets_, ways_;
-  bool wide_;  // 16-bit stamps
+  bool wide_;  // more than 16 ways: 16-bit stamps
   std::size_t lines_per_set_;
   std::uint64_t set_mask_ = 0;   // sets - 1 when sets is a power of two (0: one set)
   std::uint64_t set_magic_ = 0;  // otherwise: an exact modulo by a 128-bit multiply
   int id_shift_;                 // a key: page number's low id_shift_ bits, the id above
   std::uint32_t no_id_;          // never a context's id: ids run from 1 to no_id_ - 1
   unsigned way_mask_;            // one bit per way (find's matches, up to 16 ways)
+  unsigned end_shift_;           // up to 16 ways: 4 x the last rank
+  std::uint64_t past_;           // up to 16 ways: the nibbles past the last rank, all ones
   std::vector<Line> lines_;
   // Contexts: the current one of each (asid, page size, high part), chained per asid.
   struct Context {
@@ -163,7 +180,7 @@ class TlbArray {
   std::uint32_t first_negative_ = 0;          // the same for every negative asid
   std::size_t last_context_ = 0;              // index + 1 of the last one used (0: none)
   std::uint32_t next_id_ = 1;
-  std::vector<std::pair<std::uint16_t, std::uint32_t>> order_;  // tick()'s scratch, wide stamps
+  std::vector<std::pair<std::uint16_t, std::uint32_t>> by_stamp_;  // renumber_stamps' scratch
 };
 
 class CpuTlb {
