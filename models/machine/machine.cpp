@@ -152,6 +152,8 @@ Machine::Machine(sim::RunContext& ctx, const Json& machine, const Where& where) 
       int ccd = ccx / cpu_.ccx_per_ccd;
       int socket = ccd / cpu_.ccds_per_socket;
       cpus_.push_back({t * cores + core, socket, ccd, ccx, core, t});
+      place_.push_back(std::uint64_t(socket) << 48 | std::uint64_t(ccd) << 32 |
+                       std::uint64_t(ccx) << 16 | std::uint64_t(core));
     }
 
   flows_ = std::make_unique<sim::FlowNetwork>(ctx.sim(), "link");

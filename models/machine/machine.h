@@ -87,11 +87,14 @@ class Machine : public sim::SystemModel {
   // Inline and without branches: the scheduler asks these per CPU in its idle scans. Each
   // level nests in the next (a core in one CCX, a CCX in one CCD, a CCD in one socket), so
   // the number of levels two CPUs differ at is their distance.
+  // 0 for the same CPU, then one more for each of core, CCX, CCD and socket they differ in.
+  // Those levels nest and their ids are global, so the highest level at which two CPUs'
+  // places differ says how many they differ in.
   CpuDistance distance(int a, int b) const {
-    const Cpu& x = cpus_[static_cast<std::size_t>(a)];
-    const Cpu& y = cpus_[static_cast<std::size_t>(b)];
-    return static_cast<CpuDistance>((a != b) + (x.core != y.core) + (x.ccx != y.ccx) +
-                                    (x.ccd != y.ccd) + (x.socket != y.socket));
+    const std::uint64_t x =
+        place_[static_cast<std::size_t>(a)] ^ place_[static_cast<std::size_t>(b)];
+    if (x == 0) return static_cast<CpuDistance>(a != b);
+    return static_cast<CpuDistance>(2 + ((63 - __builtin_clzll(x)) >> 4));
   }
   Tick c2c_latency(int a, int b) const { return c2c_by_distance(distance(a, b)); }
   Tick c2c_by_distance(CpuDistance d) const {
@@ -156,6 +159,7 @@ class Machine : public sim::SystemModel {
   CpuSpec cpu_{};
   std::array<Tick, 6> c2c_by_distance_{};  // by CpuDistance
   std::vector<Cpu> cpus_;
+  std::vector<std::uint64_t> place_;  // by CPU: socket, CCD, CCX and core, 16 bits each
   std::vector<MemNode> nodes_;
   std::unique_ptr<sim::FlowNetwork> flows_;
   std::unique_ptr<MachineGraph> graph_;
