@@ -51,8 +51,9 @@ class SchedView {
   virtual Tick avg_idle(int cpu) const = 0;
   virtual const CpuMask& idle_mask(int llc) const = 0;  // housekeeping CPUs with nothing to run
   virtual const CpuMask& overloaded_mask(int llc) const = 0;  // housekeeping CPUs with 2+ runnable
-  virtual int llc_nr(int llc) const = 0;                      // runnable tasks in the LLC
-  virtual int node_nr(int node) const = 0;                    // runnable tasks in the node
+  virtual int overloaded_count(int llc) const { return overloaded_mask(llc).count(); }
+  virtual int llc_nr(int llc) const = 0;    // runnable tasks in the LLC
+  virtual int node_nr(int node) const = 0;  // runnable tasks in the node
   virtual int overloaded_cpus() const = 0;  // machine-wide count of CPUs with 2+ runnable
   virtual int idle_cpus() const = 0;        // machine-wide count of idle housekeeping CPUs
   virtual Tick c2c(int a, int b) const = 0;

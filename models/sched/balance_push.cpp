@@ -118,15 +118,16 @@ class PushBalance : public BalancePolicy {
       const int writer = mask_writer_[static_cast<std::size_t>(l)];
       const Tick mask_read = writer < 0 ? 0 : view_->c2c(cpu, writer);
       d.cost += mask_read;
-      const CpuMask& overloaded = view_->overloaded_mask(l);
       int victim = -1;
-      if (l != my_llc && view_->all_overloaded_hot(l) && overloaded.any()) {
+      if (view_->overloaded_count(l) == 0) {
+        // An empty mask: nothing to walk.
+      } else if (l != my_llc && view_->all_overloaded_hot(l)) {
         // The walk would read one overloaded CPU's run queue and take nothing. The line comes
         // from another LLC, one CCX whose CPUs share a CCD and a socket: all as far from this
         // CPU as its first.
         d.cost += mask_read;
       } else {
-        overloaded.find_wrap(cpu + 1, [&](int c) {
+        view_->overloaded_mask(l).find_wrap(cpu + 1, [&](int c) {
           if (c == cpu) return false;
           d.cost += view_->c2c(cpu, c);               // read its run queue
           if (view_->all_queued_hot(c)) return true;  // no task to take: skip reading them

@@ -116,6 +116,7 @@ class Scheduler final : public SchedView, public CpuExec {
   const CpuMask& overloaded_mask(int llc) const override {
     return llc_over_[static_cast<std::size_t>(llc)];
   }
+  int overloaded_count(int llc) const override { return llc_nover_[static_cast<std::size_t>(llc)]; }
   int llc_nr(int llc) const override { return llc_nr_[static_cast<std::size_t>(llc)]; }
   int node_nr(int node) const override { return node_nr_[static_cast<std::size_t>(node)]; }
   int overloaded_cpus() const override { return overloaded_; }

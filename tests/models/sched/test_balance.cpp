@@ -446,7 +446,8 @@ namespace {
 // join and leave the queues) never says yes where asking each queued task says no. (It may say
 // no where they are all hot: the bound goes stale when the coldest task leaves; callers then
 // ask each task.) The same for "is every task queued on the LLC's overloaded CPUs hot?" (a
-// bound per LLC, recomputed when it has passed) against asking each overloaded CPU.
+// bound per LLC, recomputed when it has passed) against asking each overloaded CPU, and the
+// count of an LLC's overloaded CPUs (kept as run queues grow and shrink) against its mask.
 class HotProbe : public models::BalancePolicy {
  public:
   static constexpr const char* kDoc = "test probe: all_queued_hot against a scan of the queue";
@@ -459,7 +460,7 @@ class HotProbe : public models::BalancePolicy {
   models::BalanceDecision on_idle(int cpu) override { return check(cpu); }
   models::BalanceDecision on_context_switch(int cpu) override { return check(cpu); }
   static inline int hot = 0, cold = 0, stale = 0, wrong = 0;
-  static inline int llc_hot = 0, llc_not = 0, llc_wrong = 0;
+  static inline int llc_hot = 0, llc_not = 0, llc_wrong = 0, count_wrong = 0;
 
  private:
   models::BalanceDecision check(int cpu) {
@@ -472,6 +473,7 @@ class HotProbe : public models::BalancePolicy {
     }
     const models::SchedTopology& t = view_->topo();
     for (int l : {t.llc(cpu), (t.llc(cpu) + 1) % t.llc_count()}) {
+      if (view_->overloaded_count(l) != view_->SchedView::overloaded_count(l)) ++count_wrong;
       const bool fast = view_->all_overloaded_hot(l);
       const bool scan = view_->SchedView::all_overloaded_hot(l);
       if (fast && !scan)
@@ -502,6 +504,7 @@ TEST(Balance, QueuedHotBoundsAgreeWithAskingEachQueuedTask) {
   EXPECT_GT(HotProbe::cold, 100);
   EXPECT_LT(HotProbe::stale, HotProbe::hot);  // and the bound is mostly exact
   EXPECT_EQ(HotProbe::llc_wrong, 0);
+  EXPECT_EQ(HotProbe::count_wrong, 0);
   EXPECT_GT(HotProbe::llc_hot, 100);
   EXPECT_GT(HotProbe::llc_not, 100);
 }
