@@ -113,8 +113,13 @@ class PushBalance : public BalancePolicy {
     const SchedTopology& t = view_->topo();
     if (t.domains(cpu).empty()) return d;
     const int my_llc = t.llc(cpu);
-    d.checkpoints.reserve(pull_scope_ >= 1 ? t.node_llcs(t.node(cpu)).size() : 1);
-    auto pull_from = [&](int l) {
+    // The CPU's own LLC first, then (pull_scope node) the node's others.
+    const std::vector<int>& node_llcs = t.node_llcs(t.node(cpu));
+    const std::size_t tries = pull_scope_ >= 1 ? 1 + node_llcs.size() : 1;
+    d.checkpoints.reserve(pull_scope_ >= 1 ? node_llcs.size() : 1);
+    for (std::size_t i = 0; i < tries; ++i) {
+      const int l = i == 0 ? my_llc : node_llcs[i - 1];
+      if (i > 0 && l == my_llc) continue;
       const int writer = mask_writer_[static_cast<std::size_t>(l)];
       const Tick mask_read = writer < 0 ? 0 : view_->c2c(cpu, writer);
       d.cost += mask_read;
@@ -142,15 +147,12 @@ class PushBalance : public BalancePolicy {
         });
       }
       d.checkpoints.push_back(d.cost);
-      if (victim < 0) return false;
-      d.cost += view_->costs().task_move;
-      pulls_->add();
-      return true;
-    };
-    if (pull_from(my_llc)) return d;
-    if (pull_scope_ >= 1)
-      for (int l : t.node_llcs(t.node(cpu)))
-        if (l != my_llc && pull_from(l)) return d;
+      if (victim >= 0) {
+        d.cost += view_->costs().task_move;
+        pulls_->add();
+        return d;
+      }
+    }
     return d;
   }
 
