@@ -85,15 +85,15 @@ class PushBalance : public BalancePolicy {
     const Tick now = view_->now();
     // push_fair_tasks: each pushable task is tried once, in order (cache-cold ones first, then
     // the hot ones if push_hot), until one finds no target.
-    std::vector<int> pushable;
+    std::vector<int>& pushable = pushable_;
+    pushable.clear();
     for (int t : view_->queued(cpu))
       if (!view_->cache_hot(t)) pushable.push_back(t);
     if (push_hot_)
       for (int t : view_->queued(cpu))
         if (view_->cache_hot(t)) pushable.push_back(t);
-    std::vector<int> taken;
     for (int task : pushable) {
-      const int target = find_target(cpu, task, taken, d);
+      const int target = find_target(cpu, task, d);
       if (target < 0) break;
       d.cost += view_->costs().task_move;
       if (claim_) d.cost += view_->c2c(cpu, target);  // cmpxchg on the target's claim word
@@ -101,7 +101,6 @@ class PushBalance : public BalancePolicy {
       pushed_at_[static_cast<std::size_t>(target)] = now + d.cost;
       if (claim_) claimed_until_[static_cast<std::size_t>(target)] = now + d.cost;
       d.moves.push_back({task, cpu, target});
-      taken.push_back(target);
       pushes_->add();
     }
     return d;
@@ -159,11 +158,12 @@ class PushBalance : public BalancePolicy {
  private:
   enum Targets { kNohz, kNohzLlc, kIdleNow };
 
-  // A CPU that may take `task` now: idle, allowed, not already chosen by this callback, not
-  // claimed by another pusher, within push_scope.
-  bool usable(int cpu, int task, int c, const std::vector<int>& taken) const {
+  // A CPU that may take `task` now: idle, allowed, not already chosen by this callback (a
+  // move of `d` goes there), not claimed by another pusher, within push_scope.
+  bool usable(int cpu, int task, int c, const BalanceDecision& d) const {
     if (c == cpu || !view_->allowed(task, c)) return false;
-    if (std::find(taken.begin(), taken.end(), c) != taken.end()) return false;
+    for (const Move& m : d.moves)
+      if (m.to == c) return false;
     if (claim_ && claimed_until_[static_cast<std::size_t>(c)] > view_->now()) return false;
     const SchedTopology& t = view_->topo();
     if (push_scope_ == 0 && t.llc(c) != t.llc(cpu)) return false;
@@ -173,11 +173,10 @@ class PushBalance : public BalancePolicy {
 
   // Walks a nohz mask from cpu+1: the mask's line comes from its last writer, each candidate's
   // idle state from its run queue.
-  int scan_nohz(int cpu, int task, const CpuMask& m, int writer, const std::vector<int>& taken,
-                BalanceDecision& d) {
+  int scan_nohz(int cpu, int task, const CpuMask& m, int writer, BalanceDecision& d) {
     if (writer >= 0) d.cost += view_->c2c(cpu, writer);
     return m.find_wrap(cpu + 1, [&](int c) {
-      if (view_->nohz_full(c) || !usable(cpu, task, c, taken)) return false;
+      if (view_->nohz_full(c) || !usable(cpu, task, c, d)) return false;
       d.cost += view_->c2c(cpu, c);
       if (view_->nr_running(c) != 0) {
         busy_skipped_->add();
@@ -187,15 +186,15 @@ class PushBalance : public BalancePolicy {
     });
   }
 
-  int find_target(int cpu, int task, const std::vector<int>& taken, BalanceDecision& d) {
+  int find_target(int cpu, int task, BalanceDecision& d) {
     const SchedTopology& t = view_->topo();
     const int my_llc = t.llc(cpu), my_node = t.node(cpu);
     if (targets_ == kNohz)
-      return scan_nohz(cpu, task, view_->nohz_idle_mask(), view_->nohz_writer(-1), taken, d);
+      return scan_nohz(cpu, task, view_->nohz_idle_mask(), view_->nohz_writer(-1), d);
     if (targets_ == kNohzLlc) {
       auto scan = [&](int l) {
         const CpuMask& m = view_->nohz_idle_mask(l);
-        return m.any() ? scan_nohz(cpu, task, m, view_->nohz_writer(l), taken, d) : -1;
+        return m.any() ? scan_nohz(cpu, task, m, view_->nohz_writer(l), d) : -1;
       };
       int target = scan(my_llc);
       if (target >= 0 || push_scope_ == 0) return target;
@@ -213,8 +212,7 @@ class PushBalance : public BalancePolicy {
     }
     auto scan_llc = [&](int l) {
       d.cost += view_->c2c(cpu, t.llc_cpus(l).empty() ? cpu : t.llc_cpus(l).front());
-      return view_->idle_mask(l).find_wrap(cpu + 1,
-                                           [&](int c) { return usable(cpu, task, c, taken); });
+      return view_->idle_mask(l).find_wrap(cpu + 1, [&](int c) { return usable(cpu, task, c, d); });
     };
     int target = scan_llc(my_llc);
     // Beyond the LLC, look only if the machine-wide idle count (one shared line) says there
@@ -244,6 +242,7 @@ class PushBalance : public BalancePolicy {
   Targets targets_ = kNohz;
   std::vector<Tick> claimed_until_, pushed_at_;
   std::vector<int> mask_writer_;  // by LLC
+  std::vector<int> pushable_;     // on_context_switch's scratch
   sim::Counter *pushes_, *pulls_, *collisions_, *busy_skipped_;
 };
 
