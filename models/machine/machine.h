@@ -84,12 +84,10 @@ class Machine : public sim::SystemModel {
   }
   int ccd_count() const { return cpu_.sockets * cpu_.ccds_per_socket; }
   int ccx_count() const { return ccd_count() * cpu_.ccx_per_ccd; }
-  // Inline and without branches: the scheduler asks these per CPU in its idle scans. Each
-  // level nests in the next (a core in one CCX, a CCX in one CCD, a CCD in one socket), so
-  // the number of levels two CPUs differ at is their distance.
-  // 0 for the same CPU, then one more for each of core, CCX, CCD and socket they differ in.
-  // Those levels nest and their ids are global, so the highest level at which two CPUs'
-  // places differ says how many they differ in.
+  // Inline: the scheduler asks these per CPU in its idle scans. 0 for the same CPU, then one
+  // more for each of core, CCX, CCD and socket two CPUs differ at. Each level nests in the
+  // next (a core in one CCX, a CCX in one CCD, a CCD in one socket) and their ids are global,
+  // so the highest field at which their packed places differ says how many levels do.
   CpuDistance distance(int a, int b) const {
     const std::uint64_t x =
         place_[static_cast<std::size_t>(a)] ^ place_[static_cast<std::size_t>(b)];
@@ -159,7 +157,7 @@ class Machine : public sim::SystemModel {
   CpuSpec cpu_{};
   std::array<Tick, 6> c2c_by_distance_{};  // by CpuDistance
   std::vector<Cpu> cpus_;
-  std::vector<std::uint64_t> place_;  // by CPU: socket, CCD, CCX and core, 16 bits each
+  std::vector<std::uint64_t> place_;  // by CPU: socket, CCD, CCX, core; 16 bits each (<= 8192)
   std::vector<MemNode> nodes_;
   std::unique_ptr<sim::FlowNetwork> flows_;
   std::unique_ptr<MachineGraph> graph_;
