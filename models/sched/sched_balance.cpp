@@ -11,9 +11,9 @@ void Scheduler::apply(int cpu, BalanceDecision&& d, Charge kind) {
   if (d.cost) charge(cpu, d.cost, kind);
   if (rq(cpu).curr < 0) {
     Rq& r = rq(cpu);
-    r.checkpoints.clear();
     const Tick start = r.busy_until - std::min(d.cost, r.busy_until);  // where the charge began
-    for (Tick c : d.checkpoints) r.checkpoints.push_back(start + c);
+    r.checkpoints.swap(d.checkpoints);
+    for (Tick& c : r.checkpoints) c += start;
     r.balance_end = r.busy_until;
     r.balance_kind = kind;
   }
