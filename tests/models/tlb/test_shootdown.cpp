@@ -219,12 +219,15 @@ TEST(TlbArray, AContextNoEntryHoldsGivesItsIdUp) {
   for (const auto& k : {kb, kc, kd, ke}) EXPECT_TRUE(a.contains(k, 0));
 }
 
-// A set is one line up to 12 ways (one-byte stamps), two for 16: Zen 4's two levels take
-// 17 KiB a CPU.
+// A set is one line up to 14 ways (keys and one order word), two for 15 and 16: Zen 4's two
+// levels take 17 KiB a CPU. Wider sets keep two-byte stamps.
 TEST(TlbArray, SetsAreWholeCacheLines) {
   EXPECT_EQ(models::TlbArray(72, 6).bytes(), 12u * 64);
   EXPECT_EQ(models::TlbArray(3072, 12).bytes(), 256u * 64);
+  EXPECT_EQ(models::TlbArray(39, 13).bytes(), 3u * 64);
+  EXPECT_EQ(models::TlbArray(28, 14).bytes(), 2u * 64);
   EXPECT_EQ(models::TlbArray(2048, 16).bytes(), 128u * 128);
+  EXPECT_EQ(models::TlbArray(40, 40).bytes(), 4u * 64);  // 160 + 82 bytes
 }
 
 TEST(Shootdown, NeverCompletesBeforeTheSlowestTargetAcknowledges) {
