@@ -162,7 +162,8 @@ void TlbArray::clock_near_end(unsigned left) {
     set_stamp(s, ways_, static_cast<std::uint16_t>(std::max<unsigned>(stamp(s, ways_), c)));
 }
 
-inline bool TlbArray::lookup_in(const Probe& p) {
+bool TlbArray::lookup(const Probe& p) {
+  if (lines_.empty()) return false;
   std::size_t w = find(p.set, p.key);
   const bool hit = w != kNone;
   if (!wide_) {
@@ -182,8 +183,6 @@ inline bool TlbArray::lookup_in(const Probe& p) {
   set_stamp(p.set, w, tick(p.set));
   return hit;
 }
-
-bool TlbArray::lookup(const Probe& p) { return !lines_.empty() && lookup_in(p); }
 
 bool TlbArray::erase(const TlbKey& k, std::uint32_t epoch) {
   if (lines_.empty()) return false;

@@ -153,7 +153,6 @@ class TlbArray {
   [[gnu::noinline]] std::uint16_t renumber_stamps(std::size_t set);
   // The refill's victim in a wide set: the way of least stamp, the lowest among equals.
   std::size_t lru_way(std::size_t set);
-  bool lookup_in(const Probe& p);  // lookup() in a set that has ways
   std::size_t find(std::size_t set, std::uint32_t key) const;
   std::size_t sets_, ways_;
   bool wide_;  // more than 16 ways: 16-bit stamps
