@@ -64,8 +64,8 @@ class PushBalance : public BalancePolicy {
     const SchedTopology& t = v.topo();
     claimed_until_.assign(static_cast<std::size_t>(t.cpu_count()), 0);
     pushed_at_.assign(static_cast<std::size_t>(t.cpu_count()), 0);
-    // An LLC's overloaded mask is a line its first CPU wrote (-1: an LLC without housekeeping
-    // CPUs, whose empty mask is read at no cost).
+    // An LLC's masks (idle, overloaded) are lines its first CPU wrote (-1: an LLC without
+    // housekeeping CPUs, whose empty masks are read at no cost).
     mask_writer_.clear();
     for (int l = 0; l < t.llc_count(); ++l)
       mask_writer_.push_back(t.llc_cpus(l).empty() ? -1 : t.llc_cpus(l).front());
@@ -119,8 +119,7 @@ class PushBalance : public BalancePolicy {
     for (std::size_t i = 0; i < tries; ++i) {
       const int l = i == 0 ? my_llc : node_llcs[i - 1];
       if (i > 0 && l == my_llc) continue;
-      const int writer = mask_writer_[static_cast<std::size_t>(l)];
-      const Tick mask_read = writer < 0 ? 0 : view_->c2c(cpu, writer);
+      const Tick mask_read = mask_line(cpu, l);
       d.cost += mask_read;
       int victim = -1;
       if (view_->overloaded_count(l) == 0) {
@@ -157,6 +156,12 @@ class PushBalance : public BalancePolicy {
 
  private:
   enum Targets { kNohz, kNohzLlc, kIdleNow };
+
+  // What `cpu` pays to read one of LLC l's masks.
+  Tick mask_line(int cpu, int l) const {
+    const int writer = mask_writer_[static_cast<std::size_t>(l)];
+    return writer < 0 ? 0 : view_->c2c(cpu, writer);
+  }
 
   // A CPU that may take `task` now: idle, allowed, not already chosen by this callback (a
   // move of `d` goes there), not claimed by another pusher, within push_scope.
@@ -211,7 +216,7 @@ class PushBalance : public BalancePolicy {
       return -1;
     }
     auto scan_llc = [&](int l) {
-      d.cost += view_->c2c(cpu, t.llc_cpus(l).empty() ? cpu : t.llc_cpus(l).front());
+      d.cost += mask_line(cpu, l);
       return view_->idle_mask(l).find_wrap(cpu + 1, [&](int c) { return usable(cpu, task, c, d); });
     };
     int target = scan_llc(my_llc);
